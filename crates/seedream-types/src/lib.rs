@@ -1,1 +1,45 @@
-//! placeholder
+//! Transport-free models of the Seedream / SeedEdit image API.
+//!
+//! - [`GenerateRequest`] (`POST /images/generations`, JSON) and [`EditRequest`] (`POST /images/edits`,
+//!   multipart, described as [`FormPart`]s so any transport can encode it);
+//! - [`ImagesResponse`], [`StreamEvent`] and [`ErrorEnvelope`] for what comes back;
+//! - per-model validation ([`GenerateRequest::validate`]) with field-path errors;
+//! - JSON Schema of the wire types ([`schema::all`]).
+//!
+//! No I/O, no async, no HTTP types. Parsing is lenient (unknown fields and values are kept and sent
+//! back unchanged); the strict rules live in validation.
+//!
+//! ```
+//! use seedream_types::{GenerateRequest, SEEDREAM_4_0, SizePreset};
+//!
+//! let request = GenerateRequest::new(SEEDREAM_4_0, "a lighthouse at dawn")
+//!     .with_size(SizePreset::TwoK)
+//!     .with_max_images(3);
+//! assert!(request.validate().is_ok());
+//! ```
+
+mod wire;
+
+pub mod edit;
+pub mod error;
+pub mod image;
+pub mod model;
+pub mod request;
+pub mod response;
+pub mod schema;
+pub mod size;
+pub mod stream;
+pub mod validate;
+
+pub use edit::{EditRequest, FormPart, ImageFile, PartValue};
+pub use error::{ApiErrorBody, ErrorClass, ErrorEnvelope};
+pub use image::{DataUrl, ImageFormat};
+pub use model::{ModelFamily, SEEDEDIT_3_0_I2I, SEEDREAM_3_0_T2I, SEEDREAM_4_0, SEEDREAM_4_5};
+pub use request::{
+    GenerateRequest, ImageCount, ImageInput, OptimizePromptMode, OptimizePromptOptions, ResponseFormat,
+    SequentialImageGeneration, SequentialImageGenerationOptions,
+};
+pub use response::{FailedImage, GeneratedImage, ImageItem, ImagesResponse, ParseError, Usage};
+pub use size::{Dimensions, Size, SizePreset};
+pub use stream::{Completed, PartialFailed, PartialSucceeded, StreamEvent};
+pub use validate::{ValidationError, Violation};

@@ -1,0 +1,152 @@
+//! The service's error body and what a caller can do about each kind of error.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use serde_with::skip_serializing_none;
+
+/// `{"code", "message", "param", "type"}`: the service's description of one error. Also the shape
+/// of a failed image inside `data[]` and of an in-stream error.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ApiErrorBody {
+    /// Machine-readable code, such as `InvalidParameter` or `OutputImageSensitiveContentDetected`.
+    #[serde(default)]
+    pub code: String,
+    /// Human-readable text; the service ends it with `Request id: …`.
+    #[serde(default)]
+    pub message: String,
+    /// The request field at fault, when there is one.
+    pub param: Option<String>,
+    /// The error family, such as `BadRequest`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ApiErrorBody {
+    /// An error with a code and a message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { code: code.into(), message: message.into(), param: None, kind: None, extra: Map::new() }
+    }
+
+    /// What this error means for a caller, given the HTTP status it came with (if any).
+    pub fn class(&self, status: Option<u16>) -> ErrorClass {
+        ErrorClass::classify(status, &self.code)
+    }
+}
+
+/// `{"error": {...}}`: the body of every non-2xx JSON response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ErrorEnvelope {
+    /// The error.
+    pub error: ApiErrorBody,
+}
+
+/// What an error means for the caller: the classes of the spec's error table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// 400 `MissingParameter` / `InvalidParameter`: fix the request.
+    InvalidRequest,
+    /// 400 `*SensitiveContentDetected`: the input or output failed moderation.
+    SensitiveContent,
+    /// 401 `AuthenticationError`: the API key is missing or wrong.
+    Authentication,
+    /// 403 `AccessDenied`, `AccountOverdueError`, `OperationDenied.*`.
+    Forbidden,
+    /// 404 `InvalidEndpointOrModel.NotFound`, `ModelNotOpen`.
+    NotFound,
+    /// 429 rate limits and overload: retry later.
+    RateLimited,
+    /// 429 `QuotaExceeded` / `SetLimitExceeded`: retrying cannot help.
+    QuotaExhausted,
+    /// 5xx: the service failed; retry.
+    ServerError,
+    /// Anything else.
+    Other,
+}
+
+// Code prefixes in the order they are tried; quota codes come before the generic 429 fallback.
+const CODE_CLASSES: [(&str, ErrorClass); 17] = [
+    ("MissingParameter", ErrorClass::InvalidRequest),
+    ("InvalidParameter", ErrorClass::InvalidRequest),
+    ("InputTextSensitiveContentDetected", ErrorClass::SensitiveContent),
+    ("InputImageSensitiveContentDetected", ErrorClass::SensitiveContent),
+    ("OutputImageSensitiveContentDetected", ErrorClass::SensitiveContent),
+    ("AuthenticationError", ErrorClass::Authentication),
+    ("AccessDenied", ErrorClass::Forbidden),
+    ("AccountOverdueError", ErrorClass::Forbidden),
+    ("OperationDenied", ErrorClass::Forbidden),
+    ("InvalidEndpointOrModel", ErrorClass::NotFound),
+    ("ModelNotOpen", ErrorClass::NotFound),
+    ("QuotaExceeded", ErrorClass::QuotaExhausted),
+    ("SetLimitExceeded", ErrorClass::QuotaExhausted),
+    ("ModelAccount", ErrorClass::RateLimited), // ModelAccountIpm/RpmRateLimitExceeded
+    ("RateLimitExceeded", ErrorClass::RateLimited),
+    ("ServerOverloaded", ErrorClass::RateLimited),
+    ("RequestBurstTooFast", ErrorClass::RateLimited),
+];
+
+impl ErrorClass {
+    /// Classifies by the error code's prefix, falling back to the HTTP status.
+    pub fn classify(status: Option<u16>, code: &str) -> Self {
+        if code == "InternalServiceError" {
+            return ErrorClass::ServerError;
+        }
+        if let Some(&(_, class)) = CODE_CLASSES.iter().find(|(prefix, _)| code.starts_with(prefix)) {
+            return class;
+        }
+        match status {
+            Some(400) => ErrorClass::InvalidRequest,
+            Some(401) => ErrorClass::Authentication,
+            Some(403) => ErrorClass::Forbidden,
+            Some(404) => ErrorClass::NotFound,
+            Some(429) => ErrorClass::RateLimited,
+            Some(500..=599) => ErrorClass::ServerError,
+            _ => ErrorClass::Other,
+        }
+    }
+
+    /// Whether sending the same request again later can succeed.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorClass::RateLimited | ErrorClass::ServerError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_per_the_spec_table() {
+        let cases = [
+            (400, "InvalidParameter.Size", ErrorClass::InvalidRequest, false),
+            (400, "OutputImageSensitiveContentDetected", ErrorClass::SensitiveContent, false),
+            (401, "AuthenticationError", ErrorClass::Authentication, false),
+            (403, "OperationDenied.ServiceNotOpen", ErrorClass::Forbidden, false),
+            (404, "ModelNotOpen", ErrorClass::NotFound, false),
+            (429, "ModelAccountIpmRateLimitExceeded", ErrorClass::RateLimited, true),
+            (429, "RateLimitExceeded.EndpointRPM", ErrorClass::RateLimited, true),
+            (429, "QuotaExceeded", ErrorClass::QuotaExhausted, false),
+            (429, "SetLimitExceeded", ErrorClass::QuotaExhausted, false),
+            (500, "InternalServiceError", ErrorClass::ServerError, true),
+            (502, "", ErrorClass::ServerError, true),
+            (418, "Teapot", ErrorClass::Other, false),
+        ];
+        for (status, code, class, retry) in cases {
+            assert_eq!(ErrorClass::classify(Some(status), code), class, "{code}");
+            assert_eq!(class.is_retryable(), retry, "{code}");
+        }
+    }
+
+    #[test]
+    fn parses_the_documented_body_and_keeps_unknown_fields() {
+        let body = r#"{"error":{"code":"InvalidParameter","message":"bad size. Request id: 1","param":"size","type":"BadRequest","x":1}}"#;
+        let env: ErrorEnvelope = serde_json::from_str(body).unwrap();
+        assert_eq!(env.error.param.as_deref(), Some("size"));
+        assert_eq!(env.error.kind.as_deref(), Some("BadRequest"));
+        assert_eq!(serde_json::to_value(&env).unwrap(), serde_json::from_str::<Value>(body).unwrap());
+    }
+}

@@ -1,0 +1,197 @@
+//! The `200` body of both endpoints: images (or per-image errors) and usage.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use serde_with::skip_serializing_none;
+
+use crate::error::ApiErrorBody;
+use crate::size::{Dimensions, Size};
+
+/// The response of `POST /images/generations` and `/images/edits`.
+///
+/// Lenient: every field but `data` may be missing (relays drop `model`), and unknown fields are kept.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ImagesResponse {
+    /// The model id that served the request (Ark sends it; relays may not).
+    pub model: Option<String>,
+    /// Unix time of creation, in seconds.
+    pub created: Option<i64>,
+    /// One item per image: a success or, inside a group, a per-image error.
+    #[serde(default)]
+    pub data: Vec<ImageItem>,
+    /// Token and image accounting, in Ark's or a relay's shape.
+    pub usage: Option<Usage>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One `data[]` item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ImageItem {
+    /// `{"error": {...}}`: this image failed (for example moderation) while others succeeded.
+    Failed(FailedImage),
+    /// `{"url": ...}` or `{"b64_json": ...}`.
+    Image(GeneratedImage),
+}
+
+impl ImageItem {
+    /// The image, when this item succeeded.
+    pub fn image(&self) -> Option<&GeneratedImage> {
+        match self {
+            ImageItem::Image(image) => Some(image),
+            ImageItem::Failed(_) => None,
+        }
+    }
+
+    /// The error, when this item failed.
+    pub fn error(&self) -> Option<&ApiErrorBody> {
+        match self {
+            ImageItem::Failed(failed) => Some(&failed.error),
+            ImageItem::Image(_) => None,
+        }
+    }
+}
+
+/// A failed image inside `data[]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FailedImage {
+    /// Why it failed.
+    pub error: ApiErrorBody,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A generated image.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GeneratedImage {
+    /// Download link (with `response_format: url`), valid for 24 hours.
+    pub url: Option<String>,
+    /// Base64 JPEG (with `response_format: b64_json`).
+    pub b64_json: Option<String>,
+    /// Actual `WxH` (Seedream 4.x); a preset request does not fix the shape, this does.
+    pub size: Option<String>,
+    /// The prompt after rewriting (some relays).
+    pub revised_prompt: Option<String>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl GeneratedImage {
+    /// `size` parsed as `WxH`, when it is one.
+    pub fn dimensions(&self) -> Option<Dimensions> {
+        match Size::from_wire(self.size.as_deref()?) {
+            Size::Pixels(dims) => Some(dims),
+            _ => None,
+        }
+    }
+}
+
+/// Usage in every shape seen: Ark's (`generated_images`, `output_tokens`, `total_tokens`) and the
+/// relays' (`prompt_tokens`, `completion_tokens`, `*_details`). All optional; unknown fields kept.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Usage {
+    /// Images generated successfully (Ark).
+    pub generated_images: Option<u64>,
+    /// ≈ Σ W·H / 256 over the successful images.
+    pub output_tokens: Option<u64>,
+    /// Total tokens billed.
+    pub total_tokens: Option<u64>,
+    /// Relays: prompt tokens (0 for images).
+    pub prompt_tokens: Option<u64>,
+    /// Relays: completion tokens.
+    pub completion_tokens: Option<u64>,
+    /// Relays: details object, kept as sent.
+    pub prompt_tokens_details: Option<Value>,
+    /// Relays: details object, kept as sent.
+    pub completion_tokens_details: Option<Value>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A body that is not the JSON it should be; carries the start of the body so an HTML error page
+/// from a relay can be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the response is not valid JSON ({reason}); the body starts with: {body_start:?}")]
+pub struct ParseError {
+    /// What the JSON parser said.
+    pub reason: String,
+    /// Up to the first 512 bytes of the body, as text.
+    pub body_start: String,
+}
+
+/// How much of a bad body an error carries.
+pub const BODY_START_LEN: usize = 512;
+
+impl ParseError {
+    /// An error for `body`, keeping its first [`BODY_START_LEN`] bytes.
+    pub fn new(reason: impl Into<String>, body: &[u8]) -> Self {
+        let end = body.len().min(BODY_START_LEN);
+        Self { reason: reason.into(), body_start: String::from_utf8_lossy(&body[..end]).into_owned() }
+    }
+}
+
+/// Parses a JSON body into `T`, keeping the body's start in the error.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ParseError> {
+    serde_json::from_slice(body).map_err(|e| ParseError::new(e.to_string(), body))
+}
+
+impl ImagesResponse {
+    /// Parses a response body.
+    pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
+        parse_json(body)
+    }
+
+    /// The successful images.
+    pub fn images(&self) -> impl Iterator<Item = &GeneratedImage> {
+        self.data.iter().filter_map(ImageItem::image)
+    }
+
+    /// The per-image errors, with their index in `data`.
+    pub fn errors(&self) -> impl Iterator<Item = (usize, &ApiErrorBody)> {
+        self.data.iter().enumerate().filter_map(|(i, item)| Some((i, item.error()?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn mixed_items_and_ark_usage_parse_and_round_trip() {
+        let body = json!({
+            "model": "doubao-seedream-4-0-250828", "created": 1757469561,
+            "data": [{"url": "https://x/0.jpeg", "size": "1760x2368"},
+                     {"b64_json": "AAAA", "size": "2048x2048"},
+                     {"error": {"code": "OutputImageSensitiveContentDetected", "message": "m"}}],
+            "usage": {"generated_images": 2, "output_tokens": 16280, "total_tokens": 16280}
+        });
+        let resp: ImagesResponse = serde_json::from_value(body.clone()).unwrap();
+        assert_eq!(resp.images().count(), 2);
+        assert_eq!(
+            resp.errors().map(|(i, e)| (i, e.code.as_str())).collect::<Vec<_>>(),
+            [(2, "OutputImageSensitiveContentDetected")]
+        );
+        assert_eq!(resp.images().next().unwrap().dimensions(), Some(Dimensions::new(1760, 2368)));
+        assert_eq!(serde_json::to_value(&resp).unwrap(), body);
+    }
+
+    #[test]
+    fn non_json_is_an_error_carrying_the_body_start() {
+        let html = b"<html><body>502 Bad Gateway</body></html>";
+        let err = ImagesResponse::from_slice(html).unwrap_err();
+        assert!(err.body_start.contains("502 Bad Gateway"));
+        assert!(err.to_string().contains("<html>"));
+        let long = vec![b'x'; 5000];
+        assert_eq!(ImagesResponse::from_slice(&long).unwrap_err().body_start.len(), BODY_START_LEN);
+    }
+}

@@ -1,0 +1,201 @@
+//! Server-sent events of `stream: true`: one JSON object per `data:` line, then `data: [DONE]`.
+
+use std::borrow::Cow;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use serde_with::skip_serializing_none;
+
+use crate::error::{ApiErrorBody, ErrorEnvelope};
+use crate::response::Usage;
+
+/// The text of the `data:` line that ends a stream.
+pub const DONE_MARKER: &str = "[DONE]";
+
+/// `image_generation.partial_succeeded`: one image is ready.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PartialSucceeded {
+    /// Model id.
+    pub model: Option<String>,
+    /// Unix time in seconds.
+    pub created: Option<i64>,
+    /// Position of the image in the group, from 0.
+    #[serde(default)]
+    pub image_index: u32,
+    /// Download link (`response_format: url`).
+    pub url: Option<String>,
+    /// Base64 JPEG (`response_format: b64_json`).
+    pub b64_json: Option<String>,
+    /// Actual `WxH`.
+    pub size: Option<String>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `image_generation.partial_failed`: one image failed; the stream goes on.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PartialFailed {
+    /// Model id.
+    pub model: Option<String>,
+    /// Unix time in seconds.
+    pub created: Option<i64>,
+    /// Position of the image in the group, from 0.
+    #[serde(default)]
+    pub image_index: u32,
+    /// Why it failed.
+    pub error: ApiErrorBody,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `image_generation.completed`: every image is done; usage for the whole request.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Completed {
+    /// Model id.
+    pub model: Option<String>,
+    /// Unix time in seconds.
+    pub created: Option<i64>,
+    /// Usage for the request.
+    pub usage: Option<Usage>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One event of an image stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    /// An image is ready.
+    PartialSucceeded(PartialSucceeded),
+    /// An image failed (the stream goes on).
+    PartialFailed(PartialFailed),
+    /// The last event before `[DONE]`.
+    Completed(Completed),
+    /// `data: {"error": {...}}`: the request failed mid-stream.
+    Error(ApiErrorBody),
+    /// An event type this version does not know, kept whole.
+    Unknown(Value),
+}
+
+const PARTIAL_SUCCEEDED: &str = "image_generation.partial_succeeded";
+const PARTIAL_FAILED: &str = "image_generation.partial_failed";
+const COMPLETED: &str = "image_generation.completed";
+
+impl StreamEvent {
+    /// The event's `type` string (also the SSE `event:` name); `error` for in-stream errors.
+    pub fn event_type(&self) -> Cow<'_, str> {
+        match self {
+            StreamEvent::PartialSucceeded(_) => PARTIAL_SUCCEEDED.into(),
+            StreamEvent::PartialFailed(_) => PARTIAL_FAILED.into(),
+            StreamEvent::Completed(_) => COMPLETED.into(),
+            StreamEvent::Error(_) => "error".into(),
+            StreamEvent::Unknown(value) => {
+                value.get("type").and_then(Value::as_str).map_or(Cow::Borrowed("unknown"), |t| Cow::Owned(t.to_owned()))
+            }
+        }
+    }
+
+    /// Parses the text of one `data:` line (not `[DONE]`).
+    pub fn from_json(data: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(data)
+    }
+
+    fn from_value(value: Value) -> Result<Self, serde_json::Error> {
+        let kind = value.get("type").and_then(Value::as_str).unwrap_or_default();
+        Ok(match kind {
+            PARTIAL_SUCCEEDED => StreamEvent::PartialSucceeded(serde_json::from_value(value)?),
+            PARTIAL_FAILED => StreamEvent::PartialFailed(serde_json::from_value(value)?),
+            COMPLETED => StreamEvent::Completed(serde_json::from_value(value)?),
+            _ if value.get("error").is_some_and(Value::is_object) => {
+                StreamEvent::Error(serde_json::from_value::<ErrorEnvelope>(value)?.error)
+            }
+            _ => StreamEvent::Unknown(value),
+        })
+    }
+
+    fn to_value(&self) -> Result<Value, serde_json::Error> {
+        let (kind, body) = match self {
+            StreamEvent::PartialSucceeded(e) => (PARTIAL_SUCCEEDED, serde_json::to_value(e)?),
+            StreamEvent::PartialFailed(e) => (PARTIAL_FAILED, serde_json::to_value(e)?),
+            StreamEvent::Completed(e) => (COMPLETED, serde_json::to_value(e)?),
+            StreamEvent::Error(error) => return serde_json::to_value(ErrorEnvelope { error: error.clone() }),
+            StreamEvent::Unknown(value) => return Ok(value.clone()),
+        };
+        let mut object = Map::new();
+        object.insert("type".into(), Value::from(kind));
+        if let Value::Object(fields) = body {
+            object.extend(fields);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+impl Serialize for StreamEvent {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_value().map_err(serde::ser::Error::custom)?.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for StreamEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        StreamEvent::from_value(Value::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for StreamEvent {
+    fn schema_name() -> Cow<'static, str> {
+        "StreamEvent".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let typed = |kind: &str, body: schemars::Schema| {
+            schemars::json_schema!({
+                "allOf": [
+                    { "type": "object", "properties": { "type": { "const": kind } }, "required": ["type"] },
+                    body
+                ]
+            })
+        };
+        schemars::json_schema!({
+            "description": "One `data:` line of an image stream. Unknown event types are accepted and kept.",
+            "anyOf": [
+                typed(PARTIAL_SUCCEEDED, generator.subschema_for::<PartialSucceeded>()),
+                typed(PARTIAL_FAILED, generator.subschema_for::<PartialFailed>()),
+                typed(COMPLETED, generator.subschema_for::<Completed>()),
+                generator.subschema_for::<ErrorEnvelope>(),
+                { "type": "object" }
+            ]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn each_documented_event_parses_and_round_trips() {
+        let lines = [
+            json!({"type": PARTIAL_SUCCEEDED, "model": "m", "created": 1, "image_index": 0, "url": "u", "size": "2048x2048"}),
+            json!({"type": PARTIAL_FAILED, "model": "m", "created": 1, "image_index": 1,
+                   "error": {"code": "OutputImageSensitiveContentDetected", "message": "x"}}),
+            json!({"type": COMPLETED, "model": "m", "created": 1,
+                   "usage": {"generated_images": 1, "output_tokens": 16384, "total_tokens": 16384}}),
+            json!({"error": {"code": "InternalServiceError", "message": "boom"}}),
+            json!({"type": "image_generation.something_new", "x": 1}),
+        ];
+        let kinds = ["partial_succeeded", "partial_failed", "completed", "error", "something_new"];
+        for (line, kind) in lines.iter().zip(kinds) {
+            let event = StreamEvent::from_json(&line.to_string()).unwrap();
+            assert!(event.event_type().ends_with(kind), "{event:?}");
+            assert_eq!(&serde_json::to_value(&event).unwrap(), line);
+        }
+    }
+}
