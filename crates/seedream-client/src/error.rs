@@ -1,0 +1,172 @@
+//! The crate's one error type: every way a call can fail, as variants a caller can act on.
+
+use std::fmt;
+use std::time::Duration;
+
+use seedream_types::response::ParseError;
+use seedream_types::{ErrorClass, ValidationError};
+
+use crate::transport::TransportError;
+
+/// Everything a [`Client`](crate::Client) call can fail with.
+///
+/// Never contains the API key: not in its `Display`, not in its `Debug`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request breaks the model's rules; nothing was sent. Lists every violated field.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// The service answered with an error status (or an error event inside a stream).
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// A time limit ran out; `phase` says which one.
+    #[error("timed out waiting for {phase}")]
+    Timeout {
+        /// The time limit that ran out.
+        phase: TimeoutPhase,
+    },
+    /// The connection failed (connect, TLS, reset, protocol error).
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// A `2xx` body that is not what it should be; carries the body's first bytes so an HTML page
+    /// from a proxy can be read.
+    #[error("the response could not be decoded ({reason}); the body starts with: {body_start:?}")]
+    Decode {
+        /// What went wrong.
+        reason: String,
+        /// Up to the first 512 bytes of the body, as text.
+        body_start: String,
+    },
+    /// The response body is larger than the configured limit.
+    #[error("the response body is larger than the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The client is configured wrongly (bad base URL, missing key, bad header, bad certificate).
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// A local file operation failed (saving an image).
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// Whether sending the same request again later can succeed: retryable API errors (rate limits,
+    /// 500/502/503/504), connect failures and connect timeouts. Everything the service may already
+    /// have acted on (a time-to-headers timeout, a connection reset after sending) is not.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(api) => api.is_retryable(),
+            Error::Timeout { phase } => *phase == TimeoutPhase::Connect,
+            Error::Transport(transport) => transport.is_connect(),
+            _ => false,
+        }
+    }
+
+    /// The service's request id, when the error came from the service.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => api.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The API error, when this is one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn decode(error: ParseError) -> Self {
+        Error::Decode { reason: error.reason, body_start: error.body_start }
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(error: ApiError) -> Self {
+        Error::Api(Box::new(error))
+    }
+}
+
+/// An error answer from the service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status (200 for an error event inside a stream).
+    pub status: u16,
+    /// The service's code, such as `InvalidParameter`; empty when the body was not JSON.
+    pub code: String,
+    /// The service's message, or the text of a non-JSON body (an HTML error page).
+    pub message: String,
+    /// The request field at fault, when the service names one.
+    pub param: Option<String>,
+    /// `x-request-id`, or the id the service puts at the end of its message.
+    pub request_id: Option<String>,
+    /// What the error means for the caller.
+    pub class: ErrorClass,
+    /// How long the service asked to wait (`Retry-After`), when it did.
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    /// Whether a retry can succeed: 429 rate limits (not quota) and 500/502/503/504.
+    pub fn is_retryable(&self) -> bool {
+        match self.status {
+            429 => self.class == ErrorClass::RateLimited,
+            500 | 502 | 503 | 504 => true,
+            // An in-stream error carries the 200 of the stream; go by its code.
+            200 => self.class.is_retryable(),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the service answered {}", self.status)?;
+        if !self.code.is_empty() {
+            write!(f, " {}", self.code)?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(param) = self.param.as_deref().filter(|p| !p.is_empty()) {
+            write!(f, " (param {param})")?;
+        }
+        if let Some(id) = &self.request_id
+            && !self.message.contains(id.as_str())
+        {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// Which time limit ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeoutPhase {
+    /// Opening the connection (TCP and TLS).
+    Connect,
+    /// Waiting for the response headers after sending the request.
+    Headers,
+    /// Waiting for the next piece of the body.
+    Idle,
+    /// The whole call, retries included.
+    Overall,
+}
+
+impl fmt::Display for TimeoutPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutPhase::Connect => "the connection",
+            TimeoutPhase::Headers => "the response headers",
+            TimeoutPhase::Idle => "more of the response body",
+            TimeoutPhase::Overall => "the whole call (overall deadline)",
+        })
+    }
+}

@@ -1,0 +1,236 @@
+//! [`ImageStream`]: the events of a `stream: true` generation, decoded from server-sent events.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use seedream_types::stream::DONE_MARKER;
+use seedream_types::{
+    ApiErrorBody, Completed, ErrorClass, FailedImage, GeneratedImage, ImageItem, ImagesResponse, PartialFailed,
+    PartialSucceeded, StreamEvent,
+};
+
+use crate::body::BodyReader;
+use crate::client::ResponseMeta;
+use crate::error::{ApiError, Error};
+use crate::sse::{SseDecoder, SseEvent};
+use crate::transport::{TransportError, TransportErrorKind};
+
+/// A stream of [`StreamEvent`]s, one per image, then `Completed`.
+///
+/// - ends (`None`) after `data: [DONE]`, or when the body ends after `Completed`;
+/// - a `PartialFailed` image is an item, and the stream goes on;
+/// - an in-stream error (`data: {"error": …}`) is an `Err(Error::Api)` item, after which the stream ends;
+/// - a body that ends before `Completed`/`[DONE]` is an `Err` item, never a silent end;
+/// - stalls are `Err(Error::Timeout { phase: Idle })` (or `Overall`).
+///
+/// After an `Err` item the stream ends. Dropping it closes the connection.
+pub struct ImageStream {
+    source: Source,
+    queue: VecDeque<SseEvent>,
+    ended: bool,
+    completed: bool,
+    meta: ResponseMeta,
+}
+
+enum Source {
+    /// Server-sent events from the body.
+    Sse { reader: BodyReader, decoder: SseDecoder, eof: bool },
+    /// A server that answered a stream request with a plain JSON body: its images as events.
+    Ready(VecDeque<StreamEvent>),
+}
+
+impl ImageStream {
+    pub(crate) fn sse(reader: BodyReader, meta: ResponseMeta) -> Self {
+        let source = Source::Sse { reader, decoder: SseDecoder::new(), eof: false };
+        Self { source, queue: VecDeque::new(), ended: false, completed: false, meta }
+    }
+
+    pub(crate) fn from_response(response: ImagesResponse, meta: ResponseMeta) -> Self {
+        Self { source: Source::Ready(events_of(response)), queue: VecDeque::new(), ended: false, completed: true, meta }
+    }
+
+    /// The service's request id (`x-request-id`), when it sent one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.meta.request_id.as_deref()
+    }
+
+    /// Status, request id and attempts of the request that opened the stream.
+    pub fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
+
+    /// Reads the whole stream into the response a non-stream call would have given: images in
+    /// `image_index` order (failed ones as per-image errors), usage from `Completed`.
+    pub async fn into_response(mut self) -> Result<ImagesResponse, Error> {
+        let mut response =
+            ImagesResponse { model: None, created: None, data: Vec::new(), usage: None, extra: Default::default() };
+        let mut items: Vec<(u32, ImageItem)> = Vec::new();
+        while let Some(event) = std::future::poll_fn(|cx| Pin::new(&mut self).poll_next(cx)).await {
+            match event? {
+                StreamEvent::PartialSucceeded(e) => {
+                    response.model = response.model.or(e.model);
+                    response.created = response.created.or(e.created);
+                    let image =
+                        GeneratedImage { url: e.url, b64_json: e.b64_json, size: e.size, revised_prompt: None, extra: e.extra };
+                    items.push((e.image_index, ImageItem::Image(image)));
+                }
+                StreamEvent::PartialFailed(e) => {
+                    response.model = response.model.or(e.model);
+                    response.created = response.created.or(e.created);
+                    items.push((e.image_index, ImageItem::Failed(FailedImage { error: e.error, extra: e.extra })));
+                }
+                StreamEvent::Completed(e) => {
+                    response.model = response.model.or(e.model);
+                    response.created = response.created.or(e.created);
+                    response.usage = e.usage;
+                }
+                StreamEvent::Error(_) | StreamEvent::Unknown(_) => {}
+            }
+        }
+        items.sort_by_key(|(index, _)| *index);
+        response.data = items.into_iter().map(|(_, item)| item).collect();
+        Ok(response)
+    }
+
+    fn end_with(&mut self, error: Error) -> Poll<Option<Result<StreamEvent, Error>>> {
+        self.ended = true;
+        self.source = Source::Ready(VecDeque::new()); // drops the body: closes the connection
+        Poll::Ready(Some(Err(error)))
+    }
+
+    fn handle(&mut self, event: SseEvent) -> Option<Poll<Option<Result<StreamEvent, Error>>>> {
+        let data = event.data.trim();
+        if data == DONE_MARKER {
+            self.ended = true;
+            self.source = Source::Ready(VecDeque::new());
+            return Some(Poll::Ready(None));
+        }
+        if data.is_empty() {
+            return None; // a keep-alive
+        }
+        match StreamEvent::from_json(data) {
+            Ok(StreamEvent::Error(body)) => Some(self.end_with(stream_error(body, &self.meta))),
+            Ok(event) => {
+                if matches!(event, StreamEvent::Completed(_)) {
+                    self.completed = true;
+                }
+                Some(Poll::Ready(Some(Ok(event))))
+            }
+            Err(error) => Some(self.end_with(Error::Decode {
+                reason: format!("bad event data: {error}"),
+                body_start: data.chars().take(512).collect(),
+            })),
+        }
+    }
+}
+
+fn stream_error(body: ApiErrorBody, meta: &ResponseMeta) -> Error {
+    let class = ErrorClass::classify(None, &body.code);
+    let request_id = meta.request_id.clone().or_else(|| crate::client::request_id_in(&body.message));
+    Error::from(ApiError {
+        status: meta.status,
+        code: body.code,
+        message: body.message,
+        param: body.param,
+        request_id,
+        class,
+        retry_after: None,
+    })
+}
+
+/// The images of a whole response as the events a stream would have sent.
+fn events_of(response: ImagesResponse) -> VecDeque<StreamEvent> {
+    let mut events = VecDeque::with_capacity(response.data.len() + 1);
+    for (index, item) in response.data.into_iter().enumerate() {
+        let image_index = u32::try_from(index).unwrap_or(u32::MAX);
+        events.push_back(match item {
+            ImageItem::Image(image) => StreamEvent::PartialSucceeded(PartialSucceeded {
+                model: response.model.clone(),
+                created: response.created,
+                image_index,
+                url: image.url,
+                b64_json: image.b64_json,
+                size: image.size,
+                extra: image.extra,
+            }),
+            ImageItem::Failed(failed) => StreamEvent::PartialFailed(PartialFailed {
+                model: response.model.clone(),
+                created: response.created,
+                image_index,
+                error: failed.error,
+                extra: failed.extra,
+            }),
+        });
+    }
+    events.push_back(StreamEvent::Completed(Completed {
+        model: response.model,
+        created: response.created,
+        usage: response.usage,
+        extra: response.extra,
+    }));
+    events
+}
+
+impl Stream for ImageStream {
+    type Item = Result<StreamEvent, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if this.ended {
+                return Poll::Ready(None);
+            }
+            if let Some(event) = this.queue.pop_front() {
+                match this.handle(event) {
+                    Some(poll) => return poll,
+                    None => continue,
+                }
+            }
+            match &mut this.source {
+                Source::Ready(events) => match events.pop_front() {
+                    Some(event) => return Poll::Ready(Some(Ok(event))),
+                    None => {
+                        this.ended = true;
+                        return Poll::Ready(None);
+                    }
+                },
+                Source::Sse { eof: true, .. } => {
+                    if this.completed {
+                        this.ended = true;
+                        return Poll::Ready(None);
+                    }
+                    return this.end_with(Error::Transport(TransportError::new(
+                        TransportErrorKind::Io,
+                        "the event stream ended before image_generation.completed or [DONE]",
+                    )));
+                }
+                Source::Sse { reader, decoder, eof } => match reader.poll_chunk(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(Ok(chunk))) => {
+                        let mut events = Vec::new();
+                        decoder.feed_into(&chunk, &mut events);
+                        this.queue.extend(events);
+                    }
+                    Poll::Ready(Some(Err(error))) => return this.end_with(error),
+                    Poll::Ready(None) => {
+                        *eof = true;
+                        this.queue.extend(decoder.finish());
+                    }
+                },
+            }
+        }
+    }
+}
+
+impl fmt::Debug for ImageStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImageStream")
+            .field("meta", &self.meta)
+            .field("ended", &self.ended)
+            .field("completed", &self.completed)
+            .finish_non_exhaustive()
+    }
+}

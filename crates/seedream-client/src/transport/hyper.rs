@@ -1,0 +1,240 @@
+//! The real transport: hyper-util's pooled client over hyper-rustls (rustls with the `ring`
+//! provider, no OpenSSL), HTTP/1.1 and HTTP/2 chosen by ALPN.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client as PooledClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+use super::{RequestBody, ResponseBody, Transport, TransportError, TransportErrorKind};
+use crate::error::Error;
+
+/// Default limit for opening a connection (TCP and TLS handshake).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time an idle pooled connection is kept.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// hyper + rustls transport with a connection pool. Cheap to clone (the pool is shared).
+///
+/// Trusts the system's root certificates (the bundled webpki roots when the system has none), plus
+/// any certificate given to [`HyperTransportBuilder::trust_pem`]. Plain `http://` is refused except
+/// to loopback hosts unless [`HyperTransportBuilder::allow_insecure_http`] is set.
+#[derive(Clone)]
+pub struct HyperTransport {
+    client: PooledClient<HttpsConnector<HttpConnector>, RequestBody>,
+    allow_insecure_http: bool,
+    connect_timeout: Option<Duration>,
+    extra_roots: usize,
+}
+
+impl fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HyperTransport")
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("extra_roots", &self.extra_roots)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`HyperTransport`].
+#[derive(Debug, Clone)]
+pub struct HyperTransportBuilder {
+    connect_timeout: Option<Duration>,
+    trusted_pems: Vec<String>,
+    allow_insecure_http: bool,
+    pool_idle_timeout: Duration,
+    pool_max_idle_per_host: usize,
+}
+
+impl Default for HyperTransportBuilder {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            trusted_pems: Vec::new(),
+            allow_insecure_http: false,
+            pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
+            pool_max_idle_per_host: usize::MAX,
+        }
+    }
+}
+
+impl HyperTransport {
+    /// A builder with the defaults: connect timeout [`DEFAULT_CONNECT_TIMEOUT`], system roots,
+    /// `http://` to loopback only.
+    pub fn builder() -> HyperTransportBuilder {
+        HyperTransportBuilder::default()
+    }
+
+    /// A transport with the defaults.
+    pub fn new() -> Result<Self, Error> {
+        Self::builder().build()
+    }
+}
+
+impl HyperTransportBuilder {
+    /// Time limit for opening a TCP connection (`None`: no limit). Default 10 s.
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
+        self
+    }
+
+    /// Also trusts the certificate(s) in `pem` (for example the emulator's self-signed one).
+    /// A bad PEM makes [`build`](Self::build) fail.
+    pub fn trust_pem(mut self, pem: &str) -> Self {
+        self.trusted_pems.push(pem.to_owned());
+        self
+    }
+
+    /// Allows plain `http://` to any host (default: loopback hosts only, so an API key is never
+    /// sent in clear over a network by mistake).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// How long an idle pooled connection is kept. Default 90 s.
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
+    /// Most idle connections kept per host. Default unlimited.
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
+        self.pool_max_idle_per_host = max;
+        self
+    }
+
+    /// Builds the transport. Fails ([`Error::Config`]) on a PEM without a usable certificate.
+    pub fn build(self) -> Result<HyperTransport, Error> {
+        let mut roots = (*base_roots()).clone();
+        let mut extra_roots = 0;
+        for pem in &self.trusted_pems {
+            let mut found = 0;
+            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                let cert = cert.map_err(|e| Error::Config(format!("bad PEM certificate: {e}")))?;
+                roots.add(cert).map_err(|e| Error::Config(format!("unusable certificate: {e}")))?;
+                found += 1;
+            }
+            if found == 0 {
+                return Err(Error::Config("the PEM text holds no certificate".into()));
+            }
+            extra_roots += found;
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::Config(format!("TLS setup failed: {e}")))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(self.connect_timeout);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let client = PooledClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(self.pool_idle_timeout)
+            .pool_max_idle_per_host(self.pool_max_idle_per_host)
+            .build(connector);
+        Ok(HyperTransport {
+            client,
+            allow_insecure_http: self.allow_insecure_http,
+            connect_timeout: self.connect_timeout,
+            extra_roots,
+        })
+    }
+}
+
+/// The system's roots, loaded once; the bundled webpki roots when the system has none.
+fn base_roots() -> Arc<RootCertStore> {
+    static ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let mut roots = RootCertStore::empty();
+            let native = rustls_native_certs::load_native_certs();
+            let (added, _ignored) = roots.add_parsable_certificates(native.certs);
+            if added == 0 {
+                roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            }
+            Arc::new(roots)
+        })
+        .clone()
+}
+
+/// Whether `host` (as in a URI, IPv6 in brackets) is this machine.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Checks that `uri` can be sent: `https`, or `http` to loopback (or anywhere when allowed).
+pub(crate) fn check_scheme(uri: &http::Uri, allow_insecure_http: bool) -> Result<(), TransportError> {
+    let host = uri.host().unwrap_or_default();
+    match uri.scheme_str() {
+        Some("https") if !host.is_empty() => Ok(()),
+        Some("http") if !host.is_empty() && (allow_insecure_http || is_loopback_host(host)) => Ok(()),
+        Some("http") if !host.is_empty() => Err(TransportError::new(
+            TransportErrorKind::InvalidRequest,
+            format!("plain http:// to {host} is refused (use https, or allow insecure http explicitly)"),
+        )),
+        _ => Err(TransportError::new(TransportErrorKind::InvalidRequest, format!("not an http(s) URL: {uri}"))),
+    }
+}
+
+fn classify(error: hyper_util::client::legacy::Error) -> TransportError {
+    if error.is_connect() {
+        let timed_out = std::iter::successors(std::error::Error::source(&error), |e| e.source())
+            .filter_map(|e| e.downcast_ref::<std::io::Error>())
+            .any(|e| e.kind() == std::io::ErrorKind::TimedOut);
+        let kind = if timed_out { TransportErrorKind::ConnectTimeout } else { TransportErrorKind::Connect };
+        return TransportError::with_source(kind, error);
+    }
+    TransportError::with_source(TransportErrorKind::Io, error)
+}
+
+#[async_trait::async_trait]
+impl Transport for HyperTransport {
+    async fn send(&self, request: http::Request<RequestBody>) -> Result<http::Response<ResponseBody>, TransportError> {
+        check_scheme(request.uri(), self.allow_insecure_http)?;
+        let response = self.client.request(request).await.map_err(classify)?;
+        Ok(response.map(ResponseBody::from_body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_for_loopback_unless_allowed() {
+        let ok = ["http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:1/x", "https://example.com/v1"];
+        for uri in ok {
+            assert!(check_scheme(&uri.parse().unwrap(), false).is_ok(), "{uri}");
+        }
+        let refused: http::Uri = "http://example.com/v1".parse().unwrap();
+        let error = check_scheme(&refused, false).unwrap_err();
+        assert_eq!(error.kind(), TransportErrorKind::InvalidRequest);
+        assert!(check_scheme(&refused, true).is_ok());
+        assert!(check_scheme(&"ftp://example.com/".parse().unwrap(), true).is_err());
+    }
+
+    #[test]
+    fn a_pem_without_certificates_is_a_config_error() {
+        let error = HyperTransport::builder().trust_pem("not a pem").build().unwrap_err();
+        assert!(matches!(error, Error::Config(_)), "{error:?}");
+    }
+}
