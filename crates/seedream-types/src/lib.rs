@@ -18,6 +18,8 @@
 //! assert!(request.validate().is_ok());
 //! ```
 
+#![warn(missing_docs)]
+
 mod wire;
 
 pub mod edit;
