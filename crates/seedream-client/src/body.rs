@@ -104,10 +104,8 @@ impl BodyReader {
 
     /// Reads the rest of the body into one buffer (sized from `Content-Length` when known).
     pub(crate) async fn read_all(mut self) -> Result<Bytes, Error> {
-        if let Some(len) = self.size_hint() {
-            if len > self.limit {
-                return Err(Error::BodyTooLarge { limit: self.limit });
-            }
+        if self.size_hint().is_some_and(|len| len > self.limit) {
+            return Err(Error::BodyTooLarge { limit: self.limit });
         }
         let first = match self.next_chunk().await {
             None => return Ok(Bytes::new()),

@@ -11,8 +11,8 @@
 //! in place, reusing the string's memory.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use bytes::Bytes;
 use seedream_types::response::{ParseError, parse_json};
 use seedream_types::{ImageItem, ImagesResponse};

@@ -1,1 +1,41 @@
-//! placeholder
+//! Async client for the Seedream / SeedEdit image API (Volcengine Ark and OpenAI-style relays).
+//!
+//! - [`Client`]: `generate`, `generate_stream`, `edit`, image bytes and downloads, with request
+//!   validation, retries (backoff with full jitter, `Retry-After`), per-phase time limits and one
+//!   error type ([`Error`]) a caller can act on.
+//! - [`Transport`]: the swappable HTTP layer; [`HyperTransport`] (hyper + rustls) is the default,
+//!   and the `testing` feature adds a recording/replaying one.
+//! - [`sse`]: a standalone server-sent-events decoder; [`decode`]: copy-free decoding of large
+//!   `b64_json` responses.
+//!
+//! The models (requests, responses, events, validation) come from [`seedream_types`].
+
+#![warn(missing_docs)]
+
+mod body;
+mod client;
+mod error;
+mod multipart;
+mod retry;
+mod save;
+mod stream;
+
+pub mod decode;
+pub mod sse;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod transport;
+
+pub use client::{
+    ARK_BASE_URL, Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_USER_AGENT, EditMode, ResponseMeta,
+    Timeouts,
+};
+pub use error::{ApiError, Error, TimeoutPhase};
+pub use retry::RetryPolicy;
+pub use save::save_atomically;
+pub use stream::ImageStream;
+pub use transport::{
+    HyperTransport, HyperTransportBuilder, RequestBody, ResponseBody, Transport, TransportError, TransportErrorKind,
+};
+
+pub use seedream_types;

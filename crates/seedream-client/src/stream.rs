@@ -73,8 +73,13 @@ impl ImageStream {
                 StreamEvent::PartialSucceeded(e) => {
                     response.model = response.model.or(e.model);
                     response.created = response.created.or(e.created);
-                    let image =
-                        GeneratedImage { url: e.url, b64_json: e.b64_json, size: e.size, revised_prompt: None, extra: e.extra };
+                    let image = GeneratedImage {
+                        url: e.url,
+                        b64_json: e.b64_json,
+                        size: e.size,
+                        revised_prompt: None,
+                        extra: e.extra,
+                    };
                     items.push((e.image_index, ImageItem::Image(image)));
                 }
                 StreamEvent::PartialFailed(e) => {

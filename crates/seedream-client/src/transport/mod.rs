@@ -11,9 +11,9 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_core::Stream;
 
-mod hyper;
+pub(crate) mod hyper;
 
-pub use self::hyper::{HyperTransport, HyperTransportBuilder};
+pub use self::hyper::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT, HyperTransport, HyperTransportBuilder};
 
 /// Sends one HTTP request and returns the response with its body still streaming.
 ///
