@@ -1,1 +1,205 @@
-//! placeholder
+//! A loopback stand-in for the Seedream / SeedEdit image service, for tests, CI, benchmarks and demos.
+//!
+//! [`Emulator::start`] binds `127.0.0.1` (any free port by default) and serves, over HTTP/1.1 and
+//! HTTP/2, optionally with TLS and a self-signed certificate made at start:
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /v1/images/generations` | relay style: JSON request, relay-shaped `usage` |
+//! | `POST /api/v3/images/generations` | Ark style: JSON request, Ark-shaped `usage` |
+//! | `POST /v1/images/edits` | relay edits: `multipart/form-data`, treated as a generation with those images |
+//! | `GET /files/<token>.jpeg?X-Tos-…` | the image links it hands out (expired: 403, unknown: 404) |
+//!
+//! Requests are validated with the `seedream-types` rules; images are real JPEGs whose size follows the
+//! request and whose pixels derive from (prompt, seed, index); `stream: true` gets the documented
+//! server-sent events. Faults are injected per request with the [`FAULT_HEADER`] header
+//! (`x-emulator-fault: <name>[;times=N][;id=KEY][;ms=MILLIS][;images=I,J][;retry_after=S]`, names in
+//! [`FaultKind`]) or for every request with [`EmulatorConfig::fault`].
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use seedream_emulator::{Emulator, EmulatorConfig};
+//!
+//! let emulator = Emulator::start(EmulatorConfig::default()).await?;
+//! let base = emulator.base_url(); // http://127.0.0.1:PORT/v1
+//! // ... point a client at `base` ...
+//! emulator.shutdown().await;
+//! # let _ = base; Ok(()) }
+//! ```
+
+mod body;
+mod edits;
+mod error;
+mod fault;
+mod generate;
+mod jpeg;
+mod server;
+mod service;
+mod store;
+mod tls;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use fault::{FAULT_HEADER, FaultKind, FaultSpec};
+pub use jpeg::{DimensionsError, MAX_SIDE, synthetic_jpeg};
+
+/// How an emulator behaves. `Default::default()`: plain HTTP, any free port, no auth, links valid 24 h,
+/// no delay, 200 MiB body limit, no rate limit, no faults.
+#[derive(Clone)]
+pub struct EmulatorConfig {
+    /// Port on `127.0.0.1`; 0 (the default) takes any free port.
+    pub port: u16,
+    /// Serve HTTPS with a self-signed certificate made at start (ALPN `h2` and `http/1.1`); see
+    /// [`EmulatorHandle::certificate_pem`]. Default false.
+    pub tls: bool,
+    /// Accepted API keys. Empty (the default): no auth. Otherwise `Authorization: Bearer <key>` must
+    /// match one, else 401 `AuthenticationError`.
+    pub api_keys: Vec<String>,
+    /// Lifetime of the image links handed out. Default 24 hours.
+    pub url_ttl: Duration,
+    /// Time spent per generated image: before the response for plain requests, before each event for
+    /// streams. Default 0.
+    pub image_delay: Duration,
+    /// Largest request body; larger ones get 413 with the error JSON. Default 200 MiB (14 data URLs of
+    /// 10 MB fit).
+    pub max_body_bytes: usize,
+    /// Images per minute per API key; over it, 429 `ModelAccountIpmRateLimitExceeded` with
+    /// `Retry-After`. Default `None`: unlimited.
+    pub images_per_minute: Option<u32>,
+    /// A fault spec (the [`FAULT_HEADER`] syntax) applied to every API request that carries no fault
+    /// header. Default `None`. An invalid spec makes [`Emulator::start`] fail.
+    pub fault: Option<String>,
+    /// `(probability, seed)`: each API request without another fault gets, with this probability, a
+    /// random fault from [`FaultKind::RANDOM`] (random rate limits say `Retry-After: 0`). The seed makes
+    /// the sequence repeatable. Default `None`.
+    pub random_faults: Option<(f64, u64)>,
+    /// On shutdown, how long in-flight responses get to finish before their connections are dropped.
+    /// Pauses (delays, stalls) end at once. Default 1 s.
+    pub shutdown_grace: Duration,
+    /// Bytes of encoded JPEGs kept in memory for reuse. Default 64 MiB.
+    pub image_cache_bytes: usize,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            tls: false,
+            api_keys: Vec::new(),
+            url_ttl: Duration::from_secs(24 * 3600),
+            image_delay: Duration::ZERO,
+            max_body_bytes: 200 * 1024 * 1024,
+            images_per_minute: None,
+            fault: None,
+            random_faults: None,
+            shutdown_grace: Duration::from_secs(1),
+            image_cache_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl fmt::Debug for EmulatorConfig {
+    // The keys are secrets: only their number is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("api_keys", &format_args!("[{} redacted]", self.api_keys.len()))
+            .field("url_ttl", &self.url_ttl)
+            .field("image_delay", &self.image_delay)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("images_per_minute", &self.images_per_minute)
+            .field("fault", &self.fault)
+            .field("random_faults", &self.random_faults)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("image_cache_bytes", &self.image_cache_bytes)
+            .finish()
+    }
+}
+
+/// Starts emulators.
+#[derive(Debug)]
+pub struct Emulator;
+
+impl Emulator {
+    /// Binds `127.0.0.1:config.port` and starts serving on the current Tokio runtime. Fails when the
+    /// port is taken, the certificate cannot be made, or `config.fault` is not a valid spec.
+    pub async fn start(config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
+        server::start(config).await
+    }
+}
+
+/// Counters of a running emulator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EmulatorStats {
+    /// HTTP requests received (every route, including refused ones).
+    pub requests: u64,
+    /// Connections accepted since start.
+    pub connections: u64,
+    /// Connections open now (TLS handshakes included); 0 once clients have closed theirs.
+    pub open_connections: u64,
+    /// Faults injected (header, configured and random ones that fired).
+    pub faults_injected: u64,
+    /// Images generated successfully (moderated ones excluded).
+    pub images_generated: u64,
+    /// Tasks the emulator runs now (accept loop, connections, HTTP/2 streams, encoders).
+    pub tasks: u64,
+}
+
+/// A running emulator. Dropping it stops the server without waiting; [`shutdown`](Self::shutdown)
+/// waits until every task has ended.
+pub struct EmulatorHandle {
+    server: server::Server,
+}
+
+impl fmt::Debug for EmulatorHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorHandle").field("addr", &self.addr()).field("tls", &self.server.tls()).finish()
+    }
+}
+
+impl EmulatorHandle {
+    /// Relay-style base URL: `http://127.0.0.1:PORT/v1` (`https://` with TLS).
+    pub fn base_url(&self) -> String {
+        format!("{}/v1", self.origin())
+    }
+
+    /// Ark-style base URL: `http://127.0.0.1:PORT/api/v3` (`https://` with TLS).
+    pub fn ark_base_url(&self) -> String {
+        format!("{}/api/v3", self.origin())
+    }
+
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
+    pub fn origin(&self) -> String {
+        self.server.state().origin.clone()
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.state().addr
+    }
+
+    /// The self-signed certificate (PEM) with TLS, for clients to trust; `None` without TLS. It names
+    /// `127.0.0.1` and `localhost`.
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.server.certificate_pem()
+    }
+
+    /// The counters now.
+    pub fn stats(&self) -> EmulatorStats {
+        self.server.state().stats()
+    }
+
+    /// Stops accepting, ends every connection (in-flight responses get
+    /// [`EmulatorConfig::shutdown_grace`]) and waits until every task has ended.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}
+
+/// Shared by every task of one emulator.
+pub(crate) type SharedState = Arc<service::State>;
