@@ -1,7 +1,7 @@
 //! From a valid request to the answer: output size and count, the images (as links or base64), the
 //! JSON body or the server-sent events, and the faults that act on the answer itself.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -23,6 +23,10 @@ use crate::error::{ApiError, json_response};
 use crate::fault::{FaultKind, FaultSpec};
 use crate::jpeg::MAX_SIDE;
 use crate::store::Recipe;
+
+/// A break-off waits this long after the last chunk, so hyper flushes what was sent before the
+/// connection is dropped (an error while data is still buffered would discard it).
+const FLUSH: Duration = Duration::from_millis(20);
 
 /// Which base path the request came in on; decides the shape of `usage`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,7 +209,7 @@ pub(crate) async fn respond(
         Some(FaultKind::Reset) | Some(FaultKind::Stall) => {
             let length = json.len();
             let steps = if kind == Some(FaultKind::Reset) {
-                vec![Step::Chunk(half), Step::Abort("reset fault")]
+                vec![Step::Chunk(half), Step::Pause(FLUSH), Step::Abort("reset fault")]
             } else {
                 vec![Step::Pause(fault.as_ref().map(FaultSpec::duration).unwrap_or_default()), Step::Chunk(json)]
             };
@@ -239,9 +243,20 @@ struct EventStream {
     shutdown: watch::Receiver<bool>,
 }
 
+/// One event: `event: <type>` and `data: {"type":"<type>",…}` with `type` first, as the spec shows it
+/// (the shared model's serializer goes through a sorted map).
 fn sse(event: &StreamEvent) -> Bytes {
-    let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".to_owned());
-    Bytes::from(format!("event: {}\ndata: {data}\n\n", event.event_type()))
+    let fields = match event {
+        StreamEvent::PartialSucceeded(e) => serde_json::to_string(e),
+        StreamEvent::PartialFailed(e) => serde_json::to_string(e),
+        StreamEvent::Completed(e) => serde_json::to_string(e),
+        StreamEvent::Error(_) | StreamEvent::Unknown(_) => serde_json::to_string(event),
+    }
+    .unwrap_or_else(|_| "{}".to_owned());
+    let kind = event.event_type();
+    let rest = fields.strip_prefix('{').unwrap_or("}");
+    let separator = if rest == "}" { "" } else { "," };
+    Bytes::from(format!("event: {kind}\ndata: {{\"type\":\"{kind}\"{separator}{rest}\n\n"))
 }
 
 impl EventStream {
@@ -347,6 +362,7 @@ fn stream_response(state: SharedState, job: Job, fault: Option<FaultSpec>) -> Re
     let chunks = futures_util::stream::unfold((events, 0usize), move |(mut events, sent)| async move {
         if sent == 1 {
             if reset {
+                body::pause(FLUSH, &mut events.shutdown).await;
                 return Some((Err(body::aborted("reset fault")), (events, usize::MAX)));
             }
             if let Some(stall) = stall

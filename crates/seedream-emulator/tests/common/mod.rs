@@ -121,3 +121,83 @@ pub fn jpeg_data_url(width: u32, height: u32) -> String {
     let jpeg = seedream_emulator::synthetic_jpeg(width, height, 42, false).unwrap();
     seedream_types::image::encode_data_url(seedream_types::ImageFormat::Jpeg, &jpeg)
 }
+
+/// One server-sent event: its `event:` name (if any) and `data:` text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sse {
+    pub event: Option<String>,
+    pub data: String,
+}
+
+/// Splits an event-stream body into events, asserting the framing (`event:`/`data:` lines, a blank
+/// line after each event).
+pub fn parse_sse(body: &[u8]) -> Vec<Sse> {
+    let text = std::str::from_utf8(body).expect("SSE is UTF-8");
+    assert!(text.is_empty() || text.ends_with("\n\n"), "stream does not end with a blank line: {text:?}");
+    text.split("\n\n")
+        .filter(|block| !block.is_empty())
+        .map(|block| {
+            let mut event = None;
+            let mut data = None;
+            for line in block.lines() {
+                if let Some(name) = line.strip_prefix("event: ") {
+                    event = Some(name.to_owned());
+                } else if let Some(text) = line.strip_prefix("data: ") {
+                    assert!(data.is_none(), "two data lines in one event: {block:?}");
+                    data = Some(text.to_owned());
+                } else {
+                    panic!("unexpected line {line:?}");
+                }
+            }
+            Sse { event, data: data.expect("event without data") }
+        })
+        .collect()
+}
+
+/// A `multipart/form-data` body: (content type, bytes). Parts are (name, file name, bytes).
+pub fn multipart(text: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "emulator-test-boundary-7d93";
+    let mut body = Vec::new();
+    for (name, value) in text {
+        body.extend_from_slice(
+            format!("--{boundary}\r\ncontent-disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    for (name, file_name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\ncontent-disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\n\
+                 content-type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Decodes a JPEG with an independent decoder; returns (width, height, RGB pixels).
+pub fn decode_jpeg(bytes: &[u8]) -> (u16, u16, Vec<u8>) {
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    let pixels = decoder.decode().expect("the JPEG decodes");
+    let info = decoder.info().expect("info after decode");
+    assert_eq!(pixels.len(), usize::from(info.width) * usize::from(info.height) * 3);
+    (info.width, info.height, pixels)
+}
+
+/// A fixture file's JSON.
+pub fn fixture(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+/// Polls `check` every 10 ms until it holds; panics after [`TIMEOUT`].
+pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !check() {
+        assert!(start.elapsed() < TIMEOUT, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
