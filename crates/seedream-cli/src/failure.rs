@@ -1,0 +1,198 @@
+//! Exit codes, and failures told as one paragraph: what failed, the service's code and message,
+//! the request id, and a hint where one helps.
+
+use std::fmt;
+use std::io;
+use std::path::Path;
+
+use crate::manifest::ErrorRecord;
+
+/// The documented exit statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Exit {
+    /// 0: everything succeeded.
+    Success,
+    /// 1: a local file could not be read or written, or is not JSON / not an image.
+    Local,
+    /// 2: bad usage, or a request that breaks the model's rules (nothing was sent).
+    Invalid,
+    /// 3: the service refused the request (4xx: key, access, model, parameters, moderation, quota).
+    Refused,
+    /// 4: the service or the network failed (5xx, rate limit after retries, time-outs, bad answers).
+    Unavailable,
+    /// 5: partly done: some images of a group or some batch lines failed; the rest is saved.
+    Partial,
+    /// 130: interrupted with Ctrl-C; every saved file is complete.
+    Interrupted,
+}
+
+impl Exit {
+    /// The process exit status.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Local => 1,
+            Exit::Invalid => 2,
+            Exit::Refused => 3,
+            Exit::Unavailable => 4,
+            Exit::Partial => 5,
+            Exit::Interrupted => 130,
+        }
+    }
+}
+
+/// A failure to report: its exit status and the lines of its paragraph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The exit status it leads to.
+    pub exit: Exit,
+    /// Short machine-readable kind: `input`, `output`, `usage`, `invalid`, `not-json`, `api`,
+    /// `timeout`, `transport`, `decode`, `config`.
+    pub kind: &'static str,
+    /// What failed, in one sentence.
+    pub message: String,
+    /// Further lines (the violations of an invalid request), printed under the message.
+    pub details: Vec<String>,
+    /// What to do about it, when something helps.
+    pub hint: Option<String>,
+    /// The service's answer, for API errors.
+    pub api: Option<ApiInfo>,
+}
+
+/// What the service said, for API errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiInfo {
+    /// HTTP status (200 for an error inside a stream).
+    pub status: u16,
+    /// The service's code, such as `InvalidParameter` (empty for a non-JSON error page).
+    pub code: String,
+    /// The service's request id.
+    pub request_id: Option<String>,
+}
+
+impl Failure {
+    /// A failure with a message and no details.
+    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        let kind = match exit {
+            Exit::Local => "input",
+            Exit::Invalid => "usage",
+            Exit::Refused | Exit::Unavailable => "api",
+            Exit::Success | Exit::Partial | Exit::Interrupted => "other",
+        };
+        Self { exit, kind, message: message.into(), details: Vec::new(), hint: None, api: None }
+    }
+
+    /// Sets the kind.
+    pub fn with_kind(mut self, kind: &'static str) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// The failure as the manifest records it.
+    pub fn record(&self) -> ErrorRecord {
+        ErrorRecord {
+            kind: self.kind.to_owned(),
+            exit_code: self.exit.code(),
+            message: self.message.clone(),
+            status: self.api.as_ref().map(|api| api.status),
+            code: self.api.as_ref().map(|api| api.code.clone()).filter(|code| !code.is_empty()),
+            request_id: self.api.as_ref().and_then(|api| api.request_id.clone()),
+            violations: if self.kind == "invalid" { self.details.clone() } else { Vec::new() },
+            hint: self.hint.clone(),
+        }
+    }
+
+    /// Exit 1: a local input or output problem.
+    pub fn local(message: impl Into<String>) -> Self {
+        Self::new(Exit::Local, message)
+    }
+
+    /// Exit 2: bad usage.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Exit::Invalid, message)
+    }
+
+    /// Adds a hint.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Adds a detail line.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.details.push(detail.into());
+        self
+    }
+
+    /// A file that could not be read (exit 1).
+    pub fn read(what: &str, path: &Path, error: &io::Error) -> Self {
+        Self::local(format!("cannot read {what} {}: {}", path.display(), io_reason(error)))
+    }
+
+    /// An output directory or file that could not be written (exit 1).
+    pub fn write(path: &Path, error: &io::Error) -> Self {
+        Self::local(format!("cannot write to {}: {}", path.display(), io_reason(error)))
+            .with_kind("output")
+            .with_hint("choose a writable directory with --out")
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.message)?;
+        for detail in &self.details {
+            write!(f, "\n  {detail}")?;
+        }
+        if let Some(id) = self.api.as_ref().and_then(|api| api.request_id.as_deref())
+            && !self.message.contains(id)
+        {
+            write!(f, "\n  request id: {id}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An I/O error in words, without the `(os error N)` tail.
+pub fn io_reason(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        io::ErrorKind::IsADirectory => "it is a directory".into(),
+        io::ErrorKind::NotADirectory => "a part of the path is not a directory".into(),
+        io::ErrorKind::AlreadyExists => "it already exists".into(),
+        io::ErrorKind::StorageFull => "no space left on the device".into(),
+        io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".into(),
+        _ => {
+            let text = error.to_string();
+            match text.find(" (os error") {
+                Some(at) => text[..at].to_owned(),
+                None => text,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_is_one_paragraph_with_details_and_hint() {
+        let failure =
+            Failure::usage("the request is invalid").with_detail("size: must be 2K or 4K").with_hint("use --size 2K");
+        assert_eq!(failure.to_string(), "error: the request is invalid\n  size: must be 2K or 4K\nhint: use --size 2K");
+        assert_eq!(failure.exit.code(), 2);
+    }
+
+    #[test]
+    fn io_errors_read_as_words() {
+        let error = io::Error::from_raw_os_error(2);
+        assert_eq!(io_reason(&error), "no such file or directory");
+        let failure = Failure::read("image", Path::new("x.png"), &error);
+        assert_eq!(failure.message, "cannot read image x.png: no such file or directory");
+        assert_eq!(failure.exit, Exit::Local);
+    }
+}

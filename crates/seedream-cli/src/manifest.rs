@@ -1,0 +1,430 @@
+//! `manifest.json`: what each run produced, beside the images. Generate and edit runs are appended to
+//! `runs`; batch lines are kept in `batch.lines` by line number, with a hash of the line's text so a
+//! rerun knows which results are already saved. Always written atomically (never half a manifest).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use seedream_types::Usage;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::failure::Failure;
+
+/// The manifest's file name inside the output directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// The whole manifest. Unknown fields (from newer versions) are kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The program that wrote it last.
+    #[serde(default)]
+    pub generator: String,
+    /// Generate and edit runs, oldest first.
+    #[serde(default)]
+    pub runs: Vec<RunRecord>,
+    /// Batch results, when `seedream batch` wrote to this directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchSection>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Default for Manifest {
+    fn default() -> Self {
+        Self { generator: generator(), runs: Vec::new(), batch: None, extra: Map::new() }
+    }
+}
+
+fn generator() -> String {
+    concat!("seedream ", env!("CARGO_PKG_VERSION")).to_owned()
+}
+
+/// Batch results.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BatchSection {
+    /// The JSONL file the lines came from (as given on the command line, last run).
+    #[serde(default)]
+    pub source: String,
+    /// One record per line number (1-based), the latest result of that line.
+    #[serde(default)]
+    pub lines: BTreeMap<u64, LineRecord>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// How a run or a line ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Every image saved, no per-image error.
+    Succeeded,
+    /// Some images saved, some failed.
+    Partial,
+    /// Nothing saved: the request failed (see `error`) or every image failed.
+    #[default]
+    Failed,
+    /// Stopped by Ctrl-C; the images listed are complete.
+    Interrupted,
+}
+
+/// The result of one request: what was saved and what failed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Outcome {
+    /// How it ended.
+    #[serde(default)]
+    pub status: Status,
+    /// The model that answered (from the response).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The service's request id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Attempts the call took (1: no retry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+    /// Usage as the service reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// The saved images.
+    #[serde(default)]
+    pub images: Vec<SavedImage>,
+    /// Images the service (or the download) failed, each with its error.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_images: Vec<FailedImageRecord>,
+    /// Why the whole request failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorRecord>,
+}
+
+impl Outcome {
+    /// An outcome with nothing yet (status `failed` until something is saved).
+    pub fn empty() -> Self {
+        Self {
+            status: Status::Failed,
+            model: None,
+            request_id: None,
+            attempts: None,
+            usage: None,
+            images: Vec::new(),
+            failed_images: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// A request that failed as a whole.
+    pub fn failed(error: ErrorRecord) -> Self {
+        Self { error: Some(error), ..Self::empty() }
+    }
+
+    /// Sets `status` from what was saved and what failed.
+    pub fn settle(&mut self) {
+        self.status = match (self.images.is_empty(), self.failed_images.is_empty() && self.error.is_none()) {
+            (false, true) => Status::Succeeded,
+            (false, false) => Status::Partial,
+            (true, _) => Status::Failed,
+        };
+    }
+}
+
+/// One saved image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedImage {
+    /// Its position in the response (`image_index`), from 0.
+    pub index: u32,
+    /// The file name, inside the output directory.
+    pub file: String,
+    /// `WxH` as the service reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    /// The file's length.
+    pub bytes: u64,
+}
+
+/// One image that failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedImageRecord {
+    /// Its position in the response, from 0.
+    pub index: u32,
+    /// The service's code (`OutputImageSensitiveContentDetected`), or `DownloadFailed`.
+    pub code: String,
+    /// What went wrong.
+    pub message: String,
+    /// For a failed download: the link, to fetch by hand while it is valid (24 hours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Why a request failed as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorRecord {
+    /// `invalid`, `not-json`, `input`, `api`, `timeout`, `transport`, `decode`, `io`, `config`.
+    pub kind: String,
+    /// The exit status this error alone would give.
+    pub exit_code: u8,
+    /// What failed.
+    pub message: String,
+    /// HTTP status, for API errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The service's code, for API errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The service's request id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Each violated rule, as `field: rule`, for invalid requests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<String>,
+    /// What to do about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// One generate or edit run. Every field may be missing when read back (older or hand-edited manifests).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunRecord {
+    /// Unique within the manifest; also the start of the image file names.
+    pub id: String,
+    /// `generate` or `edit`.
+    pub command: String,
+    /// When it started (UTC, RFC 3339).
+    pub started_at: String,
+    /// When it ended (UTC, RFC 3339).
+    pub finished_at: String,
+    /// The base URL used, or `embedded emulator`.
+    pub service: String,
+    /// The request as sent, without secrets: local images are named by path, data URLs shortened,
+    /// link queries (signatures) removed.
+    pub request: Value,
+    /// The result.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Default for RunRecord {
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            command: String::new(),
+            started_at: String::new(),
+            finished_at: String::new(),
+            service: String::new(),
+            request: Value::Null,
+            outcome: Outcome::empty(),
+            extra: Map::new(),
+        }
+    }
+}
+
+/// The latest result of one batch line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LineRecord {
+    /// Hash of the line's text (FNV-1a 64, hex): a changed line is run again.
+    pub hash: String,
+    /// When it ended (UTC, RFC 3339).
+    pub finished_at: String,
+    /// The request, as for runs; the raw text when the line is not JSON.
+    pub request: Value,
+    /// The result.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Default for LineRecord {
+    fn default() -> Self {
+        Self {
+            hash: String::new(),
+            finished_at: String::new(),
+            request: Value::Null,
+            outcome: Outcome::empty(),
+            extra: Map::new(),
+        }
+    }
+}
+
+impl Manifest {
+    /// Reads `dir/manifest.json`, or an empty manifest when there is none. A file that is not a
+    /// manifest is an error, not overwritten (its records would be lost).
+    pub fn load(dir: &Path) -> Result<Self, Failure> {
+        let path = dir.join(MANIFEST_FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(error) => return Err(Failure::read("the manifest", &path, &error)),
+        };
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Failure::local(format!("{} is not a seedream manifest ({e})", path.display()))
+                .with_hint("move it away, or choose another directory with --out")
+        })
+    }
+
+    /// Writes `dir/manifest.json` atomically.
+    pub fn save(&mut self, dir: &Path) -> Result<(), Failure> {
+        self.generator = generator();
+        let mut text =
+            serde_json::to_vec_pretty(self).map_err(|e| Failure::local(format!("cannot encode the manifest: {e}")))?;
+        text.push(b'\n');
+        save_file(dir, MANIFEST_FILE, &text)
+    }
+
+    /// Whether a run with this id is recorded.
+    pub fn has_run(&self, id: &str) -> bool {
+        self.runs.iter().any(|run| run.id == id)
+    }
+}
+
+/// Saves `bytes` as `dir/name` atomically (no partial file under the final name, ever).
+pub fn save_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Failure> {
+    seedream_client::save_atomically(dir, name, bytes).map(|_| ()).map_err(|error| match error {
+        seedream_client::Error::Io(io) => Failure::write(&dir.join(name), &io),
+        other => Failure::local(format!("cannot save {}: {other}", dir.join(name).display())),
+    })
+}
+
+/// Makes sure `dir` exists and takes files, before any paid request is sent.
+pub fn prepare_out_dir(dir: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| Failure::write(dir, &e))?;
+    let probe = dir.join(format!(".seedream-probe-{:016x}", fastrand::u64(..)));
+    std::fs::write(&probe, b"").map_err(|e| Failure::write(dir, &e))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Hash of a batch line (FNV-1a 64 over its trimmed text), as 16 hex digits. Stable across versions.
+pub fn line_hash(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.trim().bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// The current time as UTC RFC 3339 (`2025-11-23T17:40:12Z`).
+pub fn now_rfc3339() -> String {
+    let (date, time) = now_parts();
+    format!("{}-{:02}-{:02}T{:02}:{:02}:{:02}Z", date.0, date.1, date.2, time.0, time.1, time.2)
+}
+
+/// The current time as `YYYYMMDD-HHMMSS` (UTC), for file names.
+pub fn now_compact() -> String {
+    let (date, time) = now_parts();
+    format!("{}{:02}{:02}-{:02}{:02}{:02}", date.0, date.1, date.2, time.0, time.1, time.2)
+}
+
+fn now_parts() -> ((i64, u32, u32), (u64, u64, u64)) {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = (secs / 86_400) as i64;
+    let rest = secs % 86_400;
+    (civil_from_days(days), (rest / 3600, rest % 3600 / 60, rest % 60))
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// A request as JSON without secrets or bulk: data URLs shortened to their format and size, and link
+/// queries (which carry signatures) cut.
+pub fn redact(value: &Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(redact_text(text)),
+        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        Value::Object(object) => Value::Object(object.iter().map(|(k, v)| (k.clone(), redact(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+fn redact_text(text: &str) -> String {
+    if let Some(Ok(data)) = seedream_types::DataUrl::parse(text) {
+        return format!("data:image/{};base64,… ({} bytes)", data.format, data.decoded_len());
+    }
+    if text.starts_with("data:") && text.len() > 64 {
+        return format!("{}… ({} characters)", &text[..text.floor_char_boundary(48)], text.len());
+    }
+    if (text.starts_with("http://") || text.starts_with("https://"))
+        && let Some(at) = text.find('?')
+    {
+        return format!("{}?…", &text[..at]);
+    }
+    text.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn dates_come_out_right() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_000), (2022, 1, 8));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(now_rfc3339().len(), 20);
+        assert_eq!(now_compact().len(), 15);
+    }
+
+    #[test]
+    fn line_hashes_ignore_surrounding_space_only() {
+        assert_eq!(line_hash(" {\"a\":1}\r"), line_hash("{\"a\":1}"));
+        assert_ne!(line_hash("{\"a\":1}"), line_hash("{\"a\":2}"));
+        assert_eq!(line_hash(""), "cbf29ce484222325");
+    }
+
+    #[test]
+    fn redaction_shortens_data_urls_and_cuts_signatures() {
+        let url = seedream_types::image::encode_data_url(seedream_types::ImageFormat::Png, &[1, 2, 3]);
+        let value = json!({"image": [url, "https://x/y.png?X-Tos-Signature=secret"], "prompt": "p"});
+        assert_eq!(
+            redact(&value),
+            json!({"image": ["data:image/png;base64,… (3 bytes)", "https://x/y.png?…"], "prompt": "p"})
+        );
+    }
+
+    #[test]
+    fn manifests_round_trip_and_keep_unknown_fields() {
+        let dir = std::env::temp_dir().join(format!("seedream-manifest-{:x}", fastrand::u64(..)));
+        prepare_out_dir(&dir).unwrap();
+        assert!(Manifest::load(&dir).unwrap().runs.is_empty());
+        let mut manifest = Manifest::default();
+        manifest.extra.insert("future".into(), json!(1));
+        let mut run = RunRecord { id: "r".into(), ..RunRecord::default() };
+        run.extra.insert("later".into(), json!("kept"));
+        manifest.runs.push(run);
+        let mut outcome = Outcome::empty();
+        outcome.images.push(SavedImage { index: 0, file: "a-0.jpeg".into(), size: None, bytes: 3 });
+        outcome.settle();
+        assert_eq!(outcome.status, Status::Succeeded);
+        let line = LineRecord { hash: line_hash("x"), request: json!("x"), outcome, ..LineRecord::default() };
+        manifest.batch.get_or_insert_with(Default::default).lines.insert(3, line);
+        manifest.save(&dir).unwrap();
+        let again = Manifest::load(&dir).unwrap();
+        assert_eq!(again.extra["future"], json!(1));
+        assert_eq!(again.runs[0].extra["later"], json!("kept"));
+        assert!(again.has_run("r"));
+        assert_eq!(again.batch.unwrap().lines[&3].outcome.images[0].file, "a-0.jpeg");
+        std::fs::write(dir.join(MANIFEST_FILE), b"{oops").unwrap();
+        assert!(Manifest::load(&dir).unwrap_err().message.contains("not a seedream manifest"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

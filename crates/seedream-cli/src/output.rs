@@ -1,0 +1,125 @@
+//! What the person sees: result lines on stdout, notes on stderr, and a spinner or progress bar that
+//! is drawn only when both stdout and stderr are terminals (and `--json` is off).
+
+use std::io::{IsTerminal as _, Write as _};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+/// Where output goes and how.
+#[derive(Debug)]
+pub struct Output {
+    /// `--json`: one machine-readable result on stdout, nothing else there.
+    pub json: bool,
+    /// Whether spinners and bars are drawn.
+    pub animate: bool,
+    /// The spinner or bar on screen, so that lines printed meanwhile do not tear it.
+    active: Mutex<Option<ProgressBar>>,
+}
+
+impl Output {
+    /// Output for this process: animated only when stdout and stderr are terminals and `json` is off.
+    pub fn new(json: bool) -> Self {
+        let animate = !json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+        Self { json, animate, active: Mutex::new(None) }
+    }
+
+    /// A result line on stdout (not in `--json` mode). A closed stdout (`| head`) is not an error.
+    pub fn line(&self, text: &str) {
+        if self.json {
+            return;
+        }
+        self.around_bar(|| {
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{text}");
+        });
+    }
+
+    /// Text on stdout, in every mode (for results that are machine-readable already).
+    pub fn text(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{text}");
+    }
+
+    /// The one JSON result on stdout.
+    pub fn json_line<T: Serialize>(&self, value: &T) {
+        let text = serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\": \"cannot encode: {e}\"}}"));
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{text}");
+    }
+
+    /// A note on stderr, prefixed with `seedream: `. Shown in `--json` mode too (stdout stays clean).
+    pub fn note(&self, text: &str) {
+        self.around_bar(|| {
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "seedream: {text}");
+        });
+    }
+
+    /// A failure paragraph on stderr.
+    pub fn error(&self, text: &str) {
+        self.around_bar(|| {
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "{text}");
+        });
+    }
+
+    /// A spinner with the elapsed time and `message`, until [`finish`](Self::finish). Hidden unless animated.
+    pub fn spinner(&self, message: &str) -> ProgressBar {
+        let bar = if self.animate {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_message(message.to_owned());
+        self.set_active(bar.clone());
+        bar
+    }
+
+    /// A progress bar over `len` items with counts, rate and ETA. Hidden unless animated.
+    pub fn bar(&self, len: u64, unit: &str) -> ProgressBar {
+        let bar = if self.animate {
+            let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+            let template =
+                format!("{{bar:30}} {{pos}}/{{len}} {unit} · {{msg}} · {{per_sec}} · ETA {{eta}} [{{elapsed}}]");
+            bar.set_style(ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()));
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        self.set_active(bar.clone());
+        bar
+    }
+
+    /// Clears the spinner or bar from the screen.
+    pub fn finish(&self) {
+        if let Some(bar) = self.active.lock().ok().and_then(|mut active| active.take()) {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn set_active(&self, bar: ProgressBar) {
+        if let Ok(mut active) = self.active.lock() {
+            if let Some(old) = active.replace(bar) {
+                old.finish_and_clear();
+            }
+        }
+    }
+
+    fn around_bar(&self, print: impl FnOnce()) {
+        let bar = self.active.lock().ok().and_then(|active| active.clone());
+        match bar {
+            Some(bar) if self.animate => bar.suspend(print),
+            _ => print(),
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Reaching the service: the client from flags and environment, or the embedded emulator when neither
+//! a base URL nor a key is given; and client errors told as [`Failure`]s with hints.
+
+use seedream_client::{Client, Error, TimeoutPhase};
+use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use seedream_types::{ErrorClass, ModelFamily, Violation};
+
+use crate::cli::GlobalArgs;
+use crate::failure::{ApiInfo, Exit, Failure};
+use crate::output::Output;
+
+/// The key the client sends to the embedded emulator (which checks none).
+const EMBEDDED_KEY: &str = "embedded-emulator";
+
+/// A client, and the embedded emulator it talks to when there is one.
+#[derive(Debug)]
+pub struct Service {
+    /// The client.
+    pub client: Client,
+    /// What it talks to, for messages and the manifest: the base URL, or `embedded emulator`.
+    pub label: String,
+    emulator: Option<EmulatorHandle>,
+}
+
+impl Service {
+    /// Builds the client from `--base-url` / `SEEDREAM_BASE_URL` and `--api-key` / `SEEDREAM_API_KEY` /
+    /// `ARK_API_KEY`. With neither, starts the embedded emulator and says so on stderr.
+    pub async fn connect(global: &GlobalArgs, out: &Output) -> Result<Self, Failure> {
+        let base_url = global.base_url.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned);
+        let key = global
+            .api_key
+            .as_ref()
+            .map(|k| k.expose().trim().to_owned())
+            .filter(|k| !k.is_empty())
+            .or_else(|| std::env::var("ARK_API_KEY").ok().map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()));
+        let mut builder = Client::builder();
+        for header in &global.headers {
+            let Some((name, value)) = header.split_once(':') else {
+                return Err(Failure::usage(format!("--header {header:?} is not \"Name: value\"")));
+            };
+            builder = builder.header(name.trim(), value.trim());
+        }
+        if let Some(path) = &global.ca_cert {
+            let pem = std::fs::read_to_string(path).map_err(|e| Failure::read("certificate", path, &e))?;
+            builder = builder.trust_certificate_pem(pem);
+        }
+        let (builder, label, emulator) = match (base_url, key) {
+            (None, None) => {
+                let emulator = Emulator::start(EmulatorConfig::default())
+                    .await
+                    .map_err(|e| Failure::local(format!("cannot start the embedded emulator: {e}")))?;
+                let base = emulator.base_url();
+                out.note(&format!(
+                    "no API key or base URL given: using the embedded emulator at {base} (synthetic images; \
+                     set ARK_API_KEY to use the real service)"
+                ));
+                (builder.base_url(base).api_key(EMBEDDED_KEY), "embedded emulator".to_owned(), Some(emulator))
+            }
+            (Some(base), None) => {
+                let hint = if is_loopback(&base) {
+                    "a local emulator takes any key unless started with one: pass --api-key any"
+                } else {
+                    "set ARK_API_KEY (or SEEDREAM_API_KEY, or pass --api-key) to your API key"
+                };
+                return Err(Failure::usage(format!("no API key for {base}")).with_kind("config").with_hint(hint));
+            }
+            (Some(base), Some(key)) => (builder.base_url(base.clone()).api_key(key), base, None),
+            (None, Some(key)) => (builder.api_key(key), seedream_client::ARK_BASE_URL.to_owned(), None),
+        };
+        let client = builder.build().map_err(|e| describe(&e, None, &label))?;
+        Ok(Self { client, label, emulator })
+    }
+
+    /// Stops the embedded emulator, if any.
+    pub async fn close(self) {
+        if let Some(emulator) = self.emulator {
+            emulator.shutdown().await;
+        }
+    }
+}
+
+fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.starts_with("127.") || rest.starts_with("localhost") || rest.starts_with("[::1]")
+}
+
+/// A client error as a failure paragraph with a hint. `model` helps the hints for invalid requests.
+pub fn describe(error: &Error, model: Option<&str>, service: &str) -> Failure {
+    match error {
+        Error::Validation(invalid) => {
+            let mut failure = Failure::usage("the request is invalid (nothing was sent)").with_kind("invalid");
+            failure.details = invalid.violations.iter().map(ToString::to_string).collect();
+            failure.hint = model.and_then(|model| validation_hint(model, &invalid.violations));
+            failure
+        }
+        Error::Api(api) => {
+            let refused = matches!(
+                api.class,
+                ErrorClass::InvalidRequest
+                    | ErrorClass::SensitiveContent
+                    | ErrorClass::Authentication
+                    | ErrorClass::Forbidden
+                    | ErrorClass::NotFound
+                    | ErrorClass::QuotaExhausted
+            ) || (api.class == ErrorClass::Other && (400..500).contains(&api.status));
+            let (exit, what) = if refused {
+                (Exit::Refused, "the service refused the request")
+            } else {
+                (Exit::Unavailable, "the service failed")
+            };
+            let code = if api.code.is_empty() { String::new() } else { format!(" {}", api.code) };
+            let message = if api.message.is_empty() { String::new() } else { format!(": {}", one_line(&api.message)) };
+            let mut failure = Failure::new(exit, format!("{what} (HTTP {}{code}){message}", api.status));
+            failure.api =
+                Some(ApiInfo { status: api.status, code: api.code.clone(), request_id: api.request_id.clone() });
+            failure.hint = api_hint(api.class, api.status);
+            failure
+        }
+        Error::Timeout { phase } => {
+            let hint = match phase {
+                TimeoutPhase::Connect => format!("cannot reach {service}: check --base-url and the network"),
+                TimeoutPhase::Headers => {
+                    "big groups can take minutes; --stream receives the images one by one as they finish".into()
+                }
+                _ => "the service stopped sending; try again".into(),
+            };
+            Failure::new(Exit::Unavailable, format!("no answer from {service}: {error}"))
+                .with_kind("timeout")
+                .with_hint(hint)
+        }
+        Error::Transport(transport) => {
+            let failure = Failure::new(Exit::Unavailable, format!("the connection to {service} failed: {transport}"))
+                .with_kind("transport");
+            if transport.is_connect() {
+                failure.with_hint("check --base-url (or SEEDREAM_BASE_URL) and the network")
+            } else {
+                failure
+            }
+        }
+        Error::Decode { reason, body_start } => Failure::new(
+            Exit::Unavailable,
+            format!("the answer from {service} could not be read ({reason}); it starts with: {:?}", short(body_start)),
+        )
+        .with_kind("decode")
+        .with_hint("check that the base URL is the API's: Ark ends with /api/v3, relays usually with /v1"),
+        Error::BodyTooLarge { .. } => Failure::new(Exit::Unavailable, error.to_string()).with_kind("decode"),
+        Error::Config(message) => {
+            let failure = Failure::usage(format!("cannot set up the client: {message}")).with_kind("config");
+            if message.contains("API key") {
+                failure.with_hint("set ARK_API_KEY (or SEEDREAM_API_KEY, or pass --api-key) to your API key")
+            } else {
+                failure
+            }
+        }
+        Error::Io(io) => Failure::local(format!("a local file operation failed: {}", crate::failure::io_reason(io)))
+            .with_kind("output"),
+        other => Failure::new(Exit::Unavailable, other.to_string()).with_kind("other"),
+    }
+}
+
+/// Hints for the common rule breaks.
+pub fn validation_hint(model: &str, violations: &[Violation]) -> Option<String> {
+    let family = ModelFamily::of(model);
+    let on = |field: &str| violations.iter().any(|v| v.field == field || v.field.starts_with(&format!("{field}[")));
+    if on("size") {
+        return Some(match family {
+            ModelFamily::Seedream45 => {
+                "Seedream 4.5 rejects 1K and adaptive: use --size 2K (or 4K, or WxH of at least 2560x1440)".into()
+            }
+            ModelFamily::Seedream40 => "Seedream 4.0 takes 1K, 2K, 4K, or WxH from 1280x720 to 4096x4096".into(),
+            ModelFamily::SeedEdit30I2i => "SeedEdit 3.0 takes only --size adaptive".into(),
+            ModelFamily::Seedream30T2i => "Seedream 3.0 t2i takes WxH with each side from 512 to 2048".into(),
+            ModelFamily::Other => return None,
+        });
+    }
+    if (on("seed") || on("guidance_scale")) && family.is_seedream_4() {
+        return Some(
+            "Seedream 4.x takes neither --seed nor --guidance-scale (they are for SeedEdit 3.0 and Seedream 3.0 t2i)"
+                .into(),
+        );
+    }
+    if on("image") && family == ModelFamily::SeedEdit30I2i {
+        return Some("SeedEdit 3.0 takes exactly one --image".into());
+    }
+    if on("image") && family == ModelFamily::Seedream30T2i {
+        return Some("Seedream 3.0 t2i takes no input image: use the default model (Seedream 4.0)".into());
+    }
+    None
+}
+
+fn api_hint(class: ErrorClass, status: u16) -> Option<String> {
+    Some(
+        match class {
+            ErrorClass::Authentication => "check the API key: set ARK_API_KEY (or SEEDREAM_API_KEY, or pass --api-key)",
+            ErrorClass::Forbidden => "the account may not use this model (not activated, or overdue): see the Ark console",
+            ErrorClass::NotFound => {
+                "check --model: a current id such as doubao-seedream-4-0-250828, or an Ark endpoint id (ep-…) activated for the account"
+            }
+            ErrorClass::QuotaExhausted => "the account's quota or spending limit is used up; retrying will not help",
+            ErrorClass::RateLimited => {
+                "the service allows 500 images per minute per account and model; wait a minute (batch: lower --images-per-minute)"
+            }
+            ErrorClass::SensitiveContent => "moderation refused the prompt or an image: rephrase the prompt or use another image",
+            ErrorClass::ServerError => "the service failed even after retries; try again later",
+            ErrorClass::InvalidRequest => "run `seedream validate` on the request to see the model's rules",
+            ErrorClass::Other if status >= 500 => "the service or a proxy in front of it failed; try again later",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn short(text: &str) -> String {
+    let line = one_line(text);
+    if line.chars().count() > 200 { format!("{}…", line.chars().take(200).collect::<String>()) } else { line }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seedream_client::ApiError;
+
+    #[test]
+    fn api_errors_map_to_refused_or_unavailable_with_hints() {
+        let api = |status, code: &str| {
+            Error::from(ApiError {
+                status,
+                code: code.into(),
+                message: "Something. Request id: abc".into(),
+                param: None,
+                request_id: Some("abc".into()),
+                class: ErrorClass::classify(Some(status), code),
+                retry_after: None,
+            })
+        };
+        let auth = describe(&api(401, "AuthenticationError"), None, "x");
+        assert_eq!(auth.exit, Exit::Refused);
+        assert!(auth.hint.unwrap().contains("ARK_API_KEY"));
+        assert_eq!(auth.api.unwrap().request_id.as_deref(), Some("abc"));
+        assert_eq!(describe(&api(500, "InternalServiceError"), None, "x").exit, Exit::Unavailable);
+        assert_eq!(describe(&api(429, "QuotaExceeded"), None, "x").exit, Exit::Refused);
+        assert_eq!(describe(&api(502, ""), None, "x").exit, Exit::Unavailable);
+    }
+
+    #[test]
+    fn a_1k_size_on_4_5_hints_at_2k() {
+        let request = seedream_types::GenerateRequest::new(seedream_types::SEEDREAM_4_5, "p")
+            .with_size(seedream_types::SizePreset::OneK);
+        let error = Error::from(request.validate().unwrap_err());
+        let failure = describe(&error, Some(seedream_types::SEEDREAM_4_5), "x");
+        assert_eq!(failure.exit, Exit::Invalid);
+        assert!(failure.details[0].starts_with("size: "), "{:?}", failure.details);
+        assert!(failure.hint.unwrap().contains("--size 2K"));
+    }
+}
