@@ -27,6 +27,8 @@
 //! # let _ = base; Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 mod body;
 mod edits;
 mod error;
