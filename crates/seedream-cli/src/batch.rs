@@ -175,7 +175,6 @@ async fn run_inner(
         if let Some(fatal) = finished.fatal
             && stopped.is_none()
         {
-            context.stop.store(true, Ordering::SeqCst);
             out.note(&format!("stopping: line {} hit an error every other line would hit too", finished.number));
             stopped = Some(fatal);
         }
@@ -222,7 +221,8 @@ impl Tally {
         } else {
             self.failed += 1;
             let reason = match &outcome.error {
-                Some(error) => error.message.clone(),
+                Some(error) if error.violations.is_empty() => error.message.clone(),
+                Some(error) => format!("{}: {}", error.message, error.violations.join("; ")),
                 None => {
                     let failed: Vec<String> =
                         outcome.failed_images.iter().map(|f| format!("image {}: {}", f.index, f.code)).collect();
@@ -281,8 +281,11 @@ fn finish(
         out.error(&failure.to_string());
     }
     let mut summary = format!(
-        "batch: {total} lines: {} succeeded, {} failed, {} skipped (done before)",
-        tally.succeeded, tally.failed, tally.skipped
+        "batch{}: {total} lines: {} succeeded, {} failed, {} skipped (done before)",
+        if interrupted { " interrupted" } else { "" },
+        tally.succeeded,
+        tally.failed,
+        tally.skipped
     );
     if tally.not_run > 0 {
         summary.push_str(&format!(", {} not run", tally.not_run));
@@ -361,6 +364,8 @@ async fn run_line(context: &Context, line: Line) -> Option<Finished> {
                 );
             outcome.error = Some(failure.record());
             if stops {
+                // Set here, before this worker's slot is free, so that no queued line starts.
+                context.stop.store(true, Ordering::SeqCst);
                 fatal = Some(failure);
             }
         }

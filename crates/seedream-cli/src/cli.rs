@@ -79,6 +79,7 @@ impl FromStr for Secret {
 
 /// Options every command takes (they may come before or after the command's name).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// API base URL: Ark's https://ark.cn-beijing.volces.com/api/v3 (the default when a key is given) or a
     /// relay's https://host/v1.

@@ -1,6 +1,6 @@
 //! `seedream emulator`: serves the emulator in the foreground until Ctrl-C, printing where it listens.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use seedream_emulator::{Emulator, EmulatorConfig};
 use serde_json::json;
@@ -58,7 +58,7 @@ pub async fn run(args: &EmulatorArgs, global: &GlobalArgs, out: &Output, interru
     Exit::Success
 }
 
-fn write_cert(path: &PathBuf, pem: &str) -> Result<(), Failure> {
+fn write_cert(path: &Path, pem: &str) -> Result<(), Failure> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| ".".as_ref());
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "emulator.pem".into());
     save_file(dir, &name, pem.as_bytes())

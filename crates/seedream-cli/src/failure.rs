@@ -55,8 +55,8 @@ pub struct Failure {
     pub details: Vec<String>,
     /// What to do about it, when something helps.
     pub hint: Option<String>,
-    /// The service's answer, for API errors.
-    pub api: Option<ApiInfo>,
+    /// The service's answer, for API errors (boxed: failures travel in `Result`s).
+    pub api: Option<Box<ApiInfo>>,
 }
 
 /// What the service said, for API errors.

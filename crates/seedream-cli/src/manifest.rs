@@ -360,7 +360,7 @@ fn redact_text(text: &str) -> String {
         return format!("data:image/{};base64,… ({} bytes)", data.format, data.decoded_len());
     }
     if text.starts_with("data:") && text.len() > 64 {
-        return format!("{}… ({} characters)", &text[..text.floor_char_boundary(48)], text.len());
+        return format!("{}… ({} characters)", text.chars().take(48).collect::<String>(), text.len());
     }
     if (text.starts_with("http://") || text.starts_with("https://"))
         && let Some(at) = text.find('?')

@@ -108,10 +108,10 @@ impl Output {
     }
 
     fn set_active(&self, bar: ProgressBar) {
-        if let Ok(mut active) = self.active.lock() {
-            if let Some(old) = active.replace(bar) {
-                old.finish_and_clear();
-            }
+        if let Ok(mut active) = self.active.lock()
+            && let Some(old) = active.replace(bar)
+        {
+            old.finish_and_clear();
         }
     }
 

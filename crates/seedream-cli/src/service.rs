@@ -111,8 +111,11 @@ pub fn describe(error: &Error, model: Option<&str>, service: &str) -> Failure {
             let code = if api.code.is_empty() { String::new() } else { format!(" {}", api.code) };
             let message = if api.message.is_empty() { String::new() } else { format!(": {}", one_line(&api.message)) };
             let mut failure = Failure::new(exit, format!("{what} (HTTP {}{code}){message}", api.status));
-            failure.api =
-                Some(ApiInfo { status: api.status, code: api.code.clone(), request_id: api.request_id.clone() });
+            failure.api = Some(Box::new(ApiInfo {
+                status: api.status,
+                code: api.code.clone(),
+                request_id: api.request_id.clone(),
+            }));
             failure.hint = api_hint(api.class, api.status);
             failure
         }

@@ -142,9 +142,10 @@ impl Report {
 }
 
 fn print_report(out: &Output, report: &Report) {
+    let file = if report.file == "-" { "(stdin)" } else { report.file.as_str() };
     let name = match report.line {
-        Some(line) => format!("{}:{line}", report.file),
-        None => report.file.clone(),
+        Some(line) => format!("{file}:{line}"),
+        None => file.to_owned(),
     };
     match report.status {
         "valid" => out.line(&format!("{name}: valid")),
