@@ -160,6 +160,7 @@ async fn run_inner(
     }
     drop(tx);
 
+    let started = Instant::now();
     let mut last_save = Instant::now();
     let mut stopped: Option<Failure> = None;
     let mut interrupted = false;
@@ -171,7 +172,9 @@ async fn run_inner(
         let Some(finished) = finished else { break };
         tally.count(&finished, out);
         bar.inc(1);
-        bar.set_message(format!("{} images, {} failed", tally.images, tally.failed));
+        let minutes = started.elapsed().as_secs_f64() / 60.0;
+        let rate = if minutes > 0.0 { tally.images as f64 / minutes } else { 0.0 };
+        bar.set_message(format!("{} images ({rate:.0}/min) · {} failed", tally.images, tally.failed));
         if let Some(fatal) = finished.fatal
             && stopped.is_none()
         {

@@ -71,7 +71,7 @@ impl Output {
         let bar = if self.animate {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                ProgressStyle::with_template("{spinner} [{elapsed}] {wide_msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.enable_steady_tick(Duration::from_millis(100));
@@ -84,12 +84,11 @@ impl Output {
         bar
     }
 
-    /// A progress bar over `len` items with counts, rate and ETA. Hidden unless animated.
+    /// A progress bar over `len` items with counts and ETA (the message adds rates). Hidden unless animated.
     pub fn bar(&self, len: u64, unit: &str) -> ProgressBar {
         let bar = if self.animate {
             let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-            let template =
-                format!("{{bar:30}} {{pos}}/{{len}} {unit} · {{msg}} · {{per_sec}} · ETA {{eta}} [{{elapsed}}]");
+            let template = format!("{{bar:30}} {{pos}}/{{len}} {unit} · ETA {{eta}} [{{elapsed}}] {{wide_msg}}");
             bar.set_style(ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()));
             bar.enable_steady_tick(Duration::from_millis(200));
             bar

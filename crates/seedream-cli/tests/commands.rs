@@ -181,6 +181,7 @@ impl ChildEmulator {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn emulator_command_serves_ark_and_relay_urls_and_checks_the_key() {
     let dir = Scratch::new("emulator");
@@ -277,6 +278,11 @@ fn bad_inputs_fail_with_a_clear_message_and_exit_1() {
     assert_eq!(out.code(), 1, "{out}");
     assert!(out.stderr.contains("cannot use image notes.txt: it is not a JPEG, PNG"), "{out}");
 
+    std::fs::create_dir_all(dir.join("folder.png")).unwrap();
+    let out = run(&dir.path, &["generate", "-p", "x", "--image", "folder.png"]);
+    assert_eq!(out.code(), 1, "{out}");
+    assert!(out.stderr.contains("cannot read image folder.png: it is a directory"), "{out}");
+
     let out = run(&dir.path, &["generate", "-p", "x", "--size", "1K", "--out", "file/sub"]);
     assert_eq!(out.code(), 1, "{out}");
     assert!(out.stderr.contains("cannot write to file/sub") && out.stderr.contains("--out"), "{out}");
@@ -367,6 +373,7 @@ fn batch_stops_at_an_error_every_line_would_hit() {
     assert_eq!(summary["error"]["code"], "QuotaExceeded");
 }
 
+#[cfg(unix)]
 #[test]
 fn batch_respects_the_images_per_minute_limit() {
     let dir = Scratch::new("batch-limit");
