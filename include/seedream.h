@@ -3,8 +3,705 @@
 #ifndef SEEDREAM_H
 #define SEEDREAM_H
 
+/* Public API of libseedream: see include/README.md for ownership, NULL, threads, panics and linking. */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/**
+ * What a stream callback returns to receive the next event.
+ */
+#define SEEDREAM_STREAM_CONTINUE 0
+
+/**
+ * What a stream callback returns to stop the stream (any value other than 0 stops it).
+ */
+#define SEEDREAM_STREAM_STOP 1
+
+/**
+ * Worker threads of a client's runtime unless set otherwise.
+ */
+#define SEEDREAM_DEFAULT_WORKER_THREADS 2
+
+/**
+ * The result of a call. `SEEDREAM_RESULT_OK` (0) is success; every other value is a failure,
+ * described further by the `seedream_error` object the call writes when asked to.
+ * The values are fixed: new codes may be added, existing ones never change.
+ */
+typedef enum seedream_result {
+  /**
+   * Success.
+   */
+  SEEDREAM_RESULT_OK = 0,
+  /**
+   * A required pointer argument was NULL.
+   */
+  SEEDREAM_RESULT_NULL_PARAMETER = 1,
+  /**
+   * An argument is out of range or not valid UTF-8 (an image index past the end, 0 attempts, ...).
+   */
+  SEEDREAM_RESULT_INVALID_ARGUMENT = 2,
+  /**
+   * The request JSON does not parse, or is not the shape of a request (`model`/`prompt` missing,
+   * a field of the wrong type).
+   */
+  SEEDREAM_RESULT_INVALID_JSON = 3,
+  /**
+   * The request breaks the model's rules; nothing was sent. The error lists every violation.
+   */
+  SEEDREAM_RESULT_INVALID_REQUEST = 4,
+  /**
+   * The client configuration is wrong (no API key, bad base URL, bad header or certificate).
+   */
+  SEEDREAM_RESULT_CONFIG = 5,
+  /**
+   * The asked-for value is not there (no usage in the response, a URL image that was not
+   * downloaded, the bytes of a failed image).
+   */
+  SEEDREAM_RESULT_NOT_AVAILABLE = 6,
+  /**
+   * The service answered with an error this list has no more precise code for (such as 400
+   * `InvalidParameter`, 403, 404).
+   */
+  SEEDREAM_RESULT_API = 10,
+  /**
+   * 401 `AuthenticationError`: the API key is missing or wrong.
+   */
+  SEEDREAM_RESULT_AUTHENTICATION = 11,
+  /**
+   * 429 rate limit or overload: retry later (the client already retried as configured).
+   */
+  SEEDREAM_RESULT_RATE_LIMITED = 12,
+  /**
+   * 429 `QuotaExceeded` / `SetLimitExceeded`: retrying cannot help.
+   */
+  SEEDREAM_RESULT_QUOTA_EXHAUSTED = 13,
+  /**
+   * 5xx: the service failed (the client already retried as configured).
+   */
+  SEEDREAM_RESULT_SERVER_ERROR = 14,
+  /**
+   * 400 `*SensitiveContentDetected`: the prompt, an input or the output failed moderation.
+   */
+  SEEDREAM_RESULT_CONTENT_REJECTED = 15,
+  /**
+   * A time limit ran out (connect, response headers, idle body, or the overall deadline).
+   */
+  SEEDREAM_RESULT_TIMEOUT = 20,
+  /**
+   * The connection failed (connect, TLS, reset, protocol error).
+   */
+  SEEDREAM_RESULT_TRANSPORT = 21,
+  /**
+   * A success answer whose body is not what it should be (not JSON, bad base64).
+   */
+  SEEDREAM_RESULT_DECODE = 22,
+  /**
+   * The response is larger than the client accepts.
+   */
+  SEEDREAM_RESULT_BODY_TOO_LARGE = 23,
+  /**
+   * A local I/O operation failed.
+   */
+  SEEDREAM_RESULT_IO = 24,
+  /**
+   * The call was cancelled through its `seedream_cancel`.
+   */
+  SEEDREAM_RESULT_CANCELLED = 30,
+  /**
+   * A blocking call was made from inside a stream callback, where it would deadlock.
+   */
+  SEEDREAM_RESULT_REENTRANT = 31,
+  /**
+   * A bug in the library: a Rust panic was caught at the boundary. The library is still usable.
+   */
+  SEEDREAM_RESULT_PANIC = 90,
+  /**
+   * An error of a kind this version does not name.
+   */
+  SEEDREAM_RESULT_OTHER = 99,
+} seedream_result;
+
+/**
+ * The kind of a stream event.
+ */
+typedef enum seedream_event_type {
+  /**
+   * `image_generation.partial_succeeded`: one image is ready (URL and/or bytes, size).
+   */
+  SEEDREAM_EVENT_TYPE_PARTIAL_SUCCEEDED = 1,
+  /**
+   * `image_generation.partial_failed`: one image failed (error code and message); the stream goes on.
+   */
+  SEEDREAM_EVENT_TYPE_PARTIAL_FAILED = 2,
+  /**
+   * `image_generation.completed`: every image is done; carries the usage. The last event.
+   */
+  SEEDREAM_EVENT_TYPE_COMPLETED = 3,
+  /**
+   * An event type this version does not know (read it with `seedream_stream_event_json`).
+   */
+  SEEDREAM_EVENT_TYPE_UNKNOWN = 4,
+} seedream_event_type;
+
+/**
+ * A cancellation token. Pass it to `seedream_client_generate`, `_generate_stream` or `_edit`, and
+ * call `seedream_cancel_cancel` from any thread to make those calls return
+ * `SEEDREAM_RESULT_CANCELLED` promptly (the connection is closed). Once cancelled it stays
+ * cancelled: later calls given it return `SEEDREAM_RESULT_CANCELLED` at once. One token may serve
+ * several calls at the same time. Thread-safe. Owned by the caller, freed with
+ * `seedream_cancel_free` once no thread uses it any more.
+ */
+typedef struct seedream_cancel seedream_cancel;
+
+/**
+ * A client of the image API with its own async runtime (worker threads for network I/O).
+ * Thread-safe: several threads may make calls on one client at the same time, each call
+ * blocking only its own thread. Owned by the caller, freed with `seedream_client_free` once no
+ * call on it is running.
+ */
+typedef struct seedream_client seedream_client;
+
+/**
+ * Settings for a new client. Every setting has a default; only the API key is required.
+ * Not thread-safe: configure it from one thread. Owned by the caller, freed with
+ * `seedream_client_builder_free` (building does not consume it: one builder can build several
+ * clients).
+ */
+typedef struct seedream_client_builder seedream_client_builder;
+
+/**
+ * A failed call's details. Written to a call's `error_out` parameter when that is not NULL; the
+ * caller owns it and frees it with `seedream_error_free`. Immutable: safe to read from several
+ * threads. Strings it returns live as long as the error.
+ */
+typedef struct seedream_error seedream_error;
+
+/**
+ * The response of a generate or edit call: one entry per requested image, each a success (URL
+ * and/or bytes, size) or, inside a group, a per-image error such as moderation. Owned by the
+ * caller, freed with `seedream_response_free`. Safe to read from several threads. Pointers it
+ * returns (strings, bytes) live as long as the response.
+ */
+typedef struct seedream_response seedream_response;
+
+/**
+ * One event of a stream, valid only during the callback it is passed to: copy what you keep.
+ * Never freed by the caller.
+ */
+typedef struct seedream_stream_event seedream_stream_event;
+
+/**
+ * The outcome of validating a request: every violated rule (none when the request is valid) and
+ * every warning (advice, such as a prompt longer than advised). Owned by the caller, freed with
+ * `seedream_validation_free`. Immutable: safe to read from several threads. Strings it returns
+ * live as long as it does.
+ */
+typedef struct seedream_validation seedream_validation;
+
+/**
+ * Called once per stream event, on the thread that called `seedream_client_generate_stream`,
+ * with the `userdata` given to it. `event` is valid only during the call (copy what you keep).
+ * Return `SEEDREAM_STREAM_CONTINUE` (0) for the next event, anything else to stop the stream.
+ * Must not unwind (no C++ exceptions, no `longjmp` out of it) and must not make blocking calls on
+ * any `seedream_client` (they return `SEEDREAM_RESULT_REENTRANT`).
+ */
+typedef int (*seedream_stream_callback)(void *userdata, const struct seedream_stream_event *event);
+
+/**
+ * A byte buffer lent to the library for the duration of a call: `len` bytes at `data`.
+ */
+typedef struct seedream_buffer {
+  /**
+   * The first byte; may be NULL only when `len` is 0.
+   */
+  const uint8_t *data;
+  /**
+   * The number of bytes.
+   */
+  size_t len;
+} seedream_buffer;
+
+/**
+ * Usage as the service reports it; a count the service did not report is 0.
+ */
+typedef struct seedream_usage {
+  /**
+   * Images generated successfully.
+   */
+  uint64_t generated_images;
+  /**
+   * Output tokens (about the sum of width x height / 256 over the successful images).
+   */
+  uint64_t output_tokens;
+  /**
+   * Tokens billed in all.
+   */
+  uint64_t total_tokens;
+} seedream_usage;
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+/**
+ * The library version, such as "0.1.0" (static string: never free it).
+ */
+const char *seedream_version(void);
+
+/**
+ * A new token, not cancelled. Never NULL. Free it with `seedream_cancel_free`.
+ */
+struct seedream_cancel *seedream_cancel_new(void);
+
+/**
+ * Cancels every call that uses the token, now and later. Safe from any thread, also while those
+ * calls run; calling it again does nothing. NULL is a no-op.
+ */
+void seedream_cancel_cancel(const struct seedream_cancel *cancel);
+
+/**
+ * Whether the token was cancelled. False when `cancel` is NULL.
+ */
+bool seedream_cancel_is_cancelled(const struct seedream_cancel *cancel);
+
+/**
+ * Frees a token. NULL is a no-op. No call may use the token any more, and no thread may cancel it.
+ */
+void seedream_cancel_free(struct seedream_cancel *cancel);
+
+/**
+ * Generates images, blocking until the response (and, unless turned off, the downloads of `url`
+ * images) are complete. `request_json` is a `POST /images/generations` body (NUL-terminated UTF-8),
+ * validated first; a request with `"stream": true` is read as a stream and gathered.
+ * `cancel` may be NULL.
+ *
+ * On success writes a new response to `*response_out` (free it with `seedream_response_free`). On
+ * failure writes an error to `*error_out` when that is not NULL: `SEEDREAM_RESULT_INVALID_JSON`,
+ * `_INVALID_REQUEST` (every violation listed, nothing sent), API errors with their HTTP status, code
+ * and request id, `_TIMEOUT`, `_TRANSPORT`, `_CANCELLED`, ...
+ */
+enum seedream_result seedream_client_generate(const struct seedream_client *client,
+                                              const char *request_json,
+                                              const struct seedream_cancel *cancel,
+                                              struct seedream_response **response_out,
+                                              struct seedream_error **error_out);
+
+/**
+ * Generates with `"stream": true` (set when the request lacks it) and calls `callback` with
+ * `userdata` once per event, on the calling thread, as the events arrive: one per image
+ * (`SEEDREAM_EVENT_TYPE_PARTIAL_SUCCEEDED` or `_PARTIAL_FAILED`, the stream goes on after a failed image),
+ * then `SEEDREAM_EVENT_TYPE_COMPLETED` with the usage. Returns when the stream ends, when the callback
+ * returns non-zero (`SEEDREAM_STREAM_STOP`: the connection is closed, the result is
+ * `SEEDREAM_RESULT_OK`), or on an error, including an error event inside the stream and a stream
+ * cut short. `cancel` may be NULL.
+ */
+enum seedream_result seedream_client_generate_stream(const struct seedream_client *client,
+                                                     const char *request_json,
+                                                     seedream_stream_callback callback,
+                                                     void *userdata,
+                                                     const struct seedream_cancel *cancel,
+                                                     struct seedream_error **error_out);
+
+/**
+ * Edits images given as bytes in memory (PNG, JPEG, WebP, ...): `images` points to `image_count`
+ * buffers (at least one), `mask` to `mask_len` bytes (NULL and 0 for no mask). The bytes are
+ * copied; the buffers may be freed once the call returns. `params_json` holds the other fields:
+ * `{"model": ..., "prompt": ..., "n": ..., "size": ..., "response_format": ..., "watermark": ...}`
+ * (`model` and `prompt` required; other names are refused). Relays get a multipart
+ * `POST /images/edits`; Ark (a base URL ending in `/api/v3`) gets generations with data URLs.
+ * Otherwise as `seedream_client_generate`.
+ */
+enum seedream_result seedream_client_edit(const struct seedream_client *client,
+                                          const char *params_json,
+                                          const struct seedream_buffer *images,
+                                          size_t image_count,
+                                          const uint8_t *mask,
+                                          size_t mask_len,
+                                          const struct seedream_cancel *cancel,
+                                          struct seedream_response **response_out,
+                                          struct seedream_error **error_out);
+
+/**
+ * Frees a client: closes its connections and stops its runtime, waiting for its worker threads.
+ * NULL is a no-op. No call on the client may be running, and none may start afterwards.
+ */
+void seedream_client_free(struct seedream_client *client);
+
+/**
+ * A builder with every setting at its default: Ark's base URL
+ * (`https://ark.cn-beijing.volces.com/api/v3`), no API key, connect 10 s / headers 15 min /
+ * idle 5 min / no overall deadline, 3 attempts, the system's and Mozilla's root certificates,
+ * URL images downloaded, 2 worker threads. Never NULL.
+ */
+struct seedream_client_builder *seedream_client_builder_new(void);
+
+/**
+ * Sets the API base URL, such as a relay's `https://host/v1` (NUL-terminated UTF-8). Requests go to
+ * `{base_url}/images/generations` and `{base_url}/images/edits`. Checked by `_build`.
+ */
+enum seedream_result seedream_client_builder_set_base_url(struct seedream_client_builder *builder,
+                                                          const char *base_url);
+
+/**
+ * Sets the API key (NUL-terminated UTF-8), sent as `Authorization: Bearer <key>`. Required. The
+ * key is copied; it never appears in messages or errors.
+ */
+enum seedream_result seedream_client_builder_set_api_key(struct seedream_client_builder *builder, const char *api_key);
+
+/**
+ * Sets the time limits, in milliseconds; 0 keeps a limit's default.
+ * - `connect_ms`: opening a connection, TCP and TLS (default 10 s);
+ * - `headers_ms`: from sending a request to its response headers (default 15 min: without
+ *   streaming the service answers only once every image is done);
+ * - `idle_ms`: longest wait for the next piece of a body, such as the next stream event (default 5 min);
+ * - `overall_ms`: deadline for a whole call, retries and downloads included (default 0: none).
+ */
+enum seedream_result seedream_client_builder_set_timeouts(struct seedream_client_builder *builder,
+                                                          uint64_t connect_ms,
+                                                          uint64_t headers_ms,
+                                                          uint64_t idle_ms,
+                                                          uint64_t overall_ms);
+
+/**
+ * Sets how many attempts a call may take in all, the first included (default 3; 1 = no retries).
+ * Only failures a retry can help are retried: rate limits (not quota), 5xx, refused connections.
+ * 0 is `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+ */
+enum seedream_result seedream_client_builder_set_max_attempts(struct seedream_client_builder *builder,
+                                                              uint32_t max_attempts);
+
+/**
+ * Also trusts the certificate(s) in a PEM buffer of `pem_len` bytes (such as a local server's
+ * self-signed certificate), besides the usual roots. Checked by `_build`.
+ */
+enum seedream_result seedream_client_builder_add_trusted_certificate(struct seedream_client_builder *builder,
+                                                                     const uint8_t *pem,
+                                                                     size_t pem_len);
+
+/**
+ * Adds a header sent with every API request (not with image downloads from other hosts), such as a
+ * relay's routing header. `Authorization`, `Content-Type` and `Content-Length` are refused by
+ * `_build`. Values are treated as secrets: never shown in messages.
+ */
+enum seedream_result seedream_client_builder_add_header(struct seedream_client_builder *builder,
+                                                        const char *name,
+                                                        const char *value);
+
+/**
+ * Whether a plain `http://` base URL to a host other than loopback is allowed (default false: the
+ * key would travel in clear). Loopback (`127.0.0.1`, `localhost`) is always allowed.
+ */
+enum seedream_result seedream_client_builder_set_allow_insecure_http(struct seedream_client_builder *builder,
+                                                                     bool allow);
+
+/**
+ * Whether generate and edit calls also download the images of `url` responses, so that
+ * `seedream_response_image_bytes` has them (default true). `b64_json` images are always available.
+ */
+enum seedream_result seedream_client_builder_set_download_images(struct seedream_client_builder *builder,
+                                                                 bool download);
+
+/**
+ * Sets the number of worker threads of the client's own async runtime (default 2). They carry the
+ * network I/O of every call; the calls themselves block the threads that make them. 0 is
+ * `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+ */
+enum seedream_result seedream_client_builder_set_worker_threads(struct seedream_client_builder *builder,
+                                                                size_t threads);
+
+/**
+ * Builds a client from the settings: starts its runtime and checks the settings (key present,
+ * base URL absolute, certificates readable, headers valid). On success writes the new client to
+ * `*client_out`; the caller frees it with `seedream_client_free`. On failure (typically
+ * `SEEDREAM_RESULT_CONFIG`) writes an error to `*error_out` when `error_out` is not NULL.
+ * The builder is left as it was.
+ */
+enum seedream_result seedream_client_builder_build(const struct seedream_client_builder *builder,
+                                                   struct seedream_client **client_out,
+                                                   struct seedream_error **error_out);
+
+/**
+ * Frees a builder. NULL is a no-op. Clients built from it are not affected.
+ */
+void seedream_client_builder_free(struct seedream_client_builder *builder);
+
+/**
+ * The result code of the failed call (never `SEEDREAM_RESULT_OK`). NULL gives
+ * `SEEDREAM_RESULT_NULL_PARAMETER`.
+ */
+enum seedream_result seedream_error_code(const struct seedream_error *error);
+
+/**
+ * A human-readable message: what failed and why, with the service's message for API errors.
+ * Never contains the API key. NULL when `error` is NULL.
+ */
+const char *seedream_error_message(const struct seedream_error *error);
+
+/**
+ * The HTTP status of an API error (such as 401 or 429); 0 when the error did not come from the
+ * service (an error event inside a stream carries the stream's status, 200).
+ */
+uint16_t seedream_error_http_status(const struct seedream_error *error);
+
+/**
+ * The service's error code, such as `QuotaExceeded`; "" when there is none.
+ */
+const char *seedream_error_api_code(const struct seedream_error *error);
+
+/**
+ * The service's request id (`x-request-id`), to quote in a support ticket; "" when there is none.
+ */
+const char *seedream_error_request_id(const struct seedream_error *error);
+
+/**
+ * The request field the service blamed (`param`); "" when it named none.
+ */
+const char *seedream_error_param(const struct seedream_error *error);
+
+/**
+ * Whether sending the same request again later can succeed (rate limits, 5xx, connect failures).
+ * The client has already retried as configured before returning the error.
+ */
+bool seedream_error_is_retryable(const struct seedream_error *error);
+
+/**
+ * How long the service asked to wait before retrying (`Retry-After`), in milliseconds; 0 when it
+ * did not say.
+ */
+uint64_t seedream_error_retry_after_ms(const struct seedream_error *error);
+
+/**
+ * For `SEEDREAM_RESULT_INVALID_REQUEST`: how many rules the request breaks; 0 otherwise.
+ */
+size_t seedream_error_violation_count(const struct seedream_error *error);
+
+/**
+ * The field path of violation `index` (such as `size` or `image[3]`); NULL when `index` is out of range.
+ */
+const char *seedream_error_violation_field(const struct seedream_error *error, size_t index);
+
+/**
+ * The message of violation `index` (the rule and the accepted values); NULL when `index` is out of range.
+ */
+const char *seedream_error_violation_message(const struct seedream_error *error, size_t index);
+
+/**
+ * Frees an error. NULL is a no-op. The error and its strings must not be used afterwards.
+ */
+void seedream_error_free(struct seedream_error *error);
+
+/**
+ * The number of images in the response, failed ones included (the length of `data`).
+ */
+size_t seedream_response_image_count(const struct seedream_response *response);
+
+/**
+ * Whether image `index` succeeded. False for a failed image (see `_image_error_code`), and when
+ * `index` is out of range.
+ */
+bool seedream_response_image_succeeded(const struct seedream_response *response, size_t index);
+
+/**
+ * The download link of image `index` (valid 24 hours); "" when the response holds `b64_json` or
+ * the image failed; NULL when `index` is out of range.
+ */
+const char *seedream_response_image_url(const struct seedream_response *response, size_t index);
+
+/**
+ * The JPEG bytes of image `index`: on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out`
+ * and their number to `*len_out`; they live as long as the response. Other results:
+ * `SEEDREAM_RESULT_NOT_AVAILABLE` (a failed image, or a `url` image with downloads turned off),
+ * `SEEDREAM_RESULT_INVALID_ARGUMENT` (`index` out of range), `SEEDREAM_RESULT_DECODE` (bad base64),
+ * or the code of the download's failure (such as `SEEDREAM_RESULT_TIMEOUT`).
+ * `b64_json` is decoded on the first call for each image.
+ */
+enum seedream_result seedream_response_image_bytes(const struct seedream_response *response,
+                                                   size_t index,
+                                                   const uint8_t **data_out,
+                                                   size_t *len_out);
+
+/**
+ * The width of image `index` in pixels, from the response's `size` or else the JPEG header;
+ * 0 when unknown, failed, or out of range.
+ */
+uint32_t seedream_response_image_width(const struct seedream_response *response, size_t index);
+
+/**
+ * The height of image `index` in pixels; 0 when unknown, failed, or out of range.
+ */
+uint32_t seedream_response_image_height(const struct seedream_response *response, size_t index);
+
+/**
+ * The service's error code of failed image `index`, such as `OutputImageSensitiveContentDetected`;
+ * "" for a successful image; NULL when `index` is out of range.
+ */
+const char *seedream_response_image_error_code(const struct seedream_response *response, size_t index);
+
+/**
+ * The service's message for failed image `index`; "" for a successful image; NULL when `index`
+ * is out of range.
+ */
+const char *seedream_response_image_error_message(const struct seedream_response *response, size_t index);
+
+/**
+ * The usage: on `SEEDREAM_RESULT_OK` writes it to `*usage_out`; `SEEDREAM_RESULT_NOT_AVAILABLE`
+ * when the response has none.
+ */
+enum seedream_result seedream_response_usage(const struct seedream_response *response,
+                                             struct seedream_usage *usage_out);
+
+/**
+ * The response as JSON (NUL-terminated): every field the service sent, unknown ones included
+ * (key order may differ from the wire). Built on the first call; lives as long as the response.
+ */
+const char *seedream_response_json(const struct seedream_response *response);
+
+/**
+ * The service's request id (`x-request-id`); "" when it sent none.
+ */
+const char *seedream_response_request_id(const struct seedream_response *response);
+
+/**
+ * How many attempts the call took (1 = no retry).
+ */
+uint32_t seedream_response_attempts(const struct seedream_response *response);
+
+/**
+ * Frees a response and everything it lent out (strings, bytes). NULL is a no-op.
+ */
+void seedream_response_free(struct seedream_response *response);
+
+/**
+ * A short English description of a result code, such as "timed out", for logs.
+ * Takes an `int` so that any value is safe to pass; an unknown value gives "unknown result code".
+ * The string is static: never free it.
+ */
+const char *seedream_result_name(int result);
+
+/**
+ * The kind of the event. `SEEDREAM_EVENT_TYPE_UNKNOWN` when `event` is NULL.
+ */
+enum seedream_event_type seedream_stream_event_type(const struct seedream_stream_event *event);
+
+/**
+ * The position of the event's image in the group, from 0 (image events only; 0 otherwise).
+ */
+uint32_t seedream_stream_event_image_index(const struct seedream_stream_event *event);
+
+/**
+ * The image's download link; "" when the stream sends `b64_json`, or for other events.
+ */
+const char *seedream_stream_event_url(const struct seedream_stream_event *event);
+
+/**
+ * The image's JPEG bytes: on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out` and their
+ * number to `*len_out`, valid during the callback only. `SEEDREAM_RESULT_NOT_AVAILABLE` for events
+ * without an image (or a `url` image with downloads turned off); the download's failure code when
+ * it failed.
+ */
+enum seedream_result seedream_stream_event_bytes(const struct seedream_stream_event *event,
+                                                 const uint8_t **data_out,
+                                                 size_t *len_out);
+
+/**
+ * The image's width in pixels; 0 when unknown or for other events.
+ */
+uint32_t seedream_stream_event_width(const struct seedream_stream_event *event);
+
+/**
+ * The image's height in pixels; 0 when unknown or for other events.
+ */
+uint32_t seedream_stream_event_height(const struct seedream_stream_event *event);
+
+/**
+ * For `SEEDREAM_EVENT_TYPE_PARTIAL_FAILED`: the service's error code; "" otherwise.
+ */
+const char *seedream_stream_event_error_code(const struct seedream_stream_event *event);
+
+/**
+ * For `SEEDREAM_EVENT_TYPE_PARTIAL_FAILED`: the service's message; "" otherwise.
+ */
+const char *seedream_stream_event_error_message(const struct seedream_stream_event *event);
+
+/**
+ * For `SEEDREAM_EVENT_TYPE_COMPLETED`: on `SEEDREAM_RESULT_OK` writes the usage to `*usage_out`;
+ * `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service sent none.
+ */
+enum seedream_result seedream_stream_event_usage(const struct seedream_stream_event *event,
+                                                 struct seedream_usage *usage_out);
+
+/**
+ * The event's JSON as the service sent it (unknown fields included; key order may differ),
+ * valid during the callback only.
+ */
+const char *seedream_stream_event_json(const struct seedream_stream_event *event);
+
+/**
+ * Validates a `POST /images/generations` request body (JSON, NUL-terminated UTF-8) against the
+ * rules of its model family, without any network: sizes, image counts and formats (data URLs are
+ * decoded and their headers read), group limits, fields each model takes.
+ *
+ * Returns `SEEDREAM_RESULT_OK` when the JSON is a request (valid or not) and writes a new
+ * `seedream_validation` to `*validation_out`; check it with `seedream_validation_is_valid`.
+ * Returns `SEEDREAM_RESULT_INVALID_JSON` when the text does not parse or lacks `model`/`prompt`.
+ * On failure, writes an error to `*error_out` when `error_out` is not NULL.
+ */
+enum seedream_result seedream_request_validate(const char *request_json,
+                                               struct seedream_validation **validation_out,
+                                               struct seedream_error **error_out);
+
+/**
+ * Whether the request breaks no rule (warnings do not count). False when `validation` is NULL.
+ */
+bool seedream_validation_is_valid(const struct seedream_validation *validation);
+
+/**
+ * How many rules the request breaks.
+ */
+size_t seedream_validation_violation_count(const struct seedream_validation *validation);
+
+/**
+ * The field path of violation `index`, such as `size`, `image[3]` or
+ * `sequential_image_generation_options.max_images`; NULL when `index` is out of range.
+ */
+const char *seedream_validation_violation_field(const struct seedream_validation *validation, size_t index);
+
+/**
+ * The rule violation `index` breaks, as a short word: `required`, `range`, `value`, `unsupported`,
+ * `size`, `count`, `image` or `length`; NULL when `index` is out of range.
+ */
+const char *seedream_validation_violation_code(const struct seedream_validation *validation, size_t index);
+
+/**
+ * The message of violation `index`: the rule and the accepted values, in English; NULL when
+ * `index` is out of range.
+ */
+const char *seedream_validation_violation_message(const struct seedream_validation *validation, size_t index);
+
+/**
+ * How many warnings (advice that does not make the request invalid).
+ */
+size_t seedream_validation_warning_count(const struct seedream_validation *validation);
+
+/**
+ * The field path of warning `index`; NULL when `index` is out of range.
+ */
+const char *seedream_validation_warning_field(const struct seedream_validation *validation, size_t index);
+
+/**
+ * The message of warning `index`; NULL when `index` is out of range.
+ */
+const char *seedream_validation_warning_message(const struct seedream_validation *validation, size_t index);
+
+/**
+ * Frees a validation result. NULL is a no-op.
+ */
+void seedream_validation_free(struct seedream_validation *validation);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
 
 #endif  /* SEEDREAM_H */

@@ -1,0 +1,400 @@
+//! `seedream_client`: a client with its own async runtime, and the blocking calls C makes on it —
+//! generate, stream (a callback per event), edit from memory buffers — each cancellable.
+
+use std::ffi::{c_char, c_int, c_void};
+use std::fmt;
+use std::pin::Pin;
+
+use ::seedream_client::{Client, ResponseMeta};
+use bytes::Bytes;
+use futures_core::Stream;
+use seedream_types::{
+    EditRequest, GeneratedImage, ImageCount, ImageFile, ImagesResponse, ResponseFormat, Size, StreamEvent,
+};
+use tokio::runtime::Runtime;
+use tokio::task::JoinSet;
+
+use crate::cancel::seedream_cancel;
+use crate::client_builder::seedream_client_builder;
+use crate::error::{FfiResult, seedream_error};
+use crate::ffi::{arg_bytes, arg_out, arg_ref, arg_str, ffi_fn, free_c, into_c};
+use crate::response::seedream_response;
+use crate::result::seedream_result;
+use crate::stream_event::seedream_stream_event;
+use crate::validation::parse_request;
+
+/// What a stream callback returns to receive the next event.
+pub const SEEDREAM_STREAM_CONTINUE: c_int = 0;
+/// What a stream callback returns to stop the stream (any value other than 0 stops it).
+pub const SEEDREAM_STREAM_STOP: c_int = 1;
+
+/// Called once per stream event, on the thread that called `seedream_client_generate_stream`,
+/// with the `userdata` given to it. `event` is valid only during the call (copy what you keep).
+/// Return `SEEDREAM_STREAM_CONTINUE` (0) for the next event, anything else to stop the stream.
+/// Must not unwind (no C++ exceptions, no `longjmp` out of it) and must not make blocking calls on
+/// any `seedream_client` (they return `SEEDREAM_RESULT_REENTRANT`).
+#[allow(non_camel_case_types)]
+pub type seedream_stream_callback =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, event: *const seedream_stream_event) -> c_int>;
+
+/// A byte buffer lent to the library for the duration of a call: `len` bytes at `data`.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct seedream_buffer {
+    /// The first byte; may be NULL only when `len` is 0.
+    pub data: *const u8,
+    /// The number of bytes.
+    pub len: usize,
+}
+
+/// A client of the image API with its own async runtime (worker threads for network I/O).
+/// Thread-safe: several threads may make calls on one client at the same time, each call
+/// blocking only its own thread. Owned by the caller, freed with `seedream_client_free` once no
+/// call on it is running.
+#[allow(non_camel_case_types)]
+pub struct seedream_client {
+    client: Client,
+    runtime: Option<Runtime>,
+    download_images: bool,
+}
+
+impl fmt::Debug for seedream_client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("seedream_client")
+            .field("client", &self.client)
+            .field("download_images", &self.download_images)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for seedream_client {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                // Freed from inside a callback: a runtime cannot wait for its threads there.
+                runtime.shutdown_background();
+            } else {
+                drop(runtime);
+            }
+        }
+    }
+}
+
+impl seedream_error {
+    /// Any error of the client, mapped to the most precise result code.
+    pub(crate) fn from_client(error: &::seedream_client::Error) -> Box<Self> {
+        use ::seedream_client::Error;
+        let code = match error {
+            Error::Validation(validation) => return Self::validation(validation),
+            Error::Api(api) => api_result(api.class),
+            Error::Timeout { .. } => seedream_result::Timeout,
+            Error::Transport(_) => seedream_result::Transport,
+            Error::Decode { .. } => seedream_result::Decode,
+            Error::BodyTooLarge { .. } => seedream_result::BodyTooLarge,
+            Error::Config(_) => seedream_result::Config,
+            Error::Io(_) => seedream_result::Io,
+            _ => seedream_result::Other,
+        };
+        let mut this = Self::new(code, message_with_sources(error));
+        this.retryable = error.is_retryable();
+        if let Some(api) = error.api() {
+            this.http_status = api.status;
+            this.api_code = crate::ffi::c_string(api.code.as_str());
+            this.request_id = crate::ffi::c_string(api.request_id.clone().unwrap_or_default());
+            this.param = crate::ffi::c_string(api.param.clone().unwrap_or_default());
+            this.retry_after_ms = api.retry_after.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        }
+        this
+    }
+}
+
+/// The result code for an API error of a class.
+fn api_result(class: seedream_types::ErrorClass) -> seedream_result {
+    use seedream_types::ErrorClass;
+    match class {
+        ErrorClass::Authentication => seedream_result::Authentication,
+        ErrorClass::RateLimited => seedream_result::RateLimited,
+        ErrorClass::QuotaExhausted => seedream_result::QuotaExhausted,
+        ErrorClass::ServerError => seedream_result::ServerError,
+        ErrorClass::SensitiveContent => seedream_result::ContentRejected,
+        _ => seedream_result::Api,
+    }
+}
+
+/// The error's message followed by its causes (`connection failed: connection refused`).
+fn message_with_sources(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+/// The bytes of an image, or why they are not there.
+pub(crate) type ImageBytes = Result<Bytes, seedream_result>;
+
+impl seedream_client {
+    pub(crate) fn new(builder: &seedream_client_builder) -> FfiResult<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(builder.worker_threads)
+            .thread_name("seedream-io")
+            .enable_all()
+            .build()
+            .map_err(|e| seedream_error::new(seedream_result::Io, format!("cannot start the runtime: {e}")))?;
+        let client = {
+            let _context = runtime.enter();
+            builder.client()?
+        };
+        Ok(Self { client, runtime: Some(runtime), download_images: builder.download_images })
+    }
+
+    /// Runs `job` on the runtime, blocking the calling thread, until it ends or `cancel` fires.
+    fn block_on<T>(&self, cancel: Option<&seedream_cancel>, job: impl Future<Output = FfiResult<T>>) -> FfiResult<T> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(seedream_error::new(
+                seedream_result::Reentrant,
+                "blocking calls cannot be made from inside a stream callback",
+            ));
+        }
+        let Some(runtime) = &self.runtime else {
+            return Err(seedream_error::new(seedream_result::Other, "the client is shutting down"));
+        };
+        let cancelled = || seedream_error::new(seedream_result::Cancelled, "the call was cancelled");
+        match cancel {
+            None => runtime.block_on(job),
+            Some(token) if token.is_cancelled() => Err(cancelled()),
+            Some(token) => runtime.block_on(async {
+                tokio::select! {
+                    biased;
+                    () = token.cancelled() => Err(cancelled()),
+                    result = job => result,
+                }
+            }),
+        }
+    }
+
+    /// Fetches the bytes of every `url` image at once (when the client downloads images), in order.
+    async fn download_all(&self, response: &ImagesResponse) -> Vec<Option<ImageBytes>> {
+        let mut slots: Vec<Option<ImageBytes>> = vec![None; response.data.len()];
+        if !self.download_images {
+            return slots;
+        }
+        let mut downloads = JoinSet::new();
+        for (index, item) in response.data.iter().enumerate() {
+            if let Some(image) = item.image().filter(|image| image.b64_json.is_none() && image.url.is_some()) {
+                let (client, image) = (self.client.clone(), image.clone());
+                downloads.spawn(async move { (index, client.image_bytes(&image).await) });
+            }
+        }
+        while let Some(joined) = downloads.join_next().await {
+            if let Ok((index, fetched)) = joined {
+                slots[index] = Some(fetched.map_err(|e| seedream_error::from_client(&e).code()));
+            }
+        }
+        slots
+    }
+
+    /// The bytes of one streamed image: `b64_json` decoded, or `url` downloaded when enabled.
+    async fn event_bytes(&self, url: Option<&String>, b64: Option<&String>) -> Option<ImageBytes> {
+        let image = GeneratedImage {
+            url: url.cloned(),
+            b64_json: b64.cloned(),
+            size: None,
+            revised_prompt: None,
+            extra: Default::default(),
+        };
+        if b64.is_none() && (url.is_none() || !self.download_images) {
+            return None;
+        }
+        Some(self.client.image_bytes(&image).await.map_err(|e| seedream_error::from_client(&e).code()))
+    }
+
+    async fn finish(&self, response: ImagesResponse, meta: ResponseMeta) -> seedream_response {
+        let downloads = self.download_all(&response).await;
+        seedream_response::new(response, &meta, downloads)
+    }
+}
+
+/// Parses an edit's parameters: `{"model", "prompt", "n", "size", "response_format", "watermark"}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditParams {
+    model: String,
+    prompt: String,
+    n: Option<ImageCount>,
+    size: Option<Size>,
+    response_format: Option<ResponseFormat>,
+    watermark: Option<bool>,
+}
+
+fn image_file(name: &str, bytes: &[u8]) -> ImageFile {
+    let file = ImageFile::new(name, bytes.to_vec());
+    let extension = file.format().map_or("bin", |format| format.extension());
+    ImageFile { file_name: format!("{name}.{extension}"), ..file }
+}
+
+/// Generates images, blocking until the response (and, unless turned off, the downloads of `url`
+/// images) are complete. `request_json` is a `POST /images/generations` body (NUL-terminated UTF-8),
+/// validated first; a request with `"stream": true` is read as a stream and gathered.
+/// `cancel` may be NULL.
+///
+/// On success writes a new response to `*response_out` (free it with `seedream_response_free`). On
+/// failure writes an error to `*error_out` when that is not NULL: `SEEDREAM_RESULT_INVALID_JSON`,
+/// `_INVALID_REQUEST` (every violation listed, nothing sent), API errors with their HTTP status, code
+/// and request id, `_TIMEOUT`, `_TRANSPORT`, `_CANCELLED`, ...
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_generate(
+    client: *const seedream_client,
+    request_json: *const c_char,
+    cancel: *const seedream_cancel,
+    response_out: *mut *mut seedream_response,
+    error_out: *mut *mut seedream_error,
+) -> seedream_result {
+    ffi_fn!(error_out => {
+        // SAFETY: the caller passes NULL or valid pointers.
+        let (client, json, cancel) =
+            unsafe { (arg_ref(client, "client")?, arg_str(request_json, "request_json")?, cancel.as_ref()) };
+        let response_out = arg_out(response_out, "response_out")?;
+        let request = parse_request(json)?;
+        let response = client.block_on(cancel, async {
+            let (response, meta) =
+                client.client.generate_with_meta(&request).await.map_err(|e| seedream_error::from_client(&e))?;
+            Ok(client.finish(response, meta).await)
+        })?;
+        response_out.write(into_c(response));
+        Ok(())
+    })
+}
+
+/// Generates with `"stream": true` (set when the request lacks it) and calls `callback` with
+/// `userdata` once per event, on the calling thread, as the events arrive: one per image
+/// (`SEEDREAM_EVENT_TYPE_PARTIAL_SUCCEEDED` or `_PARTIAL_FAILED`, the stream goes on after a failed image),
+/// then `SEEDREAM_EVENT_TYPE_COMPLETED` with the usage. Returns when the stream ends, when the callback
+/// returns non-zero (`SEEDREAM_STREAM_STOP`: the connection is closed, the result is
+/// `SEEDREAM_RESULT_OK`), or on an error, including an error event inside the stream and a stream
+/// cut short. `cancel` may be NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_generate_stream(
+    client: *const seedream_client,
+    request_json: *const c_char,
+    callback: seedream_stream_callback,
+    userdata: *mut c_void,
+    cancel: *const seedream_cancel,
+    error_out: *mut *mut seedream_error,
+) -> seedream_result {
+    ffi_fn!(error_out => {
+        // SAFETY: the caller passes NULL or valid pointers.
+        let (client, json, cancel) =
+            unsafe { (arg_ref(client, "client")?, arg_str(request_json, "request_json")?, cancel.as_ref()) };
+        let callback = callback.ok_or_else(|| seedream_error::null_parameter("callback"))?;
+        let request = parse_request(json)?;
+        client.block_on(cancel, async {
+            let mut stream =
+                client.client.generate_stream(&request).await.map_err(|e| seedream_error::from_client(&e))?;
+            while let Some(next) = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
+                let event = next.map_err(|e| seedream_error::from_client(&e))?;
+                let bytes = match &event {
+                    StreamEvent::PartialSucceeded(image) => {
+                        client.event_bytes(image.url.as_ref(), image.b64_json.as_ref()).await
+                    }
+                    _ => None,
+                };
+                let event = seedream_stream_event::new(&event, bytes);
+                // SAFETY: the host's callback, given the userdata it asked for and an event that
+                // lives until it returns.
+                let action = unsafe { callback(userdata, &event) };
+                if action != SEEDREAM_STREAM_CONTINUE {
+                    break; // dropping the stream closes the connection
+                }
+            }
+            Ok(())
+        })
+    })
+}
+
+/// Edits images given as bytes in memory (PNG, JPEG, WebP, ...): `images` points to `image_count`
+/// buffers (at least one), `mask` to `mask_len` bytes (NULL and 0 for no mask). The bytes are
+/// copied; the buffers may be freed once the call returns. `params_json` holds the other fields:
+/// `{"model": ..., "prompt": ..., "n": ..., "size": ..., "response_format": ..., "watermark": ...}`
+/// (`model` and `prompt` required; other names are refused). Relays get a multipart
+/// `POST /images/edits`; Ark (a base URL ending in `/api/v3`) gets generations with data URLs.
+/// Otherwise as `seedream_client_generate`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_edit(
+    client: *const seedream_client,
+    params_json: *const c_char,
+    images: *const seedream_buffer,
+    image_count: usize,
+    mask: *const u8,
+    mask_len: usize,
+    cancel: *const seedream_cancel,
+    response_out: *mut *mut seedream_response,
+    error_out: *mut *mut seedream_error,
+) -> seedream_result {
+    ffi_fn!(error_out => {
+        // SAFETY: the caller passes NULL or valid pointers, each buffer holding its `len` bytes.
+        let (client, json, cancel, buffers, mask) = unsafe {
+            (
+                arg_ref(client, "client")?,
+                arg_str(params_json, "params_json")?,
+                cancel.as_ref(),
+                arg_slice(images, image_count, "images")?,
+                arg_bytes(mask, mask_len, "mask")?,
+            )
+        };
+        let response_out = arg_out(response_out, "response_out")?;
+        let params: EditParams = serde_json::from_str(json).map_err(|e| {
+            seedream_error::new(seedream_result::InvalidJson, format!("the edit parameters are not valid: {e}"))
+        })?;
+        let mut files = Vec::with_capacity(buffers.len());
+        for (index, buffer) in buffers.iter().enumerate() {
+            // SAFETY: the caller passes buffers of `len` readable bytes.
+            let bytes = unsafe { arg_bytes(buffer.data, buffer.len, "images[].data") }?;
+            files.push(image_file(&format!("image-{index}"), bytes));
+        }
+        let request = EditRequest {
+            model: params.model,
+            prompt: params.prompt,
+            images: files,
+            mask: (!mask.is_empty()).then(|| image_file("mask", mask)),
+            n: params.n,
+            size: params.size,
+            response_format: params.response_format,
+            watermark: params.watermark,
+        };
+        let response = client.block_on(cancel, async {
+            let (response, meta) =
+                client.client.edit_with_meta(&request).await.map_err(|e| seedream_error::from_client(&e))?;
+            Ok(client.finish(response, meta).await)
+        })?;
+        response_out.write(into_c(response));
+        Ok(())
+    })
+}
+
+/// Borrows an array of `len` items; NULL only with `len` 0.
+///
+/// # Safety
+/// `ptr` is NULL or points to `len` items that live for the call.
+unsafe fn arg_slice<'a, T>(ptr: *const T, len: usize, name: &str) -> FfiResult<&'a [T]> {
+    if ptr.is_null() {
+        return if len == 0 { Ok(&[]) } else { Err(seedream_error::null_parameter(name)) };
+    }
+    // SAFETY: per this function's contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Frees a client: closes its connections and stops its runtime, waiting for its worker threads.
+/// NULL is a no-op. No call on the client may be running, and none may start afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_free(client: *mut seedream_client) {
+    // SAFETY: the caller passes NULL or a client from this library, once.
+    ffi_fn!({ unsafe { free_c(client) } })
+}

@@ -1,0 +1,295 @@
+//! `seedream_client_builder`: the settings of a client (base URL, API key, time limits, retries,
+//! extra trusted certificates, headers), gathered before `seedream_client_builder_build`.
+
+use std::ffi::c_char;
+use std::fmt;
+use std::time::Duration;
+
+use ::seedream_client::{Client, RetryPolicy, Timeouts};
+
+use crate::client::seedream_client;
+use crate::error::{FfiResult, seedream_error};
+use crate::ffi::{arg_bytes, arg_mut, arg_out, arg_ref, arg_str, ffi_fn, free_c, into_c};
+use crate::result::seedream_result;
+
+/// Worker threads of a client's runtime unless set otherwise.
+pub const SEEDREAM_DEFAULT_WORKER_THREADS: usize = 2;
+
+/// Settings for a new client. Every setting has a default; only the API key is required.
+/// Not thread-safe: configure it from one thread. Owned by the caller, freed with
+/// `seedream_client_builder_free` (building does not consume it: one builder can build several
+/// clients).
+#[allow(non_camel_case_types)]
+pub struct seedream_client_builder {
+    pub(crate) base_url: Option<String>,
+    pub(crate) api_key: Option<String>,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) max_attempts: Option<u32>,
+    pub(crate) certificates: Vec<String>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) allow_insecure_http: bool,
+    pub(crate) download_images: bool,
+    pub(crate) worker_threads: usize,
+}
+
+impl fmt::Debug for seedream_client_builder {
+    // The key is a secret: only whether it is set is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("seedream_client_builder")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("timeouts", &self.timeouts)
+            .field("max_attempts", &self.max_attempts)
+            .field("certificates", &self.certificates.len())
+            .field("headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("download_images", &self.download_images)
+            .field("worker_threads", &self.worker_threads)
+            .finish()
+    }
+}
+
+impl Default for seedream_client_builder {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            api_key: None,
+            timeouts: Timeouts::default(),
+            max_attempts: None,
+            certificates: Vec::new(),
+            headers: Vec::new(),
+            allow_insecure_http: false,
+            download_images: true,
+            worker_threads: SEEDREAM_DEFAULT_WORKER_THREADS,
+        }
+    }
+}
+
+impl seedream_client_builder {
+    /// The Rust client these settings describe. Must run inside the client's runtime.
+    pub(crate) fn client(&self) -> FfiResult<Client> {
+        let mut builder = Client::builder().timeouts(self.timeouts).allow_insecure_http(self.allow_insecure_http);
+        if let Some(url) = &self.base_url {
+            builder = builder.base_url(url.as_str());
+        }
+        if let Some(key) = &self.api_key {
+            builder = builder.api_key(key.as_str());
+        }
+        if let Some(attempts) = self.max_attempts {
+            builder = builder.retry(RetryPolicy { max_attempts: attempts, ..RetryPolicy::default() });
+        }
+        for pem in &self.certificates {
+            builder = builder.trust_certificate_pem(pem.as_str());
+        }
+        for (name, value) in &self.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        builder.build().map_err(|e| seedream_error::from_client(&e))
+    }
+}
+
+/// A builder with every setting at its default: Ark's base URL
+/// (`https://ark.cn-beijing.volces.com/api/v3`), no API key, connect 10 s / headers 15 min /
+/// idle 5 min / no overall deadline, 3 attempts, the system's and Mozilla's root certificates,
+/// URL images downloaded, 2 worker threads. Never NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn seedream_client_builder_new() -> *mut seedream_client_builder {
+    ffi_fn!({ into_c(seedream_client_builder::default()) })
+}
+
+/// Sets the API base URL, such as a relay's `https://host/v1` (NUL-terminated UTF-8). Requests go to
+/// `{base_url}/images/generations` and `{base_url}/images/edits`. Checked by `_build`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_set_base_url(
+    builder: *mut seedream_client_builder,
+    base_url: *const c_char,
+) -> seedream_result {
+    let no_error = std::ptr::null_mut();
+    ffi_fn!(no_error => {
+        // SAFETY: the caller passes NULL or valid pointers.
+        let (builder, base_url) = unsafe { (arg_mut(builder, "builder")?, arg_str(base_url, "base_url")?) };
+        builder.base_url = Some(base_url.to_owned());
+        Ok(())
+    })
+}
+
+/// Sets the API key (NUL-terminated UTF-8), sent as `Authorization: Bearer <key>`. Required. The
+/// key is copied; it never appears in messages or errors.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_set_api_key(
+    builder: *mut seedream_client_builder,
+    api_key: *const c_char,
+) -> seedream_result {
+    let no_error = std::ptr::null_mut();
+    ffi_fn!(no_error => {
+        // SAFETY: the caller passes NULL or valid pointers.
+        let (builder, api_key) = unsafe { (arg_mut(builder, "builder")?, arg_str(api_key, "api_key")?) };
+        builder.api_key = Some(api_key.to_owned());
+        Ok(())
+    })
+}
+
+/// Sets the time limits, in milliseconds; 0 keeps a limit's default.
+/// - `connect_ms`: opening a connection, TCP and TLS (default 10 s);
+/// - `headers_ms`: from sending a request to its response headers (default 15 min: without
+///   streaming the service answers only once every image is done);
+/// - `idle_ms`: longest wait for the next piece of a body, such as the next stream event (default 5 min);
+/// - `overall_ms`: deadline for a whole call, retries and downloads included (default 0: none).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_set_timeouts(
+    builder: *mut seedream_client_builder,
+    connect_ms: u64,
+    headers_ms: u64,
+    idle_ms: u64,
+    overall_ms: u64,
+) -> seedream_result {
+    let no_error = std::ptr::null_mut();
+    ffi_fn!(no_error => {
+        // SAFETY: the caller passes NULL or a valid builder.
+        let builder = unsafe { arg_mut(builder, "builder") }?;
+        let defaults = Timeouts::default();
+        let or = |ms: u64, default: Duration| if ms == 0 { default } else { Duration::from_millis(ms) };
+        builder.timeouts = Timeouts {
+            connect: or(connect_ms, defaults.connect),
+            headers: or(headers_ms, defaults.headers),
+            idle: or(idle_ms, defaults.idle),
+            overall: (overall_ms != 0).then(|| Duration::from_millis(overall_ms)),
+        };
+        Ok(())
+    })
+}
+
+/// Sets how many attempts a call may take in all, the first included (default 3; 1 = no retries).
+/// Only failures a retry can help are retried: rate limits (not quota), 5xx, refused connections.
+/// 0 is `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_set_max_attempts(
+    builder: *mut seedream_client_builder,
+    max_attempts: u32,
+) -> seedream_result {
+    let no_error = std::ptr::null_mut();
+    ffi_fn!(no_error => {
+        // SAFETY: the caller passes NULL or a valid builder.
+        let builder = unsafe { arg_mut(builder, "builder") }?;
+        if max_attempts == 0 {
+            return Err(seedream_error::invalid_argument("max_attempts must be at least 1"));
+        }
+        builder.max_attempts = Some(max_attempts);
+        Ok(())
+    })
+}
+
+/// Also trusts the certificate(s) in a PEM buffer of `pem_len` bytes (such as a local server's
+/// self-signed certificate), besides the usual roots. Checked by `_build`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_add_trusted_certificate(
+    builder: *mut seedream_client_builder,
+    pem: *const u8,
+    pem_len: usize,
+) -> seedream_result {
+    let no_error = std::ptr::null_mut();
+    ffi_fn!(no_error => {
+        // SAFETY: the caller passes NULL or valid pointers; `pem` holds `pem_len` bytes.
+        let (builder, pem) = unsafe { (arg_mut(builder, "builder")?, arg_bytes(pem, pem_len, "pem")?) };
+        let pem = std::str::from_utf8(pem)
+            .map_err(|_| seedream_error::invalid_argument("the certificate is not PEM text"))?;
+        builder.certificates.push(pem.to_owned());
+        Ok(())
+    })
+}
+
+/// Adds a header sent with every API request (not with image downloads from other hosts), such as a
+/// relay's routing header. `Authorization`, `Content-Type` and `Content-Length` are refused by
+/// `_build`. Values are treated as secrets: never shown in messages.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_add_header(
+    builder: *mut seedream_client_builder,
+    name: *const c_char,
+    value: *const c_char,
+) -> seedream_result {
+    let no_error = std::ptr::null_mut();
+    ffi_fn!(no_error => {
+        // SAFETY: the caller passes NULL or valid pointers.
+        let (builder, name, value) =
+            unsafe { (arg_mut(builder, "builder")?, arg_str(name, "name")?, arg_str(value, "value")?) };
+        builder.headers.push((name.to_owned(), value.to_owned()));
+        Ok(())
+    })
+}
+
+/// Whether a plain `http://` base URL to a host other than loopback is allowed (default false: the
+/// key would travel in clear). Loopback (`127.0.0.1`, `localhost`) is always allowed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_set_allow_insecure_http(
+    builder: *mut seedream_client_builder,
+    allow: bool,
+) -> seedream_result {
+    let no_error = std::ptr::null_mut();
+    ffi_fn!(no_error => {
+        // SAFETY: the caller passes NULL or a valid builder.
+        unsafe { arg_mut(builder, "builder") }?.allow_insecure_http = allow;
+        Ok(())
+    })
+}
+
+/// Whether generate and edit calls also download the images of `url` responses, so that
+/// `seedream_response_image_bytes` has them (default true). `b64_json` images are always available.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_set_download_images(
+    builder: *mut seedream_client_builder,
+    download: bool,
+) -> seedream_result {
+    let no_error = std::ptr::null_mut();
+    ffi_fn!(no_error => {
+        // SAFETY: the caller passes NULL or a valid builder.
+        unsafe { arg_mut(builder, "builder") }?.download_images = download;
+        Ok(())
+    })
+}
+
+/// Sets the number of worker threads of the client's own async runtime (default 2). They carry the
+/// network I/O of every call; the calls themselves block the threads that make them. 0 is
+/// `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_set_worker_threads(
+    builder: *mut seedream_client_builder,
+    threads: usize,
+) -> seedream_result {
+    let no_error = std::ptr::null_mut();
+    ffi_fn!(no_error => {
+        // SAFETY: the caller passes NULL or a valid builder.
+        let builder = unsafe { arg_mut(builder, "builder") }?;
+        if threads == 0 {
+            return Err(seedream_error::invalid_argument("threads must be at least 1"));
+        }
+        builder.worker_threads = threads;
+        Ok(())
+    })
+}
+
+/// Builds a client from the settings: starts its runtime and checks the settings (key present,
+/// base URL absolute, certificates readable, headers valid). On success writes the new client to
+/// `*client_out`; the caller frees it with `seedream_client_free`. On failure (typically
+/// `SEEDREAM_RESULT_CONFIG`) writes an error to `*error_out` when `error_out` is not NULL.
+/// The builder is left as it was.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_build(
+    builder: *const seedream_client_builder,
+    client_out: *mut *mut seedream_client,
+    error_out: *mut *mut seedream_error,
+) -> seedream_result {
+    ffi_fn!(error_out => {
+        // SAFETY: the caller passes NULL or a valid builder.
+        let builder = unsafe { arg_ref(builder, "builder") }?;
+        let client_out = arg_out(client_out, "client_out")?;
+        client_out.write(into_c(seedream_client::new(builder)?));
+        Ok(())
+    })
+}
+
+/// Frees a builder. NULL is a no-op. Clients built from it are not affected.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_free(builder: *mut seedream_client_builder) {
+    // SAFETY: the caller passes NULL or a builder from this library, once.
+    ffi_fn!({ unsafe { free_c(builder) } })
+}

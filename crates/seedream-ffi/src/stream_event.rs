@@ -1,0 +1,189 @@
+//! `seedream_stream_event`: one event of a streamed generation, lent to the stream callback.
+
+use std::ffi::{CString, c_char};
+
+use seedream_types::image::read_dimensions;
+use seedream_types::{Size, StreamEvent};
+
+use crate::client::ImageBytes;
+use crate::error::seedream_error;
+use crate::ffi::{arg_out, arg_ref, c_string, ffi_fn, try_ref};
+use crate::response::seedream_usage;
+use crate::result::seedream_result;
+
+/// The kind of a stream event.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum seedream_event_type {
+    /// `image_generation.partial_succeeded`: one image is ready (URL and/or bytes, size).
+    PartialSucceeded = 1,
+    /// `image_generation.partial_failed`: one image failed (error code and message); the stream goes on.
+    PartialFailed = 2,
+    /// `image_generation.completed`: every image is done; carries the usage. The last event.
+    Completed = 3,
+    /// An event type this version does not know (read it with `seedream_stream_event_json`).
+    Unknown = 4,
+}
+
+impl crate::ffi::Sentinel for seedream_event_type {
+    fn on_null() -> Self {
+        seedream_event_type::Unknown
+    }
+    fn on_panic() -> Self {
+        seedream_event_type::Unknown
+    }
+}
+
+/// One event of a stream, valid only during the callback it is passed to: copy what you keep.
+/// Never freed by the caller.
+#[allow(non_camel_case_types)]
+#[derive(Debug)]
+pub struct seedream_stream_event {
+    kind: seedream_event_type,
+    image_index: u32,
+    url: CString,
+    size: (u32, u32),
+    bytes: Option<ImageBytes>,
+    error_code: CString,
+    error_message: CString,
+    usage: Option<seedream_usage>,
+    json: CString,
+}
+
+impl seedream_stream_event {
+    /// An event with the bytes of its image (decoded or downloaded), when there are any.
+    pub(crate) fn new(event: &StreamEvent, bytes: Option<ImageBytes>) -> Self {
+        let mut this = Self {
+            kind: seedream_event_type::Unknown,
+            image_index: 0,
+            url: CString::default(),
+            size: (0, 0),
+            bytes,
+            error_code: CString::default(),
+            error_message: CString::default(),
+            usage: None,
+            json: c_string(serde_json::to_string(event).unwrap_or_default()),
+        };
+        match event {
+            StreamEvent::PartialSucceeded(image) => {
+                this.kind = seedream_event_type::PartialSucceeded;
+                this.image_index = image.image_index;
+                this.url = c_string(image.url.clone().unwrap_or_default());
+                this.size = match image.size.as_deref().map(Size::from_wire) {
+                    Some(Size::Pixels(d)) => (d.width, d.height),
+                    _ => match &this.bytes {
+                        Some(Ok(bytes)) => read_dimensions(bytes).map_or((0, 0), |(_, d)| (d.width, d.height)),
+                        _ => (0, 0),
+                    },
+                };
+            }
+            StreamEvent::PartialFailed(failed) => {
+                this.kind = seedream_event_type::PartialFailed;
+                this.image_index = failed.image_index;
+                this.error_code = c_string(failed.error.code.as_str());
+                this.error_message = c_string(failed.error.message.as_str());
+            }
+            StreamEvent::Completed(completed) => {
+                this.kind = seedream_event_type::Completed;
+                this.usage = completed.usage.as_ref().map(seedream_usage::from_usage);
+            }
+            StreamEvent::Error(_) | StreamEvent::Unknown(_) => {}
+        }
+        this
+    }
+}
+
+/// The kind of the event. `SEEDREAM_EVENT_TYPE_UNKNOWN` when `event` is NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_type(event: *const seedream_stream_event) -> seedream_event_type {
+    ffi_fn!({ try_ref!(event).kind })
+}
+
+/// The position of the event's image in the group, from 0 (image events only; 0 otherwise).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_image_index(event: *const seedream_stream_event) -> u32 {
+    ffi_fn!({ try_ref!(event).image_index })
+}
+
+/// The image's download link; "" when the stream sends `b64_json`, or for other events.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_url(event: *const seedream_stream_event) -> *const c_char {
+    ffi_fn!({ try_ref!(event).url.as_ptr() })
+}
+
+/// The image's JPEG bytes: on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out` and their
+/// number to `*len_out`, valid during the callback only. `SEEDREAM_RESULT_NOT_AVAILABLE` for events
+/// without an image (or a `url` image with downloads turned off); the download's failure code when
+/// it failed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_bytes(
+    event: *const seedream_stream_event,
+    data_out: *mut *const u8,
+    len_out: *mut usize,
+) -> seedream_result {
+    let no_error: *mut *mut seedream_error = std::ptr::null_mut();
+    ffi_fn!(no_error => {
+        // SAFETY: the caller passes NULL or the event it was given.
+        let event = unsafe { arg_ref(event, "event") }?;
+        let (data_out, len_out) = (arg_out(data_out, "data_out")?, arg_out(len_out, "len_out")?);
+        match &event.bytes {
+            Some(Ok(bytes)) => {
+                data_out.write(bytes.as_ptr());
+                len_out.write(bytes.len());
+                Ok(())
+            }
+            Some(Err(code)) => Err(seedream_error::new(*code, "the image bytes could not be fetched")),
+            None => Err(seedream_error::new(seedream_result::NotAvailable, "the event has no image bytes")),
+        }
+    })
+}
+
+/// The image's width in pixels; 0 when unknown or for other events.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_width(event: *const seedream_stream_event) -> u32 {
+    ffi_fn!({ try_ref!(event).size.0 })
+}
+
+/// The image's height in pixels; 0 when unknown or for other events.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_height(event: *const seedream_stream_event) -> u32 {
+    ffi_fn!({ try_ref!(event).size.1 })
+}
+
+/// For `SEEDREAM_EVENT_TYPE_PARTIAL_FAILED`: the service's error code; "" otherwise.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_error_code(event: *const seedream_stream_event) -> *const c_char {
+    ffi_fn!({ try_ref!(event).error_code.as_ptr() })
+}
+
+/// For `SEEDREAM_EVENT_TYPE_PARTIAL_FAILED`: the service's message; "" otherwise.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_error_message(event: *const seedream_stream_event) -> *const c_char {
+    ffi_fn!({ try_ref!(event).error_message.as_ptr() })
+}
+
+/// For `SEEDREAM_EVENT_TYPE_COMPLETED`: on `SEEDREAM_RESULT_OK` writes the usage to `*usage_out`;
+/// `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service sent none.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_usage(
+    event: *const seedream_stream_event,
+    usage_out: *mut seedream_usage,
+) -> seedream_result {
+    let no_error: *mut *mut seedream_error = std::ptr::null_mut();
+    ffi_fn!(no_error => {
+        // SAFETY: the caller passes NULL or the event it was given.
+        let event = unsafe { arg_ref(event, "event") }?;
+        let usage_out = arg_out(usage_out, "usage_out")?;
+        let usage = event.usage.ok_or_else(|| seedream_error::new(seedream_result::NotAvailable, "no usage"))?;
+        usage_out.write(usage);
+        Ok(())
+    })
+}
+
+/// The event's JSON as the service sent it (unknown fields included; key order may differ),
+/// valid during the callback only.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_json(event: *const seedream_stream_event) -> *const c_char {
+    ffi_fn!({ try_ref!(event).json.as_ptr() })
+}

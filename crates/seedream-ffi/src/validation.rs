@@ -1,0 +1,218 @@
+//! `seedream_validation`: checking a generations request JSON against its model's rules, without
+//! any network, and reading each violation's field path and message.
+
+use std::ffi::{CString, c_char};
+
+use seedream_types::{GenerateRequest, Violation};
+
+use crate::error::{FfiResult, seedream_error};
+use crate::ffi::{arg_out, arg_str, c_string, ffi_fn, free_c, into_c, try_ref};
+use crate::result::seedream_result;
+
+/// One violation (or warning) as C strings.
+#[derive(Debug)]
+pub(crate) struct CViolation {
+    pub(crate) field: CString,
+    pub(crate) code: CString,
+    pub(crate) message: CString,
+}
+
+/// A list of violations, kept as C strings so accessors can lend them out.
+#[derive(Debug, Default)]
+pub(crate) struct Violations(Vec<CViolation>);
+
+impl Violations {
+    pub(crate) fn new(list: &[Violation]) -> Self {
+        Self(
+            list.iter()
+                .map(|v| CViolation {
+                    field: c_string(v.field.as_str()),
+                    code: c_string(v.code),
+                    message: c_string(v.message.as_str()),
+                })
+                .collect(),
+        )
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// One field of violation `index`, or NULL when out of range.
+pub(crate) fn violation_field(list: &Violations, index: usize, field: fn(&CViolation) -> &CString) -> *const c_char {
+    list.0.get(index).map_or(std::ptr::null(), |v| field(v).as_ptr())
+}
+
+/// Parses a generations request body, naming what is wrong when it is not one.
+pub(crate) fn parse_request(json: &str) -> FfiResult<GenerateRequest> {
+    serde_json::from_str(json).map_err(|e| {
+        seedream_error::new(
+            seedream_result::InvalidJson,
+            format!("the request is not a valid generations request: {e}"),
+        )
+    })
+}
+
+/// The outcome of validating a request: every violated rule (none when the request is valid) and
+/// every warning (advice, such as a prompt longer than advised). Owned by the caller, freed with
+/// `seedream_validation_free`. Immutable: safe to read from several threads. Strings it returns
+/// live as long as it does.
+#[allow(non_camel_case_types)]
+#[derive(Debug)]
+pub struct seedream_validation {
+    violations: Violations,
+    warnings: Violations,
+}
+
+/// Validates a `POST /images/generations` request body (JSON, NUL-terminated UTF-8) against the
+/// rules of its model family, without any network: sizes, image counts and formats (data URLs are
+/// decoded and their headers read), group limits, fields each model takes.
+///
+/// Returns `SEEDREAM_RESULT_OK` when the JSON is a request (valid or not) and writes a new
+/// `seedream_validation` to `*validation_out`; check it with `seedream_validation_is_valid`.
+/// Returns `SEEDREAM_RESULT_INVALID_JSON` when the text does not parse or lacks `model`/`prompt`.
+/// On failure, writes an error to `*error_out` when `error_out` is not NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_request_validate(
+    request_json: *const c_char,
+    validation_out: *mut *mut seedream_validation,
+    error_out: *mut *mut seedream_error,
+) -> seedream_result {
+    ffi_fn!(error_out => {
+        // SAFETY: the caller passes NULL or a NUL-terminated string.
+        let json = unsafe { arg_str(request_json, "request_json") }?;
+        let validation_out = arg_out(validation_out, "validation_out")?;
+        let request = parse_request(json)?;
+        let validation = match request.validate() {
+            Ok(warnings) => seedream_validation { violations: Violations::default(), warnings: Violations::new(&warnings) },
+            Err(error) => seedream_validation {
+                violations: Violations::new(&error.violations),
+                warnings: Violations::new(&error.warnings),
+            },
+        };
+        validation_out.write(into_c(validation));
+        Ok(())
+    })
+}
+
+/// Whether the request breaks no rule (warnings do not count). False when `validation` is NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_validation_is_valid(validation: *const seedream_validation) -> bool {
+    ffi_fn!({ try_ref!(validation).violations.len() == 0 })
+}
+
+/// How many rules the request breaks.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_validation_violation_count(validation: *const seedream_validation) -> usize {
+    ffi_fn!({ try_ref!(validation).violations.len() })
+}
+
+/// The field path of violation `index`, such as `size`, `image[3]` or
+/// `sequential_image_generation_options.max_images`; NULL when `index` is out of range.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_validation_violation_field(
+    validation: *const seedream_validation,
+    index: usize,
+) -> *const c_char {
+    ffi_fn!({ violation_field(&try_ref!(validation).violations, index, |v| &v.field) })
+}
+
+/// The rule violation `index` breaks, as a short word: `required`, `range`, `value`, `unsupported`,
+/// `size`, `count`, `image` or `length`; NULL when `index` is out of range.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_validation_violation_code(
+    validation: *const seedream_validation,
+    index: usize,
+) -> *const c_char {
+    ffi_fn!({ violation_field(&try_ref!(validation).violations, index, |v| &v.code) })
+}
+
+/// The message of violation `index`: the rule and the accepted values, in English; NULL when
+/// `index` is out of range.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_validation_violation_message(
+    validation: *const seedream_validation,
+    index: usize,
+) -> *const c_char {
+    ffi_fn!({ violation_field(&try_ref!(validation).violations, index, |v| &v.message) })
+}
+
+/// How many warnings (advice that does not make the request invalid).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_validation_warning_count(validation: *const seedream_validation) -> usize {
+    ffi_fn!({ try_ref!(validation).warnings.len() })
+}
+
+/// The field path of warning `index`; NULL when `index` is out of range.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_validation_warning_field(
+    validation: *const seedream_validation,
+    index: usize,
+) -> *const c_char {
+    ffi_fn!({ violation_field(&try_ref!(validation).warnings, index, |v| &v.field) })
+}
+
+/// The message of warning `index`; NULL when `index` is out of range.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_validation_warning_message(
+    validation: *const seedream_validation,
+    index: usize,
+) -> *const c_char {
+    ffi_fn!({ violation_field(&try_ref!(validation).warnings, index, |v| &v.message) })
+}
+
+/// Frees a validation result. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_validation_free(validation: *mut seedream_validation) {
+    // SAFETY: the caller passes NULL or a validation from this library, once.
+    ffi_fn!({ unsafe { free_c(validation) } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+    use std::ptr::{null, null_mut};
+
+    fn text(ptr: *const c_char) -> String {
+        unsafe { CStr::from_ptr(ptr) }.to_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn reports_every_violation_with_its_field_path() {
+        let json = c"{\"model\":\"doubao-seedream-4-5-251128\",\"prompt\":\"p\",\"size\":\"1K\",\"seed\":3}";
+        let mut validation = null_mut();
+        let code = unsafe { seedream_request_validate(json.as_ptr(), &mut validation, null_mut()) };
+        assert_eq!(code, seedream_result::Ok);
+        unsafe {
+            assert!(!seedream_validation_is_valid(validation));
+            assert_eq!(seedream_validation_violation_count(validation), 2);
+            let fields: Vec<_> = (0..2).map(|i| text(seedream_validation_violation_field(validation, i))).collect();
+            assert_eq!(fields, ["size", "seed"]);
+            assert_eq!(text(seedream_validation_violation_code(validation, 0)), "size");
+            assert!(text(seedream_validation_violation_message(validation, 0)).contains("2K"));
+            assert!(seedream_validation_violation_field(validation, 2).is_null());
+            seedream_validation_free(validation);
+        }
+    }
+
+    #[test]
+    fn invalid_json_is_an_error_and_leaves_the_output_alone() {
+        let mut validation = null_mut();
+        let mut error = null_mut();
+        let code = unsafe { seedream_request_validate(c"{\"model\":".as_ptr(), &mut validation, &mut error) };
+        assert_eq!(code, seedream_result::InvalidJson);
+        assert!(validation.is_null());
+        unsafe {
+            assert_eq!(crate::error::seedream_error_code(error), seedream_result::InvalidJson);
+            assert!(text(crate::error::seedream_error_message(error)).contains("EOF"));
+            crate::error::seedream_error_free(error);
+        }
+        assert_eq!(
+            unsafe { seedream_request_validate(null(), &mut validation, null_mut()) },
+            seedream_result::NullParameter
+        );
+        assert_eq!(unsafe { seedream_validation_violation_count(null()) }, 0);
+    }
+}

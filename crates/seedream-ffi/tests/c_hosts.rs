@@ -1,0 +1,323 @@
+//! The C and C++ host programs of `tests/c`, built and run the way a host would use the library:
+//!
+//! 1. `crates/seedream-ffi/pkg/install.sh` installs the header(s), `libseedream.a` (the one cargo
+//!    just built for this test) and the pkg-config / CMake files into a scratch prefix;
+//! 2. `make -C tests/c` builds every program with gcc/g++ (`-std=c11` / `-std=c++17`, `-Wall -Wextra
+//!    -Wpedantic -Werror`) linking with exactly `pkg-config --libs seedream`: the documented native
+//!    libraries are enough to link;
+//! 3. each program runs under `valgrind --leak-check=full` against emulators started here (one with
+//!    an API key, one slow, plus a closed port); memcheck errors and definitely-lost bytes fail it.
+//!
+//! Without valgrind the programs still run, with a message saying so (CI installs valgrind).
+//! Also checked: the native libraries documented in the pkg-config file, the CMake package and the
+//! README are the ones rustc names for a static library, and `find_package(seedream)` works (when
+//! cmake is installed).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use seedream_emulator::{Emulator, EmulatorConfig};
+
+const API_KEY: &str = "test-key-ffi-hosts";
+/// Longest any one program may take (under valgrind); every wait here is bounded.
+const PROGRAM_TIMEOUT: Duration = Duration::from_secs(120);
+const BUILD_TIMEOUT: Duration = Duration::from_secs(300);
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+fn scratch() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("seedream-ffi-hosts")
+}
+
+/// The directory holding the `libseedream.a` cargo built along with this test (`target/<profile>`).
+fn library_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/c_hosts-<hash>
+    let dir = exe.parent().and_then(Path::parent).expect("target profile directory").to_path_buf();
+    assert!(
+        dir.join("libseedream.a").is_file(),
+        "{} has no libseedream.a: build it with `cargo build -p seedream-ffi`",
+        dir.display()
+    );
+    dir
+}
+
+/// Runs a command to completion within `timeout`, returning its exit success and its output.
+fn run(command: &mut Command, timeout: Duration, log: &Path) -> (bool, String) {
+    let out = fs::File::create(log).expect("log file");
+    let err = out.try_clone().expect("log file");
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for child") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let output = fs::read_to_string(log).unwrap_or_default();
+    match status {
+        Some(status) => (status.success(), format!("{status}\n{output}")),
+        None => (false, format!("killed after {timeout:?}\n{output}")),
+    }
+}
+
+fn installed(tool: &str) -> bool {
+    Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+}
+
+/// The scratch install prefix and the directory of the built programs.
+struct Hosts {
+    prefix: PathBuf,
+    programs: PathBuf,
+}
+
+/// Installs the library and builds every host program, once per test run.
+fn hosts() -> &'static Hosts {
+    static HOSTS: OnceLock<Result<Hosts, String>> = OnceLock::new();
+    let built = HOSTS.get_or_init(|| {
+        for tool in ["gcc", "g++", "make", "pkg-config"] {
+            if !installed(tool) {
+                return Err(format!("{tool} is needed to build the C hosts (CI installs it; see .ci/run)"));
+            }
+        }
+        let root = repo_root();
+        let scratch = scratch();
+        let prefix = scratch.join("prefix");
+        let programs = scratch.join("bin");
+        fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+        let (ok, output) = run(
+            Command::new("sh").arg(root.join("crates/seedream-ffi/pkg/install.sh")).arg(&prefix).arg(library_dir()),
+            BUILD_TIMEOUT,
+            &scratch.join("install.log"),
+        );
+        if !ok {
+            return Err(format!("install.sh failed: {output}"));
+        }
+        let (ok, output) = run(
+            Command::new("make")
+                .arg("-C")
+                .arg(root.join("tests/c"))
+                .arg("-j2")
+                .arg(format!("OUT={}", programs.display()))
+                .arg(format!("PKG_CONFIG_PATH={}", prefix.join("lib/pkgconfig").display())),
+            BUILD_TIMEOUT,
+            &scratch.join("make.log"),
+        );
+        if !ok {
+            return Err(format!("building the C hosts failed: {output}"));
+        }
+        Ok(Hosts { prefix, programs })
+    });
+    match built {
+        Ok(hosts) => hosts,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// Where the programs find the service.
+struct Emulators {
+    base_url: String,
+    slow_url: String,
+    closed_url: String,
+}
+
+/// Starts the emulators once, on a runtime in a thread of their own that lives as long as the
+/// test process.
+fn emulators() -> &'static Emulators {
+    static EMULATORS: OnceLock<Emulators> = OnceLock::new();
+    EMULATORS.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("emulator runtime");
+            runtime.block_on(async move {
+                let keys = vec![API_KEY.to_owned()];
+                let normal = Emulator::start(EmulatorConfig { api_keys: keys.clone(), ..Default::default() })
+                    .await
+                    .expect("start the emulator");
+                // Slow enough that stopping, cancelling and timing out happen mid-call.
+                let slow = Emulator::start(EmulatorConfig {
+                    api_keys: keys,
+                    image_delay: Duration::from_millis(400),
+                    ..Default::default()
+                })
+                .await
+                .expect("start the slow emulator");
+                let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+                let closed_url = format!("http://{}/v1", closed.local_addr().expect("port"));
+                drop(closed);
+                let urls = Emulators { base_url: normal.base_url(), slow_url: slow.base_url(), closed_url };
+                sender.send(urls).expect("send the addresses");
+                // Serve until the test process ends.
+                std::future::pending::<()>().await;
+                drop((normal, slow));
+            });
+        });
+        receiver.recv_timeout(Duration::from_secs(30)).expect("the emulators did not start")
+    })
+}
+
+/// Builds (once), then runs one host program under valgrind, failing with its output.
+fn run_host(name: &str) {
+    let hosts = hosts();
+    let emulators = emulators();
+    let program = hosts.programs.join(name);
+    let mut command = if installed("valgrind") {
+        let mut valgrind = Command::new("valgrind");
+        valgrind.args([
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite",
+            "--show-leak-kinds=definite",
+            "--num-callers=40",
+        ]);
+        valgrind.arg(&program);
+        valgrind
+    } else {
+        eprintln!("valgrind is not installed: running {name} WITHOUT the leak checker (CI installs it)");
+        Command::new(&program)
+    };
+    command
+        .env("SEEDREAM_TEST_BASE_URL", &emulators.base_url)
+        .env("SEEDREAM_TEST_SLOW_URL", &emulators.slow_url)
+        .env("SEEDREAM_TEST_CLOSED_URL", &emulators.closed_url)
+        .env("SEEDREAM_TEST_API_KEY", API_KEY);
+    let started = Instant::now();
+    let (ok, output) = run(&mut command, PROGRAM_TIMEOUT, &scratch().join(format!("{name}.log")));
+    assert!(ok, "{name} failed:\n{output}");
+    if output.contains("ERROR SUMMARY") {
+        assert!(output.contains("ERROR SUMMARY: 0 errors"), "{name}: valgrind found errors:\n{output}");
+        assert!(!output.contains("definitely lost: ") || output.contains("definitely lost: 0 bytes"), "{output}");
+    }
+    eprintln!("{name}: passed in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+#[test]
+fn validate_version_null_arguments_and_builder_checks() {
+    run_host("validate");
+}
+
+#[test]
+fn generate_url_b64_groups_and_threads() {
+    run_host("generate");
+}
+
+#[test]
+fn stream_with_callback_early_stop_and_errors() {
+    run_host("stream");
+}
+
+#[test]
+fn edit_from_memory_buffers() {
+    run_host("edit");
+}
+
+#[test]
+fn cancel_from_another_thread() {
+    run_host("cancel");
+}
+
+#[test]
+fn errors_null_json_401_429_timeout_refused() {
+    run_host("errors");
+}
+
+#[test]
+fn cpp_wrapper_raii_and_exceptions() {
+    run_host("wrapper");
+}
+
+/// The `-l` flags of a `Libs:` line, after `-lseedream`.
+fn native_flags(libs: &str) -> Vec<String> {
+    libs.split_whitespace().filter(|f| f.starts_with("-l") && *f != "-lseedream").map(str::to_owned).collect()
+}
+
+#[test]
+fn documented_native_libs_match_rustc_in_every_place() {
+    let root = repo_root();
+    let pc = fs::read_to_string(root.join("crates/seedream-ffi/pkg/seedream.pc.in")).expect("seedream.pc.in");
+    let libs = pc.lines().find_map(|line| line.strip_prefix("Libs:")).expect("a Libs: line");
+    let documented = native_flags(libs);
+    assert!(!documented.is_empty());
+
+    let cmake =
+        fs::read_to_string(root.join("crates/seedream-ffi/pkg/seedreamConfig.cmake.in")).expect("cmake template");
+    let cmake_libs: Vec<String> = cmake
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("set(SEEDREAM_NATIVE_LIBS ")?.strip_suffix(')'))
+        .expect("set(SEEDREAM_NATIVE_LIBS ...)")
+        .split_whitespace()
+        .map(|lib| format!("-l{lib}"))
+        .collect();
+    assert_eq!(cmake_libs, documented, "the CMake package and seedream.pc disagree");
+
+    let readme = fs::read_to_string(root.join("include/README.md")).expect("include/README.md");
+    let line = format!("-lseedream {}", documented.join(" "));
+    assert!(readme.contains(&line), "include/README.md does not document `{line}`");
+
+    // What rustc says a static library needs on this platform: std's native libraries (our
+    // dependencies add none; if one did, linking the hosts with the documented flags would fail).
+    let dir = scratch().join("native-libs");
+    fs::create_dir_all(&dir).expect("scratch dir");
+    fs::write(dir.join("lib.rs"), "pub fn probe() {}\n").expect("probe crate");
+    let output = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .args(["--crate-type", "staticlib", "--crate-name", "probe", "--print", "native-static-libs", "-o"])
+        .arg(dir.join("libprobe.a"))
+        .arg(dir.join("lib.rs"))
+        .output()
+        .expect("run rustc");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let printed = stderr
+        .lines()
+        .find_map(|line| line.split("native-static-libs:").nth(1))
+        .unwrap_or_else(|| panic!("rustc printed no native-static-libs:\n{stderr}"));
+    assert_eq!(native_flags(printed), documented, "rustc needs other native libraries than documented");
+}
+
+#[test]
+fn cmake_find_package_links_a_program() {
+    if !installed("cmake") {
+        eprintln!("cmake is not installed: skipping the find_package(seedream) check");
+        return;
+    }
+    let hosts = hosts();
+    let build = scratch().join("cmake-build");
+    let root = repo_root();
+    let (ok, output) = run(
+        Command::new("cmake")
+            .arg("-S")
+            .arg(root.join("tests/c"))
+            .arg("-B")
+            .arg(&build)
+            .arg(format!("-DCMAKE_PREFIX_PATH={}", hosts.prefix.display()))
+            .env("CC", "gcc"),
+        BUILD_TIMEOUT,
+        &scratch().join("cmake-configure.log"),
+    );
+    assert!(ok, "cmake configure failed:\n{output}");
+    let (ok, output) =
+        run(Command::new("cmake").arg("--build").arg(&build), BUILD_TIMEOUT, &scratch().join("cmake-build.log"));
+    assert!(ok, "cmake build failed:\n{output}");
+    let (ok, output) =
+        run(&mut Command::new(build.join("validate_cmake")), PROGRAM_TIMEOUT, &scratch().join("cmake-run.log"));
+    assert!(ok, "the program built with CMake failed:\n{output}");
+}
