@@ -126,18 +126,18 @@ impl BodyReader {
         Ok(buf.freeze())
     }
 
-    /// Reads up to `max` bytes for an error message; the rest is dropped.
-    pub(crate) async fn read_prefix(mut self, max: usize) -> Result<Bytes, Error> {
+    /// Reads up to `max` bytes for an error message; the rest is dropped. A body that fails or stalls
+    /// midway gives what arrived: the status already says what went wrong.
+    pub(crate) async fn read_prefix(mut self, max: usize) -> Bytes {
         let mut buf = BytesMut::new();
-        while let Some(chunk) = self.next_chunk().await {
-            let chunk = chunk?;
+        while let Some(Ok(chunk)) = self.next_chunk().await {
             let room = max.saturating_sub(buf.len());
             buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
             if buf.len() >= max {
                 break;
             }
         }
-        Ok(buf.freeze())
+        buf.freeze()
     }
 }
 

@@ -440,15 +440,17 @@ impl Client {
     /// Generates with `stream: true` (set on a copy when the request lacks it) and returns the events
     /// as they come; see [`ImageStream`]. Retries apply until the stream has started.
     pub async fn generate_stream(&self, request: &GenerateRequest) -> Result<ImageStream, Error> {
+        let streamed;
+        let request = if request.is_stream() {
+            request
+        } else {
+            streamed = request.clone().with_stream(true);
+            &streamed
+        };
         if self.inner.validate {
             request.validate()?;
         }
-        let body = if request.is_stream() {
-            serde_json::to_vec(request)
-        } else {
-            serde_json::to_vec(&request.clone().with_stream(true))
-        }
-        .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
+        let body = serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
         let deadline = self.inner.timeouts.overall.map(|overall| Instant::now() + overall);
         let call = self.json_call(&self.inner.generations, body, "text/event-stream");
         let answer = match deadline {
@@ -630,8 +632,11 @@ impl Client {
         headers.insert(USER_AGENT, inner.user_agent.clone());
         headers.insert(ACCEPT, HeaderValue::from_static(call.accept));
         if call.authorized {
+            for name in inner.headers.keys() {
+                headers.remove(name); // the caller's value replaces the client's
+            }
             for (name, value) in &inner.headers {
-                headers.insert(name, value.clone());
+                headers.append(name, value.clone());
             }
             headers.insert(AUTHORIZATION, inner.auth.clone());
         }
@@ -659,7 +664,7 @@ impl Client {
         if parts.status.is_success() {
             return Ok(Answer { headers: parts.headers, reader, meta });
         }
-        let body = reader.read_prefix(ERROR_BODY_LIMIT).await?;
+        let body = reader.read_prefix(ERROR_BODY_LIMIT).await;
         Err(api_error(parts.status, &parts.headers, &body).into())
     }
 

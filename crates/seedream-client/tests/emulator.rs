@@ -469,3 +469,31 @@ async fn https_negotiates_http2_and_plain_http_stays_http1() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_tls_handshake_that_never_finishes_is_a_connect_timeout() {
+    bounded(async {
+        // Accepts TCP, then says nothing: the TLS handshake never completes.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let client = Client::builder()
+            .api_key(KEY)
+            .base_url(format!("https://127.0.0.1:{port}/v1"))
+            .timeouts(Timeouts { connect: Duration::from_millis(200), ..Timeouts::default() })
+            .retry(RetryPolicy { max_attempts: 2, base_delay: Duration::from_millis(1), ..Default::default() })
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        let error = client.generate(&small_request()).await.unwrap_err();
+        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Connect }), "{error:?}");
+        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+        server.abort();
+    })
+    .await;
+}

@@ -88,6 +88,11 @@ async fn user_agent_and_extra_headers_are_sent() {
     let sent = &transport.requests()[0];
     assert_eq!(sent.header("user-agent"), Some("my-app/1.0"));
     assert_eq!(sent.header("x-trace"), Some("t1"));
+    let overriding = builder(&transport).header("user-agent", "via-header").build().unwrap();
+    transport.push(Reply::json(200, &ok_body()));
+    overriding.generate(&request()).await.unwrap();
+    let sent = &transport.requests()[1];
+    assert_eq!(sent.headers.get_all("user-agent").iter().collect::<Vec<_>>(), ["via-header"]);
     let refused = builder(&transport).header("authorization", "Bearer other").build().unwrap_err();
     assert!(matches!(refused, Error::Config(_)), "{refused:?}");
 }

@@ -2,8 +2,11 @@
 //! provider, no OpenSSL), HTTP/1.1 and HTTP/2 chosen by ALPN.
 
 use std::fmt;
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper_rustls::HttpsConnector;
@@ -29,7 +32,7 @@ pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// to loopback hosts unless [`HyperTransportBuilder::allow_insecure_http`] is set.
 #[derive(Clone)]
 pub struct HyperTransport {
-    client: PooledClient<HttpsConnector<HttpConnector>, RequestBody>,
+    client: PooledClient<TimedConnector<HttpsConnector<HttpConnector>>, RequestBody>,
     allow_insecure_http: bool,
     connect_timeout: Option<Duration>,
     extra_roots: usize,
@@ -81,7 +84,8 @@ impl HyperTransport {
 }
 
 impl HyperTransportBuilder {
-    /// Time limit for opening a TCP connection (`None`: no limit). Default 10 s.
+    /// Time limit for opening a connection, TCP and TLS handshake together (`None`: no limit).
+    /// Default 10 s.
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.connect_timeout = timeout.into();
         self
@@ -149,12 +153,52 @@ impl HyperTransportBuilder {
         let client = PooledClient::builder(TokioExecutor::new())
             .pool_idle_timeout(self.pool_idle_timeout)
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
-            .build(connector);
+            .build(TimedConnector { inner: connector, timeout: self.connect_timeout });
         Ok(HyperTransport {
             client,
             allow_insecure_http: self.allow_insecure_http,
             connect_timeout: self.connect_timeout,
             extra_roots,
+        })
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A connector whose whole connect (TCP and the TLS handshake) has a time limit: hyper-util's own
+/// limit covers only TCP, and a server that accepts but never finishes the handshake must not hang
+/// a call until the time-to-headers limit.
+#[derive(Clone)]
+struct TimedConnector<C> {
+    inner: C,
+    timeout: Option<Duration>,
+}
+
+impl<C> tower_service::Service<http::Uri> for TimedConnector<C>
+where
+    C: tower_service::Service<http::Uri>,
+    C::Future: Send + 'static,
+    C::Error: Into<BoxError>,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<C::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: http::Uri) -> Self::Future {
+        let connecting = self.inner.call(uri);
+        let timeout = self.timeout;
+        Box::pin(async move {
+            match timeout {
+                None => connecting.await.map_err(Into::into),
+                Some(limit) => match tokio::time::timeout(limit, connecting).await {
+                    Ok(result) => result.map_err(Into::into),
+                    Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out").into()),
+                },
+            }
         })
     }
 }
