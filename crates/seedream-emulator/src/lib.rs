@@ -14,7 +14,14 @@
 //! request and whose pixels derive from (prompt, seed, index); `stream: true` gets the documented
 //! server-sent events. Faults are injected per request with the [`FAULT_HEADER`] header
 //! (`x-emulator-fault: <name>[;times=N][;id=KEY][;ms=MILLIS][;images=I,J][;retry_after=S]`, names in
-//! [`FaultKind`]) or for every request with [`EmulatorConfig::fault`].
+//! [`FaultKind`]) or for every request with [`EmulatorConfig::fault`]; faults act on the API routes,
+//! never on image downloads. [`EmulatorHandle::stats`] counts requests, connections (open ones too,
+//! to catch leaks), faults and images.
+//!
+//! Images are synthetic: a smooth mosaic of flat 8×8 blocks, encoded by a DC-only baseline JPEG writer
+//! (see [`synthetic_jpeg`]) that costs milliseconds even at 4K, and cached per (size, prompt, seed,
+//! index, watermark). Image links are remembered as recipes, so they serve the same bytes as
+//! `b64_json` would carry.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
