@@ -204,7 +204,7 @@ async fn slow_headers_delays_the_whole_answer() {
 async fn stall_sends_headers_then_nothing_for_the_given_time() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     // Plain: headers at once, the body only after the stall.
-    let request = raw_post("/api/v3/images/generations", &small(), "x-emulator-fault: stall;ms=1500\r\n");
+    let request = raw_post("/api/v3/images/generations", &small(), "x-emulator-fault: stall;ms=2500\r\n");
     let (raw_head, end) = raw(emulator.addr(), &request, Duration::from_millis(700)).await;
     assert_eq!(end, RawEnd::Silent);
     let (head, body) = split(&raw_head);

@@ -60,14 +60,14 @@ async fn images_are_real_deterministic_jpegs_and_links_serve_the_b64_bytes() {
 
 #[tokio::test]
 async fn links_expire_after_the_configured_time() {
-    let config = EmulatorConfig { url_ttl: Duration::from_millis(300), ..EmulatorConfig::default() };
+    let config = EmulatorConfig { url_ttl: Duration::from_millis(1000), ..EmulatorConfig::default() };
     let emulator = Emulator::start(config).await.unwrap();
     let client = client();
     let url = format!("{}/images/generations", emulator.base_url());
     let answer = post_json(&client, &url, &json!({"model": V40, "prompt": "p", "size": "1K"}), &[]).await;
     let link = answer.json()["data"][0]["url"].as_str().unwrap().to_owned();
     assert_eq!(get(&client, &link).await.status, 200);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let expired = get(&client, &link).await;
     assert_eq!(expired.status, 403);
     assert_eq!(expired.error().0, "AccessDenied");
