@@ -62,6 +62,21 @@ static void edit_from_memory(seedream_client *client) {
     response = NULL;
   }
 
+  /* Ark has no edits endpoint: the same edit goes out as generations with a data URL. */
+  seedream_client *ark = test_client(env("SEEDREAM_TEST_ARK_URL"), NULL, 1);
+  if (ark != NULL) {
+    CHECK_RESULT(seedream_client_edit(ark, params, images, 1, NULL, 0, NULL, &response, &error), SEEDREAM_RESULT_OK,
+                 error);
+    seedream_error_free(error);
+    error = NULL;
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    CHECK(seedream_response_image_bytes(response, 0, &data, &len) == SEEDREAM_RESULT_OK && len > 0);
+    seedream_response_free(response);
+    response = NULL;
+    seedream_client_free(ark);
+  }
+
   /* Bad input: no image, an unreadable image, unknown parameters, NULL buffer with a length. */
   CHECK_RESULT(seedream_client_edit(client, params, NULL, 0, NULL, 0, NULL, &response, &error),
                SEEDREAM_RESULT_INVALID_REQUEST, error);

@@ -171,6 +171,45 @@ static void one_client_on_several_threads(seedream_client *client) {
   }
 }
 
+static void tls_with_a_trusted_certificate(void) {
+  const char *url = env("SEEDREAM_TEST_TLS_URL");
+  const char *pem = env("SEEDREAM_TEST_TLS_CERT");
+  const char *request = "{" MODEL ",\"prompt\":\"over https\",\"size\":\"1K\",\"response_format\":\"b64_json\"}";
+
+  /* The emulator's certificate is self-signed: without trusting it, the connection fails. */
+  seedream_client *untrusting = test_client(url, NULL, 1);
+  if (untrusting != NULL) {
+    seedream_response *response = NULL;
+    seedream_error *error = NULL;
+    CHECK_RESULT(seedream_client_generate(untrusting, request, NULL, &response, &error), SEEDREAM_RESULT_TRANSPORT,
+                 error);
+    CHECK(response == NULL);
+    seedream_error_free(error);
+    seedream_client_free(untrusting);
+  }
+
+  seedream_client_builder *builder = seedream_client_builder_new();
+  seedream_client *client = NULL;
+  seedream_error *error = NULL;
+  CHECK(seedream_client_builder_set_base_url(builder, url) == SEEDREAM_RESULT_OK);
+  CHECK(seedream_client_builder_set_api_key(builder, env("SEEDREAM_TEST_API_KEY")) == SEEDREAM_RESULT_OK);
+  CHECK(seedream_client_builder_add_trusted_certificate(builder, (const uint8_t *)pem, strlen(pem)) ==
+        SEEDREAM_RESULT_OK);
+  CHECK_RESULT(seedream_client_builder_build(builder, &client, &error), SEEDREAM_RESULT_OK, error);
+  seedream_error_free(error);
+  error = NULL;
+  seedream_client_builder_free(builder);
+  if (client == NULL) return;
+  seedream_response *response = NULL;
+  CHECK_RESULT(seedream_client_generate(client, request, NULL, &response, &error), SEEDREAM_RESULT_OK, error);
+  seedream_error_free(error);
+  const uint8_t *data = NULL;
+  size_t len = 0;
+  CHECK(seedream_response_image_bytes(response, 0, &data, &len) == SEEDREAM_RESULT_OK && is_jpeg(data, len));
+  seedream_response_free(response);
+  seedream_client_free(client);
+}
+
 int main(void) {
   const char *base_url = env("SEEDREAM_TEST_BASE_URL");
   seedream_client *client = test_client(base_url, NULL, 1);
@@ -180,6 +219,7 @@ int main(void) {
   group_with_a_failed_image(base_url);
   without_downloads_url_images_have_no_bytes(base_url);
   one_client_on_several_threads(client);
+  tls_with_a_trusted_certificate();
   seedream_client_free(client);
   return check_report("generate");
 }

@@ -2,10 +2,11 @@
  * by the callback's return value, an error event mid-stream, and re-entrant calls refused. */
 #include "check.h"
 
-#define GROUP(n)                                                                                  \
+#define GROUP_AS(n, format)                                                                      \
   "{\"model\":\"doubao-seedream-4-0-250828\",\"prompt\":\"a comic strip\",\"size\":\"1K\","      \
-  "\"response_format\":\"b64_json\",\"stream\":true,\"sequential_image_generation\":\"auto\"," \
+  "\"response_format\":\"" format "\",\"stream\":true,\"sequential_image_generation\":\"auto\"," \
   "\"sequential_image_generation_options\":{\"max_images\":" #n "}}"
+#define GROUP(n) GROUP_AS(n, "b64_json")
 
 struct seen {
   int succeeded;
@@ -16,6 +17,7 @@ struct seen {
   int events;
   uint32_t next_index;
   int bytes_ok;
+  int urls;
   uint64_t generated_images;
   const seedream_client *client; /* for the re-entrancy check; NULL to skip it */
   seedream_result reentrant;
@@ -32,6 +34,7 @@ static int on_event(void *userdata, const seedream_stream_event *event) {
       if (seedream_stream_event_bytes(event, &data, &len) == SEEDREAM_RESULT_OK && len > 2 && data[0] == 0xFF &&
           data[1] == 0xD8 && seedream_stream_event_width(event) == 1024 && seedream_stream_event_height(event) == 1024)
         seen->bytes_ok++;
+      if (strncmp(seedream_stream_event_url(event), "http://", 7) == 0) seen->urls++;
       if (seedream_stream_event_image_index(event) != seen->next_index) seen->other += 100;
       seen->next_index++;
       break;
@@ -65,10 +68,11 @@ static void whole_stream(seedream_client *client) {
   struct seen seen = {0};
   seen.client = client;
   seedream_error *error = NULL;
-  CHECK_RESULT(seedream_client_generate_stream(client, GROUP(3), on_event, &seen, NULL, &error), SEEDREAM_RESULT_OK,
-               error);
+  /* Links: the client downloads each image before its callback. */
+  CHECK_RESULT(seedream_client_generate_stream(client, GROUP_AS(3, "url"), on_event, &seen, NULL, &error),
+               SEEDREAM_RESULT_OK, error);
   seedream_error_free(error);
-  CHECK(seen.succeeded == 3 && seen.bytes_ok == 3);
+  CHECK(seen.succeeded == 3 && seen.bytes_ok == 3 && seen.urls == 3);
   CHECK(seen.failed == 0 && seen.other == 0);
   CHECK(seen.completed == 1 && seen.generated_images == 3);
   /* A blocking call from inside the callback is refused instead of deadlocking. */

@@ -160,7 +160,7 @@ impl seedream_client {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(seedream_error::new(
                 seedream_result::Reentrant,
-                "blocking calls cannot be made from inside a stream callback",
+                "blocking calls cannot be made from inside a stream callback (or an async runtime's thread)",
             ));
         }
         let Some(runtime) = &self.runtime else {

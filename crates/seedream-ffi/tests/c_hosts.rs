@@ -5,8 +5,10 @@
 //! 2. `make -C tests/c` builds every program with gcc/g++ (`-std=c11` / `-std=c++17`, `-Wall -Wextra
 //!    -Wpedantic -Werror`) linking with exactly `pkg-config --libs seedream`: the documented native
 //!    libraries are enough to link;
-//! 3. each program runs under `valgrind --leak-check=full` against emulators started here (one with
-//!    an API key, one slow, plus a closed port); memcheck errors and definitely-lost bytes fail it.
+//! 3. each program runs under `valgrind --leak-check=full` against emulators started here (relay and
+//!    Ark paths with an API key, a slow one, one over TLS with a self-signed certificate, plus a closed
+//!    port); memcheck errors and definitely-lost bytes fail it. `tests/c/valgrind.supp` suppresses
+//!    only the known false positives of ring's AES-GCM assembly on the TLS path.
 //!
 //! Without valgrind the programs still run, with a message saying so (CI installs valgrind).
 //! Also checked: the native libraries documented in the pkg-config file, the CMake package and the
@@ -132,7 +134,10 @@ fn hosts() -> &'static Hosts {
 /// Where the programs find the service.
 struct Emulators {
     base_url: String,
+    ark_url: String,
     slow_url: String,
+    tls_url: String,
+    tls_certificate: String,
     closed_url: String,
 }
 
@@ -153,6 +158,9 @@ fn emulators() -> &'static Emulators {
                 let normal = Emulator::start(EmulatorConfig { api_keys: keys.clone(), ..Default::default() })
                     .await
                     .expect("start the emulator");
+                let tls = Emulator::start(EmulatorConfig { api_keys: keys.clone(), tls: true, ..Default::default() })
+                    .await
+                    .expect("start the TLS emulator");
                 // Slow enough that stopping, cancelling and timing out happen mid-call.
                 let slow = Emulator::start(EmulatorConfig {
                     api_keys: keys,
@@ -164,11 +172,18 @@ fn emulators() -> &'static Emulators {
                 let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
                 let closed_url = format!("http://{}/v1", closed.local_addr().expect("port"));
                 drop(closed);
-                let urls = Emulators { base_url: normal.base_url(), slow_url: slow.base_url(), closed_url };
+                let urls = Emulators {
+                    base_url: normal.base_url(),
+                    ark_url: normal.ark_base_url(),
+                    slow_url: slow.base_url(),
+                    tls_url: tls.base_url(),
+                    tls_certificate: tls.certificate_pem().expect("a TLS emulator has a certificate").to_owned(),
+                    closed_url,
+                };
                 sender.send(urls).expect("send the addresses");
                 // Serve until the test process ends.
                 std::future::pending::<()>().await;
-                drop((normal, slow));
+                drop((normal, slow, tls));
             });
         });
         receiver.recv_timeout(Duration::from_secs(30)).expect("the emulators did not start")
@@ -189,6 +204,8 @@ fn run_host(name: &str) {
             "--show-leak-kinds=definite",
             "--num-callers=40",
         ]);
+        // Only ring's assembly false positives, explained in the file.
+        valgrind.arg(format!("--suppressions={}", repo_root().join("tests/c/valgrind.supp").display()));
         valgrind.arg(&program);
         valgrind
     } else {
@@ -197,7 +214,10 @@ fn run_host(name: &str) {
     };
     command
         .env("SEEDREAM_TEST_BASE_URL", &emulators.base_url)
+        .env("SEEDREAM_TEST_ARK_URL", &emulators.ark_url)
         .env("SEEDREAM_TEST_SLOW_URL", &emulators.slow_url)
+        .env("SEEDREAM_TEST_TLS_URL", &emulators.tls_url)
+        .env("SEEDREAM_TEST_TLS_CERT", &emulators.tls_certificate)
         .env("SEEDREAM_TEST_CLOSED_URL", &emulators.closed_url)
         .env("SEEDREAM_TEST_API_KEY", API_KEY);
     let started = Instant::now();
@@ -216,7 +236,7 @@ fn validate_version_null_arguments_and_builder_checks() {
 }
 
 #[test]
-fn generate_url_b64_groups_and_threads() {
+fn generate_url_b64_groups_threads_and_tls() {
     run_host("generate");
 }
 
