@@ -9,7 +9,7 @@ use ::seedream_client::{Client, RetryPolicy, Timeouts};
 
 use crate::client::seedream_client;
 use crate::error::{FfiResult, seedream_error};
-use crate::ffi::{arg_bytes, arg_mut, arg_out, arg_ref, arg_str, ffi_fn, free_c, into_c};
+use crate::ffi::{NO_ERROR_OUT, arg_bytes, arg_mut, arg_out, arg_ref, arg_str, ffi_fn, free_c, into_c};
 use crate::result::seedream_result;
 
 /// Worker threads of a client's runtime unless set otherwise.
@@ -104,8 +104,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_base_url(
     builder: *mut seedream_client_builder,
     base_url: *const c_char,
 ) -> seedream_result {
-    let no_error = std::ptr::null_mut();
-    ffi_fn!(no_error => {
+    ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or valid pointers.
         let (builder, base_url) = unsafe { (arg_mut(builder, "builder")?, arg_str(base_url, "base_url")?) };
         builder.base_url = Some(base_url.to_owned());
@@ -120,8 +119,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_api_key(
     builder: *mut seedream_client_builder,
     api_key: *const c_char,
 ) -> seedream_result {
-    let no_error = std::ptr::null_mut();
-    ffi_fn!(no_error => {
+    ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or valid pointers.
         let (builder, api_key) = unsafe { (arg_mut(builder, "builder")?, arg_str(api_key, "api_key")?) };
         builder.api_key = Some(api_key.to_owned());
@@ -143,8 +141,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_timeouts(
     idle_ms: u64,
     overall_ms: u64,
 ) -> seedream_result {
-    let no_error = std::ptr::null_mut();
-    ffi_fn!(no_error => {
+    ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or a valid builder.
         let builder = unsafe { arg_mut(builder, "builder") }?;
         let defaults = Timeouts::default();
@@ -167,8 +164,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_max_attempts(
     builder: *mut seedream_client_builder,
     max_attempts: u32,
 ) -> seedream_result {
-    let no_error = std::ptr::null_mut();
-    ffi_fn!(no_error => {
+    ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or a valid builder.
         let builder = unsafe { arg_mut(builder, "builder") }?;
         if max_attempts == 0 {
@@ -187,8 +183,7 @@ pub unsafe extern "C" fn seedream_client_builder_add_trusted_certificate(
     pem: *const u8,
     pem_len: usize,
 ) -> seedream_result {
-    let no_error = std::ptr::null_mut();
-    ffi_fn!(no_error => {
+    ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or valid pointers; `pem` holds `pem_len` bytes.
         let (builder, pem) = unsafe { (arg_mut(builder, "builder")?, arg_bytes(pem, pem_len, "pem")?) };
         let pem = std::str::from_utf8(pem)
@@ -207,8 +202,7 @@ pub unsafe extern "C" fn seedream_client_builder_add_header(
     name: *const c_char,
     value: *const c_char,
 ) -> seedream_result {
-    let no_error = std::ptr::null_mut();
-    ffi_fn!(no_error => {
+    ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or valid pointers.
         let (builder, name, value) =
             unsafe { (arg_mut(builder, "builder")?, arg_str(name, "name")?, arg_str(value, "value")?) };
@@ -224,8 +218,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_allow_insecure_http(
     builder: *mut seedream_client_builder,
     allow: bool,
 ) -> seedream_result {
-    let no_error = std::ptr::null_mut();
-    ffi_fn!(no_error => {
+    ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or a valid builder.
         unsafe { arg_mut(builder, "builder") }?.allow_insecure_http = allow;
         Ok(())
@@ -239,8 +232,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_download_images(
     builder: *mut seedream_client_builder,
     download: bool,
 ) -> seedream_result {
-    let no_error = std::ptr::null_mut();
-    ffi_fn!(no_error => {
+    ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or a valid builder.
         unsafe { arg_mut(builder, "builder") }?.download_images = download;
         Ok(())
@@ -255,8 +247,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_worker_threads(
     builder: *mut seedream_client_builder,
     threads: usize,
 ) -> seedream_result {
-    let no_error = std::ptr::null_mut();
-    ffi_fn!(no_error => {
+    ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or a valid builder.
         let builder = unsafe { arg_mut(builder, "builder") }?;
         if threads == 0 {

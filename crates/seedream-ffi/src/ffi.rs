@@ -37,6 +37,10 @@ macro_rules! try_ref {
 
 pub(crate) use {ffi_fn, try_ref};
 
+/// `ffi_fn!(NO_ERROR_OUT => { ... })`: for fallible functions without an `error_out` parameter
+/// (setters and accessors, whose result code says all).
+pub(crate) const NO_ERROR_OUT: *mut *mut seedream_error = std::ptr::null_mut();
+
 /// The value an infallible function returns when an argument is NULL or the body panicked.
 pub(crate) trait Sentinel {
     /// Returned when a required pointer is NULL.

@@ -11,7 +11,7 @@ use seedream_types::{ImageItem, ImagesResponse, Usage};
 
 use crate::client::ImageBytes;
 use crate::error::seedream_error;
-use crate::ffi::{arg_out, arg_ref, c_string, ffi_fn, free_c, try_ref};
+use crate::ffi::{NO_ERROR_OUT, arg_out, arg_ref, c_string, ffi_fn, free_c, try_ref};
 use crate::result::seedream_result;
 
 /// Usage as the service reports it; a count the service did not report is 0.
@@ -175,8 +175,7 @@ pub unsafe extern "C" fn seedream_response_image_bytes(
     data_out: *mut *const u8,
     len_out: *mut usize,
 ) -> seedream_result {
-    let no_error: *mut *mut seedream_error = std::ptr::null_mut();
-    ffi_fn!(no_error => {
+    ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or a valid response.
         let response = unsafe { arg_ref(response, "response") }?;
         let (data_out, len_out) = (arg_out(data_out, "data_out")?, arg_out(len_out, "len_out")?);
@@ -234,8 +233,7 @@ pub unsafe extern "C" fn seedream_response_usage(
     response: *const seedream_response,
     usage_out: *mut seedream_usage,
 ) -> seedream_result {
-    let no_error: *mut *mut seedream_error = std::ptr::null_mut();
-    ffi_fn!(no_error => {
+    ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or a valid response.
         let response = unsafe { arg_ref(response, "response") }?;
         let usage_out = arg_out(usage_out, "usage_out")?;

@@ -7,7 +7,7 @@ use seedream_types::{Size, StreamEvent};
 
 use crate::client::ImageBytes;
 use crate::error::seedream_error;
-use crate::ffi::{arg_out, arg_ref, c_string, ffi_fn, try_ref};
+use crate::ffi::{NO_ERROR_OUT, arg_out, arg_ref, c_string, ffi_fn, try_ref};
 use crate::response::seedream_usage;
 use crate::result::seedream_result;
 
@@ -122,8 +122,7 @@ pub unsafe extern "C" fn seedream_stream_event_bytes(
     data_out: *mut *const u8,
     len_out: *mut usize,
 ) -> seedream_result {
-    let no_error: *mut *mut seedream_error = std::ptr::null_mut();
-    ffi_fn!(no_error => {
+    ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or the event it was given.
         let event = unsafe { arg_ref(event, "event") }?;
         let (data_out, len_out) = (arg_out(data_out, "data_out")?, arg_out(len_out, "len_out")?);
@@ -170,8 +169,7 @@ pub unsafe extern "C" fn seedream_stream_event_usage(
     event: *const seedream_stream_event,
     usage_out: *mut seedream_usage,
 ) -> seedream_result {
-    let no_error: *mut *mut seedream_error = std::ptr::null_mut();
-    ffi_fn!(no_error => {
+    ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or the event it was given.
         let event = unsafe { arg_ref(event, "event") }?;
         let usage_out = arg_out(usage_out, "usage_out")?;
