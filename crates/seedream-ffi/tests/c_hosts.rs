@@ -36,17 +36,18 @@ fn scratch() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("seedream-ffi-hosts")
 }
 
-/// The directory holding the `libseedream.a` cargo built along with this test (`target/<profile>`).
+/// The directory holding the `libseedream.a` cargo built along with this test. `cargo test` leaves it
+/// in `target/<profile>/deps` (only `cargo build` copies it up to `target/<profile>`, where a stale one
+/// from an earlier build may sit), so the test's own directory comes first.
 fn library_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/c_hosts-<hash>
-    let dir = exe.parent().and_then(Path::parent).expect("target profile directory").to_path_buf();
-    assert!(
-        dir.join("libseedream.a").is_file(),
-        "{} has no libseedream.a: build it with `cargo build -p seedream-ffi`",
-        dir.display()
-    );
-    dir
+    let deps = exe.parent().expect("deps directory").to_path_buf();
+    let profile = deps.parent().expect("target profile directory").to_path_buf();
+    let dir = [deps, profile].into_iter().find(|dir| dir.join("libseedream.a").is_file());
+    dir.unwrap_or_else(|| {
+        panic!("no libseedream.a next to {}: build it with `cargo build -p seedream-ffi`", exe.display())
+    })
 }
 
 /// Runs a command to completion within `timeout`, returning its exit success and its output.
