@@ -1,0 +1,167 @@
+//! "C examples build": the C example of `include/README.md` and `tests/c/validate.c` compile with
+//! gcc (`-std=c11 -Wall -Wextra -Wpedantic -Werror`) against `include/` and link against the
+//! `libseedream.a` cargo built next to this program, with the link flags the README documents (as
+//! `crates/seedream-ffi/tests/c_hosts.rs` does through pkg-config); `validate` then runs (it needs
+//! no network). Skipped, with a note, when gcc is missing.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::project_root;
+
+/// Longest a compiler or program run may take.
+const STEP_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// What was done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Built {
+    /// Every example compiled and linked (and `validate` ran).
+    Linked,
+    /// Not built, and why (gcc missing).
+    Skipped(String),
+}
+
+/// Runs `command` to completion within `timeout`; its output goes to `log`.
+fn run_command(command: &mut Command, timeout: Duration, log: &Path) -> Result<(), String> {
+    let out = fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .spawn()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let output = fs::read_to_string(log).unwrap_or_default();
+    match status {
+        Some(status) if status.success() => Ok(()),
+        Some(status) => Err(format!("{command:?}: {status}\n{output}")),
+        None => Err(format!("{command:?}: killed after {timeout:?}\n{output}")),
+    }
+}
+
+/// The ```c blocks of a Markdown text.
+pub fn c_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```c") => current = Some(String::new()),
+            (Some(block), "```") => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+/// The `libseedream.a` cargo built with this program: `target/<profile>/deps` (a dependency's static
+/// library stays there), else `target/<profile>`.
+fn static_library() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    [dir.join("deps"), dir.to_path_buf(), dir.parent()?.to_path_buf()]
+        .into_iter()
+        .map(|d| d.join("libseedream.a"))
+        .find(|path| path.is_file())
+}
+
+/// The `-l` flags after `-lseedream` on the README's link line.
+fn native_libs(readme: &str) -> Result<Vec<String>, String> {
+    let line = readme
+        .lines()
+        .find(|line| line.contains("-lseedream -l"))
+        .ok_or("include/README.md has no link line with -lseedream")?;
+    Ok(line
+        .split_whitespace()
+        .skip_while(|flag| *flag != "-lseedream")
+        .skip(1)
+        .filter(|flag| flag.starts_with("-l"))
+        .map(str::to_owned)
+        .collect())
+}
+
+fn installed(tool: &str) -> bool {
+    Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+}
+
+/// Builds the examples.
+pub fn run() -> Result<Built, String> {
+    if !installed("gcc") {
+        return Ok(Built::Skipped("gcc is not installed (CI installs it; see .ci/run)".into()));
+    }
+    let root = project_root();
+    let library = static_library().ok_or("no libseedream.a next to the xtask binary (cargo builds it with xtask)")?;
+    let readme = fs::read_to_string(root.join("include/README.md")).map_err(|e| format!("include/README.md: {e}"))?;
+    let libs = native_libs(&readme)?;
+    let blocks = c_blocks(&readme);
+    if blocks.is_empty() {
+        return Err("include/README.md has no ```c example".into());
+    }
+    let scratch = std::env::temp_dir().join(format!("seedream-xtask-c-{}", std::process::id()));
+    fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let mut sources: Vec<(String, PathBuf)> = Vec::new();
+    for (index, block) in blocks.iter().enumerate() {
+        let path = scratch.join(format!("readme_example_{index}.c"));
+        fs::write(&path, block).map_err(|e| e.to_string())?;
+        sources.push((format!("readme_example_{index}"), path));
+    }
+    sources.push(("validate".into(), root.join("tests/c/validate.c")));
+    let result = (|| {
+        for (name, source) in &sources {
+            let program = scratch.join(name);
+            let mut gcc = Command::new("gcc");
+            gcc.args(["-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror"])
+                .arg("-I")
+                .arg(root.join("include"))
+                .arg("-I")
+                .arg(root.join("tests/c"))
+                .arg(source)
+                .arg("-o")
+                .arg(&program)
+                // A debug libseedream.a is large: drop unused sections and debug info.
+                .args(["-Wl,--gc-sections", "-Wl,-S"])
+                .arg(&library)
+                .args(&libs);
+            run_command(&mut gcc, STEP_TIMEOUT, &scratch.join(format!("{name}.gcc.log")))?;
+        }
+        // validate.c checks version, names, validation and NULL handling without any network.
+        run_command(&mut Command::new(scratch.join("validate")), STEP_TIMEOUT, &scratch.join("validate.run.log"))
+    })();
+    let _ = fs::remove_dir_all(&scratch);
+    result.map(|()| Built::Linked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_c_blocks_and_link_flags() {
+        let text = "a\n```c\nint main(void) { return 0; }\n```\n```sh\ncc app.c -lseedream -lm -ldl\n```\n";
+        assert_eq!(c_blocks(text), ["int main(void) { return 0; }\n"]);
+        assert_eq!(native_libs(text).unwrap(), ["-lm", "-ldl"]);
+        let readme = fs::read_to_string(project_root().join("include/README.md")).unwrap();
+        assert!(!c_blocks(&readme).is_empty());
+        assert!(native_libs(&readme).unwrap().contains(&"-lpthread".to_owned()));
+    }
+}

@@ -1,0 +1,684 @@
+//! `cargo xtask conformance`: every system of the seed pages, end to end, as a table.
+//!
+//! Each request fixture (`tests/fixtures/requests/*.json`, the pages' requests verbatim) and the
+//! edit form of seed 000 (`tests/fixtures/edits/seed000-form.json`) is validated, sent through the
+//! Rust client and through the C ABI to an in-process emulator — at the relay base `/v1` and the Ark
+//! base `/api/v3` as the page has it, and at `/v1` with `response_format: b64_json` — and the answer
+//! is checked against the documented shape (see [`checks`](crate::checks)): image count, sizes,
+//! usage fields, and every image fetched (link downloaded, base64 decoded) and decoded as a JPEG of
+//! the stated size. Two more rows: the generated header and schemas are current, and the C examples
+//! build. Any failure makes the command fail; `--write-readme` puts the table into README.md.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt as _;
+use seedream_client::{Client, Error, RetryPolicy, Timeouts};
+use seedream_emulator::{Emulator, EmulatorConfig};
+use seedream_types::{
+    EditRequest, GenerateRequest, GeneratedImage, ImageCount, ImageFile, ImagesResponse, ResponseFormat, Size,
+    StreamEvent,
+};
+
+use crate::cabi::{self, Bounded, CClient, CClientConfig, CResponse};
+use crate::checks::{Expected, UsageShape, check_jpeg, check_jpeg_header};
+use crate::table::Table;
+use crate::{c_build, codegen, project_root};
+
+/// The API key the emulator is started with.
+const KEY: &str = "conformance-key";
+/// Longest one cell may take (a 2K group through a debug build takes well under a second).
+const CELL_BOUND: Duration = Duration::from_secs(60);
+/// README markers.
+const START: &str = "<!-- conformance:start -->";
+const END: &str = "<!-- conformance:end -->";
+
+/// What to run.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Run the C ABI paths and the extra rows too (false: the Rust paths only, for the unit test).
+    pub c_paths: bool,
+    /// Decode every image fully with an independent decoder (false: header and markers only).
+    pub full_decode: bool,
+}
+
+/// Where a request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    RustRelay,
+    RustArk,
+    RustB64,
+    CRelay,
+    CArk,
+    CB64,
+}
+
+impl Route {
+    const ALL: [Route; 6] = [Route::RustRelay, Route::RustArk, Route::RustB64, Route::CRelay, Route::CArk, Route::CB64];
+
+    fn title(self) -> &'static str {
+        match self {
+            Route::RustRelay => "Rust /v1",
+            Route::RustArk => "Rust /api/v3",
+            Route::RustB64 => "Rust b64_json",
+            Route::CRelay => "C /v1",
+            Route::CArk => "C /api/v3",
+            Route::CB64 => "C b64_json",
+        }
+    }
+
+    fn is_c(self) -> bool {
+        matches!(self, Route::CRelay | Route::CArk | Route::CB64)
+    }
+
+    fn ark(self) -> bool {
+        matches!(self, Route::RustArk | Route::CArk)
+    }
+
+    fn b64(self) -> bool {
+        matches!(self, Route::RustB64 | Route::CB64)
+    }
+}
+
+/// What a system sends, and how.
+#[derive(Debug, Clone)]
+enum Job {
+    /// `generate` (a `stream: true` request is gathered into one response).
+    Generate(GenerateRequest),
+    /// `generate_stream`, checked event by event.
+    Stream(GenerateRequest),
+    /// A multipart edit exactly as the page gives it: must be refused naming `size`, by validation
+    /// and (sent unvalidated) by the service.
+    EditRefused(EditRequest),
+    /// A multipart edit (Ark: generations with a data URL).
+    Edit(EditRequest),
+}
+
+/// One row of the table.
+#[derive(Debug, Clone)]
+struct System {
+    label: String,
+    job: Result<Job, String>,
+}
+
+/// The labels of the known fixtures; each must be present.
+const KNOWN: [(&str, &str); 7] = [
+    ("spec-seedream40-text-to-image", "Seedream 4.0 text-to-image (spec)"),
+    ("seed001-seedream40-multi-reference", "Seedream 4.0 multi-reference image-to-image, group of 3 (seed 001)"),
+    ("seed000-seedream45-group-stream", "Seedream 4.5 group generation, 2 references + 3 images (seed 000)"),
+    ("seed003-seedream45-single", "Seedream 4.5 single image in, single image out (seed 003)"),
+    ("seed002-seededit30-i2i", "SeedEdit 3.0 image-to-image (seed 002)"),
+    ("seed004-seededit30-i2i", "SeedEdit 3.0 image-to-image (seed 004)"),
+    ("spec-seedream30-t2i", "Seedream 3.0 text-to-image (spec)"),
+];
+
+/// The input image of the edits: 16:9, so the output's shape shows that the size follows it.
+fn edit_image() -> Result<ImageFile, String> {
+    let jpeg = seedream_emulator::synthetic_jpeg(1600, 900, 11, false).map_err(|e| e.to_string())?;
+    Ok(ImageFile::new("otter.jpeg", jpeg))
+}
+
+fn systems(root: &Path) -> Vec<System> {
+    let dir = root.join("tests/fixtures/requests");
+    let mut files: Vec<_> = fs::read_dir(&dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|path| path.extension().is_some_and(|e| e == "json"));
+    files.sort();
+    let mut systems = Vec::new();
+    for (stem, label) in KNOWN {
+        if !files.iter().any(|f| f.file_stem().is_some_and(|s| s == stem)) {
+            systems.push(System { label: label.to_owned(), job: Err(format!("fixture {stem}.json is missing")) });
+        }
+    }
+    for file in files {
+        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let label = KNOWN.iter().find(|(known, _)| *known == stem).map_or(stem.clone(), |(_, label)| (*label).to_owned());
+        let request = fs::read(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice::<GenerateRequest>(&bytes).map_err(|e| e.to_string()))
+            .map_err(|e| format!("{}: {e}", file.display()));
+        let streamed = request.as_ref().is_ok_and(GenerateRequest::is_stream);
+        systems.push(System { label: label.clone(), job: request.clone().map(Job::Generate) });
+        if streamed {
+            let label = label.replace("group generation", "streaming");
+            systems.push(System { label: format!("{label}, event by event"), job: request.map(Job::Stream) });
+        }
+    }
+    let form = root.join("tests/fixtures/edits/seed000-form.json");
+    let edit = edit_form(&form).map_err(|e| format!("{}: {e}", form.display()));
+    systems.push(System {
+        label: "multipart edit, the page's form (seed 000): refused, naming `size`".into(),
+        job: edit.clone().map(Job::EditRefused),
+    });
+    systems.push(System {
+        label: "multipart edit, the page's form with size 2K (seed 000)".into(),
+        job: edit.map(|mut edit| {
+            edit.size = Some(Size::from_wire("2K"));
+            Job::Edit(edit)
+        }),
+    });
+    systems
+}
+
+/// The edit form of seed 000 (field → value; the image is a file we supply).
+fn edit_form(path: &Path) -> Result<EditRequest, String> {
+    let form: serde_json::Value =
+        serde_json::from_slice(&fs::read(path).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let field = |name: &str| form.get(name).and_then(serde_json::Value::as_str).map(str::to_owned);
+    let mut edit = EditRequest::new(
+        field("model").ok_or("no model")?,
+        field("prompt").ok_or("no prompt")?,
+        edit_image()?,
+    );
+    edit.n = field("n").map(ImageCount::Text);
+    edit.size = field("size").map(|s| Size::from_wire(&s));
+    edit.response_format = field("response_format").map(|f| match f.as_str() {
+        "b64_json" => ResponseFormat::B64Json,
+        _ => ResponseFormat::Url,
+    });
+    let expected: Vec<&str> = form
+        .get("expected_invalid_fields")
+        .and_then(serde_json::Value::as_array)
+        .map(|fields| fields.iter().filter_map(serde_json::Value::as_str).collect())
+        .unwrap_or_default();
+    if expected != ["size"] {
+        return Err(format!("expected_invalid_fields is {expected:?}, the page's form is refused for `size`"));
+    }
+    Ok(edit)
+}
+
+/// The result of one cell.
+type Cell = Result<(), String>;
+
+/// Where the emulator listens.
+#[derive(Debug, Clone)]
+struct Bases {
+    relay: String,
+    ark: String,
+}
+
+impl Bases {
+    fn of(&self, path: Route) -> &str {
+        if path.ark() { &self.ark } else { &self.relay }
+    }
+}
+
+fn rust_client(base: &str, validate: bool) -> Result<Client, String> {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(base)
+        .timeouts(Timeouts {
+            connect: Duration::from_secs(5),
+            headers: Duration::from_secs(30),
+            idle: Duration::from_secs(30),
+            overall: Some(CELL_BOUND),
+        })
+        // A conforming exchange takes one attempt; a retry would hide a failure.
+        .retry(RetryPolicy::none())
+        .validate_requests(validate)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn c_client(base: &str) -> Result<CClient, String> {
+    CClient::build(&CClientConfig {
+        base_url: base.to_owned(),
+        api_key: KEY.to_owned(),
+        timeouts: Some([Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(30), CELL_BOUND]),
+        max_attempts: Some(1),
+        worker_threads: Some(1),
+        ..Default::default()
+    })
+    .map_err(|e| format!("building the C client: {e}"))
+}
+
+/// The request as a path sends it: `b64_json` for the b64 paths, else verbatim.
+fn as_sent(request: &GenerateRequest, path: Route) -> GenerateRequest {
+    if path.b64() { request.clone().with_response_format(ResponseFormat::B64Json) } else { request.clone() }
+}
+
+fn edit_as_sent(edit: &EditRequest, path: Route) -> EditRequest {
+    let mut edit = edit.clone();
+    if path.b64() {
+        edit.response_format = Some(ResponseFormat::B64Json);
+    }
+    edit
+}
+
+/// `usage`'s shape: streams end with Ark's `completed` usage; otherwise the base decides.
+fn shape(path: Route, streamed: bool) -> UsageShape {
+    if streamed || path.ark() { UsageShape::Ark } else { UsageShape::Relay }
+}
+
+/// Checks one image's bytes.
+fn check_bytes(bytes: &[u8], expected: &Expected, full: bool) -> Cell {
+    if full { check_jpeg(bytes, expected.dims) } else { check_jpeg_header(bytes, expected.dims) }
+}
+
+/// Each image is a link (url) or base64 (b64), as asked.
+fn check_format(response: &ImagesResponse, b64: bool) -> Cell {
+    for image in response.images() {
+        if b64 != image.b64_json.is_some() || b64 == image.url.is_some() {
+            return Err(format!("asked for {}, got {image:?}", if b64 { "b64_json" } else { "url" }));
+        }
+    }
+    Ok(())
+}
+
+async fn rust_images(client: &Client, response: &ImagesResponse, expected: &Expected, full: bool) -> Cell {
+    for image in response.images() {
+        let bytes = client.image_bytes(image).await.map_err(|e| format!("fetching an image: {e}"))?;
+        check_bytes(&bytes, expected, full)?;
+    }
+    Ok(())
+}
+
+async fn rust_cell(job: &Job, path: Route, bases: &Bases, full: bool) -> Cell {
+    let base = bases.of(path);
+    match job {
+        Job::Generate(request) => {
+            let request = as_sent(request, path);
+            request.validate().map_err(|e| e.to_string())?;
+            let client = rust_client(base, true)?;
+            let (response, meta) = client.generate_with_meta(&request).await.map_err(|e| e.to_string())?;
+            if meta.request_id.is_none() || meta.attempts != 1 {
+                return Err(format!("request id {:?}, {} attempts", meta.request_id, meta.attempts));
+            }
+            let expected = Expected::of(&request);
+            expected.check_response(&response, shape(path, request.is_stream()))?;
+            check_format(&response, path.b64())?;
+            rust_images(&client, &response, &expected, full).await
+        }
+        Job::Stream(request) => {
+            let request = as_sent(request, path);
+            request.validate().map_err(|e| e.to_string())?;
+            let client = rust_client(base, true)?;
+            let expected = Expected::of(&request);
+            let mut stream = client.generate_stream(&request).await.map_err(|e| e.to_string())?;
+            let mut seen = vec![false; expected.count];
+            let mut completed = false;
+            // Bounded: the emulator sends count + 1 events; more is a failure.
+            for _ in 0..=expected.count + 1 {
+                let Some(event) = stream.next().await else { break };
+                match event.map_err(|e| e.to_string())? {
+                    _ if completed => return Err("an event after image_generation.completed".into()),
+                    StreamEvent::PartialSucceeded(event) => {
+                        let index = event.image_index as usize;
+                        if seen.get(index).copied() != Some(false) {
+                            return Err(format!("image_index {index} repeated or out of range"));
+                        }
+                        seen[index] = true;
+                        let image = GeneratedImage {
+                            url: event.url,
+                            b64_json: event.b64_json,
+                            size: event.size,
+                            revised_prompt: None,
+                            extra: event.extra,
+                        };
+                        if image.dimensions() != Some(expected.dims) {
+                            return Err(format!("event size {:?}, expected {}", image.size, expected.dims));
+                        }
+                        if path.b64() != image.b64_json.is_some() {
+                            return Err("an event in the wrong response_format".into());
+                        }
+                        let bytes = client.image_bytes(&image).await.map_err(|e| format!("fetching an image: {e}"))?;
+                        check_bytes(&bytes, &expected, full)?;
+                    }
+                    StreamEvent::Completed(done) => {
+                        let usage = done.usage.ok_or("completed carries no usage")?;
+                        expected.check_usage(&usage, UsageShape::Ark)?;
+                        completed = true;
+                    }
+                    other => return Err(format!("unexpected event {:?}", other.event_type())),
+                }
+            }
+            if !completed || seen.contains(&false) {
+                return Err(format!("images seen {seen:?}, completed {completed}"));
+            }
+            match stream.next().await {
+                None => Ok(()),
+                Some(extra) => Err(format!("the stream did not end after completed: {extra:?}")),
+            }
+        }
+        Job::EditRefused(edit) => {
+            let edit = edit_as_sent(edit, path);
+            match edit.validate() {
+                Err(error) if error.fields() == ["size"] => {}
+                other => return Err(format!("local validation: {other:?}, expected exactly `size`")),
+            }
+            match rust_client(base, true)?.edit(&edit).await {
+                Err(Error::Validation(error)) if error.fields() == ["size"] => {}
+                other => return Err(format!("the client: {other:?}, expected a validation error naming `size`")),
+            }
+            // Sent anyway, the service refuses it too, naming the same field.
+            match rust_client(base, false)?.edit(&edit).await {
+                Err(Error::Api(api)) if api.status == 400 && api.param.as_deref() == Some("size") => Ok(()),
+                other => Err(format!("the service: {other:?}, expected 400 with param `size`")),
+            }
+        }
+        Job::Edit(edit) => {
+            let edit = edit_as_sent(edit, path);
+            edit.validate().map_err(|e| e.to_string())?;
+            let client = rust_client(base, true)?;
+            let (response, meta) = client.edit_with_meta(&edit).await.map_err(|e| e.to_string())?;
+            if meta.request_id.is_none() {
+                return Err("no request id".into());
+            }
+            let expected = Expected::of(&edit.to_generate_request());
+            expected.check_response(&response, shape(path, false))?;
+            check_format(&response, path.b64())?;
+            rust_images(&client, &response, &expected, full).await
+        }
+    }
+}
+
+/// The C view of a response against the expectations: the JSON it hands out parses to the
+/// documented shape, and the accessors agree with it (bytes, sizes, usage).
+fn check_c_response(response: &CResponse, expected: &Expected, path: Route, streamed: bool, full: bool) -> Cell {
+    let parsed = ImagesResponse::from_slice(response.json.as_bytes()).map_err(|e| e.to_string())?;
+    expected.check_response(&parsed, shape(path, streamed))?;
+    check_format(&parsed, path.b64())?;
+    if response.images.len() != expected.count || response.request_id.is_empty() || response.attempts != 1 {
+        return Err(format!(
+            "{} images, request id {:?}, {} attempts",
+            response.images.len(),
+            response.request_id,
+            response.attempts
+        ));
+    }
+    for (index, image) in response.images.iter().enumerate() {
+        let size = (expected.dims.width, expected.dims.height);
+        if !image.succeeded || image.size != size || path.b64() != image.url.is_empty() {
+            return Err(format!("image {index}: {image:?}"));
+        }
+        let bytes = image.bytes.as_ref().map_err(|code| format!("image {index} bytes: {}", cabi::result_name(*code)))?;
+        check_bytes(bytes, expected, full)?;
+    }
+    let usage = response.usage.ok_or("seedream_response_usage: not available")?;
+    let successes = expected.count as u64;
+    if usage.generated_images != successes || usage.output_tokens == 0 || usage.total_tokens == 0 {
+        return Err(format!("seedream_usage {usage:?}"));
+    }
+    Ok(())
+}
+
+/// The fields of an edit as `seedream_client_edit` takes them.
+fn edit_params(edit: &EditRequest) -> String {
+    let mut params = serde_json::json!({"model": edit.model, "prompt": edit.prompt});
+    if let Some(n) = &edit.n {
+        params["n"] = serde_json::to_value(n).unwrap_or_default();
+    }
+    if let Some(size) = &edit.size {
+        params["size"] = size.to_wire().into_owned().into();
+    }
+    if let Some(format) = &edit.response_format {
+        params["response_format"] = format.as_str().into();
+    }
+    params.to_string()
+}
+
+fn c_cell(job: &Job, path: Route, bases: &Bases, full: bool) -> Cell {
+    let base = bases.of(path).to_owned();
+    let job = job.clone();
+    let call = cabi::spawn_bounded(move |cancel| -> Cell {
+        let client = c_client(&base)?;
+        match &job {
+            Job::Generate(request) => {
+                let request = as_sent(request, path);
+                let json = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+                let violations = cabi::validate(&json).map_err(|e| e.to_string())?;
+                if !violations.is_empty() {
+                    return Err(format!("seedream_request_validate: {violations:?}"));
+                }
+                let response = client.generate(&json, Some(cancel)).map_err(|e| e.to_string())?;
+                check_c_response(&response, &Expected::of(&request), path, request.is_stream(), full)
+            }
+            Job::Stream(request) => {
+                let request = as_sent(request, path);
+                let json = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+                let violations = cabi::validate(&json).map_err(|e| e.to_string())?;
+                if !violations.is_empty() {
+                    return Err(format!("seedream_request_validate: {violations:?}"));
+                }
+                let expected = Expected::of(&request);
+                let mut events = Vec::new();
+                client
+                    .generate_stream(&json, Some(cancel), &mut |event| {
+                        events.push(event);
+                        events.len() <= expected.count + 1
+                    })
+                    .map_err(|e| e.to_string())?;
+                c_stream_events(&events, &expected, path, full)
+            }
+            Job::EditRefused(edit) => {
+                let edit = edit_as_sent(edit, path);
+                let image = edit.images[0].bytes.clone();
+                match client.edit(&edit_params(&edit), &[&image], Some(cancel)) {
+                    Err(error)
+                        if error.code == seedream::seedream_result::InvalidRequest
+                            && error.violations.iter().map(|(field, _)| field.as_str()).eq(["size"]) =>
+                    {
+                        Ok(())
+                    }
+                    other => Err(format!("{other:?}, expected SEEDREAM_RESULT_INVALID_REQUEST naming `size`")),
+                }
+            }
+            Job::Edit(edit) => {
+                let edit = edit_as_sent(edit, path);
+                let image = edit.images[0].bytes.clone();
+                let response = client.edit(&edit_params(&edit), &[&image], Some(cancel)).map_err(|e| e.to_string())?;
+                check_c_response(&response, &Expected::of(&edit.to_generate_request()), path, false, full)
+            }
+        }
+    });
+    match call.wait(CELL_BOUND, Duration::from_secs(10)) {
+        Bounded::Done(cell) => cell,
+        Bounded::Overran(_) => Err(format!("took longer than {CELL_BOUND:?}")),
+        Bounded::Hung => Err(format!("hung: no return {CELL_BOUND:?} + 10 s after the start, even cancelled")),
+        Bounded::Panicked(message) => Err(format!("panicked: {message}")),
+    }
+}
+
+fn c_stream_events(events: &[cabi::CEvent], expected: &Expected, path: Route, full: bool) -> Cell {
+    use seedream::seedream_event_type as Kind;
+    let (last, images) = events.split_last().ok_or("no events")?;
+    if last.kind != Kind::Completed || images.len() != expected.count {
+        return Err(format!("{} events, the last {:?}", events.len(), last.kind));
+    }
+    let usage = last.usage.ok_or("completed without usage")?;
+    if usage.generated_images != expected.count as u64 || usage.output_tokens == 0 {
+        return Err(format!("completed usage {usage:?}"));
+    }
+    let mut seen = vec![false; expected.count];
+    for event in images {
+        let index = event.image_index as usize;
+        if event.kind != Kind::PartialSucceeded || seen.get(index).copied() != Some(false) {
+            return Err(format!("event {:?} for image {index}", event.kind));
+        }
+        seen[index] = true;
+        if event.size != (expected.dims.width, expected.dims.height) {
+            return Err(format!("event size {:?}, expected {}", event.size, expected.dims));
+        }
+        let parsed = StreamEvent::from_json(&event.json).map_err(|e| e.to_string())?;
+        let StreamEvent::PartialSucceeded(parsed) = parsed else { return Err("event JSON of another kind".into()) };
+        if path.b64() != parsed.b64_json.is_some() {
+            return Err("an event in the wrong response_format".into());
+        }
+        let bytes = event.bytes.as_ref().map_err(|code| format!("event bytes: {}", cabi::result_name(*code)))?;
+        check_bytes(bytes, expected, full)?;
+    }
+    Ok(())
+}
+
+/// One row's outcome per path.
+#[derive(Debug)]
+struct Row {
+    label: String,
+    cells: Vec<(Route, Cell, Duration)>,
+}
+
+/// Runs every system over the chosen paths; returns the rows.
+fn run_systems(options: Options) -> Result<Vec<Row>, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorConfig { api_keys: vec![KEY.into()], ..Default::default() }))
+        .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let bases = Arc::new(Bases { relay: emulator.base_url(), ark: emulator.ark_base_url() });
+    let paths: Vec<Route> = Route::ALL.into_iter().filter(|p| options.c_paths || !p.is_c()).collect();
+    let mut rows = Vec::new();
+    for system in systems(&project_root()) {
+        let mut cells = Vec::new();
+        for &path in &paths {
+            let started = Instant::now();
+            let cell = match &system.job {
+                Err(message) => Err(message.clone()),
+                Ok(job) if path.is_c() => c_cell(job, path, &bases, options.full_decode),
+                Ok(job) => runtime.block_on(async {
+                    tokio::time::timeout(CELL_BOUND, rust_cell(job, path, &bases, options.full_decode))
+                        .await
+                        .unwrap_or_else(|_| Err(format!("took longer than {CELL_BOUND:?}")))
+                }),
+            };
+            cells.push((path, cell, started.elapsed()));
+        }
+        rows.push(Row { label: system.label, cells });
+    }
+    runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), emulator.shutdown()).await })
+        .map_err(|_| "the emulator did not shut down within 10 s".to_owned())?;
+    Ok(rows)
+}
+
+fn mark(cell: &Cell) -> &'static str {
+    match cell {
+        Ok(()) => "pass",
+        Err(_) => "FAIL",
+    }
+}
+
+/// Runs the conformance suite, prints the table (and failures), optionally writes it into README.md.
+pub fn run(options: Options, write_readme: bool) -> Result<(), String> {
+    let started = Instant::now();
+    let rows = run_systems(options)?;
+    let paths: Vec<Route> = Route::ALL.into_iter().filter(|p| options.c_paths || !p.is_c()).collect();
+    let mut table = Table::new(std::iter::once("system").chain(paths.iter().map(|p| p.title())));
+    let mut failures = Vec::new();
+    for row in &rows {
+        table.row(std::iter::once(row.label.clone()).chain(row.cells.iter().map(|(_, cell, _)| mark(cell).to_owned())));
+        for (path, cell, _) in &row.cells {
+            if let Err(message) = cell {
+                failures.push(format!("{} × {}: {message}", row.label, path.title()));
+            }
+        }
+    }
+    let mut timing = String::new();
+    for row in &rows {
+        let times: Vec<String> =
+            row.cells.iter().map(|(path, _, took)| format!("{} {:.2}s", path.title(), took.as_secs_f64())).collect();
+        let _ = writeln!(timing, "  {}: {}", row.label, times.join(", "));
+    }
+    if options.c_paths {
+        let generated = codegen::run(codegen::Mode::Check);
+        let cells = paths.iter().map(|_| mark(&generated).to_owned());
+        table.row(std::iter::once("header and schemas current (`cargo xtask codegen --check`)".to_owned()).chain(cells));
+        if let Err(message) = generated {
+            failures.push(format!("generated files: {message}"));
+        }
+        let built = c_build::run();
+        let c_mark = match &built {
+            Ok(c_build::Built::Linked) => "pass",
+            Ok(c_build::Built::Skipped(_)) => "skipped",
+            Err(_) => "FAIL",
+        };
+        let cells = paths.iter().map(|p| if p.is_c() { c_mark } else { "—" });
+        table.row(
+            std::iter::once("C examples build (include/README.md, tests/c/validate.c; gcc -Werror)".to_owned())
+                .chain(cells.map(str::to_owned)),
+        );
+        match built {
+            Ok(c_build::Built::Skipped(note)) => eprintln!("note: C examples not built: {note}"),
+            Err(message) => failures.push(format!("C examples: {message}")),
+            Ok(c_build::Built::Linked) => {}
+        }
+    }
+    let markdown = table.markdown();
+    println!("{markdown}");
+    eprintln!("time per cell:\n{timing}");
+    eprintln!("conformance took {:.1} s", started.elapsed().as_secs_f64());
+    if write_readme {
+        write_into_readme(&project_root().join("README.md"), &markdown)?;
+        eprintln!("wrote the table into README.md");
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} conformance failure(s):\n  {}", failures.len(), failures.join("\n  ")))
+    }
+}
+
+/// Replaces what lies between the markers in README.md (adding a "Conformance" section with the
+/// markers at the end when they are missing).
+fn write_into_readme(readme: &Path, table: &str) -> Result<(), String> {
+    let text = fs::read_to_string(readme).map_err(|e| format!("{}: {e}", readme.display()))?;
+    let body = format!(
+        "{START}\n\
+         Generated by `cargo xtask conformance --write-readme`. Each seed page's request (`tests/fixtures/`) is\n\
+         validated, sent through the Rust client and through the C ABI to the emulator at the relay base (`/v1`)\n\
+         and the Ark base (`/api/v3`) as the page has it, and at `/v1` with `response_format: b64_json`; the answer\n\
+         must have the documented shape (image count, `size`, `usage` in the base's shape) and every image must\n\
+         download or decode to a JPEG of the stated size.\n\n{table}{END}"
+    );
+    let updated = match (text.find(START), text.find(END)) {
+        (Some(start), Some(end)) if start < end => format!("{}{body}{}", &text[..start], &text[end + END.len()..]),
+        (None, None) => format!("{}\n## Conformance\n\n{body}\n", text.trim_end_matches('\n').to_owned() + "\n"),
+        _ => return Err("README.md has one conformance marker without the other, or them out of order".into()),
+    };
+    fs::write(readme, updated).map_err(|e| format!("{}: {e}", readme.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_seed_system_conforms_through_the_rust_client() {
+        let rows = run_systems(Options { c_paths: false, full_decode: false }).unwrap();
+        let labels: Vec<&str> = rows.iter().map(|row| row.label.as_str()).collect();
+        for (_, label) in KNOWN {
+            assert!(labels.contains(&label), "{label} is not in {labels:?}");
+        }
+        assert!(labels.iter().any(|l| l.contains("streaming")), "{labels:?}");
+        assert!(labels.iter().any(|l| l.contains("refused")), "{labels:?}");
+        for row in &rows {
+            assert_eq!(row.cells.len(), 3);
+            for (path, cell, _) in &row.cells {
+                assert!(cell.is_ok(), "{} × {}: {cell:?}", row.label, path.title());
+            }
+        }
+    }
+
+    #[test]
+    fn readme_markers_are_added_once_then_replaced() {
+        let dir = std::env::temp_dir().join(format!("xtask-readme-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let readme = dir.join("README.md");
+        fs::write(&readme, "# title\n\ntext\n").unwrap();
+        write_into_readme(&readme, "| a |\n").unwrap();
+        write_into_readme(&readme, "| b |\n").unwrap();
+        let text = fs::read_to_string(&readme).unwrap();
+        assert!(text.starts_with("# title\n\ntext\n\n## Conformance\n\n<!-- conformance:start -->"), "{text}");
+        assert_eq!(text.matches(START).count(), 1);
+        assert!(text.contains("| b |\n<!-- conformance:end -->\n") && !text.contains("| a |"), "{text}");
+        fs::write(&readme, format!("x\n{END}\n{START}\n")).unwrap();
+        assert!(write_into_readme(&readme, "t").is_err());
+        fs::remove_dir_all(dir).unwrap();
+    }
+}

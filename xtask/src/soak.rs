@@ -1,0 +1,334 @@
+//! `cargo xtask soak`: many requests at once against an emulator that injects random faults
+//! (`EmulatorConfig::random_faults`: rate limits with `Retry-After: 0`, 500s, HTML 502s, quota).
+//!
+//! Counts successes and typed errors by kind; any other error (transport, timeout, decode) is
+//! "untyped" here — the random faults all answer with a classifiable status, so such an error is a
+//! client or emulator bug. Every call has a timeout; one that runs past it is a hang. Also measured:
+//! the process's resident memory (VmRSS: before, after a warm-up, at the end) and the emulator's open
+//! connections while the client idles and after it is dropped (must reach 0: no leaked connection).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use seedream_client::{Client, Error, HyperTransport, RetryPolicy, Timeouts, Transport};
+use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use seedream_types::{Dimensions, GenerateRequest, ResponseFormat, SEEDREAM_4_0, Size};
+
+use crate::checks::check_jpeg_header;
+use crate::{flag, only_flags};
+
+const KEY: &str = "soak-key";
+const DIMS: Dimensions = Dimensions::new(1280, 720);
+/// Every call's overall deadline; past it plus [`MARGIN`] a call counts as a hang.
+const OVERALL: Duration = Duration::from_secs(20);
+const MARGIN: Duration = Duration::from_secs(5);
+/// Growth of resident memory from after the warm-up to the end that fails the soak.
+const MAX_GROWTH_KIB: u64 = 64 * 1024;
+
+/// Command-line options.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Requests in all.
+    pub requests: usize,
+    /// Requests at once.
+    pub concurrency: usize,
+    /// Probability that a request gets a random fault.
+    pub fault_rate: f64,
+    /// Seed of the emulator's fault dice.
+    pub seed: u64,
+}
+
+impl Options {
+    /// Parses `[--requests N] [--concurrency N] [--fault-rate F] [--seed S]`.
+    pub fn parse(args: &[&str]) -> Result<Self, String> {
+        only_flags(args, &["--requests", "--concurrency", "--fault-rate", "--seed"])?;
+        let options = Self {
+            requests: flag(args, "--requests", 10_000usize)?,
+            concurrency: flag(args, "--concurrency", 64usize)?,
+            fault_rate: flag(args, "--fault-rate", 0.05f64)?,
+            seed: flag(args, "--seed", 7u64)?,
+        };
+        if options.requests == 0 || !(1..=1024).contains(&options.concurrency) {
+            return Err("--requests must be at least 1 and --concurrency from 1 to 1024".into());
+        }
+        if !(0.0..=1.0).contains(&options.fault_rate) {
+            return Err("--fault-rate must be from 0 to 1".into());
+        }
+        Ok(options)
+    }
+}
+
+/// Resident memory of this process, in KiB (`VmRSS` of /proc/self/status); 0 where unavailable.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+/// How one request ended.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Outcome {
+    Ok,
+    /// A typed API error: status and code.
+    Typed(String),
+    /// Anything else, with its description.
+    Untyped(String),
+    Hang,
+    Panic,
+}
+
+/// Counts of every outcome, with the latencies of the calls.
+#[derive(Debug, Default)]
+struct Tally {
+    outcomes: BTreeMap<Outcome, usize>,
+    latencies: Vec<Duration>,
+}
+
+impl Tally {
+    fn add(&mut self, outcome: Outcome, took: Duration) {
+        *self.outcomes.entry(outcome).or_default() += 1;
+        self.latencies.push(took);
+    }
+
+    fn count(&self, pick: impl Fn(&Outcome) -> bool) -> usize {
+        self.outcomes.iter().filter(|(o, _)| pick(o)).map(|(_, n)| n).sum()
+    }
+
+    fn percentile(&mut self, p: f64) -> Duration {
+        self.latencies.sort();
+        let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies.get(index).copied().unwrap_or_default()
+    }
+}
+
+async fn one(client: &Client, index: usize) -> Outcome {
+    // A few prompts: the emulator's image cache serves repeats, as a busy service's CDN would.
+    let request = GenerateRequest::new(SEEDREAM_4_0, format!("soak prompt {}", index % 16))
+        .with_size(Size::Pixels(DIMS))
+        .with_response_format(ResponseFormat::B64Json);
+    match client.generate(&request).await {
+        Ok(response) => {
+            let Some(image) = response.data.into_iter().next().and_then(|item| item.image().cloned()) else {
+                return Outcome::Untyped("a response without an image".into());
+            };
+            match client.into_image_bytes(image).await {
+                Ok(bytes) => match check_jpeg_header(&bytes, DIMS) {
+                    Ok(()) => Outcome::Ok,
+                    Err(message) => Outcome::Untyped(message),
+                },
+                Err(error) => Outcome::Untyped(format!("image bytes: {error}")),
+            }
+        }
+        Err(Error::Api(api)) if !api.code.is_empty() || api.status >= 500 => {
+            let code = if api.code.is_empty() { "(HTML page)" } else { api.code.as_str() };
+            Outcome::Typed(format!("{} {code}", api.status))
+        }
+        Err(error) => Outcome::Untyped(error.to_string()),
+    }
+}
+
+/// Sends requests `from..to` with `concurrency` workers.
+async fn batch(client: &Client, from: usize, to: usize, concurrency: usize) -> Tally {
+    let next = Arc::new(AtomicUsize::new(from));
+    let mut workers = Vec::new();
+    for _ in 0..concurrency.min(to - from) {
+        let (client, next) = (client.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let mut tally = Tally::default();
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= to {
+                    break tally;
+                }
+                let started = Instant::now();
+                let outcome =
+                    tokio::time::timeout(OVERALL + MARGIN, one(&client, index)).await.unwrap_or(Outcome::Hang);
+                tally.add(outcome, started.elapsed());
+            }
+        }));
+    }
+    let mut total = Tally::default();
+    for worker in workers {
+        match worker.await {
+            Ok(tally) => {
+                for (outcome, count) in tally.outcomes {
+                    *total.outcomes.entry(outcome).or_default() += count;
+                }
+                total.latencies.extend(tally.latencies);
+            }
+            // A panicking worker loses its tally; count it once.
+            Err(_) => total.add(Outcome::Panic, Duration::ZERO),
+        }
+    }
+    total
+}
+
+/// Waits (bounded) until the emulator's open connections drop to `at_most`.
+async fn settle(emulator: &EmulatorHandle, at_most: u64, within: Duration) -> u64 {
+    let deadline = Instant::now() + within;
+    loop {
+        let open = emulator.stats().open_connections;
+        if open <= at_most || Instant::now() > deadline {
+            return open;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Runs the soak and prints its figures.
+pub fn run(options: Options) -> Result<(), String> {
+    let rss_start = rss_kib();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    runtime.block_on(soak(options, rss_start))
+}
+
+async fn soak(options: Options, rss_start: u64) -> Result<(), String> {
+    let started = Instant::now();
+    let emulator = Emulator::start(EmulatorConfig {
+        api_keys: vec![KEY.into()],
+        random_faults: Some((options.fault_rate, options.seed)),
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let tasks_idle = emulator.stats().tasks;
+    let transport: Arc<dyn Transport> =
+        Arc::new(HyperTransport::builder().pool_max_idle_per_host(options.concurrency).build().map_err(|e| e.to_string())?);
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(emulator.base_url())
+        .transport(transport.clone())
+        .timeouts(Timeouts {
+            connect: Duration::from_secs(5),
+            headers: Duration::from_secs(10),
+            idle: Duration::from_secs(10),
+            overall: Some(OVERALL),
+        })
+        .retry(RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(100),
+            max_retry_after: Duration::from_millis(100),
+        })
+        .build()
+        .map_err(|e| e.to_string())?;
+
+    let warmup = (options.requests / 10).clamp(1, 1000).min(options.requests);
+    let mut tally = batch(&client, 0, warmup, options.concurrency).await;
+    let rss_warm = rss_kib();
+    let main_started = Instant::now();
+    let rest = batch(&client, warmup, options.requests, options.concurrency).await;
+    let main_took = main_started.elapsed();
+    for (outcome, count) in rest.outcomes {
+        *tally.outcomes.entry(outcome).or_default() += count;
+    }
+    tally.latencies.extend(rest.latencies);
+    let rss_end = rss_kib();
+
+    let stats = emulator.stats();
+    // Idle but alive: pooled connections may stay open, at most one per concurrent caller.
+    let open_idle = settle(&emulator, options.concurrency as u64, Duration::from_secs(2)).await;
+    drop(client);
+    drop(transport);
+    let open_after = settle(&emulator, 0, Duration::from_secs(5)).await;
+    let tasks_after = {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let tasks = emulator.stats().tasks;
+            if tasks <= tasks_idle || Instant::now() > deadline {
+                break tasks;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(10), emulator.shutdown()).await;
+    let rss_final = rss_kib();
+
+    let ok = tally.count(|o| *o == Outcome::Ok);
+    let typed = tally.count(|o| matches!(o, Outcome::Typed(_)));
+    let untyped = tally.count(|o| matches!(o, Outcome::Untyped(_)));
+    let hangs = tally.count(|o| *o == Outcome::Hang);
+    let panics = tally.count(|o| *o == Outcome::Panic);
+    let total = ok + typed + untyped + hangs + panics;
+    let main_requests = options.requests - warmup;
+    println!(
+        "soak: {} requests, {} at once, fault rate {} (seed {}), limits {OVERALL:?} overall, 3 attempts",
+        options.requests, options.concurrency, options.fault_rate, options.seed
+    );
+    println!("  outcomes: {ok} ok, {typed} typed errors, {untyped} untyped errors, {hangs} hangs, {panics} panics ({total} in all)");
+    for (outcome, count) in &tally.outcomes {
+        match outcome {
+            Outcome::Typed(text) => println!("    typed   {text}: {count}"),
+            Outcome::Untyped(text) => println!("    UNTYPED {text}: {count}"),
+            _ => {}
+        }
+    }
+    println!(
+        "  emulator: {} HTTP requests ({:.2} per call), {} faults injected, {} images, {} connections opened",
+        stats.requests,
+        stats.requests as f64 / options.requests as f64,
+        stats.faults_injected,
+        stats.images_generated,
+        stats.connections
+    );
+    println!(
+        "  latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {:.0} requests/s after the warm-up ({main_requests} in {:.1} s)",
+        tally.percentile(0.5).as_secs_f64() * 1e3,
+        tally.percentile(0.99).as_secs_f64() * 1e3,
+        tally.percentile(1.0).as_secs_f64() * 1e3,
+        main_requests as f64 / main_took.as_secs_f64().max(1e-9),
+        main_took.as_secs_f64()
+    );
+    println!(
+        "  open connections: {open_idle} with the client idle, {open_after} after it was dropped; emulator tasks {tasks_after} (idle {tasks_idle})"
+    );
+    let growth = rss_end.saturating_sub(rss_warm);
+    println!(
+        "  memory (VmRSS): {} at start, {} after {warmup} warm-up requests, {} at the end (+{}), {} after shutdown",
+        mib(rss_start),
+        mib(rss_warm),
+        mib(rss_end),
+        mib(growth),
+        mib(rss_final)
+    );
+    println!("  took {:.1} s", started.elapsed().as_secs_f64());
+
+    let mut failures = Vec::new();
+    if total != options.requests {
+        failures.push(format!("{total} outcomes counted for {} requests", options.requests));
+    }
+    if untyped + hangs + panics > 0 {
+        failures.push(format!("{untyped} untyped errors, {hangs} hangs, {panics} panics"));
+    }
+    if open_after != 0 {
+        failures.push(format!("{open_after} connections leaked (still open after the client was dropped)"));
+    }
+    if tasks_after > tasks_idle {
+        failures.push(format!("{tasks_after} emulator tasks left, {tasks_idle} when idle"));
+    }
+    if growth > MAX_GROWTH_KIB {
+        failures.push(format!("memory grew by {} after the warm-up (limit {})", mib(growth), mib(MAX_GROWTH_KIB)));
+    }
+    if options.fault_rate > 0.0 && options.requests >= 1000 && typed == 0 {
+        failures.push("faults were injected but no typed error came back".into());
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("soak failed:\n  {}", failures.join("\n  ")))
+    }
+}
