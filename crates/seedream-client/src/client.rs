@@ -674,21 +674,40 @@ impl Client {
             let stream = ImageStream::sse(answer.reader, answer.meta.clone());
             return Ok((stream.into_response().await?, answer.meta));
         }
+        // A body in one chunk (the usual URL answer) is decoded without copying it; chunked bodies go
+        // through the decoder that moves image strings out as they arrive.
         let mut reader = answer.reader;
-        let mut decoder = ImagesDecoder::new();
+        let mut decoder: Option<ImagesDecoder> = None;
+        let mut first: Option<Bytes> = None;
         while let Some(chunk) = reader.next_chunk().await {
-            decoder.feed(&chunk?);
+            let chunk = chunk?;
+            match (&mut decoder, first.take()) {
+                (Some(decoder), _) => decoder.feed(&chunk),
+                (None, None) => first = Some(chunk),
+                (None, Some(previous)) => {
+                    let mut started = ImagesDecoder::new();
+                    started.feed(&previous);
+                    started.feed(&chunk);
+                    decoder = Some(started);
+                }
+            }
         }
-        let response = decoder.finish().map_err(Error::decode)?;
+        let response = match (decoder, first) {
+            (Some(decoder), _) => decoder.finish(),
+            (None, Some(body)) => ImagesDecoder::decode(&body),
+            (None, None) => ImagesDecoder::decode(b""),
+        }
+        .map_err(Error::decode)?;
         Ok((response, answer.meta))
     }
 }
 
 fn is_event_stream(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.trim_start().to_ascii_lowercase().starts_with("text/event-stream"))
+    const EVENT_STREAM: &[u8] = b"text/event-stream";
+    headers.get(CONTENT_TYPE).is_some_and(|value| {
+        let value = value.as_bytes().trim_ascii_start();
+        value.len() >= EVENT_STREAM.len() && value[..EVENT_STREAM.len()].eq_ignore_ascii_case(EVENT_STREAM)
+    })
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {

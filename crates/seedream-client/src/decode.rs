@@ -15,6 +15,88 @@ use seedream_types::response::{ParseError, parse_json};
 use seedream_types::{ImageItem, ImagesResponse};
 use serde_json::Value;
 
+/// Bodies up to this size are parsed in one go: extracting their strings would gain nothing.
+const DIRECT_PARSE_LIMIT: usize = 64 * 1024;
+
+/// Parses an `ImagesResponse` body: first as the common shape, with only the fields this version
+/// knows (serde's `flatten`, which keeps unknown fields, costs several times more), and when the body
+/// has anything else, with the full model. Both give the same value for any body the first accepts.
+pub fn parse_response(body: &[u8]) -> Result<ImagesResponse, ParseError> {
+    match serde_json::from_slice::<fast::Response>(body) {
+        Ok(known) => Ok(known.into()),
+        Err(_) => parse_json(body),
+    }
+}
+
+/// The known shape of a response, strictly: any other field makes parsing fail (and the full model
+/// take over), so nothing is lost.
+mod fast {
+    use seedream_types::{GeneratedImage, ImageItem, ImagesResponse, Usage};
+    use serde::Deserialize;
+    use serde_json::{Map, Value};
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Response {
+        model: Option<String>,
+        created: Option<i64>,
+        #[serde(default)]
+        data: Vec<Image>,
+        usage: Option<Tokens>,
+    }
+
+    /// A successful image only: an item with `error` (or anything else) is not this shape.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Image {
+        url: Option<String>,
+        b64_json: Option<String>,
+        size: Option<String>,
+        revised_prompt: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Tokens {
+        generated_images: Option<u64>,
+        output_tokens: Option<u64>,
+        total_tokens: Option<u64>,
+        prompt_tokens: Option<u64>,
+        completion_tokens: Option<u64>,
+        prompt_tokens_details: Option<Value>,
+        completion_tokens_details: Option<Value>,
+    }
+
+    impl From<Response> for ImagesResponse {
+        fn from(known: Response) -> Self {
+            let data = known
+                .data
+                .into_iter()
+                .map(|image| {
+                    ImageItem::Image(GeneratedImage {
+                        url: image.url,
+                        b64_json: image.b64_json,
+                        size: image.size,
+                        revised_prompt: image.revised_prompt,
+                        extra: Map::new(),
+                    })
+                })
+                .collect();
+            let usage = known.usage.map(|tokens| Usage {
+                generated_images: tokens.generated_images,
+                output_tokens: tokens.output_tokens,
+                total_tokens: tokens.total_tokens,
+                prompt_tokens: tokens.prompt_tokens,
+                completion_tokens: tokens.completion_tokens,
+                prompt_tokens_details: tokens.prompt_tokens_details,
+                completion_tokens_details: tokens.completion_tokens_details,
+                extra: Map::new(),
+            });
+            ImagesResponse { model: known.model, created: known.created, data, usage, extra: Map::new() }
+        }
+    }
+}
+
 /// Where the scanner is in the JSON text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -63,7 +145,7 @@ impl ImagesDecoder {
     /// A decoder at the start of a body.
     pub fn new() -> Self {
         Self {
-            skeleton: Vec::with_capacity(4096),
+            skeleton: Vec::new(),
             state: State::Structure,
             depth: 0,
             in_data: false,
@@ -98,7 +180,7 @@ impl ImagesDecoder {
         if self.state == State::Extract {
             return Err(ParseError::new("the body ends inside an image string", &self.skeleton));
         }
-        let mut response: ImagesResponse = parse_json(&self.skeleton)?;
+        let mut response = parse_response(&self.skeleton)?;
         for (index, bytes) in self.extracted {
             let text = String::from_utf8(bytes)
                 .map_err(|e| ParseError::new(format!("b64_json of image {index} is not UTF-8: {e}"), &self.skeleton))?;
@@ -113,8 +195,11 @@ impl ImagesDecoder {
         Ok(response)
     }
 
-    /// Decodes a whole body at once.
+    /// Decodes a whole body at once (parsed directly when it is small).
     pub fn decode(body: &[u8]) -> Result<ImagesResponse, ParseError> {
+        if body.len() <= DIRECT_PARSE_LIMIT {
+            return parse_response(body);
+        }
         let mut decoder = Self::new();
         decoder.feed(body);
         decoder.finish()
@@ -133,7 +218,7 @@ impl ImagesDecoder {
                         self.skeleton.extend_from_slice(b"\"\"");
                         // Images of a group are about the same size: room for the last one's length plus a
                         // margin avoids regrowing (copying) the buffer for each.
-                        let guess = self.extracted.last().map_or(64 * 1024, |(_, last)| last.len() + last.len() / 16);
+                        let guess = self.extracted.last().map_or(64 * 1024, |(_, last)| last.len());
                         self.current = Vec::with_capacity(guess);
                         self.state = State::Extract;
                         return &chunk[i + 1..];
@@ -209,14 +294,25 @@ impl ImagesDecoder {
         }
     }
 
+    /// Appends to the image string being extracted. After the first image, whose size is unknown,
+    /// the buffer grows in steps of an eighth rather than doubling: a slightly larger image than the
+    /// last must not cost twice its size.
+    fn push_current(&mut self, bytes: &[u8]) {
+        let room = self.current.capacity() - self.current.len();
+        if bytes.len() > room && !self.extracted.is_empty() {
+            self.current.reserve_exact(bytes.len().max(self.current.len() / 8));
+        }
+        self.current.extend_from_slice(bytes);
+    }
+
     fn extract<'a>(&mut self, chunk: &'a [u8]) -> &'a [u8] {
         match memchr::memchr2(b'"', b'\\', chunk) {
             None => {
-                self.current.extend_from_slice(chunk);
+                self.push_current(chunk);
                 &[]
             }
             Some(pos) if chunk[pos] == b'"' => {
-                self.current.extend_from_slice(&chunk[..pos]);
+                self.push_current(&chunk[..pos]);
                 let mut text = std::mem::take(&mut self.current);
                 if text.capacity() > text.len() + text.len() / 8 {
                     text.shrink_to_fit();
@@ -377,6 +473,35 @@ mod tests {
         let mut decoder = ImagesDecoder::new();
         text.chunks(1).for_each(|byte| decoder.feed(byte));
         assert_eq!(decoder.finish().unwrap(), expected);
+    }
+
+    #[test]
+    fn the_fast_parse_agrees_with_the_full_model() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/responses");
+        let mut bodies: Vec<Vec<u8>> = std::fs::read_dir(fixtures)
+            .map(|dir| dir.map(|entry| std::fs::read(entry.unwrap().path()).unwrap()).collect())
+            .unwrap_or_default();
+        assert!(!bodies.is_empty(), "the shared response fixtures are there");
+        for extra in [
+            json!({"data": [{"url": "u", "size": "1x1", "revised_prompt": "r"}], "usage": {"prompt_tokens_details": null}}),
+            json!({"data": [{"url": null, "error": null}]}),
+            json!({"data": [{"error": "text"}]}),
+            json!({"data": [{"url": "u", "error": {"code": "c", "message": "m"}}]}),
+            json!({"data": [], "usage": {"total_tokens": 1, "new_counter": 2}}),
+            json!({"data": [{"url": "u", "new_field": 1}], "id": "x"}),
+            json!({"created": 1, "model": null}),
+            json!({}),
+        ] {
+            bodies.push(serde_json::to_vec(&extra).unwrap());
+        }
+        for body in bodies {
+            let full: ImagesResponse = serde_json::from_slice(&body).unwrap();
+            assert_eq!(parse_response(&body).unwrap(), full, "{}", String::from_utf8_lossy(&body));
+        }
+        assert_eq!(
+            parse_response(b"{\"data\": 1}").unwrap_err(),
+            parse_json::<ImagesResponse>(b"{\"data\": 1}").unwrap_err()
+        );
     }
 
     #[test]

@@ -221,6 +221,9 @@ fn base_roots() -> Arc<RootCertStore> {
 
 /// Whether `host` (as in a URI, IPv6 in brackets) is this machine.
 pub(crate) fn is_loopback_host(host: &str) -> bool {
+    if host == "127.0.0.1" || host == "localhost" {
+        return true;
+    }
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     bare.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
