@@ -497,3 +497,27 @@ async fn a_tls_handshake_that_never_finishes_is_a_connect_timeout() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_images_per_minute_limit_is_a_rate_limit_with_retry_after() {
+    bounded(async {
+        let emulator = emulator_with(EmulatorConfig {
+            api_keys: vec![KEY.into()],
+            images_per_minute: Some(2),
+            ..Default::default()
+        })
+        .await;
+        let client = client_for(&emulator, &emulator.base_url()).build().unwrap();
+        client.generate(&small_request().with_max_images(2)).await.unwrap();
+        let start = Instant::now();
+        let error = client.generate(&small_request()).await.unwrap_err();
+        let api = error.api().unwrap();
+        assert_eq!((api.status, api.class), (429, ErrorClass::RateLimited), "{error}");
+        assert!(api.retry_after.is_some_and(|wait| wait > Duration::ZERO), "{api:?}");
+        assert!(error.is_retryable());
+        assert_eq!(emulator.stats().requests, 4, "retried twice (waits capped at 200 ms)");
+        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+        emulator.shutdown().await;
+    })
+    .await;
+}
