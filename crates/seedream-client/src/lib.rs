@@ -39,3 +39,21 @@ pub use transport::{
 };
 
 pub use seedream_types;
+
+#[cfg(test)]
+mod tests {
+    /// What hosts rely on: a client shared across tasks and threads, streams moved into tasks.
+    #[test]
+    fn public_types_can_cross_threads() {
+        fn shared<T: Send + Sync + Clone + 'static>() {}
+        fn movable<T: Send + Unpin + 'static>() {}
+        shared::<crate::Client>();
+        shared::<crate::HyperTransport>();
+        movable::<crate::ImageStream>();
+        movable::<crate::ResponseBody>();
+        movable::<crate::Error>();
+        fn error<T: std::error::Error + Send + Sync + 'static>() {}
+        error::<crate::Error>();
+        error::<crate::TransportError>();
+    }
+}
