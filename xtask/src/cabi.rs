@@ -12,8 +12,8 @@ use std::ptr::{self, NonNull};
 use std::time::Duration;
 
 use seedream::{
-    seedream_buffer, seedream_cancel, seedream_client, seedream_error, seedream_event_type,
-    seedream_response, seedream_result, seedream_stream_event, seedream_usage,
+    seedream_buffer, seedream_cancel, seedream_client, seedream_error, seedream_event_type, seedream_response,
+    seedream_result, seedream_stream_event, seedream_usage,
 };
 
 /// A failed C call: its result code and what its `seedream_error` said.
@@ -281,7 +281,10 @@ impl CClient {
         };
         check(code, error)?;
         if state.panicked {
-            return Err(CError { message: "the stream callback panicked".into(), ..take_error(seedream_result::Panic, ptr::null_mut()) });
+            return Err(CError {
+                message: "the stream callback panicked".into(),
+                ..take_error(seedream_result::Panic, ptr::null_mut())
+            });
         }
         Ok(())
     }
@@ -390,7 +393,10 @@ impl CResponse {
                         succeeded: seedream_response_image_succeeded(response, index),
                         url: text(seedream_response_image_url(response, index)),
                         bytes,
-                        size: (seedream_response_image_width(response, index), seedream_response_image_height(response, index)),
+                        size: (
+                            seedream_response_image_width(response, index),
+                            seedream_response_image_height(response, index),
+                        ),
                         error_code: text(seedream_response_image_error_code(response, index)),
                     }
                 })
@@ -468,8 +474,9 @@ pub fn validate(request_json: &str) -> Result<Vec<String>, CError> {
     // SAFETY: a NUL-terminated string and two out-pointers; the validation is freed exactly once.
     unsafe {
         check(seedream_request_validate(json.as_ptr(), &mut validation, &mut error), error)?;
-        let fields =
-            (0..seedream_validation_violation_count(validation)).map(|i| text(seedream_validation_violation_field(validation, i))).collect();
+        let fields = (0..seedream_validation_violation_count(validation))
+            .map(|i| text(seedream_validation_violation_field(validation, i)))
+            .collect();
         seedream_validation_free(validation);
         Ok(fields)
     }
@@ -539,5 +546,56 @@ impl<T> BoundedCall<T> {
             Err(RecvTimeoutError::Disconnected) => Bounded::Panicked("the call's thread vanished".into()),
             Err(RecvTimeoutError::Timeout) => Bounded::Hung,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seedream_emulator::{Emulator, EmulatorConfig, FAULT_HEADER};
+
+    #[test]
+    fn a_call_past_its_bound_is_cancelled_through_its_token() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let emulator = runtime.block_on(Emulator::start(EmulatorConfig::default())).unwrap();
+        let config = CClientConfig {
+            base_url: emulator.base_url(),
+            api_key: "k".into(),
+            // The body stalls for 30 s and the idle limit is the default 5 minutes: only the token ends it.
+            headers: vec![(FAULT_HEADER.into(), "stall;ms=30000".into())],
+            ..Default::default()
+        };
+        let started = std::time::Instant::now();
+        let call = spawn_bounded(move |cancel| {
+            let client = CClient::build(&config)?;
+            client.generate(r#"{"model":"doubao-seedream-4-0-250828","prompt":"p","size":"1K"}"#, Some(cancel))
+        });
+        match call.wait(Duration::from_millis(500), Duration::from_secs(10)) {
+            Bounded::Overran(Err(error)) => assert_eq!(error.code, seedream_result::Cancelled, "{error}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        runtime.block_on(emulator.shutdown());
+    }
+
+    #[test]
+    fn a_panicking_job_is_reported_not_propagated() {
+        let call = spawn_bounded(|_| -> u8 { panic!("boom") });
+        assert!(matches!(call.wait(Duration::from_secs(10), Duration::ZERO), Bounded::Panicked(m) if m == "boom"));
+        let call = spawn_bounded(|_| 7u8);
+        assert!(matches!(call.wait(Duration::from_secs(10), Duration::ZERO), Bounded::Done(7)));
+    }
+
+    #[test]
+    fn errors_come_back_with_their_code_and_details() {
+        assert_eq!(validate(r#"{"model":"doubao-seedream-4-5-251128","prompt":"p","size":"1K"}"#).unwrap(), ["size"]);
+        assert!(validate(r#"{"model":"doubao-seedream-4-0-250828","prompt":"p"}"#).unwrap().is_empty());
+        let error = validate("{").unwrap_err();
+        assert_eq!(error.code, seedream_result::InvalidJson);
+        assert!(!error.message.is_empty());
+        let error = CClient::build(&CClientConfig { base_url: "http://127.0.0.1:1/v1".into(), ..Default::default() })
+            .unwrap_err();
+        assert_eq!(error.code, seedream_result::Config, "{error}");
+        assert_eq!(result_name(seedream_result::Timeout), "timed out");
     }
 }

@@ -49,7 +49,9 @@ impl Expected {
         let dims = match (&request.size, family) {
             (Some(Size::Pixels(dims)), _) => *dims,
             (Some(Size::Preset(preset)), _) => preset.dimensions_for_ratio(input.map_or(1.0, Dimensions::ratio)),
-            (Some(Size::Adaptive), _) | (None, ModelFamily::SeedEdit30I2i) => adaptive_dimensions(input.unwrap_or(square)),
+            (Some(Size::Adaptive), _) | (None, ModelFamily::SeedEdit30I2i) => {
+                adaptive_dimensions(input.unwrap_or(square))
+            }
             (None, ModelFamily::Seedream30T2i) => square,
             _ => Dimensions::new(2048, 2048),
         };
@@ -101,7 +103,10 @@ impl Expected {
         match shape {
             UsageShape::Ark => {
                 if usage.generated_images != Some(successes) {
-                    return Err(format!("usage.generated_images is {:?}, expected {successes}", usage.generated_images));
+                    return Err(format!(
+                        "usage.generated_images is {:?}, expected {successes}",
+                        usage.generated_images
+                    ));
                 }
             }
             UsageShape::Relay => {
@@ -109,7 +114,10 @@ impl Expected {
                     return Err("relay usage lacks prompt_tokens / completion_tokens".into());
                 }
                 if usage.generated_images.is_some_and(|n| n != successes) {
-                    return Err(format!("usage.generated_images is {:?}, expected {successes}", usage.generated_images));
+                    return Err(format!(
+                        "usage.generated_images is {:?}, expected {successes}",
+                        usage.generated_images
+                    ));
                 }
             }
         }

@@ -136,7 +136,8 @@ fn systems(root: &Path) -> Vec<System> {
     }
     for file in files {
         let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let label = KNOWN.iter().find(|(known, _)| *known == stem).map_or(stem.clone(), |(_, label)| (*label).to_owned());
+        let label =
+            KNOWN.iter().find(|(known, _)| *known == stem).map_or(stem.clone(), |(_, label)| (*label).to_owned());
         let request = fs::read(&file)
             .map_err(|e| e.to_string())
             .and_then(|bytes| serde_json::from_slice::<GenerateRequest>(&bytes).map_err(|e| e.to_string()))
@@ -169,11 +170,8 @@ fn edit_form(path: &Path) -> Result<EditRequest, String> {
     let form: serde_json::Value =
         serde_json::from_slice(&fs::read(path).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
     let field = |name: &str| form.get(name).and_then(serde_json::Value::as_str).map(str::to_owned);
-    let mut edit = EditRequest::new(
-        field("model").ok_or("no model")?,
-        field("prompt").ok_or("no prompt")?,
-        edit_image()?,
-    );
+    let mut edit =
+        EditRequest::new(field("model").ok_or("no model")?, field("prompt").ok_or("no prompt")?, edit_image()?);
     edit.n = field("n").map(ImageCount::Text);
     edit.size = field("size").map(|s| Size::from_wire(&s));
     edit.response_format = field("response_format").map(|f| match f.as_str() {
@@ -395,7 +393,8 @@ fn check_c_response(response: &CResponse, expected: &Expected, path: Route, stre
         if !image.succeeded || image.size != size || path.b64() != image.url.is_empty() {
             return Err(format!("image {index}: {image:?}"));
         }
-        let bytes = image.bytes.as_ref().map_err(|code| format!("image {index} bytes: {}", cabi::result_name(*code)))?;
+        let bytes =
+            image.bytes.as_ref().map_err(|code| format!("image {index} bytes: {}", cabi::result_name(*code)))?;
         check_bytes(bytes, expected, full)?;
     }
     let usage = response.usage.ok_or("seedream_response_usage: not available")?;
@@ -588,7 +587,8 @@ pub fn run(options: Options, write_readme: bool) -> Result<(), String> {
     if options.c_paths {
         let generated = codegen::run(codegen::Mode::Check);
         let cells = paths.iter().map(|_| mark(&generated).to_owned());
-        table.row(std::iter::once("header and schemas current (`cargo xtask codegen --check`)".to_owned()).chain(cells));
+        table
+            .row(std::iter::once("header and schemas current (`cargo xtask codegen --check`)".to_owned()).chain(cells));
         if let Err(message) = generated {
             failures.push(format!("generated files: {message}"));
         }
@@ -649,8 +649,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_seed_system_conforms_through_the_rust_client() {
-        let rows = run_systems(Options { c_paths: false, full_decode: false }).unwrap();
+    fn every_seed_system_conforms_through_the_rust_client_and_the_c_abi() {
+        // Header checks only: a debug-built decoder takes seconds per 2K image (the command decodes).
+        let rows = run_systems(Options { c_paths: true, full_decode: false }).unwrap();
         let labels: Vec<&str> = rows.iter().map(|row| row.label.as_str()).collect();
         for (_, label) in KNOWN {
             assert!(labels.contains(&label), "{label} is not in {labels:?}");
@@ -658,7 +659,7 @@ mod tests {
         assert!(labels.iter().any(|l| l.contains("streaming")), "{labels:?}");
         assert!(labels.iter().any(|l| l.contains("refused")), "{labels:?}");
         for row in &rows {
-            assert_eq!(row.cells.len(), 3);
+            assert_eq!(row.cells.len(), Route::ALL.len());
             for (path, cell, _) in &row.cells {
                 assert!(cell.is_ok(), "{} × {}: {cell:?}", row.label, path.title());
             }

@@ -10,7 +10,6 @@
 //! left, and each saved file must be a whole JPEG. At the end the emulator must see no open
 //! connection once the clients are gone.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -139,6 +138,8 @@ enum Outcome {
     Hang,
     /// A panic (Rust task, or `SEEDREAM_RESULT_PANIC`).
     Panic(String),
+    /// Something else that should not happen: a bad image, a client that cannot be built, ...
+    Wrong(String),
 }
 
 /// What a cell must show.
@@ -294,17 +295,19 @@ async fn rust_call(client: Client, stream: bool, dir: PathBuf, name: String) -> 
                             };
                             match client.into_image_bytes(image).await {
                                 Ok(bytes) => {
-                                    if let Err(message) = save(&dir, &format!("{name}-{}.jpeg", event.image_index), &bytes) {
-                                        return Outcome::Panic(format!("bad image: {message}"));
+                                    if let Err(message) =
+                                        save(&dir, &format!("{name}-{}.jpeg", event.image_index), &bytes)
+                                    {
+                                        return Outcome::Wrong(format!("bad image: {message}"));
                                     }
                                     images += 1;
                                 }
-                                Err(e) => return Outcome::Panic(format!("image bytes: {e}")),
+                                Err(e) => return Outcome::Wrong(format!("image bytes: {e}")),
                             }
                         }
                         Some(Ok(StreamEvent::PartialFailed(event))) if event.error.code == MODERATED => failed += 1,
                         Some(Ok(StreamEvent::PartialFailed(event))) => {
-                            return Outcome::Panic(format!("image failed with {}", event.error.code));
+                            return Outcome::Wrong(format!("image failed with {}", event.error.code));
                         }
                         Some(Ok(_)) => {}
                         Some(Err(e)) => {
@@ -322,18 +325,18 @@ async fn rust_call(client: Client, stream: bool, dir: PathBuf, name: String) -> 
             Ok(response) => {
                 failed = response.errors().filter(|(_, error)| error.code == MODERATED).count();
                 if failed != response.errors().count() {
-                    return Outcome::Panic(format!("images failed other than by moderation: {:?}", response.data));
+                    return Outcome::Wrong(format!("images failed other than by moderation: {:?}", response.data));
                 }
                 for (index, item) in response.data.into_iter().enumerate() {
                     let Some(image) = item.image().cloned() else { continue };
                     match client.into_image_bytes(image).await {
                         Ok(bytes) => {
                             if let Err(message) = save(&dir, &format!("{name}-{index}.jpeg"), &bytes) {
-                                return Outcome::Panic(format!("bad image: {message}"));
+                                return Outcome::Wrong(format!("bad image: {message}"));
                             }
                             images += 1;
                         }
-                        Err(e) => return Outcome::Panic(format!("image bytes: {e}")),
+                        Err(e) => return Outcome::Wrong(format!("image bytes: {e}")),
                     }
                 }
                 None
@@ -388,7 +391,7 @@ fn c_call(client: &CClient, stream: bool, cancel: &cabi::CCancel, dir: &Path, na
         })
     };
     if let Some(message) = bad {
-        return Outcome::Panic(message);
+        return Outcome::Wrong(message);
     }
     match result {
         Ok(()) => Outcome::Ok { images, failed },
@@ -407,17 +410,21 @@ struct CellRun {
     requests: u64,
 }
 
-/// Runs one cell: `concurrency` calls at once.
-fn run_cell(
-    runtime: &tokio::runtime::Runtime,
-    emulator: &EmulatorHandle,
-    transport: &Arc<dyn Transport>,
-    row: usize,
-    case: &Case,
-    column: Column,
+/// What every cell of one matrix shares.
+struct Rig {
+    runtime: tokio::runtime::Runtime,
+    emulator: EmulatorHandle,
+    /// One connection pool for every Rust client.
+    transport: Arc<dyn Transport>,
     concurrency: usize,
-    dir: &Path,
-) -> CellRun {
+    /// Where received images are saved.
+    dir: PathBuf,
+}
+
+/// Runs one cell: `concurrency` calls at once.
+fn run_cell(rig: &Rig, row: usize, case: &Case, column: Column) -> CellRun {
+    let Rig { runtime, emulator, transport, concurrency, dir } = rig;
+    let concurrency = *concurrency;
     let before = emulator.stats().requests;
     let base = emulator.base_url();
     // A fresh id per call and cell, so `times=N` counts each call's own attempts.
@@ -439,10 +446,12 @@ fn run_cell(
                 tasks.push(tokio::spawn(async move {
                     let started = Instant::now();
                     let outcome = match client {
-                        Err(e) => Outcome::Panic(format!("client: {e}")),
-                        Ok(client) => tokio::time::timeout(OVERALL + MARGIN, rust_call(client, column.stream(), dir, name))
-                            .await
-                            .unwrap_or(Outcome::Hang),
+                        Err(e) => Outcome::Wrong(format!("client: {e}")),
+                        Ok(client) => {
+                            tokio::time::timeout(OVERALL + MARGIN, rust_call(client, column.stream(), dir, name))
+                                .await
+                                .unwrap_or(Outcome::Hang)
+                        }
                     };
                     (outcome, started.elapsed())
                 }));
@@ -470,7 +479,7 @@ fn run_cell(
                     let (dir, name) = (dir.to_path_buf(), name(i));
                     let started = Instant::now();
                     let call = cabi::spawn_bounded(move |cancel| match CClient::build(&config) {
-                        Err(e) => Outcome::Panic(format!("client: {e}")),
+                        Err(e) => Outcome::Wrong(format!("client: {e}")),
                         Ok(client) => c_call(&client, column.stream(), cancel, &dir, &name),
                     });
                     (call, started)
@@ -523,13 +532,14 @@ fn judge(run: &CellRun, expect: &Expect, case: &Case, concurrency: usize, totals
             Outcome::Err { text, images, .. } => format!("{text} after {images} img"),
             Outcome::Hang => "HANG".into(),
             Outcome::Panic(message) => format!("PANIC {message}"),
+            Outcome::Wrong(message) => format!("WRONG {message}"),
         };
         match kinds.iter_mut().find(|(k, _)| *k == text) {
             Some((_, count)) => *count += 1,
             None => kinds.push((text, 1)),
         }
     }
-    kinds.sort_by(|a, b| b.1.cmp(&a.1));
+    kinds.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
     let outcomes: Vec<String> = kinds.iter().map(|(text, count)| format!("{text} ×{count}")).collect();
     let per_call = run.requests as f64 / concurrency as f64;
     let cell = format!(
@@ -563,8 +573,19 @@ fn inspect(dir: &Path) -> (usize, Vec<String>, Vec<String>) {
     (saved, partial, bad)
 }
 
-/// Runs the matrix and prints it.
-pub fn run(options: Options) -> Result<(), String> {
+/// What a matrix run found.
+#[derive(Debug)]
+struct Matrix {
+    table: Table,
+    /// The summary line.
+    summary: String,
+    /// Everything not as expected.
+    failures: Vec<String>,
+}
+
+/// Runs `cases` over every column, `concurrency` calls at once per cell; `progress` prints each cell
+/// as it completes.
+fn run_matrix(cases: &[Case], concurrency: usize, progress: bool) -> Result<Matrix, String> {
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -574,19 +595,20 @@ pub fn run(options: Options) -> Result<(), String> {
     let emulator = runtime
         .block_on(Emulator::start(EmulatorConfig { api_keys: vec![KEY.into()], ..Default::default() }))
         .map_err(|e| format!("cannot start the emulator: {e}"))?;
-    let dir = std::env::temp_dir().join(format!("seedream-faults-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("seedream-faults-{}-{:x}", std::process::id(), unique_suffix()));
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let transport: Arc<dyn Transport> = {
         let _context = runtime.enter();
         Arc::new(HyperTransport::builder().connect_timeout(CONNECT).build().map_err(|e| e.to_string())?)
     };
+    let rig = Rig { runtime, emulator, transport, concurrency, dir };
 
     let mut table =
         Table::new(["fault", "expected (generate / stream)"].into_iter().chain(Column::ALL.map(Column::title)));
     let mut totals = Totals::default();
-    let mut expected_images = 0usize;
+    let mut received = 0usize;
     let mut failures = Vec::new();
-    for (row, case) in cases().iter().enumerate() {
+    for (row, case) in cases.iter().enumerate() {
         let expected = if case.plain == case.stream {
             case.plain.describe()
         } else {
@@ -594,9 +616,9 @@ pub fn run(options: Options) -> Result<(), String> {
         };
         let mut cells = vec![format!("`{}`", case.spec), expected];
         for column in Column::ALL {
-            let run = run_cell(&runtime, &emulator, &transport, row, case, column, options.concurrency, &dir);
+            let run = run_cell(&rig, row, case, column);
             let expect = if column.stream() { &case.stream } else { &case.plain };
-            expected_images += run
+            received += run
                 .outcomes
                 .iter()
                 .map(|(o, _)| match o {
@@ -604,17 +626,20 @@ pub fn run(options: Options) -> Result<(), String> {
                     _ => 0,
                 })
                 .sum::<usize>();
-            let (cell, ok) = judge(&run, expect, case, options.concurrency, &mut totals);
+            let (cell, ok) = judge(&run, expect, case, concurrency, &mut totals);
             if !ok {
                 failures.push(format!("{} × {}: {cell}; expected {}", case.spec, column.title(), expect.describe()));
             }
-            eprintln!("{:<36} {:<18} {cell}", case.spec, column.title());
+            if progress {
+                eprintln!("{:<36} {:<18} {cell}", case.spec, column.title());
+            }
             cells.push(cell);
         }
         table.row(cells);
     }
 
     // Every client is gone: the emulator must see its connections closed.
+    let Rig { runtime, emulator, transport, dir, .. } = rig;
     drop(transport);
     let open = runtime.block_on(async {
         let deadline = Instant::now() + Duration::from_secs(8);
@@ -630,17 +655,8 @@ pub fn run(options: Options) -> Result<(), String> {
     let _ = fs::remove_dir_all(&dir);
     let _ = runtime.block_on(async { tokio::time::timeout(Duration::from_secs(10), emulator.shutdown()).await });
 
-    println!(
-        "limits: connect {CONNECT:?}, headers {HEADERS:?}, idle {IDLE:?}, overall {OVERALL:?} (the bound); \
-         a call still running at {:?} is a hang; {} calls at once per cell; `att` = requests the emulator saw per call\n",
-        OVERALL + MARGIN,
-        options.concurrency
-    );
-    println!("{}", table.markdown());
-    let mut summary = String::new();
-    let _ = writeln!(
-        summary,
-        "calls: {} · cells not as expected: {} · hangs: {} · panics: {} · images saved: {saved} of {expected_images} \
+    let summary = format!(
+        "calls: {} · cells not as expected: {} · hangs: {} · panics: {} · images saved: {saved} of {received} \
          · temporary/partial files left: {} · bad files: {} · open connections after: {open} · took {:.1} s",
         totals.calls,
         totals.unexpected_cells,
@@ -650,9 +666,8 @@ pub fn run(options: Options) -> Result<(), String> {
         bad.len(),
         started.elapsed().as_secs_f64()
     );
-    println!("{summary}");
-    if saved != expected_images {
-        failures.push(format!("{saved} images on disk, {expected_images} received"));
+    if saved != received {
+        failures.push(format!("{saved} images on disk, {received} received"));
     }
     if !partial.is_empty() || !bad.is_empty() {
         failures.push(format!("half-written files: {partial:?}, bad files: {bad:?}"));
@@ -660,9 +675,59 @@ pub fn run(options: Options) -> Result<(), String> {
     if open != 0 {
         failures.push(format!("{open} connections still open after every client was dropped"));
     }
-    if failures.is_empty() {
+    Ok(Matrix { table, summary, failures })
+}
+
+/// A per-run suffix for the scratch directory (tests run several matrices at once).
+fn unique_suffix() -> u64 {
+    use std::hash::{BuildHasher as _, RandomState};
+    RandomState::new().hash_one(Instant::now())
+}
+
+/// Runs the matrix and prints it.
+pub fn run(options: Options) -> Result<(), String> {
+    let matrix = run_matrix(&cases(), options.concurrency, true)?;
+    println!(
+        "limits: connect {CONNECT:?}, headers {HEADERS:?}, idle {IDLE:?}, overall {OVERALL:?} (the bound); \
+         a call still running at {:?} is a hang; {} calls at once per cell; `att` = requests the emulator saw per call\n",
+        OVERALL + MARGIN,
+        options.concurrency
+    );
+    println!("{}", matrix.table.markdown());
+    println!("{}", matrix.summary);
+    if matrix.failures.is_empty() {
         Ok(())
     } else {
-        Err(format!("{} fault-matrix failure(s):\n  {}", failures.len(), failures.join("\n  ")))
+        Err(format!("{} fault-matrix failure(s):\n  {}", matrix.failures.len(), matrix.failures.join("\n  ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_few_faults_meet_their_expectations_on_every_path() {
+        let picked: Vec<Case> = cases()
+            .into_iter()
+            .filter(|c| ["quota", "bad-gateway;times=1", "moderate;images=1", "stream-cut", "reset"].contains(&c.spec))
+            .collect();
+        assert_eq!(picked.len(), 5);
+        let matrix = run_matrix(&picked, 2, false).unwrap();
+        assert!(matrix.failures.is_empty(), "{:?}\n{}", matrix.failures, matrix.table.markdown());
+        assert!(
+            matrix.summary.starts_with("calls: 40 · cells not as expected: 0 · hangs: 0 · panics: 0"),
+            "{}",
+            matrix.summary
+        );
+    }
+
+    #[test]
+    fn a_wrong_expectation_fails_its_cell() {
+        // `quota` is not retried: expecting a retried success must fail, with the outcome shown.
+        let wrong = case("quota", Expect::ok(3), Expect::err(Kind::RateLimited, 1));
+        let matrix = run_matrix(&[wrong], 1, false).unwrap();
+        assert_eq!(matrix.failures.len(), 4, "{:?}", matrix.failures);
+        assert!(matrix.failures[0].contains("✗ QuotaExhausted 429 ×1 · 1 att"), "{:?}", matrix.failures);
     }
 }

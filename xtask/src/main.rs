@@ -22,9 +22,10 @@ commands:
   faults [--concurrency N]
                       drive every emulator fault through the Rust client and the C ABI, N calls at
                       once (default 8), and print the fault matrix
-  soak [--requests N] [--concurrency N] [--fault-rate F] [--seed S]
+  soak [--requests N] [--concurrency N] [--fault-rate F] [--seed S] [--via rust|c|both]
                       N requests (default 10000), N at once (default 64), a fraction F of them hit by
-                      a random fault (default 0.05); counts outcomes, leaked connections, memory";
+                      a random fault (default 0.05), through the Rust client and/or the C ABI (default
+                      both, in turn); counts outcomes, leaked connections, memory growth";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
