@@ -12,7 +12,6 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
@@ -30,7 +29,7 @@ use crate::{c_build, codegen, project_root};
 
 /// The API key the emulator is started with.
 const KEY: &str = "conformance-key";
-/// Longest one cell may take (a 2K group through a debug build takes well under a second).
+/// Longest one cell may take (a 2K group, fully decoded by a debug build, takes a few seconds).
 const CELL_BOUND: Duration = Duration::from_secs(60);
 /// README markers.
 const START: &str = "<!-- conformance:start -->";
@@ -39,7 +38,7 @@ const END: &str = "<!-- conformance:end -->";
 /// What to run.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
-    /// Run the C ABI paths and the extra rows too (false: the Rust paths only, for the unit test).
+    /// Also the C ABI paths (and, in [`run`], the rows for generated files and C examples).
     pub c_paths: bool,
     /// Decode every image fully with an independent decoder (false: header and markers only).
     pub full_decode: bool,
@@ -127,7 +126,13 @@ fn systems(root: &Path) -> Vec<System> {
         .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
     files.retain(|path| path.extension().is_some_and(|e| e == "json"));
-    files.sort();
+    // The known systems in the order of the table, then any other fixture by name.
+    let stem_of =
+        |path: &std::path::PathBuf| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    files.sort_by_key(|path| {
+        let stem = stem_of(path);
+        (KNOWN.iter().position(|(known, _)| *known == stem).unwrap_or(KNOWN.len()), stem)
+    });
     let mut systems = Vec::new();
     for (stem, label) in KNOWN {
         if !files.iter().any(|f| f.file_stem().is_some_and(|s| s == stem)) {
@@ -135,7 +140,7 @@ fn systems(root: &Path) -> Vec<System> {
         }
     }
     for file in files {
-        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = stem_of(&file);
         let label =
             KNOWN.iter().find(|(known, _)| *known == stem).map_or(stem.clone(), |(_, label)| (*label).to_owned());
         let request = fs::read(&file)
@@ -174,10 +179,11 @@ fn edit_form(path: &Path) -> Result<EditRequest, String> {
         EditRequest::new(field("model").ok_or("no model")?, field("prompt").ok_or("no prompt")?, edit_image()?);
     edit.n = field("n").map(ImageCount::Text);
     edit.size = field("size").map(|s| Size::from_wire(&s));
-    edit.response_format = field("response_format").map(|f| match f.as_str() {
-        "b64_json" => ResponseFormat::B64Json,
-        _ => ResponseFormat::Url,
-    });
+    edit.response_format = form
+        .get("response_format")
+        .map(|f| serde_json::from_value(f.clone()))
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let expected: Vec<&str> = form
         .get("expected_invalid_fields")
         .and_then(serde_json::Value::as_array)
@@ -200,8 +206,8 @@ struct Bases {
 }
 
 impl Bases {
-    fn of(&self, path: Route) -> &str {
-        if path.ark() { &self.ark } else { &self.relay }
+    fn of(&self, route: Route) -> &str {
+        if route.ark() { &self.ark } else { &self.relay }
     }
 }
 
@@ -234,22 +240,22 @@ fn c_client(base: &str) -> Result<CClient, String> {
     .map_err(|e| format!("building the C client: {e}"))
 }
 
-/// The request as a path sends it: `b64_json` for the b64 paths, else verbatim.
-fn as_sent(request: &GenerateRequest, path: Route) -> GenerateRequest {
-    if path.b64() { request.clone().with_response_format(ResponseFormat::B64Json) } else { request.clone() }
+/// The request as a route sends it: `b64_json` for the b64 paths, else verbatim.
+fn as_sent(request: &GenerateRequest, route: Route) -> GenerateRequest {
+    if route.b64() { request.clone().with_response_format(ResponseFormat::B64Json) } else { request.clone() }
 }
 
-fn edit_as_sent(edit: &EditRequest, path: Route) -> EditRequest {
+fn edit_as_sent(edit: &EditRequest, route: Route) -> EditRequest {
     let mut edit = edit.clone();
-    if path.b64() {
+    if route.b64() {
         edit.response_format = Some(ResponseFormat::B64Json);
     }
     edit
 }
 
 /// `usage`'s shape: streams end with Ark's `completed` usage; otherwise the base decides.
-fn shape(path: Route, streamed: bool) -> UsageShape {
-    if streamed || path.ark() { UsageShape::Ark } else { UsageShape::Relay }
+fn shape(route: Route, streamed: bool) -> UsageShape {
+    if streamed || route.ark() { UsageShape::Ark } else { UsageShape::Relay }
 }
 
 /// Checks one image's bytes.
@@ -275,11 +281,11 @@ async fn rust_images(client: &Client, response: &ImagesResponse, expected: &Expe
     Ok(())
 }
 
-async fn rust_cell(job: &Job, path: Route, bases: &Bases, full: bool) -> Cell {
-    let base = bases.of(path);
+async fn rust_cell(job: &Job, route: Route, bases: &Bases, full: bool) -> Cell {
+    let base = bases.of(route);
     match job {
         Job::Generate(request) => {
-            let request = as_sent(request, path);
+            let request = as_sent(request, route);
             request.validate().map_err(|e| e.to_string())?;
             let client = rust_client(base, true)?;
             let (response, meta) = client.generate_with_meta(&request).await.map_err(|e| e.to_string())?;
@@ -287,12 +293,12 @@ async fn rust_cell(job: &Job, path: Route, bases: &Bases, full: bool) -> Cell {
                 return Err(format!("request id {:?}, {} attempts", meta.request_id, meta.attempts));
             }
             let expected = Expected::of(&request);
-            expected.check_response(&response, shape(path, request.is_stream()))?;
-            check_format(&response, path.b64())?;
+            expected.check_response(&response, shape(route, request.is_stream()))?;
+            check_format(&response, route.b64())?;
             rust_images(&client, &response, &expected, full).await
         }
         Job::Stream(request) => {
-            let request = as_sent(request, path);
+            let request = as_sent(request, route);
             request.validate().map_err(|e| e.to_string())?;
             let client = rust_client(base, true)?;
             let expected = Expected::of(&request);
@@ -320,7 +326,7 @@ async fn rust_cell(job: &Job, path: Route, bases: &Bases, full: bool) -> Cell {
                         if image.dimensions() != Some(expected.dims) {
                             return Err(format!("event size {:?}, expected {}", image.size, expected.dims));
                         }
-                        if path.b64() != image.b64_json.is_some() {
+                        if route.b64() != image.b64_json.is_some() {
                             return Err("an event in the wrong response_format".into());
                         }
                         let bytes = client.image_bytes(&image).await.map_err(|e| format!("fetching an image: {e}"))?;
@@ -343,7 +349,7 @@ async fn rust_cell(job: &Job, path: Route, bases: &Bases, full: bool) -> Cell {
             }
         }
         Job::EditRefused(edit) => {
-            let edit = edit_as_sent(edit, path);
+            let edit = edit_as_sent(edit, route);
             match edit.validate() {
                 Err(error) if error.fields() == ["size"] => {}
                 other => return Err(format!("local validation: {other:?}, expected exactly `size`")),
@@ -359,7 +365,7 @@ async fn rust_cell(job: &Job, path: Route, bases: &Bases, full: bool) -> Cell {
             }
         }
         Job::Edit(edit) => {
-            let edit = edit_as_sent(edit, path);
+            let edit = edit_as_sent(edit, route);
             edit.validate().map_err(|e| e.to_string())?;
             let client = rust_client(base, true)?;
             let (response, meta) = client.edit_with_meta(&edit).await.map_err(|e| e.to_string())?;
@@ -367,8 +373,8 @@ async fn rust_cell(job: &Job, path: Route, bases: &Bases, full: bool) -> Cell {
                 return Err("no request id".into());
             }
             let expected = Expected::of(&edit.to_generate_request());
-            expected.check_response(&response, shape(path, false))?;
-            check_format(&response, path.b64())?;
+            expected.check_response(&response, shape(route, false))?;
+            check_format(&response, route.b64())?;
             rust_images(&client, &response, &expected, full).await
         }
     }
@@ -376,10 +382,10 @@ async fn rust_cell(job: &Job, path: Route, bases: &Bases, full: bool) -> Cell {
 
 /// The C view of a response against the expectations: the JSON it hands out parses to the
 /// documented shape, and the accessors agree with it (bytes, sizes, usage).
-fn check_c_response(response: &CResponse, expected: &Expected, path: Route, streamed: bool, full: bool) -> Cell {
+fn check_c_response(response: &CResponse, expected: &Expected, route: Route, streamed: bool, full: bool) -> Cell {
     let parsed = ImagesResponse::from_slice(response.json.as_bytes()).map_err(|e| e.to_string())?;
-    expected.check_response(&parsed, shape(path, streamed))?;
-    check_format(&parsed, path.b64())?;
+    expected.check_response(&parsed, shape(route, streamed))?;
+    check_format(&parsed, route.b64())?;
     if response.images.len() != expected.count || response.request_id.is_empty() || response.attempts != 1 {
         return Err(format!(
             "{} images, request id {:?}, {} attempts",
@@ -390,7 +396,7 @@ fn check_c_response(response: &CResponse, expected: &Expected, path: Route, stre
     }
     for (index, image) in response.images.iter().enumerate() {
         let size = (expected.dims.width, expected.dims.height);
-        if !image.succeeded || image.size != size || path.b64() != image.url.is_empty() {
+        if !image.succeeded || image.size != size || route.b64() != image.url.is_empty() {
             return Err(format!("image {index}: {image:?}"));
         }
         let bytes =
@@ -420,24 +426,24 @@ fn edit_params(edit: &EditRequest) -> String {
     params.to_string()
 }
 
-fn c_cell(job: &Job, path: Route, bases: &Bases, full: bool) -> Cell {
-    let base = bases.of(path).to_owned();
+fn c_cell(job: &Job, route: Route, bases: &Bases, full: bool) -> Cell {
+    let base = bases.of(route).to_owned();
     let job = job.clone();
     let call = cabi::spawn_bounded(move |cancel| -> Cell {
         let client = c_client(&base)?;
         match &job {
             Job::Generate(request) => {
-                let request = as_sent(request, path);
+                let request = as_sent(request, route);
                 let json = serde_json::to_string(&request).map_err(|e| e.to_string())?;
                 let violations = cabi::validate(&json).map_err(|e| e.to_string())?;
                 if !violations.is_empty() {
                     return Err(format!("seedream_request_validate: {violations:?}"));
                 }
                 let response = client.generate(&json, Some(cancel)).map_err(|e| e.to_string())?;
-                check_c_response(&response, &Expected::of(&request), path, request.is_stream(), full)
+                check_c_response(&response, &Expected::of(&request), route, request.is_stream(), full)
             }
             Job::Stream(request) => {
-                let request = as_sent(request, path);
+                let request = as_sent(request, route);
                 let json = serde_json::to_string(&request).map_err(|e| e.to_string())?;
                 let violations = cabi::validate(&json).map_err(|e| e.to_string())?;
                 if !violations.is_empty() {
@@ -451,10 +457,10 @@ fn c_cell(job: &Job, path: Route, bases: &Bases, full: bool) -> Cell {
                         events.len() <= expected.count + 1
                     })
                     .map_err(|e| e.to_string())?;
-                c_stream_events(&events, &expected, path, full)
+                c_stream_events(&events, &expected, route, full)
             }
             Job::EditRefused(edit) => {
-                let edit = edit_as_sent(edit, path);
+                let edit = edit_as_sent(edit, route);
                 let image = edit.images[0].bytes.clone();
                 match client.edit(&edit_params(&edit), &[&image], Some(cancel)) {
                     Err(error)
@@ -467,10 +473,10 @@ fn c_cell(job: &Job, path: Route, bases: &Bases, full: bool) -> Cell {
                 }
             }
             Job::Edit(edit) => {
-                let edit = edit_as_sent(edit, path);
+                let edit = edit_as_sent(edit, route);
                 let image = edit.images[0].bytes.clone();
                 let response = client.edit(&edit_params(&edit), &[&image], Some(cancel)).map_err(|e| e.to_string())?;
-                check_c_response(&response, &Expected::of(&edit.to_generate_request()), path, false, full)
+                check_c_response(&response, &Expected::of(&edit.to_generate_request()), route, false, full)
             }
         }
     });
@@ -482,7 +488,7 @@ fn c_cell(job: &Job, path: Route, bases: &Bases, full: bool) -> Cell {
     }
 }
 
-fn c_stream_events(events: &[cabi::CEvent], expected: &Expected, path: Route, full: bool) -> Cell {
+fn c_stream_events(events: &[cabi::CEvent], expected: &Expected, route: Route, full: bool) -> Cell {
     use seedream::seedream_event_type as Kind;
     let (last, images) = events.split_last().ok_or("no events")?;
     if last.kind != Kind::Completed || images.len() != expected.count {
@@ -504,7 +510,7 @@ fn c_stream_events(events: &[cabi::CEvent], expected: &Expected, path: Route, fu
         }
         let parsed = StreamEvent::from_json(&event.json).map_err(|e| e.to_string())?;
         let StreamEvent::PartialSucceeded(parsed) = parsed else { return Err("event JSON of another kind".into()) };
-        if path.b64() != parsed.b64_json.is_some() {
+        if route.b64() != parsed.b64_json.is_some() {
             return Err("an event in the wrong response_format".into());
         }
         let bytes = event.bytes.as_ref().map_err(|code| format!("event bytes: {}", cabi::result_name(*code)))?;
@@ -513,7 +519,7 @@ fn c_stream_events(events: &[cabi::CEvent], expected: &Expected, path: Route, fu
     Ok(())
 }
 
-/// One row's outcome per path.
+/// One row's outcome per route.
 #[derive(Debug)]
 struct Row {
     label: String,
@@ -530,23 +536,23 @@ fn run_systems(options: Options) -> Result<Vec<Row>, String> {
     let emulator = runtime
         .block_on(Emulator::start(EmulatorConfig { api_keys: vec![KEY.into()], ..Default::default() }))
         .map_err(|e| format!("cannot start the emulator: {e}"))?;
-    let bases = Arc::new(Bases { relay: emulator.base_url(), ark: emulator.ark_base_url() });
-    let paths: Vec<Route> = Route::ALL.into_iter().filter(|p| options.c_paths || !p.is_c()).collect();
+    let bases = Bases { relay: emulator.base_url(), ark: emulator.ark_base_url() };
+    let routes: Vec<Route> = Route::ALL.into_iter().filter(|p| options.c_paths || !p.is_c()).collect();
     let mut rows = Vec::new();
     for system in systems(&project_root()) {
         let mut cells = Vec::new();
-        for &path in &paths {
+        for &route in &routes {
             let started = Instant::now();
             let cell = match &system.job {
                 Err(message) => Err(message.clone()),
-                Ok(job) if path.is_c() => c_cell(job, path, &bases, options.full_decode),
+                Ok(job) if route.is_c() => c_cell(job, route, &bases, options.full_decode),
                 Ok(job) => runtime.block_on(async {
-                    tokio::time::timeout(CELL_BOUND, rust_cell(job, path, &bases, options.full_decode))
+                    tokio::time::timeout(CELL_BOUND, rust_cell(job, route, &bases, options.full_decode))
                         .await
                         .unwrap_or_else(|_| Err(format!("took longer than {CELL_BOUND:?}")))
                 }),
             };
-            cells.push((path, cell, started.elapsed()));
+            cells.push((route, cell, started.elapsed()));
         }
         rows.push(Row { label: system.label, cells });
     }
@@ -567,26 +573,26 @@ fn mark(cell: &Cell) -> &'static str {
 pub fn run(options: Options, write_readme: bool) -> Result<(), String> {
     let started = Instant::now();
     let rows = run_systems(options)?;
-    let paths: Vec<Route> = Route::ALL.into_iter().filter(|p| options.c_paths || !p.is_c()).collect();
-    let mut table = Table::new(std::iter::once("system").chain(paths.iter().map(|p| p.title())));
+    let routes: Vec<Route> = Route::ALL.into_iter().filter(|p| options.c_paths || !p.is_c()).collect();
+    let mut table = Table::new(std::iter::once("system").chain(routes.iter().map(|p| p.title())));
     let mut failures = Vec::new();
     for row in &rows {
         table.row(std::iter::once(row.label.clone()).chain(row.cells.iter().map(|(_, cell, _)| mark(cell).to_owned())));
-        for (path, cell, _) in &row.cells {
+        for (route, cell, _) in &row.cells {
             if let Err(message) = cell {
-                failures.push(format!("{} × {}: {message}", row.label, path.title()));
+                failures.push(format!("{} × {}: {message}", row.label, route.title()));
             }
         }
     }
     let mut timing = String::new();
     for row in &rows {
         let times: Vec<String> =
-            row.cells.iter().map(|(path, _, took)| format!("{} {:.2}s", path.title(), took.as_secs_f64())).collect();
+            row.cells.iter().map(|(route, _, took)| format!("{} {:.2}s", route.title(), took.as_secs_f64())).collect();
         let _ = writeln!(timing, "  {}: {}", row.label, times.join(", "));
     }
     if options.c_paths {
         let generated = codegen::run(codegen::Mode::Check);
-        let cells = paths.iter().map(|_| mark(&generated).to_owned());
+        let cells = routes.iter().map(|_| mark(&generated).to_owned());
         table
             .row(std::iter::once("header and schemas current (`cargo xtask codegen --check`)".to_owned()).chain(cells));
         if let Err(message) = generated {
@@ -598,7 +604,7 @@ pub fn run(options: Options, write_readme: bool) -> Result<(), String> {
             Ok(c_build::Built::Skipped(_)) => "skipped",
             Err(_) => "FAIL",
         };
-        let cells = paths.iter().map(|p| if p.is_c() { c_mark } else { "—" });
+        let cells = routes.iter().map(|p| if p.is_c() { c_mark } else { "—" });
         table.row(
             std::iter::once("C examples build (include/README.md, tests/c/validate.c; gcc -Werror)".to_owned())
                 .chain(cells.map(str::to_owned)),
@@ -660,8 +666,8 @@ mod tests {
         assert!(labels.iter().any(|l| l.contains("refused")), "{labels:?}");
         for row in &rows {
             assert_eq!(row.cells.len(), Route::ALL.len());
-            for (path, cell, _) in &row.cells {
-                assert!(cell.is_ok(), "{} × {}: {cell:?}", row.label, path.title());
+            for (route, cell, _) in &row.cells {
+                assert!(cell.is_ok(), "{} × {}: {cell:?}", row.label, route.title());
             }
         }
     }
