@@ -15,12 +15,12 @@
 mod body;
 mod client;
 mod error;
-mod multipart;
 mod retry;
 mod save;
 mod stream;
 
 pub mod decode;
+pub mod multipart;
 pub mod sse;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -6,18 +6,21 @@ use seedream_types::{EditRequest, PartValue};
 
 /// An encoded form: its body and the `Content-Type` header value naming the boundary.
 #[derive(Debug, Clone)]
-pub(crate) struct Form {
-    pub(crate) content_type: String,
-    pub(crate) body: Bytes,
+pub struct Form {
+    /// `multipart/form-data; boundary=…`
+    pub content_type: String,
+    /// The whole body, cheap to clone for each attempt.
+    pub body: Bytes,
 }
 
 /// Encodes the request's parts (text fields, then files) with a random boundary.
-pub(crate) fn encode(request: &EditRequest) -> Form {
+pub fn encode(request: &EditRequest) -> Form {
     let boundary = format!("seedream-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
     encode_with_boundary(request, &boundary)
 }
 
-pub(crate) fn encode_with_boundary(request: &EditRequest, boundary: &str) -> Form {
+/// Encodes with a given boundary (which must not occur in any part's content).
+pub fn encode_with_boundary(request: &EditRequest, boundary: &str) -> Form {
     let parts = request.form_parts();
     let size: usize = parts
         .iter()
@@ -57,9 +60,19 @@ pub(crate) fn encode_with_boundary(request: &EditRequest, boundary: &str) -> For
     Form { content_type: format!("multipart/form-data; boundary={boundary}"), body: body.freeze() }
 }
 
-/// A name safe inside a quoted header parameter: quotes and line breaks percent-encoded, as browsers do.
+/// A name safe inside a quoted header parameter: quotes, backslashes (escapes in a quoted string) and
+/// control characters percent-encoded, as browsers do for quotes and line breaks; parsers reject other
+/// control bytes.
 fn quote(name: &str) -> String {
-    name.replace('"', "%22").replace('\r', "%0D").replace('\n', "%0A")
+    let mut quoted = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c == '"' || c == '\\' || c.is_ascii_control() {
+            quoted.push_str(&format!("%{:02X}", u32::from(c)));
+        } else {
+            quoted.push(c);
+        }
+    }
+    quoted
 }
 
 /// Header text without line breaks.
@@ -75,7 +88,7 @@ mod tests {
 
     #[test]
     fn encodes_each_part_once_with_exact_bytes() {
-        let png = ImageFile::new("a\"b.png", Bytes::from_static(b"\x89PNG\r\n\x1a\n--x"));
+        let png = ImageFile::new("a\"b\u{4}.png", Bytes::from_static(b"\x89PNG\r\n\x1a\n--x"));
         let mut request = EditRequest::new("m", "make it blue", png);
         request.n = Some(ImageCount::Text("2".into()));
         let form = encode_with_boundary(&request, "BOUND");
@@ -83,7 +96,7 @@ mod tests {
         let expected = b"--BOUND\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nm\r\n\
 --BOUND\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nmake it blue\r\n\
 --BOUND\r\nContent-Disposition: form-data; name=\"n\"\r\n\r\n2\r\n\
---BOUND\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a%22b.png\"\r\nContent-Type: image/png\r\n\r\n\
+--BOUND\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a%22b%04.png\"\r\nContent-Type: image/png\r\n\r\n\
 \x89PNG\r\n\x1a\n--x\r\n--BOUND--\r\n";
         assert_eq!(&form.body[..], &expected[..], "{}", String::from_utf8_lossy(&form.body));
     }
