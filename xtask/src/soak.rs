@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use seedream::seedream_result;
 use seedream_client::{Client, Error, HyperTransport, RetryPolicy, Timeouts, Transport};
 use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
-use seedream_types::{Dimensions, GenerateRequest, ResponseFormat, SEEDREAM_4_0, Size};
+use seedream_types::{Dimensions, GenerateRequest, ResponseFormat, SEEDREAM_3_0_T2I, Size};
 use tokio::runtime::Runtime;
 
 use crate::cabi::{self, Bounded, CCancel, CClient, CClientConfig};
@@ -23,7 +23,8 @@ use crate::checks::check_jpeg_header;
 use crate::{flag, only_flags};
 
 const KEY: &str = "soak-key";
-const DIMS: Dimensions = Dimensions::new(1280, 720);
+/// Small images (Seedream 3.0 takes 512x512): the soak is about the client, not about base64.
+const DIMS: Dimensions = Dimensions::new(512, 512);
 /// Every call's overall deadline; past it plus [`MARGIN`] a call counts as a hang.
 const OVERALL: Duration = Duration::from_secs(20);
 const MARGIN: Duration = Duration::from_secs(5);
@@ -136,7 +137,7 @@ impl Tally {
 
 /// Request `index`: a few prompts in turn, so the emulator's image cache serves repeats.
 fn request(index: usize) -> GenerateRequest {
-    GenerateRequest::new(SEEDREAM_4_0, format!("soak prompt {}", index % 16))
+    GenerateRequest::new(SEEDREAM_3_0_T2I, format!("soak prompt {}", index % 16))
         .with_size(Size::Pixels(DIMS))
         .with_response_format(ResponseFormat::B64Json)
 }
@@ -284,6 +285,7 @@ pub enum Via {
 struct Phase {
     tally: Tally,
     rss_warm: u64,
+    rss_mid: u64,
     rss_end: u64,
     main_took: Duration,
     open_idle: u64,
@@ -312,25 +314,41 @@ fn rust_client(emulator: &EmulatorHandle, concurrency: usize) -> Result<Client, 
         .map_err(|e| e.to_string())
 }
 
-/// Warm-up, then the rest; the client is dropped before returning.
+/// Requests sent before memory is first measured.
+fn warmup(requests: usize) -> usize {
+    (requests / 10).clamp(1, 1000)
+}
+
+/// Sends requests `0..end` with `send(from, to)`: the warm-up, then two halves, reading the resident
+/// memory after each (growth that keeps pace with the requests is a leak; a plateau is not).
+fn measure(end: usize, mut send: impl FnMut(usize, usize) -> Tally) -> Phase {
+    let warmup = warmup(end);
+    let mid = warmup + (end - warmup) / 2;
+    let mut phase = Phase { tally: send(0, warmup), rss_warm: rss_kib(), ..Phase::default() };
+    let started = Instant::now();
+    phase.tally.merge(send(warmup, mid));
+    phase.rss_mid = rss_kib();
+    phase.tally.merge(send(mid, end));
+    phase.main_took = started.elapsed();
+    phase.rss_end = rss_kib();
+    phase
+}
+
+/// Runs the requests through one client, which is dropped before returning.
 fn drive(runtime: &Runtime, emulator: &EmulatorHandle, via: Via, options: &Options) -> Result<Phase, String> {
-    let warmup = (options.requests / 10).clamp(1, 1000);
-    let mut phase = Phase::default();
     let concurrency = options.concurrency;
+    // Idle but alive: pooled connections may stay open, at most one per concurrent caller.
+    let idle = || runtime.block_on(settle(emulator, concurrency as u64, Duration::from_secs(2)));
     match via {
         Via::Rust => {
             let client = {
                 let _context = runtime.enter();
                 rust_client(emulator, concurrency)?
             };
-            phase.tally = runtime.block_on(batch(&client, 0, warmup, concurrency));
-            phase.rss_warm = rss_kib();
-            let started = Instant::now();
-            phase.tally.merge(runtime.block_on(batch(&client, warmup, options.requests, concurrency)));
-            phase.main_took = started.elapsed();
-            phase.rss_end = rss_kib();
-            // Idle but alive: pooled connections may stay open, at most one per concurrent caller.
-            phase.open_idle = runtime.block_on(settle(emulator, concurrency as u64, Duration::from_secs(2)));
+            let mut phase =
+                measure(options.requests, |from, to| runtime.block_on(batch(&client, from, to, concurrency)));
+            phase.open_idle = idle();
+            Ok(phase)
         }
         Via::C => {
             let client = Arc::new(
@@ -344,19 +362,14 @@ fn drive(runtime: &Runtime, emulator: &EmulatorHandle, via: Via, options: &Optio
                 })
                 .map_err(|e| format!("building the C client: {e}"))?,
             );
-            phase.tally = c_batch(&client, 0, warmup, concurrency);
-            phase.rss_warm = rss_kib();
-            let started = Instant::now();
-            phase.tally.merge(c_batch(&client, warmup, options.requests, concurrency));
-            phase.main_took = started.elapsed();
-            phase.rss_end = rss_kib();
-            phase.open_idle = runtime.block_on(settle(emulator, concurrency as u64, Duration::from_secs(2)));
+            let mut phase = measure(options.requests, |from, to| c_batch(&client, from, to, concurrency));
+            phase.open_idle = idle();
             // A hung call would still hold a reference: then the client stays, and so do its
             // connections, which the leak check reports.
             drop(client);
+            Ok(phase)
         }
     }
-    Ok(phase)
 }
 
 /// Runs the soak through each client in turn, each against a fresh emulator, and prints its figures.
@@ -407,7 +420,7 @@ pub fn run(options: Options) -> Result<(), String> {
         let hangs = tally.count(|o| *o == Outcome::Hang);
         let panics = tally.count(|o| *o == Outcome::Panic);
         let total = ok + typed + untyped + hangs + panics;
-        let warmup = (options.requests / 10).clamp(1, 1000);
+        let warmup = warmup(options.requests);
         let main_requests = options.requests.saturating_sub(warmup);
         let name = match via {
             Via::Rust => "Rust client",
@@ -446,9 +459,12 @@ pub fn run(options: Options) -> Result<(), String> {
         );
         let growth = phase.rss_end.saturating_sub(phase.rss_warm);
         println!(
-            "  memory (VmRSS): {} before, {} after {warmup} warm-up requests, {} at the end (+{} since the warm-up), {} after shutdown",
+            "  memory (VmRSS): {} before, {} after {warmup} warm-up requests, {} halfway (+{}), {} at the end \
+             (+{} since the warm-up), {} after shutdown",
             mib(rss_before),
             mib(phase.rss_warm),
+            mib(phase.rss_mid),
+            mib(phase.rss_mid.saturating_sub(phase.rss_warm)),
             mib(phase.rss_end),
             mib(growth),
             mib(rss_after)
