@@ -10,11 +10,12 @@ use serde_with::skip_serializing_none;
 #[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ApiErrorBody {
-    /// Machine-readable code, such as `InvalidParameter` or `OutputImageSensitiveContentDetected`.
-    #[serde(default)]
+    /// Machine-readable code, such as `InvalidParameter` or `OutputImageSensitiveContentDetected`
+    /// (empty when the body had none; then it is not sent back either).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub code: String,
-    /// Human-readable text; the service ends it with `Request id: …`.
-    #[serde(default)]
+    /// Human-readable text; the service ends it with `Request id: …` (empty when the body had none).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
     /// The request field at fault, when there is one.
     pub param: Option<String>,
@@ -139,6 +140,16 @@ mod tests {
             assert_eq!(ErrorClass::classify(Some(status), code), class, "{code}");
             assert_eq!(class.is_retryable(), retry, "{code}");
         }
+    }
+
+    #[test]
+    fn a_missing_code_or_message_stays_missing() {
+        // Found by fuzzing: an error item that first parsed as an image (a duplicate key) came back
+        // with an empty "code" added after one more round trip.
+        let body = serde_json::json!({"error": {"type": "X"}});
+        let env: ErrorEnvelope = serde_json::from_value(body.clone()).unwrap();
+        assert_eq!(env.error.code, "");
+        assert_eq!(serde_json::to_value(&env).unwrap(), body);
     }
 
     #[test]
