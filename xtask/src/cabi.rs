@@ -110,7 +110,7 @@ fn check(code: seedream_result, error: *mut seedream_error) -> Result<(), CError
 }
 
 /// Settings for [`CClient::build`], each applied with its `seedream_client_builder_set_*` call.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CClientConfig {
     /// `set_base_url`.
     pub base_url: String,
@@ -124,6 +124,20 @@ pub struct CClientConfig {
     pub max_attempts: Option<u32>,
     /// `set_worker_threads`; `None` keeps the default (2).
     pub worker_threads: Option<usize>,
+}
+
+impl std::fmt::Debug for CClientConfig {
+    // The key and header values may be secrets: only the header names are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CClientConfig")
+            .field("base_url", &self.base_url)
+            .field("api_key", &"<redacted>")
+            .field("headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
+            .field("timeouts", &self.timeouts)
+            .field("max_attempts", &self.max_attempts)
+            .field("worker_threads", &self.worker_threads)
+            .finish()
+    }
 }
 
 /// A `seedream_client`, freed on drop. The C API makes it thread-safe (`Send + Sync`).
@@ -576,6 +590,12 @@ mod tests {
         }
         assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
         runtime.block_on(emulator.shutdown());
+    }
+
+    #[test]
+    fn the_key_is_not_in_debug_output() {
+        let config = CClientConfig { api_key: "sk-SECRET".into(), ..Default::default() };
+        assert!(!format!("{config:?}").contains("SECRET"));
     }
 
     #[test]
