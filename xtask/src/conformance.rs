@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use seedream_client::{Client, Error, RetryPolicy, Timeouts};
-use seedream_emulator::{Emulator, EmulatorConfig};
+use seedream_emulator::EmulatorConfig;
 use seedream_types::{
     EditRequest, GenerateRequest, GeneratedImage, ImageCount, ImageFile, ImagesResponse, ResponseFormat, Size,
     StreamEvent,
@@ -528,14 +528,9 @@ struct Row {
 
 /// Runs every system over the chosen paths; returns the rows.
 fn run_systems(options: Options) -> Result<Vec<Row>, String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start a runtime: {e}"))?;
-    let emulator = runtime
-        .block_on(Emulator::start(EmulatorConfig { api_keys: vec![KEY.into()], ..Default::default() }))
-        .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let runtime = crate::harness::runtime()?;
+    let emulator =
+        crate::harness::start_emulator(&runtime, EmulatorConfig { api_keys: vec![KEY.into()], ..Default::default() })?;
     let bases = Bases { relay: emulator.base_url(), ark: emulator.ark_base_url() };
     let routes: Vec<Route> = Route::ALL.into_iter().filter(|p| options.c_paths || !p.is_c()).collect();
     let mut rows = Vec::new();

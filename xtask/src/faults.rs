@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use seedream_client::{Client, Error, HyperTransport, RetryPolicy, TimeoutPhase, Timeouts, Transport};
-use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle, FAULT_HEADER};
+use seedream_emulator::{EmulatorConfig, EmulatorHandle, FAULT_HEADER};
 use seedream_types::{
     Dimensions, ErrorClass, GenerateRequest, GeneratedImage, ResponseFormat, SEEDREAM_4_0, Size, StreamEvent,
 };
@@ -587,14 +587,9 @@ struct Matrix {
 /// as it completes.
 fn run_matrix(cases: &[Case], concurrency: usize, progress: bool) -> Result<Matrix, String> {
     let started = Instant::now();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start a runtime: {e}"))?;
-    let emulator = runtime
-        .block_on(Emulator::start(EmulatorConfig { api_keys: vec![KEY.into()], ..Default::default() }))
-        .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let runtime = crate::harness::runtime()?;
+    let emulator =
+        crate::harness::start_emulator(&runtime, EmulatorConfig { api_keys: vec![KEY.into()], ..Default::default() })?;
     let dir = std::env::temp_dir().join(format!("seedream-faults-{}-{:x}", std::process::id(), unique_suffix()));
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let transport: Arc<dyn Transport> = {

@@ -6,6 +6,7 @@ mod checks;
 mod codegen;
 mod conformance;
 mod faults;
+mod harness;
 mod soak;
 mod table;
 

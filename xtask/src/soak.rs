@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use seedream::seedream_result;
 use seedream_client::{Client, Error, HyperTransport, RetryPolicy, Timeouts, Transport};
-use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use seedream_emulator::{EmulatorConfig, EmulatorHandle};
 use seedream_types::{Dimensions, GenerateRequest, ResponseFormat, SEEDREAM_3_0_T2I, Size};
 use tokio::runtime::Runtime;
 
@@ -375,11 +375,7 @@ fn drive(runtime: &Runtime, emulator: &EmulatorHandle, via: Via, options: &Optio
 /// Runs the soak through each client in turn, each against a fresh emulator, and prints its figures.
 pub fn run(options: Options) -> Result<(), String> {
     let rss_start = rss_kib();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    let runtime = crate::harness::runtime()?;
     let mut failures = Vec::new();
     println!(
         "soak: {} requests per client, {} at once, fault rate {} (seed {}), overall limit {OVERALL:?}, 3 attempts",
@@ -388,13 +384,14 @@ pub fn run(options: Options) -> Result<(), String> {
     println!("  memory (VmRSS) at start: {}", mib(rss_start));
     for via in options.via.iter().copied() {
         let started = Instant::now();
-        let emulator = runtime
-            .block_on(Emulator::start(EmulatorConfig {
+        let emulator = crate::harness::start_emulator(
+            &runtime,
+            EmulatorConfig {
                 api_keys: vec![KEY.into()],
                 random_faults: Some((options.fault_rate, options.seed)),
                 ..Default::default()
-            }))
-            .map_err(|e| format!("cannot start the emulator: {e}"))?;
+            },
+        )?;
         let tasks_idle = emulator.stats().tasks;
         let rss_before = rss_kib();
         let mut phase = drive(&runtime, &emulator, via, &options)?;
