@@ -18,8 +18,7 @@ use futures_util::StreamExt as _;
 use seedream_client::{Client, Error, RetryPolicy, Timeouts};
 use seedream_emulator::EmulatorConfig;
 use seedream_types::{
-    EditRequest, GenerateRequest, GeneratedImage, ImageCount, ImageFile, ImagesResponse, ResponseFormat, Size,
-    StreamEvent,
+    EditRequest, GenerateRequest, ImageCount, ImageFile, ImagesResponse, ResponseFormat, Size, StreamEvent,
 };
 
 use crate::cabi::{self, Bounded, CClient, CClientConfig, CResponse};
@@ -316,13 +315,7 @@ async fn rust_cell(job: &Job, route: Route, bases: &Bases, full: bool) -> Cell {
                             return Err(format!("image_index {index} repeated or out of range"));
                         }
                         seen[index] = true;
-                        let image = GeneratedImage {
-                            url: event.url,
-                            b64_json: event.b64_json,
-                            size: event.size,
-                            revised_prompt: None,
-                            extra: event.extra,
-                        };
+                        let image = event.into_image();
                         if image.dimensions() != Some(expected.dims) {
                             return Err(format!("event size {:?}, expected {}", image.size, expected.dims));
                         }

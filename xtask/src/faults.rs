@@ -18,9 +18,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt as _;
 use seedream_client::{Client, Error, HyperTransport, RetryPolicy, TimeoutPhase, Timeouts, Transport};
 use seedream_emulator::{EmulatorConfig, EmulatorHandle, FAULT_HEADER};
-use seedream_types::{
-    Dimensions, ErrorClass, GenerateRequest, GeneratedImage, ResponseFormat, SEEDREAM_4_0, Size, StreamEvent,
-};
+use seedream_types::{Dimensions, ErrorClass, GenerateRequest, ResponseFormat, SEEDREAM_4_0, Size, StreamEvent};
 
 use crate::cabi::{self, Bounded, CClient, CClientConfig, CError};
 use crate::checks::check_jpeg_header;
@@ -286,18 +284,11 @@ async fn rust_call(client: Client, stream: bool, dir: PathBuf, name: String) -> 
                     match events.next().await {
                         None => break,
                         Some(Ok(StreamEvent::PartialSucceeded(event))) => {
-                            let image = GeneratedImage {
-                                url: event.url,
-                                b64_json: event.b64_json,
-                                size: event.size,
-                                revised_prompt: None,
-                                extra: event.extra,
-                            };
+                            let index = event.image_index;
+                            let image = event.into_image();
                             match client.into_image_bytes(image).await {
                                 Ok(bytes) => {
-                                    if let Err(message) =
-                                        save(&dir, &format!("{name}-{}.jpeg", event.image_index), &bytes)
-                                    {
+                                    if let Err(message) = save(&dir, &format!("{name}-{index}.jpeg"), &bytes) {
                                         return Outcome::Wrong(format!("bad image: {message}"));
                                     }
                                     images += 1;

@@ -284,16 +284,10 @@ async fn call(
             outcome.attempts = Some(events.meta().attempts);
             while let Some(event) = events.next().await {
                 match event.map_err(|e| describe(&e, model, target.service))? {
-                    StreamEvent::PartialSucceeded(event) => {
-                        outcome.model = outcome.model.take().or(event.model.clone());
-                        let image = seedream_types::GeneratedImage {
-                            url: event.url,
-                            b64_json: event.b64_json,
-                            size: event.size,
-                            revised_prompt: None,
-                            extra: event.extra,
-                        };
-                        save_image(client, target, event.image_index, image, outcome, &mut report).await?;
+                    StreamEvent::PartialSucceeded(mut event) => {
+                        outcome.model = outcome.model.take().or(event.model.take());
+                        let index = event.image_index;
+                        save_image(client, target, index, event.into_image(), outcome, &mut report).await?;
                     }
                     StreamEvent::PartialFailed(event) => {
                         outcome.model = outcome.model.take().or(event.model.clone());

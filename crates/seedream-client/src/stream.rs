@@ -8,8 +8,8 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use seedream_types::stream::DONE_MARKER;
 use seedream_types::{
-    ApiErrorBody, Completed, ErrorClass, FailedImage, GeneratedImage, ImageItem, ImagesResponse, PartialFailed,
-    PartialSucceeded, StreamEvent,
+    ApiErrorBody, Completed, ErrorClass, FailedImage, ImageItem, ImagesResponse, PartialFailed, PartialSucceeded,
+    StreamEvent,
 };
 
 use crate::body::BodyReader;
@@ -70,17 +70,10 @@ impl ImageStream {
         let mut items: Vec<(u32, ImageItem)> = Vec::new();
         while let Some(event) = std::future::poll_fn(|cx| Pin::new(&mut self).poll_next(cx)).await {
             match event? {
-                StreamEvent::PartialSucceeded(e) => {
-                    response.model = response.model.or(e.model);
+                StreamEvent::PartialSucceeded(mut e) => {
+                    response.model = response.model.or(e.model.take());
                     response.created = response.created.or(e.created);
-                    let image = GeneratedImage {
-                        url: e.url,
-                        b64_json: e.b64_json,
-                        size: e.size,
-                        revised_prompt: None,
-                        extra: e.extra,
-                    };
-                    items.push((e.image_index, ImageItem::Image(image)));
+                    items.push((e.image_index, ImageItem::Image(e.into_image())));
                 }
                 StreamEvent::PartialFailed(e) => {
                     response.model = response.model.or(e.model);

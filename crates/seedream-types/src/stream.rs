@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use serde_with::skip_serializing_none;
 
 use crate::error::{ApiErrorBody, ErrorEnvelope};
-use crate::response::Usage;
+use crate::response::{GeneratedImage, Usage};
 
 /// The text of the `data:` line that ends a stream.
 pub const DONE_MARKER: &str = "[DONE]";
@@ -33,6 +33,20 @@ pub struct PartialSucceeded {
     /// Fields this version does not know.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl PartialSucceeded {
+    /// The image this event carries, as it would stand in a non-streamed response's `data[]`
+    /// (the strings are moved, not copied: a `b64_json` image is megabytes).
+    pub fn into_image(self) -> GeneratedImage {
+        GeneratedImage {
+            url: self.url,
+            b64_json: self.b64_json,
+            size: self.size,
+            revised_prompt: None,
+            extra: self.extra,
+        }
+    }
 }
 
 /// `image_generation.partial_failed`: one image failed; the stream goes on.
@@ -106,12 +120,18 @@ impl StreamEvent {
         serde_json::from_str(data)
     }
 
-    fn from_value(value: Value) -> Result<Self, serde_json::Error> {
+    fn from_value(mut value: Value) -> Result<Self, serde_json::Error> {
         let kind = value.get("type").and_then(Value::as_str).unwrap_or_default();
-        Ok(match kind {
-            PARTIAL_SUCCEEDED => StreamEvent::PartialSucceeded(serde_json::from_value(value)?),
-            PARTIAL_FAILED => StreamEvent::PartialFailed(serde_json::from_value(value)?),
-            COMPLETED => StreamEvent::Completed(serde_json::from_value(value)?),
+        // The tag names the variant; left in, it would land in the event's `extra` (and from there in
+        // the images a stream is gathered into).
+        let known = [PARTIAL_SUCCEEDED, PARTIAL_FAILED, COMPLETED].into_iter().find(|k| *k == kind);
+        if let (Some(_), Some(fields)) = (known, value.as_object_mut()) {
+            fields.remove("type");
+        }
+        Ok(match known {
+            Some(PARTIAL_SUCCEEDED) => StreamEvent::PartialSucceeded(serde_json::from_value(value)?),
+            Some(PARTIAL_FAILED) => StreamEvent::PartialFailed(serde_json::from_value(value)?),
+            Some(COMPLETED) => StreamEvent::Completed(serde_json::from_value(value)?),
             _ if value.get("error").is_some_and(Value::is_object) => {
                 StreamEvent::Error(serde_json::from_value::<ErrorEnvelope>(value)?.error)
             }
@@ -197,5 +217,16 @@ mod tests {
             assert!(event.event_type().ends_with(kind), "{event:?}");
             assert_eq!(&serde_json::to_value(&event).unwrap(), line);
         }
+    }
+
+    #[test]
+    fn a_streamed_image_becomes_the_response_item_it_stands_for() {
+        let line =
+            json!({"type": PARTIAL_SUCCEEDED, "image_index": 2, "b64_json": "AAAA", "size": "2048x2048", "x": 1});
+        let StreamEvent::PartialSucceeded(event) = StreamEvent::from_json(&line.to_string()).unwrap() else {
+            panic!("not a partial_succeeded event")
+        };
+        let image = event.into_image();
+        assert_eq!(serde_json::to_value(&image).unwrap(), json!({"b64_json": "AAAA", "size": "2048x2048", "x": 1}));
     }
 }
