@@ -79,8 +79,24 @@ static void long_prompt_is_a_warning(void) {
   free(json);
 }
 
+/* A missing prompt is a rule break (prompt is optional with layer_decomposition), not bad JSON. */
+static void missing_prompt(void) {
+  seedream_validation *validation = NULL;
+  CHECK_RESULT(seedream_request_validate("{\"model\":\"m\"}", &validation, NULL), SEEDREAM_RESULT_OK, NULL);
+  CHECK(!seedream_validation_is_valid(validation));
+  CHECK_STR(seedream_validation_violation_field(validation, 0), "prompt");
+  seedream_validation_free(validation);
+  CHECK_RESULT(seedream_request_validate(
+                   "{\"model\":\"doubao-seedream-5-0-pro-260628\",\"layer_decomposition\":true,"
+                   "\"image\":\"https://example.com/a.png\"}",
+                   &validation, NULL),
+               SEEDREAM_RESULT_OK, NULL);
+  CHECK(seedream_validation_is_valid(validation));
+  seedream_validation_free(validation);
+}
+
 static void invalid_json(void) {
-  const char *cases[] = {"{\"model\": ", "not json", "{\"model\":\"m\"}", "{\"model\":1,\"prompt\":\"p\"}", ""};
+  const char *cases[] = {"{\"model\": ", "not json", "{\"model\":1,\"prompt\":\"p\"}", ""};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     seedream_validation *validation = (seedream_validation *)&check_failures; /* must stay untouched */
     seedream_error *error = NULL;
@@ -204,6 +220,7 @@ int main(void) {
   valid_request();
   invalid_request_lists_every_violation();
   long_prompt_is_a_warning();
+  missing_prompt();
   invalid_json();
   null_arguments();
   builder_checks_its_arguments();

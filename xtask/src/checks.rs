@@ -8,7 +8,7 @@ use std::sync::{Mutex, PoisonError};
 
 use seedream_types::image::read_dimensions;
 use seedream_types::size::adaptive_dimensions;
-use seedream_types::{DataUrl, Dimensions, GenerateRequest, ImageFormat, ImagesResponse, ModelFamily, Size, Usage};
+use seedream_types::{DataUrl, Dimensions, GenerateRequest, ImageFormat, ImagesResponse, Size, SizeForm, Usage};
 
 /// Which shape `usage` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,26 +40,20 @@ impl Expected {
     /// which is also what the emulator assumes. No `size`: 2048x2048 (4.x), 1024x1024 (3.0 t2i),
     /// adaptive (SeedEdit).
     pub fn of(request: &GenerateRequest) -> Self {
-        let family = ModelFamily::of(&request.model);
+        let family = seedream_types::catalog::resolve(&request.model).map(|(family, _)| family);
         let input = request.images().first().and_then(|first| {
             let bytes = DataUrl::parse(first)?.ok()?.decode().ok()?;
             read_dimensions(&bytes).map(|(_, dims)| dims)
         });
         let square = Dimensions::new(1024, 1024);
-        let dims = match (&request.size, family) {
-            (Some(Size::Pixels(dims)), _) => *dims,
-            (Some(Size::Preset(preset)), _) => preset.dimensions_for_ratio(input.map_or(1.0, Dimensions::ratio)),
-            (Some(Size::Adaptive), _) | (None, ModelFamily::SeedEdit30I2i) => {
-                adaptive_dimensions(input.unwrap_or(square))
-            }
-            (None, ModelFamily::Seedream30T2i) => square,
+        let dims = match (request.size.as_ref().map(Size::form), family) {
+            (Some(SizeForm::Pixels(dims)), _) => dims,
+            (Some(SizeForm::Preset(preset)), _) => preset.dimensions_for_ratio(input.map_or(1.0, Dimensions::ratio)),
+            (Some(SizeForm::Adaptive), _) => adaptive_dimensions(input.unwrap_or(square)),
+            (None, Some(family)) => family.default_dimensions(input),
             _ => Dimensions::new(2048, 2048),
         };
-        Self {
-            count: request.max_output_images(),
-            dims,
-            has_size: family.is_seedream_4() || family == ModelFamily::Other,
-        }
+        Self { count: request.max_output_images(), dims, has_size: family.is_none_or(|f| f.reports_size) }
     }
 
     /// Checks a parsed response: count, each item a success of the right size, usage.

@@ -3,7 +3,7 @@
 
 use seedream_client::{Client, Error, TimeoutPhase};
 use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
-use seedream_types::{ErrorClass, ModelFamily, Violation};
+use seedream_types::{ErrorClass, Violation, catalog};
 
 use crate::cli::GlobalArgs;
 use crate::failure::{ApiInfo, Exit, Failure};
@@ -161,32 +161,25 @@ pub fn describe(error: &Error, model: Option<&str>, service: &str) -> Failure {
     }
 }
 
-/// Hints for the common rule breaks.
+/// Hints for the common rule breaks, worded from the model's catalog row.
 pub fn validation_hint(model: &str, violations: &[Violation]) -> Option<String> {
-    let family = ModelFamily::of(model);
+    let family = catalog::family_of(model)?;
+    let name = family.name;
     let on = |field: &str| violations.iter().any(|v| v.field == field || v.field.starts_with(&format!("{field}[")));
     if on("size") {
-        return Some(match family {
-            ModelFamily::Seedream45 => {
-                "Seedream 4.5 rejects 1K and adaptive: use --size 2K (or 4K, or WxH of at least 2560x1440)".into()
-            }
-            ModelFamily::Seedream40 => "Seedream 4.0 takes 1K, 2K, 4K, or WxH from 1280x720 to 4096x4096".into(),
-            ModelFamily::SeedEdit30I2i => "SeedEdit 3.0 takes only --size adaptive".into(),
-            ModelFamily::Seedream30T2i => "Seedream 3.0 t2i takes WxH with each side from 512 to 2048".into(),
-            ModelFamily::Other => return None,
+        return Some(format!("{name} takes --size {}", family.describe_sizes()));
+    }
+    if (on("seed") && family.seed.is_none()) || (on("guidance_scale") && family.guidance_scale.is_none()) {
+        let takers = catalog::names_where(|f| f.seed.is_some());
+        return Some(format!("{name} takes neither --seed nor --guidance-scale (they are for {takers})"));
+    }
+    if on("image") {
+        let refs = family.references;
+        return Some(match (refs.min, refs.max) {
+            (_, 0) => format!("{name} takes no input image: choose a model that does (see `seedream models`)"),
+            (1, 1) => format!("{name} takes exactly one --image"),
+            (_, max) => format!("{name} takes up to {max} --image references"),
         });
-    }
-    if (on("seed") || on("guidance_scale")) && family.is_seedream_4() {
-        return Some(
-            "Seedream 4.x takes neither --seed nor --guidance-scale (they are for SeedEdit 3.0 and Seedream 3.0 t2i)"
-                .into(),
-        );
-    }
-    if on("image") && family == ModelFamily::SeedEdit30I2i {
-        return Some("SeedEdit 3.0 takes exactly one --image".into());
-    }
-    if on("image") && family == ModelFamily::Seedream30T2i {
-        return Some("Seedream 3.0 t2i takes no input image: use the default model (Seedream 4.0)".into());
     }
     None
 }

@@ -31,7 +31,7 @@ pub fn parse_response(body: &[u8]) -> Result<ImagesResponse, ParseError> {
 /// The known shape of a response, strictly: any other field makes parsing fail (and the full model
 /// take over), so nothing is lost.
 mod fast {
-    use seedream_types::{GeneratedImage, ImageItem, ImagesResponse, Usage};
+    use seedream_types::{GeneratedImage, ImageItem, ImagesResponse, OutputFormat, Usage};
     use serde::Deserialize;
     use serde_json::{Map, Value};
 
@@ -52,12 +52,14 @@ mod fast {
         url: Option<String>,
         b64_json: Option<String>,
         size: Option<String>,
+        output_format: Option<OutputFormat>,
         revised_prompt: Option<String>,
     }
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Tokens {
+        input_images: Option<u64>,
         generated_images: Option<u64>,
         output_tokens: Option<u64>,
         total_tokens: Option<u64>,
@@ -77,12 +79,14 @@ mod fast {
                         url: image.url,
                         b64_json: image.b64_json,
                         size: image.size,
+                        output_format: image.output_format,
                         revised_prompt: image.revised_prompt,
-                        extra: Map::new(),
+                        ..GeneratedImage::default()
                     })
                 })
                 .collect();
             let usage = known.usage.map(|tokens| Usage {
+                input_images: tokens.input_images,
                 generated_images: tokens.generated_images,
                 output_tokens: tokens.output_tokens,
                 total_tokens: tokens.total_tokens,
@@ -90,9 +94,10 @@ mod fast {
                 completion_tokens: tokens.completion_tokens,
                 prompt_tokens_details: tokens.prompt_tokens_details,
                 completion_tokens_details: tokens.completion_tokens_details,
+                tool_usage: None,
                 extra: Map::new(),
             });
-            ImagesResponse { model: known.model, created: known.created, data, usage, extra: Map::new() }
+            ImagesResponse { model: known.model, created: known.created, data, usage, tools: None, extra: Map::new() }
         }
     }
 }

@@ -65,8 +65,14 @@ impl ImageStream {
     /// Reads the whole stream into the response a non-stream call would have given: images in
     /// `image_index` order (failed ones as per-image errors), usage from `Completed`.
     pub async fn into_response(mut self) -> Result<ImagesResponse, Error> {
-        let mut response =
-            ImagesResponse { model: None, created: None, data: Vec::new(), usage: None, extra: Default::default() };
+        let mut response = ImagesResponse {
+            model: None,
+            created: None,
+            data: Vec::new(),
+            usage: None,
+            tools: None,
+            extra: Default::default(),
+        };
         let mut items: Vec<(u32, ImageItem)> = Vec::new();
         while let Some(event) = std::future::poll_fn(|cx| Pin::new(&mut self).poll_next(cx)).await {
             match event? {
@@ -152,6 +158,7 @@ fn events_of(response: ImagesResponse) -> VecDeque<StreamEvent> {
                 url: image.url,
                 b64_json: image.b64_json,
                 size: image.size,
+                output_format: image.output_format,
                 extra: image.extra,
             }),
             ImageItem::Failed(failed) => StreamEvent::PartialFailed(PartialFailed {

@@ -12,7 +12,7 @@ use seedream_types::size::adaptive_dimensions;
 use seedream_types::stream::DONE_MARKER;
 use seedream_types::{
     ApiErrorBody, Completed, DataUrl, Dimensions, FailedImage, GenerateRequest, GeneratedImage, ImageItem,
-    ImagesResponse, ModelFamily, PartialFailed, PartialSucceeded, ResponseFormat, Size, StreamEvent, Usage,
+    ImagesResponse, ModelFamily, PartialFailed, PartialSucceeded, ResponseFormat, Size, SizeForm, StreamEvent, Usage,
 };
 use serde_json::{Map, json};
 use tokio::sync::watch;
@@ -57,7 +57,7 @@ pub(crate) struct Job {
 impl Job {
     /// Plans a validated request.
     pub fn plan(request: &GenerateRequest, style: Style, request_id: &str) -> Self {
-        let family = ModelFamily::of(&request.model);
+        let family = seedream_types::catalog::resolve(&request.model).map(|(family, _)| family);
         let dims = output_dimensions(request, family);
         let seed = request.seed.unwrap_or(-1);
         let watermark = request.watermark.unwrap_or(true);
@@ -70,12 +70,13 @@ impl Job {
             })
             .collect();
         Self {
-            model: request.model.clone(),
+            // An alias is answered with the family's dated id, as the service does.
+            model: family.map_or(&*request.model, |f| f.model_id).to_owned(),
             created: unix_now(),
             style,
             b64: request.response_format_or_default() == ResponseFormat::B64Json,
             stream: request.is_stream(),
-            show_size: matches!(family, ModelFamily::Seedream40 | ModelFamily::Seedream45 | ModelFamily::Other),
+            show_size: family.is_none_or(|f| f.reports_size),
             recipes,
             moderated: Vec::new(),
             request_id: request_id.to_owned(),
@@ -91,16 +92,15 @@ pub(crate) fn unix_now() -> i64 {
 /// ratio (square without a readable one), `WxH` is exact, `adaptive` takes the closest SeedEdit size to
 /// the input image (1024x1024 when the input is a link the emulator cannot fetch). Without `size`:
 /// 2048x2048 (Seedream 4.x, unknown models), 1024x1024 (Seedream 3.0 t2i), adaptive (SeedEdit).
-fn output_dimensions(request: &GenerateRequest, family: ModelFamily) -> Dimensions {
+fn output_dimensions(request: &GenerateRequest, family: Option<&ModelFamily>) -> Dimensions {
     let fallback = Dimensions::new(2048, 2048);
     let input = input_dimensions(request);
-    let dims = match (&request.size, family) {
-        (Some(Size::Preset(preset)), _) => preset.dimensions_for_ratio(input.map_or(1.0, Dimensions::ratio)),
-        (Some(Size::Pixels(dims)), _) => *dims,
-        (Some(Size::Adaptive), _) | (None, ModelFamily::SeedEdit30I2i) => {
-            adaptive_dimensions(input.unwrap_or(Dimensions::new(1024, 1024)))
-        }
-        (None, ModelFamily::Seedream30T2i) => Dimensions::new(1024, 1024),
+    let dims = match (request.size.as_ref().map(Size::form), family) {
+        (Some(SizeForm::Preset(preset)), _) => preset.dimensions_for_ratio(input.map_or(1.0, Dimensions::ratio)),
+        (Some(SizeForm::Pixels(dims)), _) => dims,
+        (Some(SizeForm::Adaptive), _) => adaptive_dimensions(input.unwrap_or(Dimensions::new(1024, 1024))),
+        (Some(SizeForm::Auto), _) => input.unwrap_or(fallback),
+        (None, Some(family)) => family.default_dimensions(input),
         _ => fallback,
     };
     // Unknown models skip the size rules: never draw something absurd.
@@ -140,7 +140,7 @@ async fn success(state: &SharedState, job: &Job, recipe: Recipe) -> GeneratedIma
         (Some(state.link_for(recipe)), None)
     };
     let size = job.show_size.then(|| format!("{}x{}", recipe.width, recipe.height));
-    GeneratedImage { url, b64_json, size, revised_prompt: None, extra: Map::new() }
+    GeneratedImage { url, b64_json, size, ..GeneratedImage::default() }
 }
 
 fn usage(style: Style, images: u64, tokens: u64) -> Usage {
@@ -197,6 +197,7 @@ pub(crate) async fn respond(
         created: Some(job.created),
         data,
         usage: Some(usage(job.style, images, pixels / 256)),
+        tools: None,
         extra: Map::new(),
     };
     let json = Bytes::from(serde_json::to_vec(&response).map_err(|e| {
@@ -323,6 +324,7 @@ impl EventStream {
                 url: image.url,
                 b64_json: image.b64_json,
                 size: image.size,
+                output_format: image.output_format,
                 extra: Map::new(),
             })
         };
@@ -390,7 +392,7 @@ mod tests {
     use seedream_types::{SEEDEDIT_3_0_I2I, SEEDREAM_3_0_T2I, SEEDREAM_4_0, SizePreset};
 
     fn dims(request: &GenerateRequest) -> Dimensions {
-        output_dimensions(request, ModelFamily::of(&request.model))
+        output_dimensions(request, seedream_types::catalog::family_of(&request.model))
     }
 
     #[test]

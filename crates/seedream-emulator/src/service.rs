@@ -243,7 +243,9 @@ async fn api_request(
     let (request, style) = match api {
         Api::Generations(style) => {
             let request = parse_generate(&parts.headers, &body)?;
-            if let Err(error) = request.validate() {
+            // The service knows its aliases: it applies the family's rules to them too.
+            let family = seedream_types::catalog::resolve(&request.model).map(|(family, _)| family);
+            if let Err(error) = request.validate_for(family) {
                 return Err(ApiError::from_validation(&error));
             }
             (request, style)

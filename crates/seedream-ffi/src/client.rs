@@ -203,13 +203,7 @@ impl seedream_client {
 
     /// The bytes of one streamed image: `b64_json` decoded, or `url` downloaded when enabled.
     async fn event_bytes(&self, url: Option<&String>, b64: Option<&String>) -> Option<ImageBytes> {
-        let image = GeneratedImage {
-            url: url.cloned(),
-            b64_json: b64.cloned(),
-            size: None,
-            revised_prompt: None,
-            extra: Default::default(),
-        };
+        let image = GeneratedImage { url: url.cloned(), b64_json: b64.cloned(), ..GeneratedImage::default() };
         if b64.is_none() && (url.is_none() || !self.download_images) {
             return None;
         }

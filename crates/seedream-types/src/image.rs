@@ -23,16 +23,22 @@ pub enum ImageFormat {
     Bmp,
     /// TIFF.
     Tiff,
+    /// HEIC (HEIF with HEVC images).
+    Heic,
+    /// HEIF.
+    Heif,
 }
 
 impl ImageFormat {
-    const TABLE: [(ImageFormat, &'static str); 6] = [
+    const TABLE: [(ImageFormat, &'static str); 8] = [
         (ImageFormat::Jpeg, "jpeg"),
         (ImageFormat::Png, "png"),
         (ImageFormat::Webp, "webp"),
         (ImageFormat::Gif, "gif"),
         (ImageFormat::Bmp, "bmp"),
         (ImageFormat::Tiff, "tiff"),
+        (ImageFormat::Heic, "heic"),
+        (ImageFormat::Heif, "heif"),
     ];
 
     /// The lower-case format word used in `data:image/<word>;base64,` and in media types.
@@ -132,6 +138,11 @@ pub fn sniff_format(bytes: &[u8]) -> Option<ImageFormat> {
         [b'G', b'I', b'F', b'8', ..] => Some(ImageFormat::Gif),
         [b'B', b'M', ..] => Some(ImageFormat::Bmp),
         [b'I', b'I', 42, 0, ..] | [b'M', b'M', 0, 42, ..] => Some(ImageFormat::Tiff),
+        [_, _, _, _, b'f', b't', b'y', b'p', brand @ ..] => match brand.get(..4)? {
+            b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" => Some(ImageFormat::Heic),
+            b"mif1" | b"msf1" | b"heif" => Some(ImageFormat::Heif),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -147,6 +158,7 @@ pub fn read_dimensions(bytes: &[u8]) -> Option<(ImageFormat, Dimensions)> {
         ImageFormat::Gif => Some(Dimensions::new(le16(bytes, 6)?.into(), le16(bytes, 8)?.into())),
         ImageFormat::Bmp => bmp(bytes),
         ImageFormat::Tiff => tiff(bytes),
+        ImageFormat::Heic | ImageFormat::Heif => heif(bytes),
     }?;
     Some((format, dims))
 }
@@ -162,6 +174,47 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 }
 fn le32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// HEIF keeps the size in an `ispe` property box (version/flags, then width and height); the first
+/// one found is the primary image's in the files cameras write.
+fn heif(b: &[u8]) -> Option<Dimensions> {
+    let head = &b[..b.len().min(64 * 1024)];
+    let at = head.windows(4).position(|w| w == b"ispe")?;
+    Some(Dimensions::new(be32(b, at + 8)?, be32(b, at + 12)?))
+}
+
+/// Whether the image has an alpha channel, from its header: PNG colour types with alpha or a
+/// `tRNS` chunk, WebP with the alpha flag or lossless; `Some(false)` for formats without alpha
+/// (JPEG), `None` when the bytes do not tell.
+pub fn has_alpha(bytes: &[u8]) -> Option<bool> {
+    match sniff_format(bytes)? {
+        ImageFormat::Png => {
+            let color_type = *bytes.get(25)?;
+            Some(matches!(color_type, 4 | 6) || png_has_trns(bytes))
+        }
+        ImageFormat::Jpeg | ImageFormat::Bmp => Some(false),
+        ImageFormat::Webp => match bytes.get(12..16)? {
+            b"VP8X" => Some(bytes.get(20)? & 0x10 != 0),
+            b"VP8L" => Some(bytes.get(24)? & 0x10 != 0),
+            _ => Some(false),
+        },
+        _ => None,
+    }
+}
+
+/// Walks PNG chunks up to the first `IDAT`, looking for `tRNS` (transparency for palette or
+/// single-colour images).
+fn png_has_trns(b: &[u8]) -> bool {
+    let mut at = 8;
+    while let (Some(len), Some(kind)) = (be32(b, at), b.get(at + 4..at + 8)) {
+        match kind {
+            b"tRNS" => return true,
+            b"IDAT" | b"IEND" => return false,
+            _ => at = at.saturating_add(12).saturating_add(len as usize),
+        }
+    }
+    false
 }
 
 fn png(b: &[u8]) -> Option<Dimensions> {
@@ -294,6 +347,32 @@ mod tests {
         webp.extend_from_slice(&[0; 8]);
         webp.extend_from_slice(&[0x7F, 0x02, 0x00, 0xDF, 0x01, 0x00]);
         assert_eq!(read_dimensions(&webp), Some((ImageFormat::Webp, Dimensions::new(640, 480))));
+    }
+
+    #[test]
+    fn heif_is_sniffed_and_sized_from_its_ispe_box() {
+        let mut heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+        heic.extend_from_slice(b"\0\0\0\x14ispe\0\0\0\0");
+        heic.extend_from_slice(&4032u32.to_be_bytes());
+        heic.extend_from_slice(&3024u32.to_be_bytes());
+        assert_eq!(read_dimensions(&heic), Some((ImageFormat::Heic, Dimensions::new(4032, 3024))));
+        assert_eq!(sniff_format(b"\0\0\0\x18ftypmif1"), Some(ImageFormat::Heif));
+        assert_eq!(sniff_format(b"\0\0\0\x18ftypisom"), None);
+    }
+
+    #[test]
+    fn alpha_is_read_from_the_header() {
+        assert_eq!(has_alpha(&png_header(4, 4)), Some(true));
+        let mut rgb = png_header(4, 4);
+        rgb[25] = 2;
+        assert_eq!(has_alpha(&rgb), Some(false));
+        let mut with_trns = rgb.clone();
+        with_trns.extend_from_slice(&[0, 0, 0, 0]); // IHDR CRC
+        with_trns.extend_from_slice(&[0, 0, 0, 6]);
+        with_trns.extend_from_slice(b"tRNS");
+        assert_eq!(has_alpha(&with_trns), Some(true));
+        assert_eq!(has_alpha(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(false));
+        assert_eq!(has_alpha(b"nothing"), None);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! - [`GenerateRequest`] (`POST /images/generations`, JSON) and [`EditRequest`] (`POST /images/edits`,
 //!   multipart, described as [`FormPart`]s so any transport can encode it);
 //! - [`ImagesResponse`], [`StreamEvent`] and [`ErrorEnvelope`] for what comes back;
-//! - per-model validation ([`GenerateRequest::validate`]) with field-path errors;
+//! - the model [`catalog`]: one data row per model family with everything it takes;
+//! - per-model validation ([`GenerateRequest::validate`]) with field-path errors, read from the catalog;
 //! - JSON Schema of the wire types ([`schema::all`]).
 //!
 //! No I/O, no async, no HTTP types. Parsing is lenient (unknown fields and values are kept and sent
@@ -22,10 +23,10 @@
 
 mod wire;
 
+pub mod catalog;
 pub mod edit;
 pub mod error;
 pub mod image;
-pub mod model;
 pub mod request;
 pub mod response;
 pub mod schema;
@@ -33,15 +34,18 @@ pub mod size;
 pub mod stream;
 pub mod validate;
 
+pub use catalog::{
+    ModelFamily, SEEDEDIT_3_0_I2I, SEEDREAM_3_0_T2I, SEEDREAM_4_0, SEEDREAM_4_5, SEEDREAM_5_0_FLASH, SEEDREAM_5_0_LITE,
+    SEEDREAM_5_0_PRO,
+};
 pub use edit::{EditRequest, FormPart, ImageFile, PartValue};
 pub use error::{ApiErrorBody, ErrorClass, ErrorEnvelope};
 pub use image::{DataUrl, ImageFormat};
-pub use model::{ModelFamily, SEEDEDIT_3_0_I2I, SEEDREAM_3_0_T2I, SEEDREAM_4_0, SEEDREAM_4_5};
 pub use request::{
-    GenerateRequest, ImageCount, ImageInput, OptimizePromptMode, OptimizePromptOptions, ResponseFormat,
-    SequentialImageGeneration, SequentialImageGenerationOptions,
+    Background, GenerateRequest, ImageCount, ImageInput, OptimizePromptMode, OptimizePromptOptions, OutputFormat,
+    ResponseFormat, SequentialImageGeneration, SequentialImageGenerationOptions, Thinking, Tool, ToolType,
 };
-pub use response::{FailedImage, GeneratedImage, ImageItem, ImagesResponse, ParseError, Usage};
-pub use size::{Dimensions, Size, SizePreset};
+pub use response::{BoundingBox, FailedImage, GeneratedImage, ImageItem, ImagesResponse, ParseError, ToolUsage, Usage};
+pub use size::{Dimensions, Size, SizeForm, SizePreset};
 pub use stream::{Completed, PartialFailed, PartialSucceeded, StreamEvent};
 pub use validate::{ValidationError, Violation};

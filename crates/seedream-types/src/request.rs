@@ -4,7 +4,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use serde_with::skip_serializing_none;
-use validator::Validate;
 
 use crate::size::Size;
 use crate::wire::wire_enum;
@@ -36,6 +35,64 @@ wire_enum! {
         Standard = "standard",
         /// Faster (Seedream 4.0 only).
         Fast = "fast",
+    }
+}
+
+wire_enum! {
+    /// `output_format`: the file format of the generated images (5.0 families). Default `jpeg`.
+    pub enum OutputFormat {
+        /// JPEG.
+        Jpeg = "jpeg",
+        /// PNG (required with `background: transparent`).
+        Png = "png",
+    }
+}
+
+wire_enum! {
+    /// `background` (5.0 pro and flash). Default `opaque`.
+    pub enum Background {
+        /// An ordinary picture.
+        Opaque = "opaque",
+        /// Keeps the input image's transparency: one input image with alpha, PNG output.
+        Transparent = "transparent",
+    }
+}
+
+wire_enum! {
+    /// `tools[].type`.
+    pub enum ToolType {
+        /// The model may search the web for what the prompt names (5.0 lite).
+        WebSearch = "web_search",
+    }
+}
+
+wire_enum! {
+    /// `optimize_prompt_options.thinking` (an SDK field; the service's handling is unconfirmed).
+    pub enum Thinking {
+        /// The model decides.
+        Auto = "auto",
+        /// Always think before rewriting.
+        Enabled = "enabled",
+        /// Never.
+        Disabled = "disabled",
+    }
+}
+
+/// One entry of `tools`, such as `{"type": "web_search"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Tool {
+    /// The tool.
+    #[serde(rename = "type")]
+    pub kind: ToolType,
+    /// Fields this version does not know, kept and sent back unchanged.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Tool {
+    /// `{"type": "web_search"}`.
+    pub fn web_search() -> Self {
+        Self { kind: ToolType::WebSearch, extra: Map::new() }
     }
 }
 
@@ -92,10 +149,10 @@ impl ImageCount {
 
 /// `sequential_image_generation_options`: only meaningful with `sequential_image_generation: auto`.
 #[skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, Validate)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SequentialImageGenerationOptions {
-    /// Most images to generate, 1 to 15 (default 15); with k reference images at most 15 − k.
-    #[validate(range(min = 1, max = 15, message = "must be an integer from 1 to 15"))]
+    /// Most images to generate, 1 to 15 (default 15); with k reference images at most 15 − k
+    /// (the [catalog](crate::catalog)'s group rule).
     pub max_images: Option<i64>,
     /// Fields this version does not know, kept and sent back unchanged.
     #[serde(flatten)]
@@ -106,8 +163,10 @@ pub struct SequentialImageGenerationOptions {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OptimizePromptOptions {
-    /// `standard` (4.0 and 4.5) or `fast` (4.0 only).
+    /// `standard` (every family that takes the field) or `fast` (4.0, 5.0 pro).
     pub mode: Option<OptimizePromptMode>,
+    /// `auto`, `enabled` or `disabled` (SDK field; sent as given, not checked).
+    pub thinking: Option<Thinking>,
     /// Fields this version does not know, kept and sent back unchanged.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -119,32 +178,31 @@ pub struct OptimizePromptOptions {
 /// fields this version does not know (`output_format`, `tools`, …) are kept in [`extra`](Self::extra)
 /// and sent back unchanged. Parsing is lenient; [`validate`](Self::validate) applies the model's rules.
 #[skip_serializing_none]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Validate)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GenerateRequest {
     /// Model id (such as [`SEEDREAM_4_0`](crate::SEEDREAM_4_0)) or endpoint id (`ep-…`). Required.
-    #[validate(length(min = 1, message = "is required and must not be empty"))]
     pub model: String,
-    /// What to draw, Chinese or English. Required, non-empty; advised at most 300 Chinese characters
-    /// or 600 English words (longer is a warning).
+    /// What to draw, Chinese or English. Required, non-empty (except with `layer_decomposition`, where
+    /// it may be empty, and a missing prompt is sent as `""` as the Go SDK does); advised at most 300
+    /// Chinese characters or 600 English words (longer is a warning).
+    #[serde(default)]
     pub prompt: String,
-    /// Reference images: `http(s)` URLs or `data:image/<format>;base64,…`. Seedream 4.x: optional,
-    /// 1–14; SeedEdit 3.0: required, exactly one string; Seedream 3.0 t2i: not accepted.
+    /// Reference images: `http(s)` URLs or `data:image/<format>;base64,…`. How many and of what
+    /// kind each family takes is in its [catalog](crate::catalog) row (4.x and 5.0 lite: up to 14;
+    /// 5.0 pro and flash: up to 10; SeedEdit 3.0: exactly one string; Seedream 3.0 t2i: none).
     pub image: Option<ImageInput>,
-    /// Output size. Seedream 4.0: `1K`/`2K`/`4K` or `WxH` with 921 600 ≤ W·H ≤ 16 777 216 and
-    /// 1/16 ≤ W/H ≤ 16 (default `2048x2048`); 4.5: `2K`/`4K` or `WxH` with W·H ≥ 3 686 400;
-    /// SeedEdit 3.0: `adaptive` only; Seedream 3.0 t2i: `WxH`, each side 512–2048 (default `1024x1024`).
+    /// Output size: a preset in any case (`2K`, `2k`), `WxH` (limited by pixel area and ratio only),
+    /// `adaptive` (SeedEdit 3.0) or `auto` (layer decomposition). Each family's presets, area range
+    /// and default are in its [catalog](crate::catalog) row.
     pub size: Option<Size>,
     /// Random seed, −1 to 2 147 483 647 (default −1: random). Seedream 3.0 t2i and SeedEdit 3.0 only.
-    #[validate(range(min = -1, max = 2_147_483_647, message = "must be an integer from -1 to 2147483647"))]
     pub seed: Option<i64>,
     /// Prompt weight against the input image, 1 to 10. Seedream 3.0 t2i (default 2.5) and SeedEdit
     /// 3.0 (default 5.5) only.
-    #[validate(range(min = 1.0, max = 10.0, message = "must be a number from 1 to 10"))]
     pub guidance_scale: Option<f64>,
     /// `auto` or `disabled` (default). Seedream 4.x only.
     pub sequential_image_generation: Option<SequentialImageGeneration>,
     /// Group options; see [`SequentialImageGenerationOptions`]. Seedream 4.x only.
-    #[validate(nested)]
     pub sequential_image_generation_options: Option<SequentialImageGenerationOptions>,
     /// Relays' spelling of the group size (a number or a numeric string), 1 to 15.
     pub n: Option<ImageCount>,
@@ -154,8 +212,18 @@ pub struct GenerateRequest {
     pub stream: Option<bool>,
     /// Adds an "AI生成" mark bottom right (default true).
     pub watermark: Option<bool>,
-    /// Prompt optimisation; see [`OptimizePromptOptions`]. Seedream 4.x only.
+    /// Prompt optimisation; see [`OptimizePromptOptions`]. Seedream 4.x and 5.0.
     pub optimize_prompt_options: Option<OptimizePromptOptions>,
+    /// Legacy prompt-optimisation switch (an SDK field; sent as given, not checked).
+    pub optimize_prompt: Option<bool>,
+    /// `jpeg` (default) or `png`. 5.0 families only.
+    pub output_format: Option<OutputFormat>,
+    /// `opaque` (default) or `transparent` (one input image with alpha; PNG output). 5.0 pro and flash.
+    pub background: Option<Background>,
+    /// Splits the one input image into a base image and up to 16 layers. 5.0 pro and flash.
+    pub layer_decomposition: Option<bool>,
+    /// Tools the model may use, such as [`Tool::web_search`]. 5.0 lite.
+    pub tools: Option<Vec<Tool>>,
     /// Fields this version does not know, kept and sent back unchanged.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -178,6 +246,11 @@ impl GenerateRequest {
             stream: None,
             watermark: None,
             optimize_prompt_options: None,
+            optimize_prompt: None,
+            output_format: None,
+            background: None,
+            layer_decomposition: None,
+            tools: None,
             extra: Map::new(),
         }
     }
@@ -251,6 +324,35 @@ impl GenerateRequest {
         self
     }
 
+    /// Sets `output_format`.
+    pub fn with_output_format(mut self, format: OutputFormat) -> Self {
+        self.output_format = Some(format);
+        self
+    }
+
+    /// Sets `background`.
+    pub fn with_background(mut self, background: Background) -> Self {
+        self.background = Some(background);
+        self
+    }
+
+    /// Sets `layer_decomposition`.
+    pub fn with_layer_decomposition(mut self, on: bool) -> Self {
+        self.layer_decomposition = Some(on);
+        self
+    }
+
+    /// Adds a tool, such as [`Tool::web_search`].
+    pub fn with_tool(mut self, tool: Tool) -> Self {
+        self.tools.get_or_insert_with(Vec::new).push(tool);
+        self
+    }
+
+    /// Whether the request asks for layer decomposition.
+    pub fn is_layer_decomposition(&self) -> bool {
+        self.layer_decomposition == Some(true)
+    }
+
     /// Adds a field this version does not model; it is sent as given.
     pub fn with_extra(mut self, name: impl Into<String>, value: Value) -> Self {
         self.extra.insert(name.into(), value);
@@ -273,8 +375,11 @@ impl GenerateRequest {
     }
 
     /// The most images this request can yield: `max_images` (or `n`) when group generation is on,
-    /// capped at 15 minus the reference images; otherwise 1.
+    /// capped by the group rule (15 minus the reference images); otherwise 1. Layer decomposition
+    /// yields a base image and layers, counted by the service.
     pub fn max_output_images(&self) -> usize {
+        let rule =
+            crate::catalog::resolve(&self.model).and_then(|(f, _)| f.group).unwrap_or(crate::catalog::COMMON_GROUP);
         let group = self.sequential_image_generation == Some(SequentialImageGeneration::Auto);
         let asked = self
             .sequential_image_generation_options
@@ -283,11 +388,11 @@ impl GenerateRequest {
             .or_else(|| self.n.as_ref().and_then(ImageCount::value));
         let wanted = match (group, asked) {
             (true, Some(n)) => n,
-            (true, None) => 15,
+            (true, None) => rule.max_images.2,
             (false, Some(n)) if self.sequential_image_generation.is_none() && self.n.is_some() => n,
             _ => 1,
         };
-        let room = 15 - self.images().len() as i64;
+        let room = rule.max_total - self.images().len() as i64;
         wanted.clamp(1, room.max(1)) as usize
     }
 }
@@ -305,8 +410,10 @@ mod tests {
 
     #[test]
     fn image_keeps_its_form_and_unknown_fields_survive() {
-        let body = json!({"model": "m", "prompt": "p", "image": "https://a", "output_format": "png",
-                          "tools": [{"type": "x"}], "n": "3", "size": "2K", "response_format": "weird"});
+        let body = json!({"model": "m", "prompt": "p", "image": "https://a", "output_format": "webp",
+                          "tools": [{"type": "x", "k": 1}], "n": "3", "size": "2k", "response_format": "weird",
+                          "background": "transparent", "layer_decomposition": true, "future": {"a": 1},
+                          "optimize_prompt_options": {"mode": "standard", "thinking": "enabled", "depth": 2}});
         let req: GenerateRequest = serde_json::from_value(body.clone()).unwrap();
         assert_eq!(req.image, Some(ImageInput::One("https://a".into())));
         assert_eq!(req.response_format, Some(ResponseFormat::Other("weird".into())));

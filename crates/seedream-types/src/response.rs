@@ -6,6 +6,8 @@ use serde_json::{Map, Value};
 use serde_with::skip_serializing_none;
 
 use crate::error::ApiErrorBody;
+use crate::image::ImageFormat;
+use crate::request::{OutputFormat, Tool};
 use crate::size::{Dimensions, Size};
 
 /// The response of `POST /images/generations` and `/images/edits`.
@@ -23,6 +25,8 @@ pub struct ImagesResponse {
     pub data: Vec<ImageItem>,
     /// Token and image accounting, in Ark's or a relay's shape.
     pub usage: Option<Usage>,
+    /// The tools the request enabled (5.0 lite with `tools`).
+    pub tools: Option<Vec<Tool>>,
     /// Fields this version does not know.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -66,16 +70,27 @@ pub struct FailedImage {
     pub extra: Map<String, Value>,
 }
 
-/// A generated image.
+/// A generated image, or with layer decomposition the base image (`z_index` 0) or one layer.
 #[skip_serializing_none]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GeneratedImage {
     /// Download link (with `response_format: url`), valid for 24 hours.
     pub url: Option<String>,
-    /// Base64 JPEG (with `response_format: b64_json`).
+    /// The image file, base64-encoded (with `response_format: b64_json`). JPEG or PNG: see
+    /// [`output_format`](Self::output_format), or sniff the bytes.
     pub b64_json: Option<String>,
-    /// Actual `WxH` (Seedream 4.x); a preset request does not fix the shape, this does.
+    /// Actual `WxH` (4.x and 5.x); a preset request does not fix the shape, this does.
     pub size: Option<String>,
+    /// `jpeg` or `png` (5.0 pro and flash state it; 5.0 lite does not, even for PNG).
+    pub output_format: Option<OutputFormat>,
+    /// Layer decomposition: 0 for the base image, then 1, 2, … from the bottom up.
+    pub z_index: Option<i64>,
+    /// Layer decomposition: where the layer sits on the base image.
+    pub bounding_box: Option<BoundingBox>,
+    /// Layer decomposition: the layer's short name.
+    pub name: Option<String>,
+    /// Layer decomposition: what the layer shows.
+    pub description: Option<String>,
     /// The prompt after rewriting (some relays).
     pub revised_prompt: Option<String>,
     /// Fields this version does not know.
@@ -83,7 +98,63 @@ pub struct GeneratedImage {
     pub extra: Map<String, Value>,
 }
 
+/// A layer's place on the base image. Numbers are kept as sent (integers stay integers).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BoundingBox {
+    /// `[x1, y1, x2, y2]` in base-image pixels.
+    pub absolute: Option<Vec<serde_json::Number>>,
+    /// The same on a 0–1000 scale.
+    pub normalized: Option<Vec<serde_json::Number>>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl BoundingBox {
+    /// A box from pixel corners and their 0–1000 equivalents.
+    pub fn new(absolute: [u32; 4], normalized: [u32; 4]) -> Self {
+        Self {
+            absolute: Some(absolute.iter().map(|&v| v.into()).collect()),
+            normalized: Some(normalized.iter().map(|&v| v.into()).collect()),
+            extra: Map::new(),
+        }
+    }
+
+    /// `absolute` as `[x1, y1, x2, y2]`, when it has four numbers.
+    pub fn absolute_corners(&self) -> Option<[f64; 4]> {
+        corners(self.absolute.as_deref()?)
+    }
+
+    /// `normalized` as `[x1, y1, x2, y2]` on 0–1000, when it has four numbers.
+    pub fn normalized_corners(&self) -> Option<[f64; 4]> {
+        corners(self.normalized.as_deref()?)
+    }
+}
+
+fn corners(numbers: &[serde_json::Number]) -> Option<[f64; 4]> {
+    match numbers {
+        [a, b, c, d] => Some([a.as_f64()?, b.as_f64()?, c.as_f64()?, d.as_f64()?]),
+        _ => None,
+    }
+}
+
 impl GeneratedImage {
+    /// The file format the item states, when it states one the service defines. The bytes are the
+    /// final word: [`crate::image::sniff_format`].
+    pub fn stated_format(&self) -> Option<ImageFormat> {
+        match self.output_format.as_ref()? {
+            OutputFormat::Png => Some(ImageFormat::Png),
+            OutputFormat::Jpeg => Some(ImageFormat::Jpeg),
+            OutputFormat::Other(word) => ImageFormat::from_word(&word.to_ascii_lowercase()),
+        }
+    }
+
+    /// Whether this item is one layer of a decomposition (not the base image).
+    pub fn is_layer(&self) -> bool {
+        self.z_index.is_some_and(|z| z > 0)
+    }
+
     /// `size` parsed as `WxH`, when it is one.
     pub fn dimensions(&self) -> Option<Dimensions> {
         match Size::from_wire(self.size.as_deref()?) {
@@ -98,6 +169,8 @@ impl GeneratedImage {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Usage {
+    /// Reference images the request carried (5.0 pro and flash; 0 without references).
+    pub input_images: Option<u64>,
     /// Images generated successfully (Ark).
     pub generated_images: Option<u64>,
     /// ≈ Σ W·H / 256 over the successful images.
@@ -112,6 +185,19 @@ pub struct Usage {
     pub prompt_tokens_details: Option<Value>,
     /// Relays: details object, kept as sent.
     pub completion_tokens_details: Option<Value>,
+    /// Tool calls billed, with `tools`.
+    pub tool_usage: Option<ToolUsage>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `usage.tool_usage`: how often each tool ran.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ToolUsage {
+    /// Web searches made.
+    pub web_search: Option<u64>,
     /// Fields this version does not know.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

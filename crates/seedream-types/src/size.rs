@@ -38,28 +38,44 @@ impl fmt::Display for Dimensions {
     }
 }
 
-/// A resolution preset: the model picks the shape, the preset fixes the pixel budget.
+/// A resolution preset: the model picks the shape, the preset fixes the pixel budget. Which family
+/// takes which preset is in its [catalog](crate::catalog) row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SizePreset {
-    /// About 1 megapixel (Seedream 4.0 only).
+    /// About 1 megapixel.
     OneK,
-    /// About 4 megapixels (Seedream 4.0 and 4.5).
+    /// About 2.4 megapixels.
+    OneAndHalfK,
+    /// About 4 megapixels.
     TwoK,
-    /// About 16 megapixels (Seedream 4.0 and 4.5).
+    /// About 9.4 megapixels.
+    ThreeK,
+    /// About 16 megapixels.
     FourK,
 }
 
 impl SizePreset {
-    const TABLE: [(SizePreset, &'static str); 3] =
-        [(SizePreset::OneK, "1K"), (SizePreset::TwoK, "2K"), (SizePreset::FourK, "4K")];
+    /// Every preset with its wire string, smallest first.
+    pub const ALL: [(SizePreset, &'static str); 5] = [
+        (SizePreset::OneK, "1K"),
+        (SizePreset::OneAndHalfK, "1.5K"),
+        (SizePreset::TwoK, "2K"),
+        (SizePreset::ThreeK, "3K"),
+        (SizePreset::FourK, "4K"),
+    ];
 
-    /// The wire string (`1K`, `2K`, `4K`).
+    /// The wire string in the provider's spelling (`1K`, `1.5K`, `2K`, `3K`, `4K`).
     pub fn as_str(self) -> &'static str {
-        Self::TABLE.iter().find(|(p, _)| *p == self).map(|(_, s)| *s).unwrap_or("2K")
+        Self::ALL.iter().find(|(p, _)| *p == self).map_or("2K", |(_, s)| *s)
+    }
+
+    /// Parses a preset in any case (`2k` is `2K`: the service takes either).
+    pub fn from_text(text: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, s)| s.eq_ignore_ascii_case(text)).map(|(p, _)| *p)
     }
 
     fn from_wire(wire: &str) -> Option<Self> {
-        Self::TABLE.iter().find(|(_, s)| *s == wire).map(|(p, _)| *p)
+        Self::ALL.iter().find(|(_, s)| *s == wire).map(|(p, _)| *p)
     }
 
     /// The output size the service uses for this preset at the aspect ratio (width / height)
@@ -67,7 +83,9 @@ impl SizePreset {
     pub fn dimensions_for_ratio(self, ratio: f64) -> Dimensions {
         let table: &[(u32, u32)] = match self {
             SizePreset::OneK => &ONE_K,
+            SizePreset::OneAndHalfK => &ONE_AND_HALF_K,
             SizePreset::TwoK => &TWO_K,
+            SizePreset::ThreeK => &THREE_K,
             SizePreset::FourK => &FOUR_K,
         };
         closest_ratio(table, ratio)
@@ -77,6 +95,11 @@ impl SizePreset {
 // Ratios in the order the provider's tables list them: 1:1, 4:3, 3:4, 16:9, 9:16, 3:2, 2:3, 21:9.
 const ONE_K: [(u32, u32); 8] =
     [(1024, 1024), (1152, 864), (864, 1152), (1280, 720), (720, 1280), (1248, 832), (832, 1248), (1512, 648)];
+// 1.5K and 3K: the 2K table scaled by 3/4 and 3/2.
+const ONE_AND_HALF_K: [(u32, u32); 8] =
+    [(1536, 1536), (1728, 1296), (1296, 1728), (1920, 1080), (1080, 1920), (1872, 1248), (1248, 1872), (2268, 972)];
+const THREE_K: [(u32, u32); 8] =
+    [(3072, 3072), (3456, 2592), (2592, 3456), (3840, 2160), (2160, 3840), (3744, 2496), (2496, 3744), (4536, 1944)];
 const TWO_K: [(u32, u32); 8] =
     [(2048, 2048), (2304, 1728), (1728, 2304), (2560, 1440), (1440, 2560), (2496, 1664), (1664, 2496), (3024, 1296)];
 const FOUR_K: [(u32, u32); 8] =
@@ -104,15 +127,17 @@ fn closest_ratio(table: &[(u32, u32)], ratio: f64) -> Dimensions {
 
 /// The `size` field of a request.
 ///
-/// Serializes back to exactly the text it was parsed from: `2048x2048` stays `2048x2048`, and text
-/// that is neither a preset, `adaptive` nor canonical `WxH` is kept as [`Size::Other`] for
-/// validation to reject (or, for unknown models, for the service to judge).
+/// Serializes back to exactly the text it was parsed from: `2048x2048` stays `2048x2048`, `2k` stays
+/// `2k`. Text in the provider's own spelling parses to a typed variant; anything else (other case,
+/// unknown words) is kept as [`Size::Other`], and [`Size::form`] reads it case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Size {
-    /// `1K`, `2K` or `4K`.
+    /// `1K`, `1.5K`, `2K`, `3K` or `4K`.
     Preset(SizePreset),
     /// `adaptive`: the output follows the input image's aspect ratio (SeedEdit 3.0 only).
     Adaptive,
+    /// `auto`: the service picks (layer decomposition).
+    Auto,
     /// `WxH` in pixels, such as `2048x2048`.
     Pixels(Dimensions),
     /// Any other text, kept verbatim.
@@ -130,6 +155,7 @@ impl Size {
         match self {
             Size::Preset(preset) => Cow::Borrowed(preset.as_str()),
             Size::Adaptive => Cow::Borrowed("adaptive"),
+            Size::Auto => Cow::Borrowed("auto"),
             Size::Pixels(dims) => Cow::Owned(dims.to_string()),
             Size::Other(text) => Cow::Borrowed(text),
         }
@@ -140,11 +166,48 @@ impl Size {
         if let Some(preset) = SizePreset::from_wire(text) {
             return Size::Preset(preset);
         }
-        if text == "adaptive" {
-            return Size::Adaptive;
+        match text {
+            "adaptive" => Size::Adaptive,
+            "auto" => Size::Auto,
+            _ => parse_pixels(text).map_or_else(|| Size::Other(text.to_owned()), Size::Pixels),
         }
-        parse_pixels(text).map_or_else(|| Size::Other(text.to_owned()), Size::Pixels)
     }
+
+    /// What the text means to the service, whatever its case: `2k` is [`SizeForm::Preset`].
+    pub fn form(&self) -> SizeForm {
+        match self {
+            Size::Preset(preset) => SizeForm::Preset(*preset),
+            Size::Adaptive => SizeForm::Adaptive,
+            Size::Auto => SizeForm::Auto,
+            Size::Pixels(dims) => SizeForm::Pixels(*dims),
+            Size::Other(text) => {
+                if let Some(preset) = SizePreset::from_text(text) {
+                    SizeForm::Preset(preset)
+                } else if text.eq_ignore_ascii_case("adaptive") {
+                    SizeForm::Adaptive
+                } else if text.eq_ignore_ascii_case("auto") {
+                    SizeForm::Auto
+                } else {
+                    SizeForm::Unknown
+                }
+            }
+        }
+    }
+}
+
+/// The meaning of a [`Size`], independent of how it was spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SizeForm {
+    /// A resolution preset.
+    Preset(SizePreset),
+    /// `adaptive`.
+    Adaptive,
+    /// `auto`.
+    Auto,
+    /// `WxH`.
+    Pixels(Dimensions),
+    /// Text the service does not define.
+    Unknown,
 }
 
 /// Canonical `WxH` only (no sign, no leading zero, lower-case `x`), so that the text round-trips.
@@ -202,8 +265,7 @@ impl schemars::JsonSchema for Size {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "type": "string",
-            "description": "`1K`, `2K`, `4K` (Seedream 4.x; 4.5 takes 2K and 4K), `adaptive` (SeedEdit 3.0), or `WxH` in pixels.",
-            "pattern": "^(1K|2K|4K|adaptive|[1-9][0-9]*x[1-9][0-9]*)$",
+            "description": "A preset in any case (`1K`, `1.5K`, `2K`, `3K`, `4K`: which ones a model takes is in its catalog row), `adaptive` (SeedEdit 3.0), `auto` (layer decomposition), or `WxH` in pixels.",
             "examples": ["2K", "2048x2048", "adaptive"]
         })
     }
@@ -215,12 +277,32 @@ mod tests {
 
     #[test]
     fn parses_each_form_and_round_trips_text() {
-        for text in ["1K", "2K", "4K", "adaptive", "2048x2048", "1280x720", "2k", "02048x2048", "big", "10x", ""] {
+        for text in [
+            "1K",
+            "1.5K",
+            "3K",
+            "2K",
+            "4K",
+            "adaptive",
+            "auto",
+            "2048x2048",
+            "1280x720",
+            "2k",
+            "1.5k",
+            "02048x2048",
+            "big",
+            "10x",
+            "",
+        ] {
             assert_eq!(Size::from_wire(text).to_wire(), text);
         }
         assert_eq!(Size::from_wire("2K"), Size::Preset(SizePreset::TwoK));
         assert_eq!(Size::from_wire("1280x720"), Size::pixels(1280, 720));
         assert!(matches!(Size::from_wire("2k"), Size::Other(_)));
+        assert_eq!(Size::from_wire("2k").form(), SizeForm::Preset(SizePreset::TwoK));
+        assert_eq!(Size::from_wire("1.5k").form(), SizeForm::Preset(SizePreset::OneAndHalfK));
+        assert_eq!(Size::from_wire("ADAPTIVE").form(), SizeForm::Adaptive);
+        assert_eq!(Size::from_wire("5K").form(), SizeForm::Unknown);
         assert!(matches!(Size::from_wire("99999999999x2"), Size::Other(_)));
     }
 

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use serde_with::skip_serializing_none;
 
 use crate::error::{ApiErrorBody, ErrorEnvelope};
+use crate::request::OutputFormat;
 use crate::response::{GeneratedImage, Usage};
 
 /// The text of the `data:` line that ends a stream.
@@ -30,6 +31,8 @@ pub struct PartialSucceeded {
     pub b64_json: Option<String>,
     /// Actual `WxH`.
     pub size: Option<String>,
+    /// `jpeg` or `png`, when stated.
+    pub output_format: Option<OutputFormat>,
     /// Fields this version does not know.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -43,8 +46,9 @@ impl PartialSucceeded {
             url: self.url,
             b64_json: self.b64_json,
             size: self.size,
-            revised_prompt: None,
+            output_format: self.output_format,
             extra: self.extra,
+            ..GeneratedImage::default()
         }
     }
 }

@@ -1,24 +1,19 @@
 //! Per-model validation: every violation, each with its field path and the rule it breaks.
 //!
-//! Range rules that hold for every model come from the `validator` derive on the request types; the
-//! rules that depend on the model family (the spec's tables) are checked here.
+//! The rules common to all models are written here; every rule that depends on the model family is
+//! read from its [catalog](crate::catalog) row. Unknown ids, endpoint ids (`ep-…`) and aliases get
+//! the common rules only: a request the service would accept is never refused locally.
 
 use std::fmt;
 
-use validator::{ValidationErrors, ValidationErrorsKind};
-
+use crate::catalog::{self, COMMON_GROUP, GroupRule, InputRule, ModelFamily};
 use crate::edit::EditRequest;
-use crate::image::{DataUrl, DataUrlError, ImageFormat, read_dimensions};
-use crate::model::ModelFamily;
-use crate::request::{GenerateRequest, ImageCount, ImageInput, OptimizePromptMode, SequentialImageGeneration};
-use crate::size::{Dimensions, Size, SizePreset};
+use crate::image::{DataUrl, DataUrlError, ImageFormat, has_alpha, read_dimensions};
+use crate::request::{
+    Background, GenerateRequest, ImageCount, ImageInput, OptimizePromptMode, OutputFormat, SequentialImageGeneration,
+};
+use crate::size::{Dimensions, Size, SizeForm};
 
-/// The largest input image the service takes, in bytes (10 MB).
-pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
-/// Reference images plus generated images may not exceed this.
-pub const MAX_TOTAL_IMAGES: i64 = 15;
-/// Most reference images Seedream 4.x takes.
-pub const MAX_REFERENCE_IMAGES: usize = 14;
 const ADVISED_PROMPT_CJK_CHARS: usize = 300;
 const ADVISED_PROMPT_WORDS: usize = 600;
 
@@ -84,30 +79,6 @@ impl Report {
         self.warnings.push(Violation { field: field.into(), code, message });
     }
 
-    /// Adds the `validator` derive's errors under their field paths.
-    fn absorb(&mut self, prefix: &str, errors: &ValidationErrors) {
-        let mut fields: Vec<_> = errors.errors().iter().collect();
-        fields.sort_by(|a, b| a.0.cmp(b.0));
-        for (name, kind) in fields {
-            let path = if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
-            match kind {
-                ValidationErrorsKind::Field(list) => {
-                    for error in list {
-                        let message = error.message.as_deref().unwrap_or(&error.code).to_owned();
-                        let code = if error.code == "length" { "required" } else { "range" };
-                        self.fail(path.clone(), code, message);
-                    }
-                }
-                ValidationErrorsKind::Struct(inner) => self.absorb(&path, inner),
-                ValidationErrorsKind::List(items) => {
-                    for (index, inner) in items {
-                        self.absorb(&format!("{path}[{index}]"), inner);
-                    }
-                }
-            }
-        }
-    }
-
     fn finish(self) -> Result<Vec<Violation>, ValidationError> {
         if self.violations.is_empty() {
             Ok(self.warnings)
@@ -118,16 +89,22 @@ impl Report {
 }
 
 impl GenerateRequest {
-    /// Checks the request against the rules of its model's family and returns the warnings, or every
-    /// violation. Unknown models and endpoint ids (`ep-…`) get only the rules common to all.
-    /// No network: URLs are checked for form only; data URLs are decoded and their headers read.
+    /// Checks the request against the rules of its model's family (its [catalog](crate::catalog)
+    /// row) and returns the warnings, or every violation. Unknown models, endpoint ids (`ep-…`) and
+    /// aliases get only the rules common to all. No network: URLs are checked for form only; data
+    /// URLs are decoded and their headers read.
     pub fn validate(&self) -> Result<Vec<Violation>, ValidationError> {
+        self.validate_for(catalog::family_of(&self.model))
+    }
+
+    /// Checks the request against `family`'s rules (the common rules only with `None`), whatever
+    /// its `model` says: for a server that knows an alias's family.
+    pub fn validate_for(&self, family: Option<&ModelFamily>) -> Result<Vec<Violation>, ValidationError> {
         let mut report = Report::default();
-        if let Err(errors) = validator::Validate::validate(self) {
-            report.absorb("", &errors);
+        if self.model.trim().is_empty() {
+            report.fail("model", "required", "is required and must not be empty");
         }
-        let family = ModelFamily::of(&self.model);
-        check_prompt(&mut report, &self.prompt);
+        check_prompt(&mut report, &self.prompt, self.is_layer_decomposition());
         if let Some(format) = self.response_format.as_ref().filter(|f| !f.is_known()) {
             report.fail(
                 "response_format",
@@ -135,12 +112,18 @@ impl GenerateRequest {
                 format!("must be url or b64_json, not {format:?}", format = format.as_str()),
             );
         }
-        if let Some(size) = &self.size {
-            check_size(&mut report, family, size);
+        check_known_values(&mut report, self);
+        if let Some(family) = family {
+            if let Some(size) = &self.size {
+                check_size(&mut report, family, size, self.is_layer_decomposition());
+            }
+            check_family_fields(&mut report, family, self);
         }
         check_images(&mut report, family, self.image.as_ref());
         check_group(&mut report, family, self);
-        check_family_only_fields(&mut report, family, self);
+        if let Some(family) = family {
+            check_layers_and_background(&mut report, family, self);
+        }
         report.finish()
     }
 }
@@ -168,15 +151,17 @@ impl EditRequest {
         if let Some(mask) = &self.mask
             && read_dimensions(&mask.bytes).is_none()
         {
-            report.fail("mask", "image", "is not a readable PNG, JPEG, WebP, GIF, BMP or TIFF image");
+            report.fail("mask", "image", "is not a readable PNG, JPEG, WebP, GIF, BMP, TIFF or HEIF image");
         }
         report.finish()
     }
 }
 
-fn check_prompt(report: &mut Report, prompt: &str) {
+fn check_prompt(report: &mut Report, prompt: &str, layers: bool) {
     if prompt.trim().is_empty() {
-        report.fail("prompt", "required", "is required and must not be empty");
+        if !layers {
+            report.fail("prompt", "required", "is required and must not be empty");
+        }
         return;
     }
     let cjk = prompt.chars().filter(|c| matches!(*c as u32, 0x3400..=0x9FFF | 0xF900..=0xFAFF)).count();
@@ -193,121 +178,112 @@ fn check_prompt(report: &mut Report, prompt: &str) {
     }
 }
 
-/// Allowed `WxH` pixel area and ratio for a family.
-struct PixelRule {
-    min_area: u64,
-    max_area: u64,
-}
-
-const AREA_4_0: PixelRule = PixelRule { min_area: 921_600, max_area: 16_777_216 };
-const AREA_4_5: PixelRule = PixelRule { min_area: 3_686_400, max_area: 16_777_216 };
-
-fn check_size(report: &mut Report, family: ModelFamily, size: &Size) {
-    let name = family.display_name();
-    match (family, size) {
-        (ModelFamily::Other, _) => {}
-        (ModelFamily::Seedream40, Size::Preset(_)) => {}
-        (ModelFamily::Seedream45, Size::Preset(SizePreset::OneK)) => report.fail(
-            "size",
-            "size",
-            "Seedream 4.5 does not take 1K: use 2K or 4K, or WxH with W·H from 3686400 (2560x1440) to 16777216",
-        ),
-        (ModelFamily::Seedream45, Size::Preset(_)) => {}
-        (ModelFamily::Seedream40, Size::Pixels(dims)) => check_area(report, dims, &AREA_4_0),
-        (ModelFamily::Seedream45, Size::Pixels(dims)) => check_area(report, dims, &AREA_4_5),
-        (ModelFamily::Seedream40, _) => report.fail(
-            "size",
-            "size",
-            format!("{name} takes 1K, 2K, 4K or WxH (such as 2048x2048), not {:?}", size.to_wire()),
-        ),
-        (ModelFamily::Seedream45, _) => report.fail(
-            "size",
-            "size",
-            format!("{name} takes 2K, 4K or WxH (such as 2560x1440), not {:?}", size.to_wire()),
-        ),
-        (ModelFamily::SeedEdit30I2i, Size::Adaptive) => {}
-        (ModelFamily::SeedEdit30I2i, _) => {
-            report.fail("size", "size", format!("{name} takes only adaptive, not {:?}", size.to_wire()))
+/// Enumerations every model reads the same way: an unknown value is refused whatever the model.
+fn check_known_values(report: &mut Report, req: &GenerateRequest) {
+    if let Some(format) = req.output_format.as_ref().filter(|f| !f.is_known()) {
+        report.fail(
+            "output_format",
+            "value",
+            format!("must be {}, not {:?}", or_list(OutputFormat::KNOWN), format.as_str()),
+        );
+    }
+    if let Some(background) = req.background.as_ref().filter(|b| !b.is_known()) {
+        report.fail(
+            "background",
+            "value",
+            format!("must be {}, not {:?}", or_list(Background::KNOWN), background.as_str()),
+        );
+    }
+    for (index, tool) in req.tools.iter().flatten().enumerate() {
+        if !tool.kind.is_known() {
+            report.fail(
+                format!("tools[{index}].type"),
+                "value",
+                format!("must be web_search, not {:?}", tool.kind.as_str()),
+            );
         }
-        (ModelFamily::Seedream30T2i, Size::Pixels(dims))
-            if (512..=2048).contains(&dims.width) && (512..=2048).contains(&dims.height) => {}
-        (ModelFamily::Seedream30T2i, _) => report.fail(
-            "size",
-            "size",
-            format!("{name} takes WxH with each side from 512 to 2048 (such as 1024x1024), not {:?}", size.to_wire()),
-        ),
+    }
+    if let Some(mode) = optimize_mode(req).filter(|m| !m.is_known()) {
+        report.fail(
+            "optimize_prompt_options.mode",
+            "value",
+            format!("must be {}, not {:?}", or_list(OptimizePromptMode::KNOWN), mode.as_str()),
+        );
     }
 }
 
-fn check_area(report: &mut Report, dims: &Dimensions, rule: &PixelRule) {
-    if !(rule.min_area..=rule.max_area).contains(&dims.area()) {
+fn or_list(words: &[&str]) -> String {
+    match words.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+fn check_size(report: &mut Report, family: &ModelFamily, size: &Size, layers: bool) {
+    let name = family.name;
+    let refuse = |report: &mut Report| {
+        let auto = if layers && family.layers.is_some() { ", auto" } else { "" };
         report.fail(
             "size",
             "size",
-            format!("{dims} has {} pixels; W·H must be from {} to {}", dims.area(), rule.min_area, rule.max_area),
+            format!("{name} takes {}{auto}, not {:?}", family.describe_sizes(), size.to_wire()),
+        );
+    };
+    match size.form() {
+        SizeForm::Preset(preset) if family.takes_preset(preset) => {}
+        SizeForm::Adaptive if family.size.adaptive => {}
+        SizeForm::Auto if layers && family.layers.is_some() => {}
+        SizeForm::Pixels(dims) if family.size.area.is_some() && !layers => check_area(report, family, dims),
+        _ => refuse(report),
+    }
+}
+
+fn check_area(report: &mut Report, family: &ModelFamily, dims: Dimensions) {
+    if let Some((min, max)) = family.size.area
+        && !(min..=max).contains(&dims.area())
+    {
+        report.fail(
+            "size",
+            "size",
+            format!("{dims} has {} pixels; {} takes W·H from {min} to {max}", dims.area(), family.name),
         );
     }
-    if !ratio_within(*dims, 1.0 / 16.0, 16.0) {
-        report.fail("size", "size", format!("{dims}: the width/height ratio must be from 1/16 to 16"));
+    if let Some(ratio) = family.size.ratio
+        && !ratio.contains(dims)
+    {
+        report.fail("size", "size", format!("{dims}: the width/height ratio must be {}", ratio.describe()));
     }
 }
 
-fn ratio_within(dims: Dimensions, low: f64, high: f64) -> bool {
-    let ratio = dims.ratio();
-    (low..=high).contains(&ratio)
-}
-
-/// What a family accepts of each input image.
-struct ImageRule {
-    formats: &'static [ImageFormat],
-    /// Allowed width/height ratio and whether its ends are included.
-    ratio: (f64, f64, bool),
-    max_pixels: Option<u64>,
-}
-
-const IMAGES_4_X: ImageRule = ImageRule {
-    formats: &[
-        ImageFormat::Jpeg,
-        ImageFormat::Png,
-        ImageFormat::Webp,
-        ImageFormat::Bmp,
-        ImageFormat::Tiff,
-        ImageFormat::Gif,
-    ],
-    ratio: (1.0 / 16.0, 16.0, true),
-    max_pixels: Some(36_000_000),
-};
-const IMAGES_SEEDEDIT: ImageRule =
-    ImageRule { formats: &[ImageFormat::Jpeg, ImageFormat::Png], ratio: (1.0 / 3.0, 3.0, false), max_pixels: None };
-
-fn check_images(report: &mut Report, family: ModelFamily, image: Option<&ImageInput>) {
-    let name = family.display_name();
-    let rule = match family {
-        ModelFamily::Seedream40 | ModelFamily::Seedream45 => Some(&IMAGES_4_X),
-        ModelFamily::SeedEdit30I2i => Some(&IMAGES_SEEDEDIT),
-        ModelFamily::Seedream30T2i | ModelFamily::Other => None,
-    };
-    match (family, image) {
-        (ModelFamily::Seedream30T2i, Some(_)) => {
+fn check_images(report: &mut Report, family: Option<&ModelFamily>, image: Option<&ImageInput>) {
+    if let Some(ImageInput::Many(many)) = image
+        && many.is_empty()
+    {
+        return report.fail("image", "count", "must hold at least one image when given as an array");
+    }
+    if let Some(family) = family {
+        let refs = family.references;
+        let count = image.map_or(0, ImageInput::len);
+        let name = family.name;
+        if refs.max == 0 && count > 0 {
             return report.fail("image", "unsupported", format!("{name} does not take input images"));
         }
-        (ModelFamily::SeedEdit30I2i, None) => {
-            return report.fail("image", "required", format!("is required for {name}: exactly one image"));
+        if count < refs.min {
+            return report.fail("image", "required", format!("is required for {name}: at least {} image", refs.min));
         }
-        (ModelFamily::SeedEdit30I2i, Some(ImageInput::Many(_))) => {
+        if refs.single_string && matches!(image, Some(ImageInput::Many(_))) {
             return report.fail("image", "count", format!("{name} takes exactly one image, as a string"));
         }
-        (_, Some(ImageInput::Many(many)))
-            if many.is_empty() || (family.is_seedream_4() && many.len() > MAX_REFERENCE_IMAGES) =>
-        {
+        if count > refs.max {
             return report.fail(
                 "image",
                 "count",
-                format!("must hold 1 to {MAX_REFERENCE_IMAGES} images, not {}", many.len()),
+                format!("{name} takes at most {} reference images, not {count}", refs.max),
             );
         }
-        _ => {}
     }
+    let rule = family.map(|f| &f.input);
     match image {
         Some(ImageInput::One(one)) => check_image_ref(report, "image".into(), one, rule),
         Some(ImageInput::Many(many)) => {
@@ -319,7 +295,7 @@ fn check_images(report: &mut Report, family: ModelFamily, image: Option<&ImageIn
     }
 }
 
-fn check_image_ref(report: &mut Report, field: String, image: &str, rule: Option<&ImageRule>) {
+fn check_image_ref(report: &mut Report, field: String, image: &str, rule: Option<&InputRule>) {
     let data_url = match DataUrl::parse(image) {
         Some(Ok(data_url)) => data_url,
         Some(Err(error)) => return report.fail(field, "image", error.to_string()),
@@ -344,11 +320,11 @@ fn check_image_ref(report: &mut Report, field: String, image: &str, rule: Option
             format!("format {:?} is not accepted; use {}", data_url.format, words.join(", ")),
         );
     }
-    if data_url.decoded_len() > MAX_IMAGE_BYTES {
+    if let Some(max) = rule.map(|r| r.max_bytes).filter(|&max| data_url.decoded_len() > max) {
         return report.fail(
             field,
             "image",
-            format!("is {} bytes; the limit is 10 MB ({MAX_IMAGE_BYTES} bytes)", data_url.decoded_len()),
+            format!("is {} bytes; the limit is {} MB ({max} bytes)", data_url.decoded_len(), max / (1024 * 1024)),
         );
     }
     let bytes = match data_url.decode() {
@@ -359,21 +335,33 @@ fn check_image_ref(report: &mut Report, field: String, image: &str, rule: Option
         Err(error) => return report.fail(field, "image", error.to_string()),
     };
     let Some(rule) = rule else { return };
-    let Some((_, dims)) = read_dimensions(&bytes) else {
-        return report.fail(field, "image", "the data is not a readable PNG, JPEG, WebP, GIF, BMP or TIFF image");
+    let Some((format, dims)) = read_dimensions(&bytes) else {
+        // HEIF keeps its size deep in the file: when it cannot be read here, the service decides.
+        if matches!(declared, Some(ImageFormat::Heic | ImageFormat::Heif)) {
+            return;
+        }
+        return report.fail(field, "image", "the data is not a readable PNG, JPEG, WebP, GIF, BMP, TIFF or HEIF image");
     };
-    if dims.width <= 14 || dims.height <= 14 {
-        return report.fail(field, "image", format!("is {dims}; each side must be more than 14 pixels"));
+    if !rule.formats.contains(&format) {
+        let words: Vec<_> = rule.formats.iter().map(|f| f.as_str()).collect();
+        return report.fail(field, "image", format!("the data is {}; use {}", format.as_str(), words.join(", ")));
     }
-    let (low, high, inclusive) = rule.ratio;
-    let ratio = dims.ratio();
-    let ratio_ok = if inclusive { (low..=high).contains(&ratio) } else { ratio > low && ratio < high };
-    if !ratio_ok {
-        let bounds = if inclusive { "from 1/16 to 16" } else { "strictly between 1/3 and 3" };
-        return report.fail(field, "image", format!("is {dims}; the width/height ratio must be {bounds}"));
+    if dims.width <= rule.min_side_exclusive || dims.height <= rule.min_side_exclusive {
+        return report.fail(
+            field,
+            "image",
+            format!("is {dims}; each side must be more than {} pixels", rule.min_side_exclusive),
+        );
     }
-    if let Some(max) = rule.max_pixels.filter(|&max| dims.area() > max) {
-        report.fail(field, "image", format!("is {dims} ({} pixels); the limit is {max} pixels", dims.area()));
+    if !rule.ratio.contains(dims) {
+        return report.fail(
+            field,
+            "image",
+            format!("is {dims}; the width/height ratio must be {}", rule.ratio.describe()),
+        );
+    }
+    if let Some((min, max)) = rule.pixels.filter(|(min, max)| !(*min..=*max).contains(&dims.area())) {
+        report.fail(field, "image", format!("is {dims} ({} pixels); it must have {min} to {max} pixels", dims.area()));
     }
 }
 
@@ -382,9 +370,11 @@ fn is_http_url(text: &str) -> bool {
     rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace))
 }
 
-fn check_group(report: &mut Report, family: ModelFamily, req: &GenerateRequest) {
+fn check_group(report: &mut Report, family: Option<&ModelFamily>, req: &GenerateRequest) {
+    let group = family.map_or(Some(COMMON_GROUP), |f| f.group);
+    let GroupRule { max_images: (min, max, _), max_total } = group.unwrap_or(COMMON_GROUP);
     let references = req.images().len() as i64;
-    let room = MAX_TOTAL_IMAGES - references;
+    let room = max_total - references;
     if let Some(mode) = req.sequential_image_generation.as_ref().filter(|m| !m.is_known()) {
         report.fail(
             "sequential_image_generation",
@@ -392,35 +382,35 @@ fn check_group(report: &mut Report, family: ModelFamily, req: &GenerateRequest) 
             format!("must be auto or disabled, not {:?}", mode.as_str()),
         );
     }
-    if family.is_seedream_4()
-        && let Some(max) = req.sequential_image_generation_options.as_ref().and_then(|o| o.max_images)
-        && (1..=15).contains(&max)
-        && max > room
-    {
-        report.fail(
-            "sequential_image_generation_options.max_images",
-            "count",
-            format!("{references} reference images + {max} images exceed 15: at most {room}"),
-        );
+    if let Some(max_images) = req.sequential_image_generation_options.as_ref().and_then(|o| o.max_images) {
+        if !(min..=max).contains(&max_images) {
+            report.fail(
+                "sequential_image_generation_options.max_images",
+                "range",
+                format!("must be an integer from {min} to {max}"),
+            );
+        } else if group.is_some() && max_images > room {
+            report.fail(
+                "sequential_image_generation_options.max_images",
+                "count",
+                format!("{references} reference images + {max_images} images exceed {max_total}: at most {room}"),
+            );
+        }
     }
     let Some(n) = &req.n else { return };
     match n.value() {
-        Some(count) if (1..=15).contains(&count) => {
-            if family.is_seedream_4() && count > room {
+        Some(count) if (min..=max).contains(&count) => {
+            if group.is_some() && count > room {
                 report.fail(
                     "n",
                     "count",
-                    format!("{references} reference images + {count} images exceed 15: at most {room}"),
+                    format!("{references} reference images + {count} images exceed {max_total}: at most {room}"),
                 );
-            } else if !family.is_seedream_4() && family != ModelFamily::Other && count != 1 {
-                report.fail(
-                    "n",
-                    "unsupported",
-                    format!("{} makes one image per request: n must be 1", family.display_name()),
-                );
+            } else if let Some(family) = family.filter(|_| group.is_none() && count != 1) {
+                report.fail("n", "unsupported", format!("{} makes one image per request: n must be 1", family.name));
             }
         }
-        _ => report.fail("n", "range", format!("must be an integer from 1 to 15, not {}", count_repr(n))),
+        _ => report.fail("n", "range", format!("must be an integer from {min} to {max}, not {}", count_repr(n))),
     }
 }
 
@@ -431,50 +421,114 @@ fn count_repr(n: &ImageCount) -> String {
     }
 }
 
-fn check_family_only_fields(report: &mut Report, family: ModelFamily, req: &GenerateRequest) {
-    if family == ModelFamily::Other {
-        if let Some(mode) = optimize_mode(req).filter(|m| !m.is_known()) {
+/// The fields only some families take, each read from the family's row.
+fn check_family_fields(report: &mut Report, family: &ModelFamily, req: &GenerateRequest) {
+    let name = family.name;
+    let unsupported = |report: &mut Report, field: &str, takes: fn(&ModelFamily) -> bool| {
+        report.fail(field, "unsupported", format!("is not accepted by {name} (only {})", catalog::names_where(takes)));
+    };
+    match (req.seed, family.seed) {
+        (Some(_), None) => unsupported(report, "seed", |f| f.seed.is_some()),
+        (Some(seed), Some(range)) if !range.contains(seed) => {
+            report.fail("seed", "range", format!("must be an integer from {} to {}", range.min, range.max))
+        }
+        _ => {}
+    }
+    match (req.guidance_scale, family.guidance_scale) {
+        (Some(_), None) => unsupported(report, "guidance_scale", |f| f.guidance_scale.is_some()),
+        (Some(scale), Some(range)) if !range.contains(scale) => {
+            report.fail("guidance_scale", "range", format!("must be a number from {} to {}", range.min, range.max))
+        }
+        _ => {}
+    }
+    if req.sequential_image_generation == Some(SequentialImageGeneration::Auto) && family.group.is_none() {
+        unsupported(report, "sequential_image_generation", ModelFamily::takes_group);
+    }
+    if req.is_stream() && !family.stream {
+        unsupported(report, "stream", |f| f.stream);
+    }
+    if let Some(format) = req.output_format.as_ref().filter(|f| f.is_known())
+        && !family.output_formats.contains(&format.as_str())
+    {
+        report.fail(
+            "output_format",
+            "unsupported",
+            format!("{name} makes {} only, not {}", or_list(family.output_formats), format.as_str()),
+        );
+    }
+    for (index, tool) in req.tools.iter().flatten().enumerate().filter(|(_, t)| t.kind.is_known()) {
+        if !family.tools.contains(&tool.kind.as_str()) {
+            report.fail(
+                format!("tools[{index}].type"),
+                "unsupported",
+                format!(
+                    "{} is not accepted by {name} (only {})",
+                    tool.kind,
+                    catalog::names_where(|f| !f.tools.is_empty())
+                ),
+            );
+        }
+    }
+    if req.is_layer_decomposition() && family.layers.is_none() {
+        unsupported(report, "layer_decomposition", |f| f.layers.is_some());
+    }
+    if req.background == Some(Background::Transparent) && !family.transparent_background {
+        unsupported(report, "background", |f| f.transparent_background);
+    }
+    if let Some(options) = &req.optimize_prompt_options {
+        if family.optimize_prompt_modes.is_empty() {
+            unsupported(report, "optimize_prompt_options", |f| !f.optimize_prompt_modes.is_empty());
+        } else if let Some(mode) = options.mode.as_ref().filter(|m| m.is_known())
+            && !family.optimize_prompt_modes.contains(&mode.as_str())
+        {
             report.fail(
                 "optimize_prompt_options.mode",
                 "value",
-                format!("must be standard or fast, not {:?}", mode.as_str()),
+                format!("{name} takes only {}", or_list(family.optimize_prompt_modes)),
             );
         }
+    }
+}
+
+/// Layer decomposition and transparent backgrounds both work on exactly one input image.
+fn check_layers_and_background(report: &mut Report, family: &ModelFamily, req: &GenerateRequest) {
+    let layers = family.layers.filter(|_| req.is_layer_decomposition());
+    let transparent = family.transparent_background && req.background == Some(Background::Transparent);
+    if layers.is_none() && !transparent {
         return;
     }
-    let name = family.display_name();
-    let unsupported = |report: &mut Report, field: &str, takers: &str| {
-        report.fail(field, "unsupported", format!("is not accepted by {name} (only {takers})"));
+    let what = if layers.is_some() { "layer_decomposition" } else { "background: transparent" };
+    let images = req.images();
+    if images.len() != 1 {
+        return report.fail("image", "count", format!("{what} needs exactly one input image, not {}", images.len()));
+    }
+    if transparent && req.output_format == Some(OutputFormat::Jpeg) {
+        report.fail("output_format", "value", "must be png when background is transparent");
+    }
+    let Some(bytes) = DataUrl::parse(&images[0]).and_then(Result::ok).and_then(|d| d.decode().ok()) else {
+        return; // a link: the service reads it
     };
-    if family.is_seedream_4() {
-        if req.seed.is_some() {
-            unsupported(report, "seed", "Seedream 3.0 t2i and SeedEdit 3.0");
+    let field = if matches!(req.image, Some(ImageInput::Many(_))) { "image[0]" } else { "image" };
+    if let (Some(rule), Some((format, dims))) = (layers, read_dimensions(&bytes)) {
+        if !rule.input_formats.contains(&format) {
+            let words: Vec<_> = rule.input_formats.iter().map(|f| f.as_str()).collect();
+            report.fail(
+                field,
+                "image",
+                format!("layer_decomposition takes {}, not {}", words.join(" or "), format.as_str()),
+            );
         }
-        if req.guidance_scale.is_some() {
-            unsupported(report, "guidance_scale", "Seedream 3.0 t2i and SeedEdit 3.0");
+        let (min, max) = rule.input_pixels;
+        if !(min..=max).contains(&dims.area()) {
+            report.fail(
+                field,
+                "image",
+                format!("is {dims} ({} pixels); layer_decomposition takes {min} to {max} pixels", dims.area()),
+            );
         }
-        match optimize_mode(req) {
-            Some(OptimizePromptMode::Fast) if family == ModelFamily::Seedream45 => {
-                report.fail("optimize_prompt_options.mode", "value", "Seedream 4.5 takes only standard")
-            }
-            Some(OptimizePromptMode::Other(mode)) => {
-                report.fail("optimize_prompt_options.mode", "value", format!("must be standard or fast, not {mode:?}"))
-            }
-            _ => {}
-        }
-        return;
     }
-    if req.sequential_image_generation.as_ref().is_some_and(SequentialImageGeneration::is_known) {
-        unsupported(report, "sequential_image_generation", "Seedream 4.x");
-    }
-    if req.sequential_image_generation_options.is_some() {
-        unsupported(report, "sequential_image_generation_options", "Seedream 4.x");
-    }
-    if req.stream == Some(true) {
-        unsupported(report, "stream", "Seedream 4.x");
-    }
-    if req.optimize_prompt_options.is_some() {
-        unsupported(report, "optimize_prompt_options", "Seedream 4.x");
+    if transparent && has_alpha(&bytes) == Some(false) {
+        report.fail(field, "image", "has no alpha channel; background: transparent needs an image with transparency");
     }
 }
 
@@ -485,9 +539,12 @@ fn optimize_mode(req: &GenerateRequest) -> Option<&OptimizePromptMode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::{
+        SEEDEDIT_3_0_I2I, SEEDREAM_3_0_T2I, SEEDREAM_4_0, SEEDREAM_4_5, SEEDREAM_5_0_LITE, SEEDREAM_5_0_PRO,
+    };
     use crate::image::encode_data_url;
-    use crate::model::{SEEDEDIT_3_0_I2I, SEEDREAM_3_0_T2I, SEEDREAM_4_0, SEEDREAM_4_5};
     use crate::request::ResponseFormat;
+    use crate::request::{Background, OutputFormat, Tool};
 
     fn png(w: u32, h: u32) -> String {
         let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
@@ -513,12 +570,20 @@ mod tests {
         assert_eq!(fields(&sized(SEEDREAM_4_0, "adaptive")), ["size"]);
         assert_eq!(fields(&sized(SEEDREAM_4_0, "4096x100")), ["size", "size"]);
         assert_eq!(fields(&sized(SEEDREAM_4_5, "1K")), ["size"]);
-        assert!(sized(SEEDREAM_4_5, "1K").validate().unwrap_err().to_string().contains("use 2K"));
+        assert!(sized(SEEDREAM_4_5, "1K").validate().unwrap_err().to_string().contains("takes 2K, 4K or WxH"));
+        assert!(fields(&sized(SEEDREAM_4_5, "2k")).is_empty());
+        assert!(fields(&sized(SEEDREAM_4_0, "6240x2656")).is_empty(), "4.0's own 4K 21:9 preset");
+        assert!(fields(&sized(SEEDREAM_5_0_PRO, "1.5k")).is_empty());
+        assert_eq!(fields(&sized(SEEDREAM_5_0_PRO, "4K")), ["size"]);
+        assert!(fields(&sized(SEEDREAM_5_0_LITE, "3K")).is_empty());
+        assert_eq!(fields(&sized(SEEDREAM_5_0_PRO, "auto")), ["size"], "auto only with layers");
         assert!(fields(&sized(SEEDREAM_4_5, "2560x1440")).is_empty());
         assert_eq!(fields(&sized(SEEDREAM_4_5, "2048x1440")), ["size"]);
         assert_eq!(fields(&sized(SEEDREAM_3_0_T2I, "2K")), ["size"]);
         assert!(fields(&sized(SEEDREAM_3_0_T2I, "512x2048")).is_empty());
-        assert_eq!(fields(&sized(SEEDREAM_3_0_T2I, "511x1024")), ["size"]);
+        // Side or area is UNCONFIRMED for 3.0 t2i: only what both readings refuse is refused.
+        assert!(fields(&sized(SEEDREAM_3_0_T2I, "511x1024")).is_empty());
+        assert_eq!(fields(&sized(SEEDREAM_3_0_T2I, "511x511")), ["size"]);
         assert!(fields(&sized("ep-2025", "whatever")).is_empty());
     }
 
@@ -569,6 +634,49 @@ mod tests {
             ["response_format"]
         );
         assert_eq!(fields(&GenerateRequest::new("", " ")), ["model", "prompt"]);
+    }
+
+    #[test]
+    fn five_zero_fields_follow_each_family() {
+        let pro = || GenerateRequest::new(SEEDREAM_5_0_PRO, "p");
+        let lite = || GenerateRequest::new(SEEDREAM_5_0_LITE, "p");
+        assert!(fields(&pro().with_output_format(OutputFormat::Png)).is_empty());
+        assert_eq!(
+            fields(&GenerateRequest::new(SEEDREAM_4_0, "p").with_output_format(OutputFormat::Png)),
+            ["output_format"]
+        );
+        assert_eq!(fields(&pro().with_stream(true)), ["stream"]);
+        assert_eq!(fields(&pro().with_max_images(3)), ["sequential_image_generation"]);
+        assert_eq!(fields(&pro().with_tool(Tool::web_search())), ["tools[0].type"]);
+        assert!(fields(&lite().with_tool(Tool::web_search()).with_max_images(4).with_stream(true)).is_empty());
+        assert_eq!(fields(&lite().with_layer_decomposition(true)), ["layer_decomposition"]);
+        let eleven = pro().with_images((0..11).map(|i| format!("https://a/{i}")));
+        assert_eq!(fields(&eleven), ["image"]);
+        assert!(fields(&pro().with_images((0..10).map(|i| format!("https://a/{i}")))).is_empty());
+    }
+
+    #[test]
+    fn layers_and_transparency_need_one_fitting_input() {
+        let layers = GenerateRequest::new(SEEDREAM_5_0_PRO, "").with_layer_decomposition(true);
+        assert!(fields(&layers.clone().with_image(png(1024, 1024)).with_size(Size::Auto)).is_empty());
+        assert_eq!(fields(&layers.clone()), ["image"]);
+        assert_eq!(fields(&layers.clone().with_image(png(256, 256))), ["image"], "below 262144 pixels");
+        assert_eq!(fields(&layers.clone().with_image(png(1024, 1024)).with_size(Size::pixels(1024, 1024))), ["size"]);
+        let transparent = GenerateRequest::new(SEEDREAM_5_0_PRO, "p").with_background(Background::Transparent);
+        assert!(fields(&transparent.clone().with_image(png(512, 512))).is_empty());
+        assert_eq!(
+            fields(&transparent.clone().with_image(png(512, 512)).with_output_format(OutputFormat::Jpeg)),
+            ["output_format"]
+        );
+        // The header helper stops after the size; colour type 2 is RGB without alpha.
+        let mut rgb = DataUrl::parse(&png(512, 512)).unwrap().unwrap().decode().unwrap();
+        rgb.extend_from_slice(&[8, 2, 0, 0, 0]);
+        let rgb = encode_data_url(ImageFormat::Png, &rgb);
+        assert_eq!(fields(&transparent.with_image(rgb)), ["image"], "no alpha channel");
+        assert_eq!(
+            fields(&GenerateRequest::new(SEEDREAM_4_0, "").with_layer_decomposition(true)),
+            ["layer_decomposition"]
+        );
     }
 
     #[test]
