@@ -4,7 +4,8 @@
 //!   multipart, described as [`FormPart`]s so any transport can encode it);
 //! - [`ImagesResponse`], [`StreamEvent`] and [`ErrorEnvelope`] for what comes back;
 //! - the model [`catalog`]: one data row per model family with everything it takes;
-//! - per-model validation ([`GenerateRequest::validate`]) with field-path errors, read from the catalog;
+//! - per-model validation ([`GenerateRequest::validate`]) with field-path errors, read from the catalog,
+//!   and [`check`] for request JSON (wrong types become violations too);
 //! - JSON Schema of the wire types ([`schema::all`]).
 //!
 //! No I/O, no async, no HTTP types. Parsing is lenient (unknown fields and values are kept and sent
@@ -24,6 +25,7 @@
 mod wire;
 
 pub mod catalog;
+pub mod check;
 pub mod edit;
 pub mod error;
 pub mod image;
@@ -38,6 +40,7 @@ pub use catalog::{
     ModelFamily, SEEDEDIT_3_0_I2I, SEEDREAM_3_0_T2I, SEEDREAM_4_0, SEEDREAM_4_5, SEEDREAM_5_0_FLASH, SEEDREAM_5_0_LITE,
     SEEDREAM_5_0_PRO,
 };
+pub use check::{CheckError, Checked};
 pub use edit::{EditRequest, FormPart, ImageFile, PartValue};
 pub use error::{ApiErrorBody, ErrorClass, ErrorEnvelope};
 pub use image::{DataUrl, ImageFormat};
