@@ -9,7 +9,7 @@ use serde_with::skip_serializing_none;
 
 use crate::error::{ApiErrorBody, ErrorEnvelope};
 use crate::request::OutputFormat;
-use crate::response::{GeneratedImage, Usage};
+use crate::response::{GeneratedImage, ImageItem, ImagesResponse, Usage};
 
 /// The text of the `data:` line that ends a stream.
 pub const DONE_MARKER: &str = "[DONE]";
@@ -39,16 +39,61 @@ pub struct PartialSucceeded {
 }
 
 impl PartialSucceeded {
+    /// The event that carries `image`, the strings moved. Item fields the event does not model
+    /// (layer fields) travel in `extra`.
+    pub fn from_image(image: GeneratedImage, model: Option<String>, created: Option<i64>, image_index: u32) -> Self {
+        let GeneratedImage {
+            url,
+            b64_json,
+            size,
+            output_format,
+            z_index,
+            bounding_box,
+            name,
+            description,
+            revised_prompt,
+            mut extra,
+        } = image;
+        let mut keep = |key: &str, value: Option<Value>| {
+            if let Some(value) = value {
+                extra.insert(key.to_owned(), value);
+            }
+        };
+        keep("z_index", z_index.map(Value::from));
+        keep("bounding_box", bounding_box.and_then(|b| serde_json::to_value(b).ok()));
+        keep("name", name.map(Value::from));
+        keep("description", description.map(Value::from));
+        keep("revised_prompt", revised_prompt.map(Value::from));
+        Self { model, created, image_index, url, b64_json, size, output_format, extra }
+    }
+
     /// The image this event carries, as it would stand in a non-streamed response's `data[]`
     /// (the strings are moved, not copied: a `b64_json` image is megabytes).
     pub fn into_image(self) -> GeneratedImage {
+        let mut extra = self.extra;
         GeneratedImage {
             url: self.url,
             b64_json: self.b64_json,
             size: self.size,
             output_format: self.output_format,
-            extra: self.extra,
-            ..GeneratedImage::default()
+            z_index: take(&mut extra, "z_index"),
+            bounding_box: take(&mut extra, "bounding_box"),
+            name: take(&mut extra, "name"),
+            description: take(&mut extra, "description"),
+            revised_prompt: take(&mut extra, "revised_prompt"),
+            extra,
+        }
+    }
+}
+
+/// Moves `key` out of `extra` when it holds a `T`; anything else stays where it was.
+fn take<T: serde::de::DeserializeOwned>(extra: &mut Map<String, Value>, key: &str) -> Option<T> {
+    let value = extra.remove(key)?;
+    match T::deserialize(&value) {
+        Ok(typed) => Some(typed),
+        Err(_) => {
+            extra.insert(key.to_owned(), value);
+            None
         }
     }
 }
@@ -142,27 +187,62 @@ impl StreamEvent {
             _ => StreamEvent::Unknown(value),
         })
     }
+}
 
-    fn to_value(&self) -> Result<Value, serde_json::Error> {
-        let (kind, body) = match self {
-            StreamEvent::PartialSucceeded(e) => (PARTIAL_SUCCEEDED, serde_json::to_value(e)?),
-            StreamEvent::PartialFailed(e) => (PARTIAL_FAILED, serde_json::to_value(e)?),
-            StreamEvent::Completed(e) => (COMPLETED, serde_json::to_value(e)?),
-            StreamEvent::Error(error) => return serde_json::to_value(ErrorEnvelope { error: error.clone() }),
-            StreamEvent::Unknown(value) => return Ok(value.clone()),
-        };
-        let mut object = Map::new();
-        object.insert("type".into(), Value::from(kind));
-        if let Value::Object(fields) = body {
-            object.extend(fields);
-        }
-        Ok(Value::Object(object))
-    }
+/// An event's body with its `type` written first, serialized straight from the borrowed event (a
+/// `b64_json` image is megabytes: no intermediate copy).
+#[derive(Serialize)]
+struct Tagged<'a, T> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// `{"error": {...}}`, borrowed.
+#[derive(Serialize)]
+struct ErrorRef<'a> {
+    error: &'a ApiErrorBody,
 }
 
 impl Serialize for StreamEvent {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_value().map_err(serde::ser::Error::custom)?.serialize(serializer)
+        match self {
+            StreamEvent::PartialSucceeded(body) => Tagged { kind: PARTIAL_SUCCEEDED, body }.serialize(serializer),
+            StreamEvent::PartialFailed(body) => Tagged { kind: PARTIAL_FAILED, body }.serialize(serializer),
+            StreamEvent::Completed(body) => Tagged { kind: COMPLETED, body }.serialize(serializer),
+            StreamEvent::Error(error) => ErrorRef { error }.serialize(serializer),
+            StreamEvent::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+impl ImagesResponse {
+    /// The response as the events a stream would have sent: one per `data[]` item (its index as
+    /// `image_index`), then `completed` with the usage. Moves the images, never copies them.
+    pub fn into_events(self) -> impl Iterator<Item = StreamEvent> {
+        let ImagesResponse { model, created, data, usage, tools, mut extra } = self;
+        if let Some(tools) = tools.and_then(|t| serde_json::to_value(t).ok()) {
+            extra.insert("tools".into(), tools);
+        }
+        let per_item_model = model.clone();
+        let items = data.into_iter().enumerate().map(move |(index, item)| {
+            let image_index = u32::try_from(index).unwrap_or(u32::MAX);
+            let model = per_item_model.clone();
+            match item {
+                ImageItem::Image(image) => {
+                    StreamEvent::PartialSucceeded(PartialSucceeded::from_image(image, model, created, image_index))
+                }
+                ImageItem::Failed(failed) => StreamEvent::PartialFailed(PartialFailed {
+                    model,
+                    created,
+                    image_index,
+                    error: failed.error,
+                    extra: failed.extra,
+                }),
+            }
+        });
+        items.chain(std::iter::once(StreamEvent::Completed(Completed { model, created, usage, extra })))
     }
 }
 
@@ -221,6 +301,40 @@ mod tests {
             assert!(event.event_type().ends_with(kind), "{event:?}");
             assert_eq!(&serde_json::to_value(&event).unwrap(), line);
         }
+    }
+
+    #[test]
+    fn events_serialize_with_their_type_first() {
+        let event =
+            StreamEvent::from_json(r#"{"image_index":0,"url":"u","type":"image_generation.partial_succeeded"}"#)
+                .unwrap();
+        let text = serde_json::to_string(&event).unwrap();
+        assert!(text.starts_with(r#"{"type":"image_generation.partial_succeeded","#), "{text}");
+    }
+
+    #[test]
+    fn a_response_becomes_the_events_a_stream_would_send() {
+        let response: ImagesResponse = serde_json::from_value(json!({
+            "model": "m", "created": 7,
+            "data": [{"url": "u", "size": "1x1", "z_index": 1, "name": "sky"},
+                     {"error": {"code": "OutputImageSensitiveContentDetected", "message": "x"}}],
+            "usage": {"generated_images": 1}
+        }))
+        .unwrap();
+        let events: Vec<StreamEvent> = response.clone().into_events().collect();
+        let StreamEvent::PartialSucceeded(first) = events[0].clone() else { panic!("not an image") };
+        assert_eq!(Some(&first.into_image()), response.images().next(), "layer fields come back typed");
+        let events: Vec<Value> = events.into_iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+        assert_eq!(
+            events,
+            [
+                json!({"type": PARTIAL_SUCCEEDED, "model": "m", "created": 7, "image_index": 0, "url": "u",
+                       "size": "1x1", "z_index": 1, "name": "sky"}),
+                json!({"type": PARTIAL_FAILED, "model": "m", "created": 7, "image_index": 1,
+                       "error": {"code": "OutputImageSensitiveContentDetected", "message": "x"}}),
+                json!({"type": COMPLETED, "model": "m", "created": 7, "usage": {"generated_images": 1}}),
+            ]
+        );
     }
 
     #[test]
