@@ -1,0 +1,524 @@
+//! Provenance written into image files: what made an image (prompt, model, size, seed, request id,
+//! time, whether it is synthetic, the tool), in the standard place for the format, without touching
+//! the image data.
+//!
+//! The record is an XMP packet (`dc:description` holds the prompt, `xmp:CreateDate` the time,
+//! `xmp:CreatorTool` the tool, the rest in the `seedream:` namespace):
+//! - JPEG: an APP1 segment (`http://ns.adobe.com/xap/1.0/`) after SOI and JFIF's APP0; when the file
+//!   already carries someone else's XMP, it is kept and ours goes into a COM segment instead;
+//! - PNG: an `iTXt` chunk (`XML:com.adobe.xmp`, or `seedream` beside a foreign XMP) after `IHDR`.
+//!
+//! Only segments and chunks are inserted (or a previous record of ours replaced): every byte of the
+//! compressed image data stays as it was. Any other format is refused with [`ProvenanceError`].
+
+use std::fmt::Write as _;
+
+use crate::image::{ImageFormat, sniff_format};
+
+/// What made an image.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provenance {
+    /// The prompt, as sent.
+    pub prompt: String,
+    /// The model id the request named (or the service answered with).
+    pub model: String,
+    /// The image's `WxH`, when known.
+    pub size: Option<String>,
+    /// The seed, when the request gave one.
+    pub seed: Option<i64>,
+    /// The service's request id.
+    pub request_id: Option<String>,
+    /// When it was made, RFC 3339 (`2026-11-29T13:40:00Z`).
+    pub created: String,
+    /// Whether a local emulator drew it (not the real service).
+    pub synthetic: bool,
+    /// The program that saved it, such as `seedream 0.1.0`.
+    pub tool: String,
+}
+
+/// Why provenance could not be written or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProvenanceError {
+    /// The bytes are neither JPEG nor PNG.
+    #[error("not a JPEG or PNG file")]
+    UnsupportedFormat,
+    /// The file's structure is broken (cut short, a bad segment or chunk length).
+    #[error("the {0} file is damaged: {1}")]
+    Damaged(&'static str, String),
+}
+
+const NS: &str = "https://github.com/seedream-rs/ns/provenance/1.0/";
+const XMP_APP1_HEADER: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+const PNG_XMP_KEYWORD: &str = "XML:com.adobe.xmp";
+const PNG_OWN_KEYWORD: &str = "seedream";
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+/// The largest JPEG segment payload (the length field is 16 bits and counts itself).
+const MAX_SEGMENT: usize = 65_533;
+
+impl Provenance {
+    /// The XMP packet of this record.
+    pub fn to_xmp(&self) -> String {
+        let mut attributes = format!(" seedream:model=\"{}\"", escape(&self.model));
+        let mut add = |name: &str, value: &str| {
+            let _ = write!(attributes, "\n   {name}=\"{}\"", escape(value));
+        };
+        if let Some(size) = &self.size {
+            add("seedream:size", size);
+        }
+        if let Some(seed) = self.seed {
+            add("seedream:seed", &seed.to_string());
+        }
+        if let Some(id) = &self.request_id {
+            add("seedream:requestId", id);
+        }
+        add("seedream:synthetic", if self.synthetic { "True" } else { "False" });
+        add("xmp:CreateDate", &self.created);
+        add("xmp:CreatorTool", &self.tool);
+        format!(
+            "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n\
+             <x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n \
+             <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n  \
+             <rdf:Description rdf:about=\"\"\n   \
+             xmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n   \
+             xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"\n   \
+             xmlns:seedream=\"{NS}\"\n  \
+             {attributes}>\n   \
+             <dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></dc:description>\n  \
+             </rdf:Description>\n \
+             </rdf:RDF>\n\
+             </x:xmpmeta>\n\
+             <?xpacket end=\"w\"?>",
+            escape(&self.prompt)
+        )
+    }
+
+    /// Reads a record from an XMP packet written by [`to_xmp`](Self::to_xmp); `None` when the
+    /// packet is not ours.
+    pub fn from_xmp(xmp: &str) -> Option<Self> {
+        if !xmp.contains(NS) {
+            return None;
+        }
+        let attr = |name: &str| -> Option<String> {
+            let start = xmp.find(&format!("{name}=\""))? + name.len() + 2;
+            let end = start + xmp[start..].find('"')?;
+            Some(unescape(&xmp[start..end]))
+        };
+        let prompt = xmp
+            .find("<rdf:li xml:lang=\"x-default\">")
+            .and_then(|at| {
+                let start = at + "<rdf:li xml:lang=\"x-default\">".len();
+                Some(unescape(&xmp[start..start + xmp[start..].find("</rdf:li>")?]))
+            })
+            .unwrap_or_default();
+        Some(Self {
+            prompt,
+            model: attr("seedream:model").unwrap_or_default(),
+            size: attr("seedream:size"),
+            seed: attr("seedream:seed").and_then(|s| s.parse().ok()),
+            request_id: attr("seedream:requestId"),
+            created: attr("xmp:CreateDate").unwrap_or_default(),
+            synthetic: attr("seedream:synthetic").is_some_and(|s| s == "True"),
+            tool: attr("xmp:CreatorTool").unwrap_or_default(),
+        })
+    }
+}
+
+/// The image with `provenance` written into it (a previous record of ours is replaced).
+pub fn embed(image: &[u8], provenance: &Provenance) -> Result<Vec<u8>, ProvenanceError> {
+    match sniff_format(image) {
+        Some(ImageFormat::Jpeg) => embed_jpeg(image, provenance),
+        Some(ImageFormat::Png) => embed_png(image, provenance),
+        _ => Err(ProvenanceError::UnsupportedFormat),
+    }
+}
+
+/// The record an image carries: `Ok(None)` for a JPEG or PNG without one of ours.
+pub fn read(image: &[u8]) -> Result<Option<Provenance>, ProvenanceError> {
+    let texts = match sniff_format(image) {
+        Some(ImageFormat::Jpeg) => jpeg_segments(image)?
+            .into_iter()
+            .filter_map(|s| match s.marker {
+                0xE1 => s.payload.strip_prefix(XMP_APP1_HEADER),
+                0xFE => Some(s.payload),
+                _ => None,
+            })
+            .collect::<Vec<_>>(),
+        Some(ImageFormat::Png) => png_chunks(image)?.into_iter().filter_map(itxt_text).collect(),
+        _ => return Err(ProvenanceError::UnsupportedFormat),
+    };
+    Ok(texts.into_iter().find_map(|text| Provenance::from_xmp(&String::from_utf8_lossy(text))))
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            // XML 1.0 cannot carry other control characters, even escaped.
+            c if c.is_control() => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(end) = rest.find(';') else { break };
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .map(|hex| u32::from_str_radix(hex, 16))
+                .or_else(|| entity.strip_prefix('#').map(str::parse))
+                .and_then(Result::ok)
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One JPEG marker segment before the scan data.
+struct Segment<'a> {
+    marker: u8,
+    /// Where the segment (its 0xFF) starts and ends in the file.
+    start: usize,
+    end: usize,
+    payload: &'a [u8],
+}
+
+/// The marker segments from SOI up to (not including) SOS.
+fn jpeg_segments(b: &[u8]) -> Result<Vec<Segment<'_>>, ProvenanceError> {
+    let damaged = |why: &str| ProvenanceError::Damaged("JPEG", why.to_owned());
+    let mut segments = Vec::new();
+    let mut at = 2;
+    loop {
+        let (&ff, &marker) =
+            (b.get(at).ok_or_else(|| damaged("cut short"))?, b.get(at + 1).ok_or_else(|| damaged("cut short"))?);
+        if ff != 0xFF {
+            return Err(damaged("a marker was expected"));
+        }
+        match marker {
+            0xFF => at += 1, // fill byte
+            0xDA | 0xD9 => return Ok(segments),
+            0x01 | 0xD0..=0xD7 => at += 2,
+            _ => {
+                let len = usize::from(u16::from_be_bytes([
+                    *b.get(at + 2).ok_or_else(|| damaged("cut short"))?,
+                    *b.get(at + 3).ok_or_else(|| damaged("cut short"))?,
+                ]));
+                let end = at + 2 + len;
+                if len < 2 || end > b.len() {
+                    return Err(damaged("a segment length runs past the end"));
+                }
+                segments.push(Segment { marker, start: at, end, payload: &b[at + 4..end] });
+                at = end;
+            }
+        }
+    }
+}
+
+fn embed_jpeg(image: &[u8], provenance: &Provenance) -> Result<Vec<u8>, ProvenanceError> {
+    let segments = jpeg_segments(image)?;
+    let is_ours = |s: &Segment<'_>| {
+        let text = match s.marker {
+            0xE1 => s.payload.strip_prefix(XMP_APP1_HEADER),
+            0xFE => Some(s.payload),
+            _ => None,
+        };
+        text.is_some_and(|t| Provenance::from_xmp(&String::from_utf8_lossy(t)).is_some())
+    };
+    let foreign_xmp =
+        segments.iter().any(|s| s.marker == 0xE1 && s.payload.starts_with(XMP_APP1_HEADER) && !is_ours(s));
+    // JFIF wants its APP0 right after SOI; ours goes after it.
+    let insert_at = segments.first().filter(|s| s.marker == 0xE0).map_or(2, |s| s.end);
+    let mut packet = provenance.to_xmp();
+    let header_len = if foreign_xmp { 0 } else { XMP_APP1_HEADER.len() };
+    if packet.len() + header_len > MAX_SEGMENT {
+        // A prompt too long for one segment is shortened rather than the save refused.
+        let mut shorter = provenance.clone();
+        let budget = MAX_SEGMENT - header_len - (packet.len() - escape(&provenance.prompt).len()) - 16;
+        shorter.prompt = truncate_escaped(&provenance.prompt, budget);
+        packet = shorter.to_xmp();
+    }
+    let mut segment = Vec::with_capacity(packet.len() + 64);
+    segment.extend_from_slice(&[0xFF, if foreign_xmp { 0xFE } else { 0xE1 }]);
+    segment.extend_from_slice(&u16::try_from(packet.len() + header_len + 2).unwrap_or(u16::MAX).to_be_bytes());
+    if !foreign_xmp {
+        segment.extend_from_slice(XMP_APP1_HEADER);
+    }
+    segment.extend_from_slice(packet.as_bytes());
+
+    // SOI [APP0], ours, then everything else minus our old records.
+    let mut result = Vec::with_capacity(image.len() + segment.len());
+    result.extend_from_slice(&image[..insert_at]);
+    result.extend_from_slice(&segment);
+    let mut at = insert_at;
+    for old in segments.iter().filter(|s| s.start >= insert_at && is_ours(s)) {
+        result.extend_from_slice(&image[at..old.start]);
+        at = old.end;
+    }
+    result.extend_from_slice(&image[at..]);
+    Ok(result)
+}
+
+fn truncate_escaped(prompt: &str, budget: usize) -> String {
+    let mut kept = String::new();
+    let mut escaped_len = 0;
+    for c in prompt.chars() {
+        escaped_len += escape(c.encode_utf8(&mut [0; 4])).len();
+        if escaped_len + '…'.len_utf8() > budget {
+            kept.push('…');
+            break;
+        }
+        kept.push(c);
+    }
+    kept
+}
+
+/// One PNG chunk.
+struct Chunk<'a> {
+    kind: &'a [u8],
+    start: usize,
+    end: usize,
+    data: &'a [u8],
+}
+
+fn png_chunks(b: &[u8]) -> Result<Vec<Chunk<'_>>, ProvenanceError> {
+    let damaged = |why: &str| ProvenanceError::Damaged("PNG", why.to_owned());
+    if !b.starts_with(PNG_SIGNATURE) {
+        return Err(damaged("the signature is wrong"));
+    }
+    let mut chunks = Vec::new();
+    let mut at = PNG_SIGNATURE.len();
+    while at < b.len() {
+        let header = b.get(at..at + 8).ok_or_else(|| damaged("cut short"))?;
+        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let end = at.checked_add(12).and_then(|v| v.checked_add(len)).filter(|&end| end <= b.len());
+        let end = end.ok_or_else(|| damaged("a chunk length runs past the end"))?;
+        let kind = &b[at + 4..at + 8];
+        chunks.push(Chunk { kind, start: at, end, data: &b[at + 8..end - 4] });
+        at = end;
+        if kind == b"IEND" {
+            break;
+        }
+    }
+    if chunks.first().is_none_or(|c| c.kind != b"IHDR") {
+        return Err(damaged("IHDR is not the first chunk"));
+    }
+    Ok(chunks)
+}
+
+/// The keyword and text of an uncompressed `iTXt` chunk.
+fn itxt<'a>(chunk: &Chunk<'a>) -> Option<(&'a [u8], &'a [u8])> {
+    if chunk.kind != b"iTXt" {
+        return None;
+    }
+    let data = chunk.data;
+    let keyword_end = data.iter().position(|&b| b == 0)?;
+    let (compressed, rest) = (*data.get(keyword_end + 1)?, data.get(keyword_end + 3..)?);
+    if compressed != 0 {
+        return None;
+    }
+    let language_end = rest.iter().position(|&b| b == 0)?;
+    let rest = &rest[language_end + 1..];
+    let translated_end = rest.iter().position(|&b| b == 0)?;
+    Some((&data[..keyword_end], &rest[translated_end + 1..]))
+}
+
+fn itxt_text<'a>(chunk: Chunk<'a>) -> Option<&'a [u8]> {
+    let (keyword, text) = itxt(&chunk)?;
+    (keyword == PNG_XMP_KEYWORD.as_bytes() || keyword == PNG_OWN_KEYWORD.as_bytes()).then_some(text)
+}
+
+fn embed_png(image: &[u8], provenance: &Provenance) -> Result<Vec<u8>, ProvenanceError> {
+    let chunks = png_chunks(image)?;
+    let is_ours =
+        |c: &Chunk<'_>| itxt(c).is_some_and(|(_, text)| Provenance::from_xmp(&String::from_utf8_lossy(text)).is_some());
+    let foreign_xmp =
+        chunks.iter().any(|c| itxt(c).is_some_and(|(k, _)| k == PNG_XMP_KEYWORD.as_bytes()) && !is_ours(c));
+    let keyword = if foreign_xmp { PNG_OWN_KEYWORD } else { PNG_XMP_KEYWORD };
+    let packet = provenance.to_xmp();
+    let mut data = Vec::with_capacity(keyword.len() + 5 + packet.len());
+    data.extend_from_slice(keyword.as_bytes());
+    data.extend_from_slice(&[0, 0, 0, 0, 0]); // NUL, not compressed, method 0, no language, no translation
+    data.extend_from_slice(packet.as_bytes());
+    let mut chunk = Vec::with_capacity(data.len() + 12);
+    chunk.extend_from_slice(&u32::try_from(data.len()).unwrap_or(u32::MAX).to_be_bytes());
+    chunk.extend_from_slice(b"iTXt");
+    chunk.extend_from_slice(&data);
+    chunk.extend_from_slice(&crc32(&chunk[4..]).to_be_bytes());
+
+    let after_ihdr = chunks[0].end;
+    let mut out = Vec::with_capacity(image.len() + chunk.len());
+    out.extend_from_slice(&image[..after_ihdr]);
+    out.extend_from_slice(&chunk);
+    let mut at = after_ihdr;
+    for old in chunks.iter().filter(|c| is_ours(c)) {
+        out.extend_from_slice(&image[at..old.start]);
+        at = old.end;
+    }
+    out.extend_from_slice(&image[at..]);
+    Ok(out)
+}
+
+/// CRC-32 (ISO-HDLC), as PNG chunks carry it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> Provenance {
+        Provenance {
+            prompt: "a \"lighthouse\" <at> dawn & 灯塔\nline two".into(),
+            model: "doubao-seedream-5-0-pro-260628".into(),
+            size: Some("2048x2048".into()),
+            seed: Some(42),
+            request_id: Some("0217-abc".into()),
+            created: "2026-11-29T13:40:00Z".into(),
+            synthetic: true,
+            tool: "seedream 0.1.0".into(),
+        }
+    }
+
+    /// SOI, JFIF APP0, a quantisation table, SOS with two bytes of "scan data", EOI.
+    fn jpeg() -> Vec<u8> {
+        let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16];
+        b.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        b.extend_from_slice(&[0xFF, 0xDB, 0, 4, 0, 1]);
+        b.extend_from_slice(&[0xFF, 0xDA, 0, 2, 0x12, 0x34, 0xFF, 0xD9]);
+        b
+    }
+
+    fn png() -> Vec<u8> {
+        let mut b = PNG_SIGNATURE.to_vec();
+        for (kind, data) in
+            [(&b"IHDR"[..], &[0u8, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0][..]), (b"IDAT", b"xyz"), (b"IEND", b"")]
+        {
+            b.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            let start = b.len();
+            b.extend_from_slice(kind);
+            b.extend_from_slice(data);
+            let crc = crc32(&b[start..]);
+            b.extend_from_slice(&crc.to_be_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn jpeg_carries_the_record_after_jfif_and_keeps_every_other_byte() {
+        let original = jpeg();
+        let with = embed(&original, &record()).unwrap();
+        assert_eq!(read(&with).unwrap(), Some(record()));
+        assert_eq!(&with[..20], &original[..20], "SOI and APP0 first");
+        assert_eq!(&with[20..22], &[0xFF, 0xE1]);
+        assert!(with.ends_with(&original[20..]), "the rest, scan data included, is untouched");
+        // Saving again replaces the record instead of adding a second one.
+        let mut other = record();
+        other.prompt = "second".into();
+        let again = embed(&with, &other).unwrap();
+        assert_eq!(again.len(), with.len() - record().to_xmp().len() + other.to_xmp().len());
+        assert_eq!(read(&again).unwrap().unwrap().prompt, "second");
+        assert_eq!(read(&original).unwrap(), None);
+    }
+
+    #[test]
+    fn png_carries_the_record_in_itxt_after_ihdr_with_a_valid_crc() {
+        let original = png();
+        let with = embed(&original, &record()).unwrap();
+        assert_eq!(read(&with).unwrap(), Some(record()));
+        let chunks = png_chunks(&with).unwrap();
+        let kinds: Vec<_> = chunks.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, [&b"IHDR"[..], b"iTXt", b"IDAT", b"IEND"]);
+        for chunk in &chunks {
+            let crc = u32::from_be_bytes(with[chunk.end - 4..chunk.end].try_into().unwrap());
+            assert_eq!(crc, crc32(&with[chunk.start + 4..chunk.end - 4]));
+        }
+        assert!(with.ends_with(&original[33..]), "IDAT and IEND untouched");
+        assert_eq!(embed(&with, &record()).unwrap(), with, "idempotent");
+    }
+
+    #[test]
+    fn a_foreign_xmp_packet_is_kept_and_ours_goes_beside_it() {
+        let foreign = b"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">theirs</x:xmpmeta>";
+        let mut jpeg_with_xmp = jpeg();
+        let mut segment = vec![0xFF, 0xE1];
+        segment.extend_from_slice(&((foreign.len() + XMP_APP1_HEADER.len() + 2) as u16).to_be_bytes());
+        segment.extend_from_slice(XMP_APP1_HEADER);
+        segment.extend_from_slice(foreign);
+        jpeg_with_xmp.splice(20..20, segment);
+        let with = embed(&jpeg_with_xmp, &record()).unwrap();
+        assert_eq!(read(&with).unwrap(), Some(record()));
+        assert!(with.windows(foreign.len()).any(|w| w == foreign), "their packet is still there");
+        assert_eq!(&with[20..22], &[0xFF, 0xFE], "ours is a COM segment");
+    }
+
+    #[test]
+    fn a_huge_prompt_is_shortened_to_fit_one_jpeg_segment() {
+        let mut long = record();
+        long.prompt = "猫<".repeat(40_000);
+        let with = embed(&jpeg(), &long).unwrap();
+        let back = read(&with).unwrap().unwrap();
+        assert!(back.prompt.ends_with('…') && long.prompt.starts_with(back.prompt.trim_end_matches('…')));
+    }
+
+    #[test]
+    fn other_formats_and_damaged_files_are_errors_not_panics() {
+        assert_eq!(embed(b"GIF89a....", &record()), Err(ProvenanceError::UnsupportedFormat));
+        assert_eq!(read(b"hello"), Err(ProvenanceError::UnsupportedFormat));
+        let jpeg = jpeg();
+        let png = png();
+        for cut in 3..jpeg.len() - 4 {
+            let _ = read(&jpeg[..cut]);
+            let _ = embed(&jpeg[..cut], &record());
+        }
+        for cut in 8..png.len() {
+            let _ = read(&png[..cut]);
+            let _ = embed(&png[..cut], &record());
+        }
+        assert!(matches!(read(&jpeg[..10]), Err(ProvenanceError::Damaged("JPEG", _))));
+    }
+
+    #[test]
+    fn text_round_trips_through_xml_escaping() {
+        for text in ["plain", "a&b<c>\"d\"", "tab\tnew\nline", "&amp; literal", "emoji 🎨 and 中文"] {
+            assert_eq!(unescape(&escape(text)), text);
+        }
+    }
+}
