@@ -10,13 +10,14 @@ use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use seedream_types::{
-    ApiErrorBody, EditRequest, ErrorClass, ErrorEnvelope, GenerateRequest, GeneratedImage, ImagesResponse,
+    ApiErrorBody, EditRequest, ErrorClass, ErrorEnvelope, GenerateRequest, GeneratedImage, ImageFormat, ImagesResponse,
 };
 use tokio::time::Instant;
 
 use crate::body::BodyReader;
 use crate::decode::{ImagesDecoder, decode_b64, decode_b64_owned};
 use crate::error::{ApiError, Error, TimeoutPhase};
+use crate::image::{ImageBytes, format_of_media_type};
 use crate::multipart;
 use crate::retry::{RetryPolicy, retry_after};
 use crate::stream::ImageStream;
@@ -91,9 +92,10 @@ pub struct ResponseMeta {
 ///
 /// let client = Client::from_env()?;
 /// let response = client.generate(&GenerateRequest::new(SEEDREAM_4_0, "a lighthouse at dawn")).await?;
-/// for image in response.images() {
-///     let jpeg = client.image_bytes(image).await?;
-///     seedream_client::save_atomically(".".as_ref(), "lighthouse.jpeg", &jpeg)?;
+/// for (index, image) in response.data.into_iter().filter_map(|item| item.image().cloned()).enumerate() {
+///     // JPEG or PNG (5.0 with `output_format: png`): the file gets the extension of the bytes.
+///     let bytes = client.into_image_bytes(image).await?;
+///     client.save_image(".".as_ref(), &format!("lighthouse-{index}"), &bytes)?;
 /// }
 /// # Ok(()) }
 /// ```
@@ -511,13 +513,20 @@ impl Client {
         }
     }
 
-    /// The bytes of an image: `b64_json` decoded, or `url` downloaded (see [`download`](Self::download)).
-    pub async fn image_bytes(&self, image: &GeneratedImage) -> Result<Bytes, Error> {
+    /// The bytes of an image, `b64_json` decoded or `url` downloaded (see [`download`](Self::download)),
+    /// with their format: sniffed from the bytes, else the item's `output_format`, else (downloads)
+    /// the `Content-Type` header.
+    pub async fn image_bytes(&self, image: &GeneratedImage) -> Result<ImageBytes, Error> {
         if let Some(text) = &image.b64_json {
-            return decode_b64(text).map_err(|e| Error::Decode { reason: e.to_string(), body_start: start_of(text) });
+            let bytes =
+                decode_b64(text).map_err(|e| Error::Decode { reason: e.to_string(), body_start: start_of(text) })?;
+            return Ok(ImageBytes::of(image, bytes));
         }
         match &image.url {
-            Some(url) => self.download(url).await,
+            Some(url) => {
+                let (bytes, header_format) = self.fetch(url).await?;
+                Ok(ImageBytes::new(bytes, image.stated_format().or(header_format)))
+            }
             None => Err(Error::Decode {
                 reason: "the image has neither b64_json nor url".into(),
                 body_start: String::new(),
@@ -527,11 +536,14 @@ impl Client {
 
     /// Like [`image_bytes`](Self::image_bytes), consuming the image: `b64_json` is decoded in place in
     /// the string's own memory, so a large group needs no second buffer.
-    pub async fn into_image_bytes(&self, image: GeneratedImage) -> Result<Bytes, Error> {
+    pub async fn into_image_bytes(&self, image: GeneratedImage) -> Result<ImageBytes, Error> {
+        let stated = image.stated_format();
         match image {
             GeneratedImage { b64_json: Some(text), .. } => {
                 let start = start_of(&text);
-                decode_b64_owned(text).map_err(|e| Error::Decode { reason: e.to_string(), body_start: start })
+                let bytes =
+                    decode_b64_owned(text).map_err(|e| Error::Decode { reason: e.to_string(), body_start: start })?;
+                Ok(ImageBytes::new(bytes, stated))
             }
             image => self.image_bytes(&image).await,
         }
@@ -539,8 +551,14 @@ impl Client {
 
     /// Downloads `url` (an image link) through the client's transport, with its retries and time
     /// limits, refusing bodies over the response limit. The API key is sent only when the URL is on
-    /// the API's own host.
-    pub async fn download(&self, url: &str) -> Result<Bytes, Error> {
+    /// the API's own host. The format is sniffed from the bytes, else taken from `Content-Type`.
+    pub async fn download(&self, url: &str) -> Result<ImageBytes, Error> {
+        let (bytes, header_format) = self.fetch(url).await?;
+        Ok(ImageBytes::new(bytes, header_format))
+    }
+
+    /// Downloads `url`: the body and the image format its `Content-Type` names.
+    async fn fetch(&self, url: &str) -> Result<(Bytes, Option<ImageFormat>), Error> {
         let uri: Uri = url.parse().map_err(|e| Error::Config(format!("bad image URL: {e}")))?;
         let authorized = match (uri.scheme_str(), uri.authority()) {
             (Some(scheme), Some(authority)) => {
@@ -559,16 +577,23 @@ impl Client {
                 authorized,
             };
             let answer = self.execute(&call, deadline).await?;
+            let format = header_text(&answer.headers, CONTENT_TYPE.as_str()).and_then(|v| format_of_media_type(&v));
             let bytes = answer.reader.read_all().await?;
-            Ok((bytes, answer.meta))
+            Ok(((bytes, format), answer.meta))
         })
         .await
-        .map(|(bytes, _)| bytes)
+        .map(|(fetched, _)| fetched)
     }
 
     /// Saves image bytes atomically; see [`save_atomically`](crate::save_atomically).
     pub fn save(&self, dir: &Path, file_name: &str, bytes: &[u8]) -> Result<PathBuf, Error> {
         crate::save::save_atomically(dir, file_name, bytes)
+    }
+
+    /// Saves an image atomically as `dir/<stem>.<extension>`, the extension that of its format
+    /// (`png`, `jpg`, ...; see [`ImageBytes::file_name`]). Returns the final path.
+    pub fn save_image(&self, dir: &Path, stem: &str, image: &ImageBytes) -> Result<PathBuf, Error> {
+        crate::save::save_image(dir, stem, image)
     }
 
     fn json_call<'a>(&'a self, uri: &'a Uri, body: Vec<u8>, accept: &'static str) -> Call<'a> {

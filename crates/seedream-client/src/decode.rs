@@ -509,6 +509,69 @@ mod tests {
         );
     }
 
+    /// A 5.0 pro answer to `layer_decomposition: true`: the base image and two layers, PNG.
+    fn layered_body() -> Value {
+        let layer = |z: u32, name: &str, abs: [u32; 4]| {
+            json!({"b64_json": "iVBORw0KGgo=", "size": "512x512", "output_format": "png", "z_index": z,
+                   "bounding_box": {"absolute": abs, "normalized": abs.map(|v| v * 1000 / 512)},
+                   "name": name, "description": format!("the {name}")})
+        };
+        json!({
+            "model": "doubao-seedream-5-0-pro-260628", "created": 1789641090,
+            "data": [{"b64_json": "iVBORw0KGgo=", "size": "512x512", "output_format": "png", "z_index": 0},
+                     layer(1, "sky", [0, 0, 512, 200]), layer(2, "boat", [100, 250, 300, 400])],
+            "usage": {"input_images": 1, "generated_images": 3, "output_tokens": 3072, "total_tokens": 3072}
+        })
+    }
+
+    #[test]
+    fn five_zero_bodies_take_the_fast_path_or_fall_back_intact() {
+        // Plain 5.0 pro with PNG output and input_images: the fast path's shape.
+        let plain = json!({"model": "doubao-seedream-5-0-pro-260628", "created": 1,
+            "data": [{"b64_json": "iVBORw0KGgo=", "size": "2048x2048", "output_format": "png"}],
+            "usage": {"input_images": 0, "generated_images": 1, "output_tokens": 16384, "total_tokens": 16384}});
+        let text = serde_json::to_vec(&plain).unwrap();
+        assert!(serde_json::from_slice::<fast::Response>(&text).is_ok(), "plain 5.0 bodies are the fast shape");
+        assert_eq!(parse_response(&text).unwrap(), serde_json::from_slice::<ImagesResponse>(&text).unwrap());
+
+        // Layers (z_index, bounding_box, name, description), tool usage and tools: the full model.
+        let web_search = json!({"model": "doubao-seedream-5-0-260128", "created": 1,
+            "data": [{"url": "https://x/0.png", "size": "2048x2048"}],
+            "usage": {"generated_images": 1, "output_tokens": 16384, "total_tokens": 16384,
+                      "tool_usage": {"web_search": 2}},
+            "tools": [{"type": "web_search"}]});
+        let tool_usage_only = json!({"data": [], "usage": {"tool_usage": {"web_search": 1}}});
+        for body in [layered_body(), web_search, tool_usage_only] {
+            let text = serde_json::to_vec(&body).unwrap();
+            assert!(serde_json::from_slice::<fast::Response>(&text).is_err(), "{body}");
+            let full: ImagesResponse = serde_json::from_slice(&text).unwrap();
+            let parsed = parse_response(&text).unwrap();
+            assert_eq!(parsed, full, "{body}");
+            assert_eq!(serde_json::to_value(&parsed).unwrap(), body, "nothing lost on the way back");
+        }
+    }
+
+    #[test]
+    fn a_layered_five_zero_pro_body_decodes_identically_through_both_paths() {
+        let body = layered_body();
+        let text = serde_json::to_vec_pretty(&body).unwrap();
+        let full: ImagesResponse = serde_json::from_slice(&text).unwrap();
+        assert_eq!(parse_response(&text).unwrap(), full);
+        assert_eq!(ImagesDecoder::decode(&text).unwrap(), full);
+        for cut in (0..text.len()).step_by(7) {
+            let mut decoder = ImagesDecoder::new();
+            decoder.feed(&text[..cut]);
+            decoder.feed(&text[cut..]);
+            assert_eq!(decoder.finish().unwrap(), full, "cut {cut}");
+        }
+        let layer = full.images().nth(2).unwrap();
+        assert_eq!((layer.z_index, layer.name.as_deref()), (Some(2), Some("boat")));
+        let bounding_box = layer.bounding_box.as_ref().unwrap();
+        assert_eq!(bounding_box.absolute_corners(), Some([100.0, 250.0, 300.0, 400.0]));
+        assert_eq!(bounding_box.normalized_corners(), Some([195.0, 488.0, 585.0, 781.0]));
+        assert_eq!(full.usage.as_ref().unwrap().input_images, Some(1));
+    }
+
     #[test]
     fn escaped_strings_fall_back_to_serde() {
         let text = br#"{"data":[{"b64_json":"AB\/C\"D"},{"b64_json":"QUJD"}],"x":"a\"b"}"#;

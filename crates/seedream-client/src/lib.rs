@@ -1,6 +1,7 @@
 //! Async client for the Seedream / SeedEdit image API (Volcengine Ark and OpenAI-style relays).
 //!
-//! - [`Client`]: `generate`, `generate_stream`, `edit`, image bytes and downloads, with request
+//! - [`Client`]: `generate`, `generate_stream`, `edit`, image bytes and downloads ([`ImageBytes`]:
+//!   the bytes with their real format, JPEG or PNG, and [`save_image`] naming files after it), with request
 //!   validation, retries (backoff with full jitter, `Retry-After`), per-phase time limits and one
 //!   error type ([`Error`]) a caller can act on.
 //! - [`Transport`]: the swappable HTTP layer; [`HyperTransport`] (hyper + rustls) is the default,
@@ -15,6 +16,7 @@
 mod body;
 mod client;
 mod error;
+mod image;
 mod retry;
 mod save;
 mod stream;
@@ -31,8 +33,9 @@ pub use client::{
     Timeouts,
 };
 pub use error::{ApiError, Error, TimeoutPhase};
+pub use image::{ImageBytes, UNKNOWN_EXTENSION};
 pub use retry::RetryPolicy;
-pub use save::save_atomically;
+pub use save::{save_atomically, save_image};
 pub use stream::ImageStream;
 pub use transport::{
     HyperTransport, HyperTransportBuilder, RequestBody, ResponseBody, Transport, TransportError, TransportErrorKind,

@@ -5,6 +5,13 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::image::ImageBytes;
+
+/// Saves `image` atomically as `dir/<stem>.<extension>`, the extension that of the image's format
+/// (sniffed from its bytes, else as the response stated it; `bin` when unknown). Returns the path.
+pub fn save_image(dir: &Path, stem: &str, image: &ImageBytes) -> Result<PathBuf, Error> {
+    save_atomically(dir, &image.file_name(stem), image)
+}
 
 /// Writes `bytes` to `dir/file_name` atomically: a temporary file in the same directory is written,
 /// flushed to disk, and renamed over the final name. Creates `dir` if needed. Returns the final path.
@@ -72,6 +79,18 @@ mod tests {
         assert!(matches!(save_atomically(&dir, "b.jpeg", b"new"), Err(Error::Io(_))));
         assert_eq!(entries(&dir), ["a.jpeg", "b.jpeg"], "no temp file left behind");
         assert_eq!(fs::read(dir.join("a.jpeg")).unwrap(), b"old");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn images_are_saved_with_the_extension_of_their_bytes() {
+        let dir = temp_dir("ext");
+        let png = ImageBytes::new(&b"\x89PNG\r\n\x1a\n rest"[..], Some(seedream_types::ImageFormat::Jpeg));
+        let path = save_image(&dir, "out-0", &png).unwrap();
+        assert_eq!(path, dir.join("out-0.png"));
+        assert_eq!(fs::read(&path).unwrap(), &png[..]);
+        let jpeg = ImageBytes::new(&[0xFF, 0xD8, 0xFF, 0xE0][..], None);
+        assert_eq!(save_image(&dir, "out-1", &jpeg).unwrap(), dir.join("out-1.jpg"));
         fs::remove_dir_all(dir).unwrap();
     }
 

@@ -179,6 +179,7 @@ async fn b64_images_decode_to_jpegs() {
             assert!(image.b64_json.is_some() && image.url.is_none());
             let copied = client.image_bytes(image).await.unwrap();
             assert!(is_jpeg(&copied));
+            assert_eq!(copied.format(), Some(seedream_types::ImageFormat::Jpeg));
             assert_eq!(client.into_image_bytes(image.clone()).await.unwrap(), copied);
         }
         emulator.shutdown().await;

@@ -11,7 +11,8 @@ use seedream_client::{
     Client, ClientBuilder, DEFAULT_USER_AGENT, EditMode, Error, RetryPolicy, TimeoutPhase, Timeouts, TransportErrorKind,
 };
 use seedream_types::{
-    EditRequest, ErrorClass, GenerateRequest, ImageFile, ImageItem, ResponseFormat, SEEDREAM_4_0, StreamEvent,
+    EditRequest, ErrorClass, GenerateRequest, ImageFile, ImageFormat, ImageItem, OutputFormat, ResponseFormat,
+    SEEDREAM_4_0, StreamEvent,
 };
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -415,11 +416,13 @@ async fn image_bytes_decode_or_download_without_leaking_the_key() {
         {"b64_json": "QUJD"}, {"url": "https://files.example.test/0.jpeg"}, {"url": "https://ark.example.test/own/1.jpeg"}]}))
     .unwrap();
     let images: Vec<_> = response.images().cloned().collect();
-    assert_eq!(client.image_bytes(&images[0]).await.unwrap(), "ABC");
-    assert_eq!(client.into_image_bytes(images[0].clone()).await.unwrap(), "ABC");
+    assert_eq!(&client.image_bytes(&images[0]).await.unwrap()[..], b"ABC");
+    assert_eq!(&client.into_image_bytes(images[0].clone()).await.unwrap()[..], b"ABC");
 
     transport.push(Reply::status(200).header("content-type", "image/jpeg").body("JPEG"));
-    assert_eq!(client.image_bytes(&images[1]).await.unwrap(), "JPEG");
+    let downloaded = client.image_bytes(&images[1]).await.unwrap();
+    assert_eq!(&downloaded[..], b"JPEG");
+    assert_eq!(downloaded.format(), Some(ImageFormat::Jpeg), "from the content type when the bytes say nothing");
     let sent = &transport.requests()[0];
     assert_eq!((sent.method.as_str(), sent.uri.to_string().as_str()), ("GET", "https://files.example.test/0.jpeg"));
     assert_eq!(sent.header("authorization"), None, "the key stays with the API host");
@@ -437,6 +440,43 @@ async fn image_bytes_decode_or_download_without_leaking_the_key() {
     let small = builder(&transport).max_response_bytes(3).build().unwrap();
     transport.push(Reply::status(200).body("JPEG"));
     assert!(matches!(small.download("https://files.example.test/0.jpeg").await, Err(Error::BodyTooLarge { limit: 3 })));
+}
+
+#[tokio::test]
+async fn image_bytes_carry_the_format_of_their_bytes_and_save_under_its_extension() {
+    use base64::Engine as _;
+    let (transport, client) = setup();
+    let png = png();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&png);
+    // 5.0 pro states png; 5.0 lite states nothing; a wrong statement loses to the bytes.
+    let response: seedream_types::ImagesResponse = serde_json::from_value(json!({"data": [
+        {"b64_json": b64, "output_format": "png"}, {"b64_json": b64}, {"b64_json": b64, "output_format": "jpeg"},
+        {"b64_json": "QUJD", "output_format": "png"}, {"url": "https://files.example.test/0.png"}]}))
+    .unwrap();
+    let images: Vec<_> = response.images().cloned().collect();
+    for image in &images[..3] {
+        let copied = client.image_bytes(image).await.unwrap();
+        assert_eq!((&copied[..], copied.format()), (&png[..], Some(ImageFormat::Png)));
+        assert_eq!((copied.extension(), copied.media_type().as_deref()), ("png", Some("image/png")));
+        assert_eq!(client.into_image_bytes(image.clone()).await.unwrap(), copied);
+    }
+    assert_eq!(images[0].output_format, Some(OutputFormat::Png));
+    let stated = client.into_image_bytes(images[3].clone()).await.unwrap();
+    assert_eq!(stated.format(), Some(ImageFormat::Png), "unknown bytes: the item's output_format");
+
+    // A download labelled JPEG that is a PNG: the bytes win.
+    transport.push(Reply::status(200).header("content-type", "image/jpeg").body(png.clone()));
+    let downloaded = client.image_bytes(&images[4]).await.unwrap();
+    assert_eq!(downloaded.format(), Some(ImageFormat::Png));
+    transport.push(Reply::status(200).header("content-type", "image/png").body("????"));
+    let unknown = client.download("https://files.example.test/1").await.unwrap();
+    assert_eq!(unknown.format(), Some(ImageFormat::Png), "the content type when the bytes say nothing");
+
+    let dir = std::env::temp_dir().join(format!("seedream-png-{:x}", std::process::id()));
+    let path = client.save_image(&dir, "layer-0", &downloaded).unwrap();
+    assert_eq!(path.file_name().unwrap(), "layer-0.png");
+    assert!(std::fs::read(&path).unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
