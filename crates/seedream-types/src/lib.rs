@@ -35,6 +35,7 @@ pub mod response;
 pub mod schema;
 pub mod size;
 pub mod stream;
+pub mod time;
 pub mod validate;
 
 pub use catalog::{
