@@ -66,7 +66,9 @@ pub(crate) async fn parse(headers: &HeaderMap, body: Bytes) -> Result<GenerateRe
         }
     }
     if let Err(error) = request.validate() {
-        return Err(ApiError::from_validation(&error));
+        let generate = request.to_generate_request();
+        let family = seedream_types::catalog::family_of(&generate.model);
+        return Err(ApiError::from_validation(&error, family, &generate));
     }
     Ok(request.to_generate_request())
 }

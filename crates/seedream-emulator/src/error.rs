@@ -1,9 +1,12 @@
 //! Error answers in the service's documented shape:
-//! `{"error":{"code","message":"… Request id: <id>","param","type"}}`, with the status's `type` word.
+//! `{"error":{"code","message":"… Request id: <id>","param","type"}}`, with the status's `type` word,
+//! and validation failures worded as the live service words them.
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use seedream_types::{ApiErrorBody, ErrorEnvelope, ValidationError};
+use seedream_types::{
+    ApiErrorBody, ErrorEnvelope, GenerateRequest, ModelFamily, Size, SizeForm, ValidationError, Violation,
+};
 use serde_json::Map;
 
 use crate::body::{Body, full};
@@ -41,22 +44,33 @@ impl ApiError {
         self
     }
 
-    /// A 400 for a request that breaks validation rules. Violations of a `required` rule come first,
-    /// so `param` names a missing field when there is one (code `MissingParameter`); otherwise the
-    /// first violation's field with `InvalidParameter`. The message lists every violation.
-    pub fn from_validation(error: &ValidationError) -> Self {
+    /// A 400 for a request that breaks validation rules, worded as the live service words it:
+    /// ``The parameter `X` specified in the request is not valid: <rule>.`` with `param` = `X`.
+    /// Violations of a `required` rule come first (code `MissingParameter`); otherwise the first
+    /// violation is named (code `InvalidParameter`). The service names one problem; the emulator
+    /// lists the others after it (`Also not valid: field: rule; …`), which keeps the pattern.
+    ///
+    /// Where the spec holds a captured body, the rule text follows it, with the numbers read from the
+    /// family's catalog row: a field the family does not take is "not supported by the current
+    /// model", too many references "number of reference images cannot exceed N", a `WxH` outside the
+    /// area "image size must be at least N pixels" (or "at most").
+    pub fn from_validation(error: &ValidationError, family: Option<&ModelFamily>, request: &GenerateRequest) -> Self {
         let mut violations: Vec<_> = error.violations.iter().collect();
         violations.sort_by_key(|v| v.code != "required");
-        let missing = violations.first().is_some_and(|v| v.code == "required");
-        let text: Vec<String> = violations.iter().map(|v| format!("{}: {}", v.field, v.message)).collect();
-        let code = if missing { "MissingParameter" } else { "InvalidParameter" };
-        let param = violations.first().map(|v| v.field.clone()).unwrap_or_default();
-        let message = if missing {
-            format!("The request failed because it is missing one or more required parameters: {}.", text.join("; "))
-        } else {
-            format!("One or more parameters specified in the request are not valid: {}.", text.join("; "))
+        let Some(first) = violations.first() else {
+            return Self::invalid("", "The request is not valid.");
         };
-        Self::new(StatusCode::BAD_REQUEST, code, message).with_param(param)
+        let code = if first.code == "required" { "MissingParameter" } else { "InvalidParameter" };
+        let (rule, plural) = live_rule(first, family, request);
+        // The captured reference-count body says "are not valid"; the others "is".
+        let verb = if plural { "are" } else { "is" };
+        let mut message = format!("The parameter `{}` specified in the request {verb} not valid: {rule}.", first.field);
+        if violations.len() > 1 {
+            let others: Vec<String> =
+                violations[1..].iter().map(|v| format!("{}: {}", v.field, live_rule(v, family, request).0)).collect();
+            message.push_str(&format!(" Also not valid: {}.", others.join("; ")));
+        }
+        Self::new(StatusCode::BAD_REQUEST, code, message).with_param(first.field.clone())
     }
 
     /// The body object, with the request id appended to the message.
@@ -79,6 +93,44 @@ impl ApiError {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+/// The rule a violation breaks, in the service's words where they are known, and whether the
+/// service's sentence says "are" (the reference-count body does).
+fn live_rule(violation: &Violation, family: Option<&ModelFamily>, request: &GenerateRequest) -> (String, bool) {
+    let field = violation.field.as_str();
+    match (violation.code, family) {
+        ("unsupported", _) => {
+            // `tools[0].type` names the tool rather than the path.
+            let tool = field
+                .strip_prefix("tools[")
+                .and_then(|rest| rest.split(']').next()?.parse::<usize>().ok())
+                .and_then(|index| request.tools.as_ref()?.get(index));
+            let what = tool.map_or(field, |tool| tool.kind.as_str());
+            (format!("{what} is not supported by the current model"), false)
+        }
+        ("count", Some(family)) if field == "image" && request.images().len() > family.references.max => {
+            (format!("number of reference images cannot exceed {}", family.references.max), true)
+        }
+        ("size", Some(family)) => {
+            let area = family.size.area;
+            match (request.size.as_ref().map(Size::form), area) {
+                (Some(SizeForm::Pixels(dims)), Some((min, _))) if dims.area() < min => {
+                    (format!("image size must be at least {min} pixels"), false)
+                }
+                (Some(SizeForm::Pixels(dims)), Some((_, max))) if dims.area() > max => {
+                    (format!("image size must be at most {max} pixels"), false)
+                }
+                _ => (violation.message.clone(), false),
+            }
+        }
+        _ => {
+            // Sentences without a subject ("is required…", "must be…") get the field as one.
+            let message = &violation.message;
+            let subjectless = ["is ", "must ", "has "].iter().any(|start| message.starts_with(start));
+            (if subjectless { format!("{field} {message}") } else { message.clone() }, false)
+        }
     }
 }
 

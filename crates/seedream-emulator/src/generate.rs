@@ -1,5 +1,6 @@
-//! From a valid request to the answer: output size and count, the images (as links or base64), the
-//! JSON body or the server-sent events, and the faults that act on the answer itself.
+//! From a valid request to the answer: output size, format and count (or a base image and its
+//! layers), the images (as links or base64), the JSON body or the server-sent events, usage as the
+//! family's row says to report it, and the faults that act on the answer itself.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,17 +12,20 @@ use seedream_types::image::read_dimensions;
 use seedream_types::size::adaptive_dimensions;
 use seedream_types::stream::DONE_MARKER;
 use seedream_types::{
-    ApiErrorBody, Completed, DataUrl, Dimensions, FailedImage, GenerateRequest, GeneratedImage, ImageItem,
-    ImagesResponse, ModelFamily, PartialFailed, PartialSucceeded, ResponseFormat, Size, SizeForm, StreamEvent, Usage,
+    ApiErrorBody, Background, Completed, DataUrl, Dimensions, FailedImage, GenerateRequest, GeneratedImage, ImageItem,
+    ImagesResponse, ModelFamily, OutputFormat, PartialFailed, PartialSucceeded, ResponseFormat, Size, SizeForm,
+    StreamEvent, Tool, ToolType, ToolUsage, Usage,
 };
 use serde_json::{Map, json};
 use tokio::sync::watch;
 
 use crate::SharedState;
 use crate::body::{self, Body, BoxError, Step};
+use crate::canvas::{Alpha, Encoding};
 use crate::error::{ApiError, json_response};
 use crate::fault::{FaultKind, FaultSpec};
 use crate::jpeg::MAX_SIDE;
+use crate::layers::{self, LayerPlan};
 use crate::store::Recipe;
 
 /// A break-off waits this long after the last chunk, so hyper flushes what was sent before the
@@ -38,6 +42,15 @@ pub(crate) enum Style {
     Ark,
 }
 
+/// One item of the answer: the image's recipe and, with layer decomposition, its place in the stack.
+#[derive(Debug, Clone)]
+pub(crate) struct Planned {
+    pub recipe: Recipe,
+    /// `None` for an ordinary image; with layer decomposition, the base image has `z_index` 0 and no
+    /// layer plan, each layer its plan.
+    pub layer: Option<Option<LayerPlan>>,
+}
+
 /// What to generate for one request.
 #[derive(Debug)]
 pub(crate) struct Job {
@@ -46,9 +59,17 @@ pub(crate) struct Job {
     pub style: Style,
     pub b64: bool,
     pub stream: bool,
-    /// Whether items carry `size` (Seedream 4.x and unknown models).
+    /// Whether items carry `size` (the family's row says; unknown models too).
     pub show_size: bool,
-    pub recipes: Vec<Recipe>,
+    /// Whether items carry `output_format` and usage `input_images` (the family's row says).
+    pub show_format: bool,
+    /// The reference images the request carried.
+    pub input_images: u64,
+    /// The request's `tools`, echoed at the top of the answer; web searches are billed for them.
+    pub tools: Option<Vec<Tool>>,
+    pub items: Vec<Planned>,
+    /// Whether the items are a base image and its layers (one failure fails them all).
+    pub layered: bool,
     /// Indices that fail moderation.
     pub moderated: Vec<usize>,
     pub request_id: String,
@@ -61,14 +82,37 @@ impl Job {
         let dims = output_dimensions(request, family);
         let seed = request.seed.unwrap_or(-1);
         let watermark = request.watermark.unwrap_or(true);
-        let recipes = (0..request.max_output_images())
-            .map(|index| Recipe {
-                width: dims.width,
-                height: dims.height,
-                key: Recipe::key(&request.prompt, seed, index),
-                watermark,
-            })
-            .collect();
+        let encoding = output_encoding(request, family);
+        let alpha = if request.background == Some(Background::Transparent) { Alpha::Subject } else { Alpha::Opaque };
+        let alpha = if encoding == Encoding::Png { alpha } else { Alpha::Opaque };
+        let recipe = |index| Recipe {
+            width: dims.width,
+            height: dims.height,
+            key: Recipe::key(&request.prompt, seed, index),
+            watermark,
+            encoding,
+            alpha,
+        };
+        let layer_rule = family.and_then(|f| f.layers).filter(|_| request.is_layer_decomposition());
+        let items = match layer_rule {
+            Some(rule) => {
+                let base = recipe(0);
+                let layers = layers::plan(base.key, dims, rule.max_layers).into_iter().map(|layer| Planned {
+                    // Layers are RGBA PNGs the size of the base image, without the watermark.
+                    recipe: Recipe {
+                        watermark: false,
+                        encoding: Encoding::Png,
+                        alpha: Alpha::Layer { bbox: layer.bbox, ellipse: layer.ellipse },
+                        ..base
+                    },
+                    layer: Some(Some(layer)),
+                });
+                std::iter::once(Planned { recipe: base, layer: Some(None) }).chain(layers).collect()
+            }
+            None => {
+                (0..request.max_output_images()).map(|index| Planned { recipe: recipe(index), layer: None }).collect()
+            }
+        };
         Self {
             // An alias is answered with the family's dated id, as the service does.
             model: family.map_or(&*request.model, |f| f.model_id).to_owned(),
@@ -77,10 +121,37 @@ impl Job {
             b64: request.response_format_or_default() == ResponseFormat::B64Json,
             stream: request.is_stream(),
             show_size: family.is_none_or(|f| f.reports_size),
-            recipes,
+            show_format: family.is_some_and(|f| f.reports_formats),
+            input_images: request.images().len() as u64,
+            tools: request.tools.clone().filter(|tools| !tools.is_empty()),
+            items,
+            layered: layer_rule.is_some(),
             moderated: Vec::new(),
             request_id: request_id.to_owned(),
         }
+    }
+
+    /// The answer's `usage` for `images` successful images of `tokens` tokens, in `style`.
+    fn usage(&self, style: Style, images: u64, tokens: u64) -> Usage {
+        let mut usage = Usage {
+            input_images: self.show_format.then_some(self.input_images),
+            generated_images: Some(images),
+            output_tokens: Some(tokens),
+            total_tokens: Some(tokens),
+            ..Usage::default()
+        };
+        // One search per request that enables it (the service searches once, then draws).
+        let searches = self.tools.iter().flatten().any(|tool| tool.kind == ToolType::WebSearch);
+        if searches {
+            usage.tool_usage = Some(ToolUsage { web_search: Some(1), ..ToolUsage::default() });
+        }
+        if style == Style::Relay {
+            usage.prompt_tokens = Some(0);
+            usage.completion_tokens = Some(0);
+            usage.prompt_tokens_details = Some(json!({"cached_tokens_details": {}}));
+            usage.completion_tokens_details = Some(json!({}));
+        }
+        usage
     }
 }
 
@@ -90,15 +161,20 @@ pub(crate) fn unix_now() -> i64 {
 
 /// The output size, following the spec: a preset takes the table size for the first input image's
 /// ratio (square without a readable one), `WxH` is exact, `adaptive` takes the closest SeedEdit size to
-/// the input image (1024x1024 when the input is a link the emulator cannot fetch). Without `size`:
-/// 2048x2048 (Seedream 4.x, unknown models), 1024x1024 (Seedream 3.0 t2i), adaptive (SeedEdit).
+/// the input image (1024x1024 when the input is a link the emulator cannot fetch), `auto` (and no
+/// `size` with layer decomposition) the input image's own size. Without `size`: the family's default
+/// (2048x2048 for unknown models).
 fn output_dimensions(request: &GenerateRequest, family: Option<&ModelFamily>) -> Dimensions {
     let fallback = Dimensions::new(2048, 2048);
     let input = input_dimensions(request);
+    let layers = request.is_layer_decomposition() && family.is_some_and(|f| f.layers.is_some());
     let dims = match (request.size.as_ref().map(Size::form), family) {
         (Some(SizeForm::Preset(preset)), _) => preset.dimensions_for_ratio(input.map_or(1.0, Dimensions::ratio)),
         (Some(SizeForm::Pixels(dims)), _) => dims,
         (Some(SizeForm::Adaptive), _) => adaptive_dimensions(input.unwrap_or(Dimensions::new(1024, 1024))),
+        (Some(SizeForm::Auto), Some(family)) | (None, Some(family)) if layers => {
+            input.unwrap_or_else(|| family.default_dimensions(None))
+        }
         (Some(SizeForm::Auto), _) => input.unwrap_or(fallback),
         (None, Some(family)) => family.default_dimensions(input),
         _ => fallback,
@@ -108,6 +184,20 @@ fn output_dimensions(request: &GenerateRequest, family: Option<&ModelFamily>) ->
     if drawable && dims.area() <= 36_000_000 { dims } else { fallback }
 }
 
+/// PNG when asked for (or with a transparent background), JPEG when asked for, else the family's
+/// default: the first of its row's `output_formats` (JPEG for unknown models).
+fn output_encoding(request: &GenerateRequest, family: Option<&ModelFamily>) -> Encoding {
+    let word = |format: &str| if format == "png" { Encoding::Png } else { Encoding::Jpeg };
+    if request.background == Some(Background::Transparent) {
+        return Encoding::Png;
+    }
+    match &request.output_format {
+        Some(OutputFormat::Png) => Encoding::Png,
+        Some(OutputFormat::Jpeg) => Encoding::Jpeg,
+        _ => family.and_then(|f| f.output_formats.first()).map_or(Encoding::Jpeg, |format| word(format)),
+    }
+}
+
 fn input_dimensions(request: &GenerateRequest) -> Option<Dimensions> {
     let first = request.images().first()?;
     let data_url = DataUrl::parse(first)?.ok()?;
@@ -115,7 +205,7 @@ fn input_dimensions(request: &GenerateRequest) -> Option<Dimensions> {
     read_dimensions(&bytes).map(|(_, dims)| dims)
 }
 
-/// The JPEG of `recipe`, from the cache or freshly encoded off the async threads.
+/// The file of `recipe`, from the cache or freshly encoded off the async threads.
 pub(crate) async fn image_bytes(state: &SharedState, recipe: Recipe) -> Bytes {
     if let Some(image) = state.cache.get(&recipe) {
         return image;
@@ -132,31 +222,32 @@ fn moderation_error(request_id: &str) -> ApiErrorBody {
     )
 }
 
-/// One image: a link or base64, with its size.
-async fn success(state: &SharedState, job: &Job, recipe: Recipe) -> GeneratedImage {
+/// One image: a link or base64, with the fields the family states (size, format) and, for layer
+/// decomposition, its place in the stack.
+async fn success(state: &SharedState, job: &Job, item: &Planned) -> GeneratedImage {
+    let recipe = item.recipe;
     let (url, b64_json) = if job.b64 {
         (None, Some(STANDARD.encode(image_bytes(state, recipe).await)))
     } else {
         (Some(state.link_for(recipe)), None)
     };
     let size = job.show_size.then(|| format!("{}x{}", recipe.width, recipe.height));
-    GeneratedImage { url, b64_json, size, ..GeneratedImage::default() }
-}
-
-fn usage(style: Style, images: u64, tokens: u64) -> Usage {
-    let mut usage = Usage {
-        generated_images: Some(images),
-        output_tokens: Some(tokens),
-        total_tokens: Some(tokens),
-        ..Usage::default()
-    };
-    if style == Style::Relay {
-        usage.prompt_tokens = Some(0);
-        usage.completion_tokens = Some(0);
-        usage.prompt_tokens_details = Some(json!({"cached_tokens_details": {}}));
-        usage.completion_tokens_details = Some(json!({}));
+    let output_format = job.show_format.then_some(match recipe.encoding {
+        Encoding::Jpeg => OutputFormat::Jpeg,
+        Encoding::Png => OutputFormat::Png,
+    });
+    let mut image = GeneratedImage { url, b64_json, size, output_format, ..GeneratedImage::default() };
+    match &item.layer {
+        None => {}
+        Some(None) => image.z_index = Some(0),
+        Some(Some(layer)) => {
+            image.z_index = Some(layer.z_index);
+            image.bounding_box = Some(layer.bounding_box(Dimensions::new(recipe.width, recipe.height)));
+            image.name = Some(layer.name.clone());
+            image.description = Some(layer.description.clone());
+        }
     }
-    usage
+    image
 }
 
 fn tokens(recipe: &Recipe) -> u64 {
@@ -172,10 +263,18 @@ pub(crate) async fn respond(
     if job.stream {
         return Ok(stream_response(state.clone(), job, fault));
     }
+    // A decomposition is all or nothing: one failed layer fails the request.
+    if job.layered && job.moderated.iter().any(|&index| index < job.items.len()) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "OutputImageSensitiveContentDetected",
+            "The generated image may contain sensitive content.",
+        ));
+    }
     let mut shutdown = state.shutdown_signal();
-    let mut data = Vec::with_capacity(job.recipes.len());
+    let mut data = Vec::with_capacity(job.items.len());
     let (mut images, mut pixels) = (0u64, 0u64);
-    for (index, recipe) in job.recipes.iter().enumerate() {
+    for (index, item) in job.items.iter().enumerate() {
         if !body::pause(state.config.image_delay, &mut shutdown).await {
             return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -186,9 +285,10 @@ pub(crate) async fn respond(
         if job.moderated.contains(&index) {
             data.push(ImageItem::Failed(FailedImage { error: moderation_error(&job.request_id), extra: Map::new() }));
         } else {
-            data.push(ImageItem::Image(success(state, &job, *recipe).await));
+            data.push(ImageItem::Image(success(state, &job, item).await));
+            // Every item of a decomposition (base image and layers) is an image made and billed.
             images += 1;
-            pixels += tokens(recipe);
+            pixels += tokens(&item.recipe);
         }
     }
     state.count_images(images);
@@ -196,8 +296,8 @@ pub(crate) async fn respond(
         model: Some(job.model.clone()),
         created: Some(job.created),
         data,
-        usage: Some(usage(job.style, images, pixels / 256)),
-        tools: None,
+        usage: Some(job.usage(job.style, images, pixels / 256)),
+        tools: job.tools.clone(),
         extra: Map::new(),
     };
     let json = Bytes::from(serde_json::to_vec(&response).map_err(|e| {
@@ -273,8 +373,7 @@ impl EventStream {
                     return Some(Err(body::aborted("the emulator is shutting down")));
                 }
                 let chunk = self.image_event(index).await;
-                self.phase =
-                    if index + 1 < self.job.recipes.len() { Phase::Image(index + 1) } else { Phase::Completed };
+                self.phase = if index + 1 < self.job.items.len() { Phase::Image(index + 1) } else { Phase::Completed };
                 if index == 0 {
                     return Some(self.after_first(chunk).await);
                 }
@@ -286,7 +385,7 @@ impl EventStream {
                 let event = StreamEvent::Completed(Completed {
                     model: Some(self.job.model.clone()),
                     created: Some(self.job.created),
-                    usage: Some(usage(Style::Ark, self.images, self.pixels / 256)),
+                    usage: Some(self.job.usage(Style::Ark, self.images, self.pixels / 256)),
                     extra: Map::new(),
                 });
                 Some(Ok(sse(&event)))
@@ -300,7 +399,6 @@ impl EventStream {
     }
 
     async fn image_event(&mut self, index: usize) -> Bytes {
-        let recipe = self.job.recipes[index];
         let (model, created, image_index) = (Some(self.job.model.clone()), Some(self.job.created), index as u32);
         if index == 0 && self.fault() == Some(FaultKind::InvalidJson) {
             return Bytes::from_static(b"event: image_generation.partial_succeeded\ndata: {\"type\":\"image_generation.partial_succeeded\",\"image_index\":0,\"url\":\n\n");
@@ -314,19 +412,12 @@ impl EventStream {
                 extra: Map::new(),
             })
         } else {
-            let image = success(&self.state, &self.job, recipe).await;
+            let item = &self.job.items[index];
+            let image = success(&self.state, &self.job, item).await;
             self.images += 1;
-            self.pixels += tokens(&recipe);
-            StreamEvent::PartialSucceeded(PartialSucceeded {
-                model,
-                created,
-                image_index,
-                url: image.url,
-                b64_json: image.b64_json,
-                size: image.size,
-                output_format: image.output_format,
-                extra: Map::new(),
-            })
+            self.pixels += tokens(&item.recipe);
+            // The event carries every field the item has in a plain answer's `data[]`.
+            StreamEvent::PartialSucceeded(PartialSucceeded::from_image(image, model, created, image_index))
         };
         sse(&event)
     }

@@ -3,11 +3,13 @@
 //! A general encoder spends its time on the forward DCT of every 8×8 block: about 1.3 s for a 2K image
 //! and 3.5 s for a 4K one in a debug build (`jpeg-encoder`), which would dominate every test run. The
 //! emulator's pictures are instead built from flat 8×8 blocks (a smooth mosaic: gradient, discs, a
-//! watermark patch). A flat block's DCT is its DC coefficient alone, so the encoder only writes DC
+//! watermark patch: see `canvas`). A flat block's DCT is its DC coefficient alone, so the encoder only writes DC
 //! differences and an end-of-block code per block: a baseline, Huffman-coded, 4:2:0 JFIF file with the
 //! standard (Annex K) tables that any decoder reads.
 
 use std::fmt;
+
+use crate::canvas::Canvas;
 
 /// Why an image cannot be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,11 +44,11 @@ pub fn synthetic_jpeg(width: u32, height: u32, seed: u64, watermark: bool) -> Re
     Ok(encode(&picture))
 }
 
-/// The picture, one YCbCr colour per 8×8 luma block (chroma is averaged per 16×16 MCU when encoding).
+/// The picture in YCbCr, one colour per 8×8 luma block (chroma is averaged per 16×16 MCU when
+/// encoding).
 struct Picture {
     width: u32,
     height: u32,
-    /// Blocks per row and per column, padded to whole MCUs (multiples of 2).
     blocks_x: usize,
     blocks_y: usize,
     ycc: Vec<[u8; 3]>,
@@ -54,46 +56,9 @@ struct Picture {
 
 impl Picture {
     fn new(width: u32, height: u32, seed: u64, watermark: bool) -> Self {
-        let blocks_x = (width as usize).div_ceil(16) * 2;
-        let blocks_y = (height as usize).div_ceil(16) * 2;
-        let mut rng = fastrand::Rng::with_seed(seed);
-        let mut color = || [rng.f32() * 255.0, rng.f32() * 255.0, rng.f32() * 255.0];
-        let (from, to, disc_color) = (color(), color(), color());
-        let angle = rng.f32() * std::f32::consts::TAU;
-        let (dx, dy) = (angle.cos(), angle.sin());
-        let discs: Vec<(f32, f32, f32)> =
-            (0..1 + rng.usize(..4)).map(|_| (rng.f32(), rng.f32(), 0.05 + rng.f32() * 0.25)).collect();
-        let aspect = width as f32 / height as f32;
-        // Visible blocks only; padding repeats the last visible row/column.
-        let visible_x = (width as usize).div_ceil(8);
-        let visible_y = (height as usize).div_ceil(8);
-        let mut ycc = vec![[0u8; 3]; blocks_x * blocks_y];
-        for by in 0..blocks_y {
-            let v = (by.min(visible_y - 1) as f32 + 0.5) * 8.0 / height as f32;
-            for bx in 0..blocks_x {
-                let u = (bx.min(visible_x - 1) as f32 + 0.5) * 8.0 / width as f32;
-                let t = ((u - 0.5) * dx + (v - 0.5) * dy + 0.75).clamp(0.0, 1.5) / 1.5;
-                let mut rgb = [0.0f32; 3];
-                for c in 0..3 {
-                    rgb[c] = from[c] + (to[c] - from[c]) * t;
-                }
-                for &(cx, cy, r) in &discs {
-                    let (ex, ey) = ((u - cx) * aspect, v - cy);
-                    if ex * ex + ey * ey < r * r {
-                        for c in 0..3 {
-                            rgb[c] = (rgb[c] + disc_color[c]) * 0.5;
-                        }
-                    }
-                }
-                if watermark && u > 0.80 && v > 0.93 && u < 0.98 && v < 0.98 {
-                    for channel in &mut rgb {
-                        *channel = *channel * 0.4 + 150.0;
-                    }
-                }
-                ycc[by * blocks_x + bx] = to_ycbcr(rgb);
-            }
-        }
-        Self { width, height, blocks_x, blocks_y, ycc }
+        let canvas = Canvas::new(width, height, seed, watermark);
+        let ycc = canvas.rgb.iter().map(|&rgb| to_ycbcr(rgb)).collect();
+        Self { width, height, blocks_x: canvas.blocks_x, blocks_y: canvas.blocks_y, ycc }
     }
 }
 

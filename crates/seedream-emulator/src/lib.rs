@@ -37,11 +37,14 @@
 #![warn(missing_docs)]
 
 mod body;
+mod canvas;
 mod edits;
 mod error;
 mod fault;
 mod generate;
 mod jpeg;
+mod layers;
+mod pngfile;
 mod server;
 mod service;
 mod store;

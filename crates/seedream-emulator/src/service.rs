@@ -114,9 +114,10 @@ impl State {
         let ttl = self.config.url_ttl;
         let (token, signature) = self.links.add(recipe, ttl);
         format!(
-            "{}{FILES}{token}.jpeg?X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Date={}&X-Tos-Expires={}\
+            "{}{FILES}{token}.{}?X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Date={}&X-Tos-Expires={}\
              &X-Tos-Signature={signature}&X-Tos-SignedHeaders=host",
             self.origin,
+            recipe.encoding.extension(),
             tos_date(generate::unix_now()),
             ttl.as_secs()
         )
@@ -182,7 +183,7 @@ async fn route(state: &SharedState, request: Request<Incoming>, id: &str) -> Res
         if method != Method::GET && method != Method::HEAD {
             return Err(not_allowed(&method, path));
         }
-        let token = file.strip_suffix(".jpeg").unwrap_or(file).to_owned();
+        let token = file.strip_suffix(".jpeg").or_else(|| file.strip_suffix(".png")).unwrap_or(file).to_owned();
         return download(state, &request, &token).await;
     }
     Err(ApiError::new(StatusCode::NOT_FOUND, "NotFound", format!("There is no route for {method} {path}.")))
@@ -246,7 +247,7 @@ async fn api_request(
             // The service knows its aliases: it applies the family's rules to them too.
             let family = seedream_types::catalog::resolve(&request.model).map(|(family, _)| family);
             if let Err(error) = request.validate_for(family) {
-                return Err(ApiError::from_validation(&error));
+                return Err(ApiError::from_validation(&error, family, &request));
             }
             (request, style)
         }
@@ -255,7 +256,7 @@ async fn api_request(
     };
     let mut job = Job::plan(&request, style, id);
     if let Some(rate) = &state.rate {
-        let images = u32::try_from(job.recipes.len()).unwrap_or(u32::MAX);
+        let images = u32::try_from(job.items.len()).unwrap_or(u32::MAX);
         rate.take(&key, images).map_err(|wait| {
             ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -407,7 +408,7 @@ async fn download(state: &SharedState, request: &Request<Incoming>, token: &str)
     let length = image.len();
     let mut response = Response::new(if request.method() == Method::HEAD { full(Bytes::new()) } else { full(image) });
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(recipe.encoding.media_type()));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     Ok(response)
 }

@@ -1,4 +1,4 @@
-//! Where generated images live: a bounded cache of encoded JPEGs, the table of download links handed
+//! Where generated images live: a bounded cache of encoded images (JPEG or PNG), the table of download links handed
 //! out (each a recipe, so a link outlives the cache entry), and the images-per-minute counters.
 
 use std::collections::{HashMap, VecDeque};
@@ -7,9 +7,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::jpeg;
+use crate::canvas::{Alpha, Encoding};
+use crate::{jpeg, pngfile};
 
-/// Everything that decides an image's bytes.
+/// Everything that decides an image's bytes, and so the cache key: two recipes that differ only in
+/// format, transparency or layer never share an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Recipe {
     pub width: u32,
@@ -17,6 +19,10 @@ pub(crate) struct Recipe {
     /// Derived from (prompt, seed, index).
     pub key: u64,
     pub watermark: bool,
+    /// JPEG or PNG.
+    pub encoding: Encoding,
+    /// Which pixels are opaque (PNG only: a JPEG recipe is always `Opaque`).
+    pub alpha: Alpha,
 }
 
 impl Recipe {
@@ -32,9 +38,20 @@ impl Recipe {
         hash
     }
 
-    /// The JPEG (empty only if the dimensions were not drawable, which callers rule out before).
+    /// An opaque JPEG of this size and key (the emulator's default output).
+    #[cfg(test)]
+    pub fn jpeg(width: u32, height: u32, key: u64, watermark: bool) -> Self {
+        Self { width, height, key, watermark, encoding: Encoding::Jpeg, alpha: Alpha::Opaque }
+    }
+
+    /// The file (empty only if the dimensions were not drawable, which callers rule out before).
     pub fn render(&self) -> Bytes {
-        jpeg::synthetic_jpeg(self.width, self.height, self.key, self.watermark).map(Bytes::from).unwrap_or_default()
+        let (width, height, key, watermark) = (self.width, self.height, self.key, self.watermark);
+        let file = match self.encoding {
+            Encoding::Jpeg => jpeg::synthetic_jpeg(width, height, key, watermark).ok(),
+            Encoding::Png => pngfile::synthetic_png(width, height, key, watermark, self.alpha),
+        };
+        file.map(Bytes::from).unwrap_or_default()
     }
 }
 
@@ -192,7 +209,7 @@ mod tests {
     #[test]
     fn cache_stays_within_its_bound() {
         let cache = ImageCache::new(10);
-        let recipe = |key| Recipe { width: 1, height: 1, key, watermark: false };
+        let recipe = |key| Recipe::jpeg(1, 1, key, false);
         cache.insert(recipe(1), Bytes::from_static(b"123456"));
         cache.insert(recipe(2), Bytes::from_static(b"123456"));
         assert!(cache.get(&recipe(1)).is_none());
@@ -204,7 +221,7 @@ mod tests {
     #[test]
     fn links_check_signature_and_expiry() {
         let table = LinkTable::default();
-        let recipe = Recipe { width: 1, height: 1, key: 0, watermark: false };
+        let recipe = Recipe::jpeg(1, 1, 0, false);
         let (token, signature) = table.add(recipe, Duration::from_secs(60));
         assert!(matches!(table.lookup(&token, Some(&signature)), LinkLookup::Found(r) if r == recipe));
         assert!(matches!(table.lookup(&token, Some("x")), LinkLookup::BadSignature));
@@ -231,5 +248,23 @@ mod tests {
         assert_ne!(base, Recipe::key("q", -1, 0));
         assert_ne!(base, Recipe::key("p", 1, 0));
         assert_ne!(base, Recipe::key("p", -1, 1));
+    }
+
+    #[test]
+    fn the_cache_keeps_formats_and_layers_apart() {
+        let cache = ImageCache::new(1 << 20);
+        let jpeg = Recipe::jpeg(32, 32, 7, false);
+        let png = Recipe { encoding: Encoding::Png, ..jpeg };
+        let layer = Recipe { alpha: Alpha::Layer { bbox: [0, 0, 8, 8], ellipse: true }, ..png };
+        for recipe in [jpeg, png, layer] {
+            cache.insert(recipe, recipe.render());
+        }
+        let formats: Vec<_> = [jpeg, png, layer]
+            .iter()
+            .map(|r| seedream_types::image::sniff_format(&cache.get(r).unwrap()).unwrap())
+            .collect();
+        use seedream_types::ImageFormat::{Jpeg, Png};
+        assert_eq!(formats, [Jpeg, Png, Png]);
+        assert_ne!(cache.get(&png), cache.get(&layer));
     }
 }
