@@ -1,4 +1,4 @@
-//! Project automation: `cargo xtask codegen [--check]`, `conformance`, `faults` and `soak`.
+//! Project automation: `cargo xtask codegen [--check]`, `conformance`, `faults`, `soak` and `python-sdks`.
 
 mod c_build;
 mod cabi;
@@ -7,6 +7,7 @@ mod codegen;
 mod conformance;
 mod faults;
 mod harness;
+mod python_sdks;
 mod soak;
 mod table;
 
@@ -26,7 +27,12 @@ commands:
   soak [--requests N] [--concurrency N] [--fault-rate F] [--seed S] [--via rust|c|both]
                       N requests (default 10000), N at once (default 64), a fraction F of them hit by
                       a random fault (default 0.05), through the Rust client and/or the C ABI (default
-                      both, in turn); counts outcomes, leaked connections, memory growth";
+                      both, in turn); counts outcomes, leaked connections, memory growth
+  python-sdks [-k NAME] [--python PATH]
+                      run tests/python/sdk_checks.py (the official Ark Python SDK and the OpenAI SDK)
+                      against an in-process emulator, in a venv under target/python-sdks made with
+                      PATH (default python3) from tests/python/requirements.txt; -k runs only the
+                      checks whose name contains NAME";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +45,7 @@ fn main() -> ExitCode {
         ),
         ["faults", rest @ ..] => faults::Options::parse(rest).and_then(faults::run),
         ["soak", rest @ ..] => soak::Options::parse(rest).and_then(soak::run),
+        ["python-sdks", rest @ ..] => python_sdks::Options::parse(rest).and_then(python_sdks::run),
         _ => Err(USAGE.to_owned()),
     };
     match result {
