@@ -19,8 +19,8 @@ use crate::interrupt::Interrupt;
 use crate::limiter::Limiter;
 use crate::manifest::{LineRecord, Manifest, Outcome, Status, line_hash, now_rfc3339, prepare_out_dir, redact};
 use crate::output::Output;
-use crate::request::{RequestError, check_value, parse_json};
-use crate::save::{Target, save_response};
+use crate::request::{RequestError, check_value, parse_json, parse_unchecked};
+use crate::save::{Target, requested_format, save_response};
 use crate::service::{Service, describe};
 
 /// The manifest is rewritten at most this often while lines finish (and always at the end).
@@ -47,6 +47,8 @@ struct Context {
     slots: Arc<Semaphore>,
     /// Set when a line hits an error no other line can avoid (key, quota, disk): nothing new starts.
     stop: Arc<AtomicBool>,
+    /// Check each line against the model's rules before sending (off with --no-validate).
+    validate: bool,
 }
 
 /// A finished line: its record, and whether the error means the batch must stop.
@@ -121,7 +123,7 @@ async fn run_inner(
         out.note(&format!("resuming: {skipped} of {total} lines are done already and are skipped"));
     }
 
-    let service = Service::connect(global, out).await?;
+    let service = Service::connect(global, out, !args.no_validate).await?;
     manifest.batch.get_or_insert_with(Default::default).source = args.file.display().to_string();
     let context = Context {
         client: service.client.clone(),
@@ -131,6 +133,7 @@ async fn run_inner(
         limiter: Limiter::per_minute(args.images_per_minute),
         slots: Arc::new(Semaphore::new(args.concurrency)),
         stop: Arc::new(AtomicBool::new(false)),
+        validate: !args.no_validate,
     };
     let what = format!(
         "batch: {} lines on {} ({} at once, at most {} images per minute)",
@@ -338,8 +341,13 @@ async fn run_line(context: &Context, line: Line) -> Option<Finished> {
         Ok(value) => value,
         Err(failure) => return Some(failed(recorded, failure)),
     };
-    let checked = match check_value(value, Some(SEEDREAM_4_0)) {
-        Ok(checked) => checked,
+    let checked = if context.validate {
+        check_value(value, Some(SEEDREAM_4_0)).map(|checked| checked.request)
+    } else {
+        parse_unchecked(value, Some(SEEDREAM_4_0))
+    };
+    let request = match checked {
+        Ok(request) => request,
         Err(RequestError::Invalid(invalid)) => {
             let model = recorded.get("model").and_then(Value::as_str).unwrap_or(SEEDREAM_4_0).to_owned();
             return Some(failed(recorded, describe(&Error::Validation(invalid), Some(&model), &context.service)));
@@ -348,13 +356,17 @@ async fn run_line(context: &Context, line: Line) -> Option<Finished> {
             return Some(failed(recorded, Failure::local(reason).with_kind("not-json")));
         }
     };
-    let request = checked.request;
     context.limiter.acquire(u32::try_from(request.max_output_images()).unwrap_or(u32::MAX)).await;
     if context.stop.load(Ordering::SeqCst) {
         return None;
     }
     let stem = format!("line{}-{}", line.number, &line.hash[..8]);
-    let target = Target { dir: &context.out_dir, stem: &stem, service: &context.service };
+    let target = Target {
+        dir: &context.out_dir,
+        stem: &stem,
+        service: &context.service,
+        requested: requested_format(request.output_format.as_ref()),
+    };
     let mut outcome = Outcome::empty();
     let mut fatal = None;
     match send(&context.client, &request, target, &mut outcome).await {

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use seedream_types::SEEDREAM_4_0;
+use seedream_types::catalog::{self, FAMILIES, ModelFamily};
+use seedream_types::{SEEDREAM_4_0, SEEDREAM_5_0_PRO};
 
 /// Where results go unless `--out` says otherwise.
 pub const DEFAULT_OUT_DIR: &str = "seedream-out";
@@ -22,6 +23,7 @@ Examples:
   seedream edit --image photo.png --prompt \"make it winter\"
   seedream batch prompts.jsonl --concurrency 8
   seedream validate request.json
+  seedream models
   ARK_API_KEY=... seedream generate --prompt \"a lighthouse at dawn\" --size 2K
 
 Without --base-url or an API key (flags, SEEDREAM_BASE_URL, SEEDREAM_API_KEY, ARK_API_KEY) the
@@ -103,15 +105,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Generate images from a prompt (and optional reference images).
-    #[command(after_help = "\
-Examples:
-  seedream generate --prompt \"a lighthouse at dawn\" --max-images 3
-  seedream generate --prompt \"the same cat, as a watercolour\" --image cat.jpg --size 2K
-  seedream generate --prompt \"a comic strip, four panels\" --max-images 4 --stream --out comics
-
-Images are saved under --out as JPEG files, with manifest.json beside them (the request without
-secrets, the model, sizes, usage, the request id and any per-image errors). Links (--format url,
-the default) expire after 24 hours, so images are downloaded at once.")]
+    #[command(after_help = generate_after_help())]
     Generate(GenerateArgs),
     /// Edit images: change one or more input images as the prompt says.
     #[command(after_help = "\
@@ -153,6 +147,15 @@ Examples:
   seedream schema
   seedream schema response > response.schema.json")]
     Schema(SchemaArgs),
+    /// List the model families and what each takes: sizes, references, groups, streams, PNG, layers.
+    #[command(after_help = "\
+Examples:
+  seedream models
+  seedream models --json
+
+The table is the catalog the local checks use. --json prints it as an array of objects, one per
+family, with every limit.")]
+    Models(ModelsArgs),
     /// Serve the emulator (a local stand-in for the service) until interrupted.
     #[command(after_help = "\
 Examples:
@@ -170,45 +173,177 @@ Prints the relay-style base URL (…/v1, with /images/edits) and the Ark-style o
 pub enum Format {
     /// A download link (expires after 24 hours); the image is downloaded at once.
     Url,
-    /// The JPEG bytes in the response.
+    /// The image bytes in the response, base64-encoded.
     #[value(name = "b64_json")]
     B64Json,
 }
 
+/// `output_format`: the file format the service makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormatArg {
+    /// PNG (lossless; needed for transparency and layers).
+    Png,
+    /// JPEG (the service's default).
+    Jpeg,
+}
+
+/// `background`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackgroundArg {
+    /// Keep the input image's transparency (PNG output).
+    Transparent,
+    /// An ordinary picture (the service's default).
+    Opaque,
+}
+
+/// The examples and notes under `seedream generate --help`.
+fn generate_after_help() -> String {
+    format!(
+        "\
+Examples:
+  seedream generate --prompt \"a lighthouse at dawn\" --max-images 3
+  seedream generate --prompt \"the same cat, as a watercolour\" --image cat.jpg --size 2K
+  seedream generate --prompt \"a comic strip, four panels\" --max-images 4 --stream --out comics
+  seedream generate --model {pro} --image logo.png --layers
+
+Images are saved under --out with the extension of their bytes (.jpg or .png), with manifest.json
+beside them (the request without secrets, the model, sizes, usage, the request id and any per-image
+errors). Links (--format url, the default) expire after 24 hours, so images are downloaded at once.
+With --layers the base image and every layer are saved as <name>-00-base.png, <name>-01-<layer>.png,
+…, and together as one OpenRaster file <name>.ora (opens as a layered image in GIMP and Krita).
+`seedream models` lists what each model takes.",
+        pro = SEEDREAM_5_0_PRO
+    )
+}
+
+/// `Seedream 5.0 pro, Seedream 5.0 flash`: the families that take something, from the catalog.
+fn takers(takes: impl Fn(&ModelFamily) -> bool) -> String {
+    catalog::names_where(takes)
+}
+
+fn size_help() -> String {
+    let presets: Vec<String> = FAMILIES
+        .iter()
+        .filter(|f| !f.size.presets.is_empty())
+        .map(|f| {
+            let words: Vec<&str> = f.size.presets.iter().map(|p| p.as_str()).collect();
+            format!("{} {}", f.name, words.join(" "))
+        })
+        .collect();
+    format!(
+        "Output size: a preset (any case; {}), WxH such as 2048x2048 (limits: `seedream models`), adaptive \
+         ({}) or auto (with --layers)",
+        presets.join("; "),
+        takers(|f| f.size.adaptive)
+    )
+}
+
+fn max_images_help() -> String {
+    let total = FAMILIES.iter().filter_map(|f| f.group.map(|g| g.max_total)).max().unwrap_or(0);
+    format!(
+        "Generate a group of up to N images (group generation; references + images ≤ {total}; {})",
+        takers(|f| f.takes_group())
+    )
+}
+
+fn seed_help() -> String {
+    match FAMILIES.iter().find_map(|f| f.seed) {
+        Some(range) => format!("Random seed, {} to {} ({})", range.min, range.max, takers(|f| f.seed.is_some())),
+        None => "Random seed".into(),
+    }
+}
+
+fn guidance_scale_help() -> String {
+    match FAMILIES.iter().find_map(|f| f.guidance_scale) {
+        Some(range) => {
+            format!("Prompt weight, {} to {} ({})", range.min, range.max, takers(|f| f.guidance_scale.is_some()))
+        }
+        None => "Prompt weight".into(),
+    }
+}
+
+fn stream_help() -> String {
+    format!("Receive images one by one as they finish (server-sent events; {})", takers(|f| f.stream))
+}
+
+fn output_format_help() -> String {
+    format!(
+        "File format the service makes (default jpeg; --layers and --background transparent: png). png is for {}",
+        takers(|f| f.output_formats.contains(&"png"))
+    )
+}
+
+fn background_help() -> String {
+    format!(
+        "transparent keeps the transparency of the one --image (it must have an alpha channel; the output is \
+         PNG). For {}",
+        takers(|f| f.transparent_background)
+    )
+}
+
+fn layers_help() -> String {
+    let max = FAMILIES.iter().filter_map(|f| f.layers.map(|l| l.max_layers)).max().unwrap_or(0);
+    format!(
+        "Layer decomposition: split the one --image into a base image and up to {max} layers, saved as PNG files \
+         and one OpenRaster file (.ora); --prompt may be left out. For {}",
+        takers(|f| f.layers.is_some())
+    )
+}
+
+fn web_search_help() -> String {
+    format!(
+        "Let the model search the web for what the prompt names (tools: web_search). For {}",
+        takers(|f| f.tools.contains(&"web_search"))
+    )
+}
+
+fn edit_image_help() -> String {
+    let max = FAMILIES.iter().map(|f| f.references.max).max().unwrap_or(1);
+    format!("The image to edit, a local file (repeatable: up to {max}, by model; see `seedream models`)")
+}
+
+const NO_VALIDATE_HELP: &str =
+    "Skip the local checks of the model's rules and send the request as it is (the service decides)";
+
 /// Options of `generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// What to draw.
-    #[arg(long, short = 'p')]
-    pub prompt: String,
+    /// What to draw (may be left out with --layers).
+    #[arg(long, short = 'p', required_unless_present = "layers")]
+    pub prompt: Option<String>,
     /// Model id or Ark endpoint id (ep-…).
     #[arg(long, short = 'm', default_value = SEEDREAM_4_0)]
     pub model: String,
     /// A reference image: a local file (sent as a data URL) or an http(s) URL (repeatable).
     #[arg(long = "image", short = 'i', value_name = "PATH|URL")]
     pub images: Vec<String>,
-    /// Output size: 1K, 2K, 4K (Seedream 4.x; 4.5 takes 2K and 4K), WxH such as 2048x2048, or adaptive
-    /// (SeedEdit 3.0).
-    #[arg(long, short = 's')]
+    // Help texts naming families are built from the catalog rows.
+    #[arg(long, short = 's', help = size_help())]
     pub size: Option<String>,
-    /// Generate a group of up to N images (group generation; references + images ≤ 15).
-    #[arg(long, short = 'n', value_name = "N")]
+    #[arg(long, short = 'n', value_name = "N", help = max_images_help())]
     pub max_images: Option<i64>,
-    /// Random seed, -1 to 2147483647 (Seedream 3.0 t2i and SeedEdit 3.0).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, help = seed_help())]
     pub seed: Option<i64>,
-    /// Prompt weight, 1 to 10 (Seedream 3.0 t2i and SeedEdit 3.0).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", help = guidance_scale_help())]
     pub guidance_scale: Option<f64>,
     /// How the service returns images (default url).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    #[arg(long, value_enum, value_name = "FORMAT", help = output_format_help())]
+    pub output_format: Option<OutputFormatArg>,
+    #[arg(long, value_enum, help = background_help())]
+    pub background: Option<BackgroundArg>,
+    #[arg(long, help = layers_help())]
+    pub layers: bool,
+    #[arg(long, help = web_search_help())]
+    pub web_search: bool,
     /// Ask for images without the "AI生成" mark.
     #[arg(long)]
     pub no_watermark: bool,
-    /// Receive images one by one as they finish (server-sent events; Seedream 4.x).
-    #[arg(long)]
+    #[arg(long, help = stream_help())]
     pub stream: bool,
+    #[arg(long, help = NO_VALIDATE_HELP)]
+    pub no_validate: bool,
     /// Directory for the images and manifest.json (created if needed).
     #[arg(long, short = 'o', value_name = "DIR", default_value = DEFAULT_OUT_DIR)]
     pub out: PathBuf,
@@ -217,8 +352,7 @@ pub struct GenerateArgs {
 /// Options of `edit`.
 #[derive(Debug, Args)]
 pub struct EditArgs {
-    /// The image to edit, a local file (repeatable: Seedream 4.x takes up to 14).
-    #[arg(long = "image", short = 'i', value_name = "PATH", required = true)]
+    #[arg(long = "image", short = 'i', value_name = "PATH", required = true, help = edit_image_help())]
     pub images: Vec<PathBuf>,
     /// What to change.
     #[arg(long, short = 'p')]
@@ -229,10 +363,10 @@ pub struct EditArgs {
     /// Model id or Ark endpoint id (ep-…).
     #[arg(long, short = 'm', default_value = SEEDREAM_4_0)]
     pub model: String,
-    /// Output size, as for generate (SeedEdit 3.0: adaptive).
+    /// Output size, as for generate.
     #[arg(long, short = 's')]
     pub size: Option<String>,
-    /// Number of images to make, 1 to 15.
+    /// Number of images to make.
     #[arg(long, short = 'n', value_name = "N")]
     pub max_images: Option<i64>,
     /// How the service returns images (default url).
@@ -241,6 +375,8 @@ pub struct EditArgs {
     /// Ask for images without the "AI生成" mark.
     #[arg(long)]
     pub no_watermark: bool,
+    #[arg(long, help = NO_VALIDATE_HELP)]
+    pub no_validate: bool,
     /// Directory for the images and manifest.json (created if needed).
     #[arg(long, short = 'o', value_name = "DIR", default_value = DEFAULT_OUT_DIR)]
     pub out: PathBuf,
@@ -260,10 +396,16 @@ pub struct BatchArgs {
     #[arg(long, default_value_t = DEFAULT_IMAGES_PER_MINUTE,
           value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(1..=100_000))]
     pub images_per_minute: u32,
+    #[arg(long, help = NO_VALIDATE_HELP)]
+    pub no_validate: bool,
     /// Directory for the images and manifest.json (created if needed; reuse it to resume).
     #[arg(long, short = 'o', value_name = "DIR", default_value = DEFAULT_OUT_DIR)]
     pub out: PathBuf,
 }
+
+/// Options of `models` (none besides the global --json, for now).
+#[derive(Debug, Args)]
+pub struct ModelsArgs {}
 
 /// Options of `validate`.
 #[derive(Debug, Args)]

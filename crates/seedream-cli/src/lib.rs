@@ -11,6 +11,8 @@ mod input;
 mod interrupt;
 mod limiter;
 mod manifest;
+mod models;
+mod openraster;
 mod output;
 mod request;
 mod run;
@@ -40,6 +42,7 @@ pub fn run(cli: Cli) -> Exit {
     match &cli.command {
         Command::Validate(args) => return validate::run(args, &out),
         Command::Schema(args) => return schema(args.name, &out),
+        Command::Models(_) => return models::run(&out),
         _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -58,7 +61,7 @@ pub fn run(cli: Cli) -> Exit {
             Command::Edit(args) => run::edit(args, global, &out, &interrupt).await,
             Command::Batch(args) => batch::run(args, global, &out, &interrupt).await,
             Command::Emulator(args) => emulator::run(args, global, &out, &interrupt).await,
-            Command::Validate(_) | Command::Schema(_) => Exit::Success,
+            Command::Validate(_) | Command::Schema(_) | Command::Models(_) => Exit::Success,
         }
     })
 }

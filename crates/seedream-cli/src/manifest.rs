@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use seedream_types::Usage;
+use seedream_types::{BoundingBox, Usage};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -94,6 +94,9 @@ pub struct Outcome {
     /// Images the service (or the download) failed, each with its error.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed_images: Vec<FailedImageRecord>,
+    /// Layer decomposition: the OpenRaster file holding the base image and every layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openraster: Option<String>,
     /// Why the whole request failed, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorRecord>,
@@ -110,6 +113,7 @@ impl Outcome {
             usage: None,
             images: Vec::new(),
             failed_images: Vec::new(),
+            openraster: None,
             error: None,
         }
     }
@@ -130,7 +134,7 @@ impl Outcome {
 }
 
 /// One saved image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SavedImage {
     /// Its position in the response (`image_index`), from 0.
     pub index: u32,
@@ -141,6 +145,19 @@ pub struct SavedImage {
     pub size: Option<String>,
     /// The file's length.
     pub bytes: u64,
+    /// Layer decomposition: 0 for the base image, then 1, 2, … from the bottom up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub z_index: Option<i64>,
+    /// Layer decomposition: where the layer sits on the base image (`absolute` in pixels,
+    /// `normalized` on 0–1000), as the service sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounding_box: Option<BoundingBox>,
+    /// Layer decomposition: the layer's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Layer decomposition: what the layer shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// One image that failed.
@@ -412,7 +429,7 @@ mod tests {
         run.extra.insert("later".into(), json!("kept"));
         manifest.runs.push(run);
         let mut outcome = Outcome::empty();
-        outcome.images.push(SavedImage { index: 0, file: "a-0.jpeg".into(), size: None, bytes: 3 });
+        outcome.images.push(SavedImage { index: 0, file: "a-0.jpeg".into(), bytes: 3, ..SavedImage::default() });
         outcome.settle();
         assert_eq!(outcome.status, Status::Succeeded);
         let line = LineRecord { hash: line_hash("x"), request: json!("x"), outcome, ..LineRecord::default() };

@@ -6,17 +6,18 @@ use std::path::Path;
 use futures_util::StreamExt as _;
 use seedream_client::Error;
 use seedream_types::{
-    EditRequest, GenerateRequest, ImageCount, ResponseFormat, Size, StreamEvent, ValidationError, Violation,
+    Background, EditRequest, GenerateRequest, ImageCount, ImageFormat, OutputFormat, ResponseFormat, Size, StreamEvent,
+    Tool, ValidationError, Violation, catalog,
 };
 use serde_json::{Value, json};
 
-use crate::cli::{EditArgs, Format, GenerateArgs, GlobalArgs};
+use crate::cli::{BackgroundArg, EditArgs, Format, GenerateArgs, GlobalArgs, OutputFormatArg};
 use crate::failure::{Exit, Failure};
 use crate::input;
 use crate::interrupt::Interrupt;
 use crate::manifest::{Manifest, Outcome, RunRecord, Status, now_compact, now_rfc3339, prepare_out_dir, redact};
 use crate::output::Output;
-use crate::save::{Saved, Target, record_failed, save_image, save_response, slug};
+use crate::save::{Saved, Target, record_failed, requested_format, save_image, save_response, slug};
 use crate::service::{Service, describe, validation_hint};
 
 /// What a run sends.
@@ -40,11 +41,20 @@ impl Job {
         }
     }
 
-    fn images_wanted(&self) -> usize {
-        match self {
+    /// What the run asks for, in words: `up to 3 images`, `a base image and up to 16 layers`.
+    fn wanted(&self) -> String {
+        let count = match self {
+            Job::Generate(request) if request.is_layer_decomposition() => {
+                let layers = catalog::family_of(&request.model).and_then(|f| f.layers).map(|l| l.max_layers);
+                return match layers {
+                    Some(max) => format!("a base image and up to {max} layers"),
+                    None => "a base image and its layers".into(),
+                };
+            }
             Job::Generate(request) => request.max_output_images(),
             Job::Edit(request) => request.n.as_ref().and_then(ImageCount::value).unwrap_or(1).clamp(1, 15) as usize,
-        }
+        };
+        if count == 1 { "up to 1 image".into() } else { format!("up to {count} images") }
     }
 
     fn validate(&self) -> Result<Vec<Violation>, ValidationError> {
@@ -53,6 +63,23 @@ impl Job {
             Job::Edit(request) => request.validate(),
         }
     }
+
+    /// The file format asked for: the extension of bytes that neither show nor state theirs.
+    fn requested_format(&self) -> ImageFormat {
+        match self {
+            Job::Generate(request) => requested_format(request.output_format.as_ref()),
+            Job::Edit(_) => ImageFormat::Jpeg,
+        }
+    }
+}
+
+/// How `execute` runs: the command's name and switches.
+#[derive(Debug, Clone, Copy)]
+struct Mode<'a> {
+    command: &'a str,
+    stream: bool,
+    /// Check the request locally before sending (off with --no-validate).
+    validate: bool,
 }
 
 /// Runs `generate`.
@@ -62,7 +89,8 @@ pub async fn generate(args: &GenerateArgs, global: &GlobalArgs, out: &Output, in
         Ok(built) => built,
         Err(failure) => return fail(out, &failure),
     };
-    execute("generate", job, recorded, &args.out, args.stream, global, out, interrupt).await
+    let mode = Mode { command: "generate", stream: args.stream, validate: !args.no_validate };
+    execute(mode, job, recorded, &args.out, global, out, interrupt).await
 }
 
 /// Runs `edit`.
@@ -71,7 +99,8 @@ pub async fn edit(args: &EditArgs, global: &GlobalArgs, out: &Output, interrupt:
         Ok(built) => built,
         Err(failure) => return fail(out, &failure),
     };
-    execute("edit", job, recorded, &args.out, false, global, out, interrupt).await
+    let mode = Mode { command: "edit", stream: false, validate: !args.no_validate };
+    execute(mode, job, recorded, &args.out, global, out, interrupt).await
 }
 
 fn format_of(format: Option<Format>) -> Option<ResponseFormat> {
@@ -83,7 +112,8 @@ fn format_of(format: Option<Format>) -> Option<ResponseFormat> {
 
 /// The request, and what the manifest records of it (local images by path, not by content).
 fn build_generate(args: &GenerateArgs) -> Result<(Job, Value), Failure> {
-    let mut request = GenerateRequest::new(args.model.clone(), args.prompt.clone());
+    // With --layers the prompt may be left out: the Go SDK sends "" then, and so do we.
+    let mut request = GenerateRequest::new(args.model.clone(), args.prompt.clone().unwrap_or_default());
     for image in &args.images {
         request = request.with_image(input::image_value(image, None)?);
     }
@@ -101,6 +131,31 @@ fn build_generate(args: &GenerateArgs) -> Result<(Job, Value), Failure> {
     }
     if args.stream {
         request = request.with_stream(true);
+    }
+    // Layers and transparency come back as PNG (the service says so for transparency; for layers it
+    // is the only format that carries them), so they ask for PNG unless told otherwise, from models
+    // that make PNG (a model that does not is refused for the feature itself, not for PNG).
+    let makes_png = catalog::family_of(&args.model).is_none_or(|f| f.output_formats.contains(&"png"));
+    let wants_png = makes_png && (args.layers || args.background == Some(BackgroundArg::Transparent));
+    let output_format = match (args.output_format, wants_png) {
+        (Some(OutputFormatArg::Png), _) | (None, true) => Some(OutputFormat::Png),
+        (Some(OutputFormatArg::Jpeg), _) => Some(OutputFormat::Jpeg),
+        (None, false) => None,
+    };
+    if let Some(format) = output_format {
+        request = request.with_output_format(format);
+    }
+    if let Some(background) = args.background {
+        request = request.with_background(match background {
+            BackgroundArg::Transparent => Background::Transparent,
+            BackgroundArg::Opaque => Background::Opaque,
+        });
+    }
+    if args.layers {
+        request = request.with_layer_decomposition(true);
+    }
+    if args.web_search {
+        request = request.with_tool(Tool::web_search());
     }
     let mut recorded = serde_json::to_value(&request).unwrap_or(Value::Null);
     if let Some(object) = recorded.as_object_mut()
@@ -150,19 +205,19 @@ fn build_edit(args: &EditArgs) -> Result<(Job, Value), Failure> {
     Ok((Job::Edit(request), recorded))
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn execute(
-    command: &str,
+    mode: Mode<'_>,
     job: Job,
     recorded: Value,
     dir: &Path,
-    stream: bool,
     global: &GlobalArgs,
     out: &Output,
     interrupt: &Interrupt,
 ) -> Exit {
-    // Check everything local before anything is paid for.
-    match job.validate() {
+    let Mode { command, stream, validate } = mode;
+    // Check everything local before anything is paid for (unless told not to: the service decides).
+    let checked = if validate { job.validate() } else { Ok(Vec::new()) };
+    match checked {
         Ok(warnings) => {
             for warning in warnings {
                 out.note(&format!("warning: {warning}"));
@@ -181,16 +236,14 @@ async fn execute(
         Ok(manifest) => manifest,
         Err(failure) => return fail(out, &failure),
     };
-    let service = match Service::connect(global, out).await {
+    let service = match Service::connect(global, out, validate).await {
         Ok(service) => service,
         Err(failure) => return fail(out, &failure),
     };
     let id = unique_id(&manifest, dir, &slug(job.prompt()));
     let started_at = now_rfc3339();
-    let target = Target { dir, stem: &id, service: &service.label };
-    let wanted = job.images_wanted();
-    let plural = if wanted == 1 { "" } else { "s" };
-    let what = format!("{command}: up to {wanted} image{plural} with {} on {}", job.model(), service.label);
+    let target = Target { dir, stem: &id, service: &service.label, requested: job.requested_format() };
+    let what = format!("{command}: {} with {} on {}", job.wanted(), job.model(), service.label);
     let spinner = out.spinner(&what);
     if !out.animate {
         out.note(&format!("{what}…"));
@@ -332,6 +385,9 @@ fn report_image(out: &Output, dir: &Path, saved: Saved<'_>) {
 }
 
 fn summarize(out: &Output, outcome: &Outcome, dir: &Path, manifest: &Path) {
+    if let Some(ora) = &outcome.openraster {
+        out.line(&format!("{}  (OpenRaster: the base image and every layer)", dir.join(ora).display()));
+    }
     let saved = outcome.images.len();
     let failed = outcome.failed_images.len();
     let images = |n: usize| if n == 1 { "1 image".to_owned() } else { format!("{n} images") };
@@ -374,10 +430,15 @@ fn exit_of(outcome: &Outcome, failure: Option<&Failure>) -> Exit {
 }
 
 /// A run id not used yet in this directory: `{slug}-{YYYYMMDD-HHMMSS}`, with a suffix when taken.
+/// An id is taken when a run has it or a file starts with it (`{id}-0.png`, `{id}-00-base.png`,
+/// `{id}.ora`, whatever the extension).
 fn unique_id(manifest: &Manifest, dir: &Path, slug: &str) -> String {
     let base = format!("{slug}-{}", now_compact());
-    let first_file = |id: &str| format!("{id}-0.{}", seedream_types::ImageFormat::Jpeg.extension());
-    let taken = |id: &str| manifest.has_run(id) || dir.join(first_file(id)).exists();
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    let owns = |id: &str, name: &str| name.strip_prefix(id).is_some_and(|rest| rest.starts_with(['-', '.']));
+    let taken = |id: &str| manifest.has_run(id) || names.iter().any(|name| owns(id, name));
     if !taken(&base) {
         return base;
     }

@@ -1,17 +1,20 @@
 //! Saving a response's images under the output directory: `b64_json` decoded, links downloaded at once
-//! (they expire after 24 hours), each file written atomically, each result recorded in an [`Outcome`].
+//! (they expire after 24 hours), each file written atomically with the extension of its bytes, each
+//! result recorded in an [`Outcome`]. A layer decomposition is also saved as one OpenRaster file.
 
 use std::path::Path;
 
 use seedream_client::Client;
 use seedream_types::image::sniff_format;
-use seedream_types::{ApiErrorBody, GeneratedImage, ImageFormat, ImageItem, ImagesResponse};
+use seedream_types::{ApiErrorBody, GeneratedImage, ImageFormat, ImageItem, ImagesResponse, OutputFormat};
 
 use crate::failure::Failure;
 use crate::manifest::{FailedImageRecord, Outcome, SavedImage, save_file};
+use crate::openraster;
 use crate::service::describe;
 
-/// Where and under which names images are saved: `{dir}/{stem}-{index}.{ext}`.
+/// Where and under which names images are saved: `{dir}/{stem}-{index}.{ext}`, or for layers
+/// `{dir}/{stem}-{z_index:02}-{name}.{ext}` and `{dir}/{stem}.ora`.
 #[derive(Debug, Clone, Copy)]
 pub struct Target<'a> {
     /// The output directory.
@@ -20,6 +23,20 @@ pub struct Target<'a> {
     pub stem: &'a str,
     /// The service label, for error messages.
     pub service: &'a str,
+    /// The format the request asked for (`output_format`, default JPEG): the extension of bytes
+    /// that neither show nor state their format.
+    pub requested: ImageFormat,
+}
+
+/// The format a request's `output_format` asks for (JPEG when absent, the service's default).
+pub fn requested_format(output_format: Option<&OutputFormat>) -> ImageFormat {
+    match output_format {
+        Some(OutputFormat::Png) => ImageFormat::Png,
+        Some(OutputFormat::Other(word)) => {
+            ImageFormat::from_word(&word.to_ascii_lowercase()).unwrap_or(ImageFormat::Jpeg)
+        }
+        _ => ImageFormat::Jpeg,
+    }
 }
 
 /// What happened to one image, for progress lines.
@@ -42,27 +59,78 @@ pub async fn save_response(
 ) -> Result<(), Failure> {
     outcome.model = response.model.or(outcome.model.take());
     outcome.usage = response.usage.or(outcome.usage.take());
+    // The images of a decomposition, kept for the OpenRaster file (at most 17, as saved).
+    let mut layers: Vec<(usize, Vec<u8>)> = Vec::new();
     for (index, item) in response.data.into_iter().enumerate() {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
         match item {
-            ImageItem::Image(image) => save_image(client, target, index, image, outcome, &mut report).await?,
+            ImageItem::Image(image) => {
+                let layered = image.z_index.is_some();
+                let saved = save_image(client, target, index, image, outcome, &mut report).await?;
+                if let (true, Some(bytes)) = (layered, saved) {
+                    layers.push((outcome.images.len() - 1, bytes));
+                }
+            }
             ImageItem::Failed(failed) => record_failed(index, &failed.error, outcome, &mut report),
         }
+    }
+    if !layers.is_empty() {
+        save_openraster(target, &layers, outcome)?;
     }
     Ok(())
 }
 
-/// Saves one image (for streams, as each arrives).
+/// Writes `{stem}.ora` from the saved base image and layers, and records it.
+fn save_openraster(target: Target<'_>, layers: &[(usize, Vec<u8>)], outcome: &mut Outcome) -> Result<(), Failure> {
+    let names: Vec<String> = layers
+        .iter()
+        .map(|(at, _)| {
+            let image = &outcome.images[*at];
+            match (&image.name, image.z_index) {
+                (Some(name), _) if !name.trim().is_empty() => name.clone(),
+                (_, Some(0)) => "base image".to_owned(),
+                (_, z) => format!("layer {}", z.unwrap_or_default()),
+            }
+        })
+        .collect();
+    let parts: Vec<openraster::Layer<'_>> = layers
+        .iter()
+        .zip(&names)
+        .map(|((at, bytes), name)| {
+            let image = &outcome.images[*at];
+            openraster::Layer {
+                z_index: image.z_index.unwrap_or_default(),
+                name,
+                bounding_box: image.bounding_box.as_ref().and_then(|b| b.absolute_corners()),
+                bytes,
+            }
+        })
+        .collect();
+    let ora = openraster::build(&parts).map_err(|reason| {
+        Failure::local(format!("the layers are saved, but the OpenRaster file could not be made: {reason}"))
+            .with_kind("decode")
+    })?;
+    let file = format!("{}.ora", target.stem);
+    save_file(target.dir, &file, &ora)?;
+    outcome.openraster = Some(file);
+    Ok(())
+}
+
+/// Saves one image (for streams, as each arrives). Returns the bytes of a layer decomposition's
+/// images (those with a `z_index`), for the OpenRaster file.
 pub async fn save_image(
     client: &Client,
     target: Target<'_>,
     index: u32,
-    image: GeneratedImage,
+    mut image: GeneratedImage,
     outcome: &mut Outcome,
     report: &mut impl FnMut(Saved<'_>),
-) -> Result<(), Failure> {
-    let size = image.size.clone();
+) -> Result<Option<Vec<u8>>, Failure> {
+    // Taken out before the bytes are decoded in place (`b64_json` is not copied).
+    let stated = image.stated_format();
     let url = image.url.clone();
+    let (size, z_index) = (image.size.take(), image.z_index);
+    let (bounding_box, name, description) = (image.bounding_box.take(), image.name.take(), image.description.take());
     let bytes = match client.into_image_bytes(image).await {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -76,18 +144,26 @@ pub async fn save_image(
             if let Some(failed) = outcome.failed_images.last() {
                 report(Saved::Failed(failed));
             }
-            return Ok(());
+            return Ok(None);
         }
     };
-    // The service sends JPEG; a relay may send another format, which keeps its own extension.
-    let extension = sniff_format(&bytes).unwrap_or(ImageFormat::Jpeg).extension();
-    let file = format!("{}-{index}.{extension}", target.stem);
+    // The bytes decide (5.0 lite states no format even for PNG); then what the item states; then
+    // what the request asked for.
+    let extension = sniff_format(&bytes).or(stated).unwrap_or(target.requested).extension();
+    let file = match z_index {
+        Some(z) => {
+            format!("{}-{z:02}-{}.{extension}", target.stem, openraster::file_label(name.as_deref().unwrap_or(""), z))
+        }
+        None => format!("{}-{index}.{extension}", target.stem),
+    };
     save_file(target.dir, &file, &bytes)?;
-    outcome.images.push(SavedImage { index, file, size, bytes: bytes.len() as u64 });
+    let length = bytes.len() as u64;
+    let kept = z_index.map(|_| bytes.to_vec());
+    outcome.images.push(SavedImage { index, file, size, bytes: length, z_index, bounding_box, name, description });
     if let Some(saved) = outcome.images.last() {
         report(Saved::Image(saved));
     }
-    Ok(())
+    Ok(kept)
 }
 
 /// Records an image the service failed.

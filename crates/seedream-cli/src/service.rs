@@ -24,8 +24,9 @@ pub struct Service {
 
 impl Service {
     /// Builds the client from `--base-url` / `SEEDREAM_BASE_URL` and `--api-key` / `SEEDREAM_API_KEY` /
-    /// `ARK_API_KEY`. With neither, starts the embedded emulator and says so on stderr.
-    pub async fn connect(global: &GlobalArgs, out: &Output) -> Result<Self, Failure> {
+    /// `ARK_API_KEY`. With neither, starts the embedded emulator and says so on stderr. `validate`
+    /// false (`--no-validate`) sends requests as they are, for the service to judge.
+    pub async fn connect(global: &GlobalArgs, out: &Output, validate: bool) -> Result<Self, Failure> {
         let base_url = global.base_url.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned);
         let key = global
             .api_key
@@ -33,7 +34,7 @@ impl Service {
             .map(|k| k.expose().trim().to_owned())
             .filter(|k| !k.is_empty())
             .or_else(|| std::env::var("ARK_API_KEY").ok().map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()));
-        let mut builder = Client::builder();
+        let mut builder = Client::builder().validate_requests(validate);
         for header in &global.headers {
             let Some((name, value)) = header.split_once(':') else {
                 return Err(Failure::usage(format!("--header {header:?} is not \"Name: value\"")));
@@ -161,11 +162,69 @@ pub fn describe(error: &Error, model: Option<&str>, service: &str) -> Failure {
     }
 }
 
-/// Hints for the common rule breaks, worded from the model's catalog row.
+/// `{families}: pass --model {id}`: who takes a feature, and the id of the first current one.
+fn takers_with_model(takes: impl Fn(&catalog::ModelFamily) -> bool + Copy) -> String {
+    let names = catalog::names_where(takes);
+    let pick = catalog::FAMILIES
+        .iter()
+        .filter(|f| takes(f))
+        .min_by_key(|f| f.status != catalog::Status::Current)
+        .map(|f| format!(": pass --model {}", f.model_id));
+    format!("{names}{}", pick.unwrap_or_default())
+}
+
+/// Hints for the common rule breaks, worded from the model's catalog row. Every flag they name is
+/// one `seedream generate` has (a unit test checks).
 pub fn validation_hint(model: &str, violations: &[Violation]) -> Option<String> {
     let family = catalog::family_of(model)?;
     let name = family.name;
-    let on = |field: &str| violations.iter().any(|v| v.field == field || v.field.starts_with(&format!("{field}[")));
+    let on = |field: &str| {
+        violations.iter().any(|v| {
+            v.field == field || v.field.starts_with(&format!("{field}[")) || v.field.starts_with(&format!("{field}."))
+        })
+    };
+    let says =
+        |field: &str, word: &str| violations.iter().any(|v| v.field.starts_with(field) && v.message.contains(word));
+    if on("layer_decomposition") {
+        return Some(format!("--layers is for {}", takers_with_model(|f| f.layers.is_some())));
+    }
+    if on("background") {
+        return Some(format!("--background transparent is for {}", takers_with_model(|f| f.transparent_background)));
+    }
+    if on("tools") {
+        return Some(format!("--web-search is for {}", takers_with_model(|f| f.tools.contains(&"web_search"))));
+    }
+    if on("output_format") {
+        if !family.output_formats.contains(&"png") {
+            let png = takers_with_model(|f| f.output_formats.contains(&"png"));
+            return Some(format!(
+                "{name} makes {} only; --output-format png is for {png}",
+                family.output_formats.join(", ")
+            ));
+        }
+        return Some(
+            "--background transparent makes PNG: leave out --output-format, or pass --output-format png".into(),
+        );
+    }
+    if on("stream") {
+        return Some(format!("--stream is for {}", takers_with_model(|f| f.stream)));
+    }
+    if on("sequential_image_generation") && !family.takes_group() {
+        return Some(format!(
+            "{name} makes one image per request; --max-images is for {}",
+            takers_with_model(|f| f.takes_group())
+        ));
+    }
+    if let Some(rule) = family.layers.filter(|_| says("image", "layer_decomposition")) {
+        let formats: Vec<&str> = rule.input_formats.iter().map(|f| f.as_str()).collect();
+        let (min, max) = rule.input_pixels;
+        return Some(format!("--layers takes exactly one --image, {} of {min} to {max} pixels", formats.join(" or ")));
+    }
+    if says("image", "background") || says("image", "alpha") {
+        return Some(
+            "--background transparent takes exactly one --image with an alpha channel (a PNG with transparency)".into(),
+        );
+    }
     if on("size") {
         return Some(format!("{name} takes --size {}", family.describe_sizes()));
     }
