@@ -201,3 +201,62 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// A PNG of the given size made with the `png` crate: RGBA with a transparent left half when `alpha`,
+/// else RGB.
+pub fn png_bytes(width: u32, height: u32, alpha: bool) -> Vec<u8> {
+    let channels = if alpha { 4 } else { 3 };
+    let mut pixels = Vec::with_capacity((width * height) as usize * channels);
+    for y in 0..height {
+        for x in 0..width {
+            pixels.extend_from_slice(&[(x % 256) as u8, (y % 256) as u8, 128]);
+            if alpha {
+                pixels.push(if x < width / 2 { 0 } else { 255 });
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(if alpha { png::ColorType::Rgba } else { png::ColorType::Rgb });
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+/// [`png_bytes`] as a data URL.
+pub fn png_data_url(width: u32, height: u32, alpha: bool) -> String {
+    seedream_types::image::encode_data_url(seedream_types::ImageFormat::Png, &png_bytes(width, height, alpha))
+}
+
+/// A decoded PNG.
+#[derive(Debug)]
+pub struct DecodedPng {
+    pub width: u32,
+    pub height: u32,
+    pub color: png::ColorType,
+    /// 8-bit samples, row by row.
+    pub pixels: Vec<u8>,
+}
+
+impl DecodedPng {
+    /// The alpha of pixel (x, y) (255 without an alpha channel).
+    pub fn alpha(&self, x: u32, y: u32) -> u8 {
+        match self.color {
+            png::ColorType::Rgba => self.pixels[((y * self.width + x) * 4 + 3) as usize],
+            _ => 255,
+        }
+    }
+}
+
+/// Decodes a PNG with the `png` crate (8-bit samples).
+pub fn decode_png(bytes: &[u8]) -> DecodedPng {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().expect("a PNG header");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("a buffer size")];
+    let info = reader.next_frame(&mut pixels).expect("the PNG decodes");
+    assert_eq!(info.bit_depth, png::BitDepth::Eight);
+    pixels.truncate(info.buffer_size());
+    DecodedPng { width: info.width, height: info.height, color: info.color_type, pixels }
+}
