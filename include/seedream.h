@@ -124,6 +124,52 @@ typedef enum seedream_result {
 } seedream_result;
 
 /**
+ * The file format of an image. The service sends JPEG, or PNG with `"output_format": "png"`
+ * (Seedream 5.0), a transparent background or layer decomposition; relays may send others. Read
+ * from the bytes' magic number first, else from what the response states. The values are fixed:
+ * new formats may be added, existing values never change.
+ */
+typedef enum seedream_image_format {
+  /**
+   * Not known: no bytes to read (a failed image, a `url` image not downloaded) and no format
+   * stated, or bytes of a format this version does not know.
+   */
+  SEEDREAM_IMAGE_FORMAT_UNKNOWN = 0,
+  /**
+   * JPEG: `image/jpeg`, `.jpg`.
+   */
+  SEEDREAM_IMAGE_FORMAT_JPEG = 1,
+  /**
+   * PNG: `image/png`, `.png`.
+   */
+  SEEDREAM_IMAGE_FORMAT_PNG = 2,
+  /**
+   * WebP: `image/webp`, `.webp`.
+   */
+  SEEDREAM_IMAGE_FORMAT_WEBP = 3,
+  /**
+   * GIF: `image/gif`, `.gif`.
+   */
+  SEEDREAM_IMAGE_FORMAT_GIF = 4,
+  /**
+   * BMP: `image/bmp`, `.bmp`.
+   */
+  SEEDREAM_IMAGE_FORMAT_BMP = 5,
+  /**
+   * TIFF: `image/tiff`, `.tiff`.
+   */
+  SEEDREAM_IMAGE_FORMAT_TIFF = 6,
+  /**
+   * HEIC: `image/heic`, `.heic`.
+   */
+  SEEDREAM_IMAGE_FORMAT_HEIC = 7,
+  /**
+   * HEIF: `image/heif`, `.heif`.
+   */
+  SEEDREAM_IMAGE_FORMAT_HEIF = 8,
+} seedream_image_format;
+
+/**
  * The kind of a stream event.
  */
 typedef enum seedream_event_type {
@@ -222,6 +268,30 @@ typedef struct seedream_buffer {
    */
   size_t len;
 } seedream_buffer;
+
+/**
+ * Where a layer sits on the base image (layer decomposition, Seedream 5.0 pro and flash). Each
+ * array is `{x1, y1, x2, y2}`, filled only when its `has_` flag is true (the service sent four
+ * numbers for it); the others are 0.
+ */
+typedef struct seedream_bounding_box {
+  /**
+   * Whether `absolute` holds the corners.
+   */
+  bool has_absolute;
+  /**
+   * The corners in pixels of the base image (the image with z-index 0).
+   */
+  double absolute[4];
+  /**
+   * Whether `normalized` holds the corners.
+   */
+  bool has_normalized;
+  /**
+   * The same corners on a 0 to 1000 scale of the base image's width and height.
+   */
+  double normalized[4];
+} seedream_bounding_box;
 
 /**
  * Usage as the service reports it; a count the service did not report is 0.
@@ -333,7 +403,7 @@ void seedream_client_free(struct seedream_client *client);
  * A builder with every setting at its default: Ark's base URL
  * (`https://ark.cn-beijing.volces.com/api/v3`), no API key, connect 10 s / headers 15 min /
  * idle 5 min / no overall deadline, 3 attempts, the system's and Mozilla's root certificates,
- * URL images downloaded, 2 worker threads. Never NULL.
+ * URL images downloaded, requests validated before sending, 2 worker threads. Never NULL.
  */
 struct seedream_client_builder *seedream_client_builder_new(void);
 
@@ -402,6 +472,16 @@ enum seedream_result seedream_client_builder_set_allow_insecure_http(struct seed
  */
 enum seedream_result seedream_client_builder_set_download_images(struct seedream_client_builder *builder,
                                                                  bool download);
+
+/**
+ * Whether generate, stream and edit calls check each request against its model's rules before
+ * sending it (default true): a request that breaks one fails with `SEEDREAM_RESULT_INVALID_REQUEST`
+ * without any network traffic. Turn it off to let the service decide, for example when it accepts
+ * something this version's rules do not know yet. The JSON must still parse as a request
+ * (`SEEDREAM_RESULT_INVALID_JSON`); `seedream_request_validate` still checks on demand.
+ */
+enum seedream_result seedream_client_builder_set_validate_requests(struct seedream_client_builder *builder,
+                                                                   bool validate);
 
 /**
  * Sets the number of worker threads of the client's own async runtime (default 2). They carry the
@@ -493,6 +573,20 @@ const char *seedream_error_violation_message(const struct seedream_error *error,
 void seedream_error_free(struct seedream_error *error);
 
 /**
+ * The media type of `format` (a `seedream_image_format` value), such as "image/png"; "" for
+ * `SEEDREAM_IMAGE_FORMAT_UNKNOWN` and for values this version does not know. Static: valid for the
+ * life of the program, never free it.
+ */
+const char *seedream_image_format_mime_type(int format);
+
+/**
+ * The usual file extension of `format` (a `seedream_image_format` value), without a dot: "jpg",
+ * "png", ...; "" for `SEEDREAM_IMAGE_FORMAT_UNKNOWN` and for values this version does not know.
+ * Static: valid for the life of the program, never free it.
+ */
+const char *seedream_image_format_extension(int format);
+
+/**
  * The number of images in the response, failed ones included (the length of `data`).
  */
 size_t seedream_response_image_count(const struct seedream_response *response);
@@ -510,7 +604,7 @@ bool seedream_response_image_succeeded(const struct seedream_response *response,
 const char *seedream_response_image_url(const struct seedream_response *response, size_t index);
 
 /**
- * The JPEG bytes of image `index`: on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out`
+ * The bytes of image `index` (JPEG, PNG, ...: see `seedream_response_image_format`): on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out`
  * and their number to `*len_out`; they live as long as the response. Other results:
  * `SEEDREAM_RESULT_NOT_AVAILABLE` (a failed image, or a `url` image with downloads turned off),
  * `SEEDREAM_RESULT_INVALID_ARGUMENT` (`index` out of range), `SEEDREAM_RESULT_DECODE` (bad base64),
@@ -523,7 +617,7 @@ enum seedream_result seedream_response_image_bytes(const struct seedream_respons
                                                    size_t *len_out);
 
 /**
- * The width of image `index` in pixels, from the response's `size` or else the JPEG header;
+ * The width of image `index` in pixels, from the response's `size` or else the image's header;
  * 0 when unknown, failed, or out of range.
  */
 uint32_t seedream_response_image_width(const struct seedream_response *response, size_t index);
@@ -546,11 +640,87 @@ const char *seedream_response_image_error_code(const struct seedream_response *r
 const char *seedream_response_image_error_message(const struct seedream_response *response, size_t index);
 
 /**
+ * The file format of image `index`: read from its bytes (decoding `b64_json` on the first call, as
+ * `seedream_response_image_bytes` does; a downloaded image's are already there), else the format
+ * the response states for it (`output_format`, sent by Seedream 5.0 pro and flash).
+ * `SEEDREAM_IMAGE_FORMAT_UNKNOWN` when neither tells (a `url` image with downloads turned off and
+ * no stated format), for a failed image, and when `index` is out of range.
+ */
+enum seedream_image_format seedream_response_image_format(const struct seedream_response *response, size_t index);
+
+/**
+ * The media type of image `index` (see `seedream_response_image_format`), such as "image/png" or
+ * "image/jpeg"; "" when the format is unknown; NULL when `index` is out of range. A static string:
+ * valid for the life of the program (longer than `response`), never free it.
+ */
+const char *seedream_response_image_mime_type(const struct seedream_response *response, size_t index);
+
+/**
+ * The usual file extension of image `index`, without a dot: "png", "jpg", ...; "" when the format
+ * is unknown; NULL when `index` is out of range. Name saved files with it: the service sends PNG
+ * for `"output_format": "png"`, transparent backgrounds and layers. A static string: valid for the
+ * life of the program (longer than `response`), never free it.
+ */
+const char *seedream_response_image_extension(const struct seedream_response *response, size_t index);
+
+/**
+ * Layer decomposition (`"layer_decomposition": true`, Seedream 5.0 pro and flash): the z-index of
+ * image `index`, 0 for the base image, then 1, 2, ... from the bottom layer up. On
+ * `SEEDREAM_RESULT_OK` writes it to `*z_index_out`. `SEEDREAM_RESULT_NOT_AVAILABLE` when the image
+ * has none (a response without layers, a failed image); `SEEDREAM_RESULT_INVALID_ARGUMENT` when
+ * `index` is out of range.
+ */
+enum seedream_result seedream_response_image_z_index(const struct seedream_response *response,
+                                                     size_t index,
+                                                     int64_t *z_index_out);
+
+/**
+ * Layer decomposition: where layer `index` sits on the base image. On `SEEDREAM_RESULT_OK` writes
+ * the box to `*bounding_box_out` (check its `has_absolute` and `has_normalized`).
+ * `SEEDREAM_RESULT_NOT_AVAILABLE` when the image has no bounding box with four numbers (the base
+ * image, a response without layers, a failed image); `SEEDREAM_RESULT_INVALID_ARGUMENT` when
+ * `index` is out of range. `*bounding_box_out` is caller-owned memory, written only on success.
+ */
+enum seedream_result seedream_response_image_bounding_box(const struct seedream_response *response,
+                                                          size_t index,
+                                                          struct seedream_bounding_box *bounding_box_out);
+
+/**
+ * Layer decomposition: the short name the service gave layer `index`, such as "sky"; "" when it
+ * has none; NULL when `index` is out of range. Valid until `response` is freed.
+ */
+const char *seedream_response_image_name(const struct seedream_response *response, size_t index);
+
+/**
+ * Layer decomposition: what layer `index` shows, in the service's words; "" when it has no
+ * description; NULL when `index` is out of range. Valid until `response` is freed.
+ */
+const char *seedream_response_image_description(const struct seedream_response *response, size_t index);
+
+/**
  * The usage: on `SEEDREAM_RESULT_OK` writes it to `*usage_out`; `SEEDREAM_RESULT_NOT_AVAILABLE`
- * when the response has none.
+ * when the response has none. See also `seedream_response_usage_input_images` and
+ * `seedream_response_usage_web_searches` for the counts only some models report.
  */
 enum seedream_result seedream_response_usage(const struct seedream_response *response,
                                              struct seedream_usage *usage_out);
+
+/**
+ * The number of reference images the request carried, as the service counted them
+ * (`usage.input_images`, reported by Seedream 5.0 pro and flash; 0 without references). On
+ * `SEEDREAM_RESULT_OK` writes it to `*count_out`; `SEEDREAM_RESULT_NOT_AVAILABLE` when the service
+ * did not report it (other models, relays).
+ */
+enum seedream_result seedream_response_usage_input_images(const struct seedream_response *response,
+                                                          uint64_t *count_out);
+
+/**
+ * The number of web searches billed (`usage.tool_usage.web_search`, Seedream 5.0 lite with
+ * `"tools": [{"type": "web_search"}]`). On `SEEDREAM_RESULT_OK` writes it to `*count_out`;
+ * `SEEDREAM_RESULT_NOT_AVAILABLE` when the service did not report it.
+ */
+enum seedream_result seedream_response_usage_web_searches(const struct seedream_response *response,
+                                                          uint64_t *count_out);
 
 /**
  * The response as JSON (NUL-terminated): every field the service sent, unknown ones included
@@ -596,7 +766,7 @@ uint32_t seedream_stream_event_image_index(const struct seedream_stream_event *e
 const char *seedream_stream_event_url(const struct seedream_stream_event *event);
 
 /**
- * The image's JPEG bytes: on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out` and their
+ * The image's bytes (JPEG, PNG, ...: see `seedream_stream_event_image_format`): on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out` and their
  * number to `*len_out`, valid during the callback only. `SEEDREAM_RESULT_NOT_AVAILABLE` for events
  * without an image (or a `url` image with downloads turned off); the download's failure code when
  * it failed.
@@ -604,6 +774,25 @@ const char *seedream_stream_event_url(const struct seedream_stream_event *event)
 enum seedream_result seedream_stream_event_bytes(const struct seedream_stream_event *event,
                                                  const uint8_t **data_out,
                                                  size_t *len_out);
+
+/**
+ * The file format of the event's image: read from its bytes, else the format the event states
+ * (`output_format`). `SEEDREAM_IMAGE_FORMAT_UNKNOWN` for other events and when neither tells (a
+ * `url` image with downloads turned off and no stated format).
+ */
+enum seedream_image_format seedream_stream_event_image_format(const struct seedream_stream_event *event);
+
+/**
+ * The media type of the event's image, such as "image/png"; "" when unknown or for other events.
+ * A static string: valid for the life of the program (longer than the event), never free it.
+ */
+const char *seedream_stream_event_image_mime_type(const struct seedream_stream_event *event);
+
+/**
+ * The usual file extension of the event's image, without a dot ("png", "jpg"); "" when unknown or
+ * for other events. A static string: valid for the life of the program, never free it.
+ */
+const char *seedream_stream_event_image_extension(const struct seedream_stream_event *event);
 
 /**
  * The image's width in pixels; 0 when unknown or for other events.
@@ -631,6 +820,23 @@ const char *seedream_stream_event_error_message(const struct seedream_stream_eve
  */
 enum seedream_result seedream_stream_event_usage(const struct seedream_stream_event *event,
                                                  struct seedream_usage *usage_out);
+
+/**
+ * For `SEEDREAM_EVENT_TYPE_COMPLETED`: the number of web searches billed
+ * (`usage.tool_usage.web_search`, Seedream 5.0 lite with `tools`). On `SEEDREAM_RESULT_OK` writes it
+ * to `*count_out`; `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service did not
+ * report it.
+ */
+enum seedream_result seedream_stream_event_usage_web_searches(const struct seedream_stream_event *event,
+                                                              uint64_t *count_out);
+
+/**
+ * For `SEEDREAM_EVENT_TYPE_COMPLETED`: the number of reference images the request carried
+ * (`usage.input_images`). On `SEEDREAM_RESULT_OK` writes it to `*count_out`;
+ * `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service did not report it.
+ */
+enum seedream_result seedream_stream_event_usage_input_images(const struct seedream_stream_event *event,
+                                                              uint64_t *count_out);
 
 /**
  * The event's JSON as the service sent it (unknown fields included; key order may differ),

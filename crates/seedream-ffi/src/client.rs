@@ -6,10 +6,9 @@ use std::fmt;
 use std::pin::Pin;
 
 use ::seedream_client::{Client, ResponseMeta};
-use bytes::Bytes;
 use futures_core::Stream;
 use seedream_types::{
-    EditRequest, GeneratedImage, ImageCount, ImageFile, ImagesResponse, ResponseFormat, Size, StreamEvent,
+    EditRequest, ImageCount, ImageFile, ImagesResponse, PartialSucceeded, ResponseFormat, Size, StreamEvent,
 };
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
@@ -137,8 +136,8 @@ fn message_with_sources(error: &dyn std::error::Error) -> String {
     message
 }
 
-/// The bytes of an image, or why they are not there.
-pub(crate) type ImageBytes = Result<Bytes, seedream_result>;
+/// The bytes of an image with their format, or why they are not there.
+pub(crate) type ImageBytes = Result<::seedream_client::ImageBytes, seedream_result>;
 
 impl seedream_client {
     pub(crate) fn new(builder: &seedream_client_builder) -> FfiResult<Self> {
@@ -202,12 +201,12 @@ impl seedream_client {
     }
 
     /// The bytes of one streamed image: `b64_json` decoded, or `url` downloaded when enabled.
-    async fn event_bytes(&self, url: Option<&String>, b64: Option<&String>) -> Option<ImageBytes> {
-        let image = GeneratedImage { url: url.cloned(), b64_json: b64.cloned(), ..GeneratedImage::default() };
-        if b64.is_none() && (url.is_none() || !self.download_images) {
+    async fn event_bytes(&self, event: &PartialSucceeded) -> Option<ImageBytes> {
+        if event.b64_json.is_none() && (event.url.is_none() || !self.download_images) {
             return None;
         }
-        Some(self.client.image_bytes(&image).await.map_err(|e| seedream_error::from_client(&e).code()))
+        let image = event.clone().into_image();
+        Some(self.client.into_image_bytes(image).await.map_err(|e| seedream_error::from_client(&e).code()))
     }
 
     async fn finish(&self, response: ImagesResponse, meta: ResponseMeta) -> seedream_response {
@@ -295,9 +294,7 @@ pub unsafe extern "C" fn seedream_client_generate_stream(
             while let Some(next) = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
                 let event = next.map_err(|e| seedream_error::from_client(&e))?;
                 let bytes = match &event {
-                    StreamEvent::PartialSucceeded(image) => {
-                        client.event_bytes(image.url.as_ref(), image.b64_json.as_ref()).await
-                    }
+                    StreamEvent::PartialSucceeded(image) => client.event_bytes(image).await,
                     _ => None,
                 };
                 let event = seedream_stream_event::new(&event, bytes);

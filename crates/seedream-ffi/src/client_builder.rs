@@ -29,6 +29,7 @@ pub struct seedream_client_builder {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) allow_insecure_http: bool,
     pub(crate) download_images: bool,
+    pub(crate) validate_requests: bool,
     pub(crate) worker_threads: usize,
 }
 
@@ -44,6 +45,7 @@ impl fmt::Debug for seedream_client_builder {
             .field("headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("download_images", &self.download_images)
+            .field("validate_requests", &self.validate_requests)
             .field("worker_threads", &self.worker_threads)
             .finish()
     }
@@ -60,6 +62,7 @@ impl Default for seedream_client_builder {
             headers: Vec::new(),
             allow_insecure_http: false,
             download_images: true,
+            validate_requests: true,
             worker_threads: SEEDREAM_DEFAULT_WORKER_THREADS,
         }
     }
@@ -68,7 +71,10 @@ impl Default for seedream_client_builder {
 impl seedream_client_builder {
     /// The Rust client these settings describe. Must run inside the client's runtime.
     pub(crate) fn client(&self) -> FfiResult<Client> {
-        let mut builder = Client::builder().timeouts(self.timeouts).allow_insecure_http(self.allow_insecure_http);
+        let mut builder = Client::builder()
+            .timeouts(self.timeouts)
+            .allow_insecure_http(self.allow_insecure_http)
+            .validate_requests(self.validate_requests);
         if let Some(url) = &self.base_url {
             builder = builder.base_url(url.as_str());
         }
@@ -91,7 +97,7 @@ impl seedream_client_builder {
 /// A builder with every setting at its default: Ark's base URL
 /// (`https://ark.cn-beijing.volces.com/api/v3`), no API key, connect 10 s / headers 15 min /
 /// idle 5 min / no overall deadline, 3 attempts, the system's and Mozilla's root certificates,
-/// URL images downloaded, 2 worker threads. Never NULL.
+/// URL images downloaded, requests validated before sending, 2 worker threads. Never NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn seedream_client_builder_new() -> *mut seedream_client_builder {
     ffi_fn!({ into_c(seedream_client_builder::default()) })
@@ -235,6 +241,23 @@ pub unsafe extern "C" fn seedream_client_builder_set_download_images(
     ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or a valid builder.
         unsafe { arg_mut(builder, "builder") }?.download_images = download;
+        Ok(())
+    })
+}
+
+/// Whether generate, stream and edit calls check each request against its model's rules before
+/// sending it (default true): a request that breaks one fails with `SEEDREAM_RESULT_INVALID_REQUEST`
+/// without any network traffic. Turn it off to let the service decide, for example when it accepts
+/// something this version's rules do not know yet. The JSON must still parse as a request
+/// (`SEEDREAM_RESULT_INVALID_JSON`); `seedream_request_validate` still checks on demand.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_set_validate_requests(
+    builder: *mut seedream_client_builder,
+    validate: bool,
+) -> seedream_result {
+    ffi_fn!(NO_ERROR_OUT => {
+        // SAFETY: the caller passes NULL or a valid builder.
+        unsafe { arg_mut(builder, "builder") }?.validate_requests = validate;
         Ok(())
     })
 }

@@ -1,5 +1,6 @@
 //! `seedream_response`: the result of a generate or edit call — each image's success or error, URL,
-//! JPEG bytes, width and height; usage; the response JSON; the request id.
+//! bytes and their format (JPEG, PNG), width and height, layer fields (z-index, bounding box, name,
+//! description); usage; the response JSON; the request id.
 
 use std::ffi::{CString, c_char};
 use std::sync::OnceLock;
@@ -7,11 +8,12 @@ use std::sync::OnceLock;
 use ::seedream_client::ResponseMeta;
 use ::seedream_client::decode::decode_b64;
 use seedream_types::image::read_dimensions;
-use seedream_types::{ImageItem, ImagesResponse, Usage};
+use seedream_types::{BoundingBox, ImageItem, ImagesResponse, Usage};
 
 use crate::client::ImageBytes;
-use crate::error::seedream_error;
-use crate::ffi::{NO_ERROR_OUT, arg_out, arg_ref, c_string, ffi_fn, free_c, try_ref};
+use crate::error::{FfiResult, seedream_error};
+use crate::ffi::{NO_ERROR_OUT, OutPtr, arg_out, arg_ref, c_string, ffi_fn, free_c, try_ref};
+use crate::image_format::seedream_image_format;
 use crate::result::seedream_result;
 
 /// Usage as the service reports it; a count the service did not report is 0.
@@ -37,6 +39,63 @@ impl seedream_usage {
     }
 }
 
+/// The counts of the usage that only some models report (so absent is not 0), read by their own
+/// accessors: the `seedream_usage` struct keeps its layout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct UsageCounts {
+    /// `usage.input_images` (5.0 pro and flash).
+    pub(crate) input_images: Option<u64>,
+    /// `usage.tool_usage.web_search` (5.0 lite with `tools`).
+    pub(crate) web_searches: Option<u64>,
+}
+
+impl UsageCounts {
+    pub(crate) fn from_usage(usage: &Usage) -> Self {
+        Self {
+            input_images: usage.input_images,
+            web_searches: usage.tool_usage.as_ref().and_then(|tools| tools.web_search),
+        }
+    }
+}
+
+/// Writes a count the service may not have reported: `SEEDREAM_RESULT_NOT_AVAILABLE` when it did not.
+pub(crate) fn write_count(count: Option<u64>, out: OutPtr<u64>, what: &str) -> FfiResult<()> {
+    let count =
+        count.ok_or_else(|| seedream_error::new(seedream_result::NotAvailable, format!("the usage has no {what}")))?;
+    out.write(count);
+    Ok(())
+}
+
+/// Where a layer sits on the base image (layer decomposition, Seedream 5.0 pro and flash). Each
+/// array is `{x1, y1, x2, y2}`, filled only when its `has_` flag is true (the service sent four
+/// numbers for it); the others are 0.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct seedream_bounding_box {
+    /// Whether `absolute` holds the corners.
+    pub has_absolute: bool,
+    /// The corners in pixels of the base image (the image with z-index 0).
+    pub absolute: [f64; 4],
+    /// Whether `normalized` holds the corners.
+    pub has_normalized: bool,
+    /// The same corners on a 0 to 1000 scale of the base image's width and height.
+    pub normalized: [f64; 4],
+}
+
+impl seedream_bounding_box {
+    /// The box C sees, when `bounding_box` has four numbers in `absolute` or in `normalized`.
+    fn from_box(bounding_box: &BoundingBox) -> Option<Self> {
+        let (absolute, normalized) = (bounding_box.absolute_corners(), bounding_box.normalized_corners());
+        (absolute.is_some() || normalized.is_some()).then(|| Self {
+            has_absolute: absolute.is_some(),
+            absolute: absolute.unwrap_or_default(),
+            has_normalized: normalized.is_some(),
+            normalized: normalized.unwrap_or_default(),
+        })
+    }
+}
+
 /// One image of the response as C sees it.
 struct Image {
     succeeded: bool,
@@ -44,6 +103,12 @@ struct Image {
     size: (u32, u32),
     error_code: CString,
     error_message: CString,
+    /// The format the item states (`output_format`), for when the bytes cannot tell.
+    stated_format: seedream_image_format,
+    z_index: Option<i64>,
+    bounding_box: Option<seedream_bounding_box>,
+    name: CString,
+    description: CString,
     /// Decoded or downloaded bytes, filled on first use for `b64_json`.
     bytes: OnceLock<ImageBytes>,
 }
@@ -57,6 +122,7 @@ pub struct seedream_response {
     response: ImagesResponse,
     images: Vec<Image>,
     usage: Option<seedream_usage>,
+    usage_counts: UsageCounts,
     request_id: CString,
     attempts: u32,
     json: OnceLock<CString>,
@@ -92,6 +158,11 @@ impl seedream_response {
                         size: image.dimensions().map_or((0, 0), |d| (d.width, d.height)),
                         error_code: CString::default(),
                         error_message: CString::default(),
+                        stated_format: image.stated_format().into(),
+                        z_index: image.z_index,
+                        bounding_box: image.bounding_box.as_ref().and_then(seedream_bounding_box::from_box),
+                        name: c_string(image.name.clone().unwrap_or_default()),
+                        description: c_string(image.description.clone().unwrap_or_default()),
                         bytes,
                     },
                     ImageItem::Failed(failed) => Image {
@@ -100,6 +171,11 @@ impl seedream_response {
                         size: (0, 0),
                         error_code: c_string(failed.error.code.as_str()),
                         error_message: c_string(failed.error.message.as_str()),
+                        stated_format: seedream_image_format::Unknown,
+                        z_index: None,
+                        bounding_box: None,
+                        name: CString::default(),
+                        description: CString::default(),
                         bytes,
                     },
                 }
@@ -107,6 +183,7 @@ impl seedream_response {
             .collect();
         Self {
             usage: response.usage.as_ref().map(seedream_usage::from_usage),
+            usage_counts: response.usage.as_ref().map(UsageCounts::from_usage).unwrap_or_default(),
             images,
             request_id: c_string(meta.request_id.clone().unwrap_or_default()),
             attempts: meta.attempts,
@@ -119,11 +196,31 @@ impl seedream_response {
     fn bytes(&self, index: usize) -> Option<&ImageBytes> {
         let image = self.images.get(index)?;
         Some(image.bytes.get_or_init(|| {
-            match self.response.data.get(index).and_then(ImageItem::image).and_then(|i| i.b64_json.as_deref()) {
-                Some(text) => decode_b64(text).map_err(|_| seedream_result::Decode),
+            let item = self.response.data.get(index).and_then(ImageItem::image);
+            match item.and_then(|image| Some((image, image.b64_json.as_deref()?))) {
+                Some((image, text)) => decode_b64(text)
+                    .map(|bytes| ::seedream_client::ImageBytes::of(image, bytes))
+                    .map_err(|_| seedream_result::Decode),
                 None => Err(seedream_result::NotAvailable),
             }
         }))
+    }
+
+    /// The format of image `index`: its bytes' (decoded or downloaded), else the one it states.
+    fn format(&self, index: usize) -> Option<seedream_image_format> {
+        let image = self.images.get(index)?;
+        if !image.succeeded {
+            return Some(seedream_image_format::Unknown);
+        }
+        Some(match self.bytes(index) {
+            Some(Ok(bytes)) if bytes.format().is_some() => bytes.format().into(),
+            _ => image.stated_format,
+        })
+    }
+
+    /// Successful image `index`, or `SEEDREAM_RESULT_INVALID_ARGUMENT` when out of range.
+    fn image(&self, index: usize) -> FfiResult<&Image> {
+        self.images.get(index).ok_or_else(|| seedream_error::invalid_argument(format!("index {index} is out of range")))
     }
 
     /// Width and height of image `index`: from the response's `size`, else from the JPEG's header.
@@ -162,7 +259,7 @@ pub unsafe extern "C" fn seedream_response_image_url(
     ffi_fn!({ try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.url.as_ptr()) })
 }
 
-/// The JPEG bytes of image `index`: on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out`
+/// The bytes of image `index` (JPEG, PNG, ...: see `seedream_response_image_format`): on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out`
 /// and their number to `*len_out`; they live as long as the response. Other results:
 /// `SEEDREAM_RESULT_NOT_AVAILABLE` (a failed image, or a `url` image with downloads turned off),
 /// `SEEDREAM_RESULT_INVALID_ARGUMENT` (`index` out of range), `SEEDREAM_RESULT_DECODE` (bad base64),
@@ -193,7 +290,7 @@ pub unsafe extern "C" fn seedream_response_image_bytes(
     })
 }
 
-/// The width of image `index` in pixels, from the response's `size` or else the JPEG header;
+/// The width of image `index` in pixels, from the response's `size` or else the image's header;
 /// 0 when unknown, failed, or out of range.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_width(response: *const seedream_response, index: usize) -> u32 {
@@ -226,8 +323,111 @@ pub unsafe extern "C" fn seedream_response_image_error_message(
     ffi_fn!({ try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.error_message.as_ptr()) })
 }
 
+/// The file format of image `index`: read from its bytes (decoding `b64_json` on the first call, as
+/// `seedream_response_image_bytes` does; a downloaded image's are already there), else the format
+/// the response states for it (`output_format`, sent by Seedream 5.0 pro and flash).
+/// `SEEDREAM_IMAGE_FORMAT_UNKNOWN` when neither tells (a `url` image with downloads turned off and
+/// no stated format), for a failed image, and when `index` is out of range.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_response_image_format(
+    response: *const seedream_response,
+    index: usize,
+) -> seedream_image_format {
+    ffi_fn!({ try_ref!(response).format(index).unwrap_or(seedream_image_format::Unknown) })
+}
+
+/// The media type of image `index` (see `seedream_response_image_format`), such as "image/png" or
+/// "image/jpeg"; "" when the format is unknown; NULL when `index` is out of range. A static string:
+/// valid for the life of the program (longer than `response`), never free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_response_image_mime_type(
+    response: *const seedream_response,
+    index: usize,
+) -> *const c_char {
+    ffi_fn!({ try_ref!(response).format(index).map_or(std::ptr::null(), seedream_image_format::mime_type) })
+}
+
+/// The usual file extension of image `index`, without a dot: "png", "jpg", ...; "" when the format
+/// is unknown; NULL when `index` is out of range. Name saved files with it: the service sends PNG
+/// for `"output_format": "png"`, transparent backgrounds and layers. A static string: valid for the
+/// life of the program (longer than `response`), never free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_response_image_extension(
+    response: *const seedream_response,
+    index: usize,
+) -> *const c_char {
+    ffi_fn!({ try_ref!(response).format(index).map_or(std::ptr::null(), seedream_image_format::extension) })
+}
+
+/// Layer decomposition (`"layer_decomposition": true`, Seedream 5.0 pro and flash): the z-index of
+/// image `index`, 0 for the base image, then 1, 2, ... from the bottom layer up. On
+/// `SEEDREAM_RESULT_OK` writes it to `*z_index_out`. `SEEDREAM_RESULT_NOT_AVAILABLE` when the image
+/// has none (a response without layers, a failed image); `SEEDREAM_RESULT_INVALID_ARGUMENT` when
+/// `index` is out of range.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_response_image_z_index(
+    response: *const seedream_response,
+    index: usize,
+    z_index_out: *mut i64,
+) -> seedream_result {
+    ffi_fn!(NO_ERROR_OUT => {
+        // SAFETY: the caller passes NULL or a valid response.
+        let response = unsafe { arg_ref(response, "response") }?;
+        let z_index_out = arg_out(z_index_out, "z_index_out")?;
+        let z_index = response.image(index)?.z_index.ok_or_else(|| {
+            seedream_error::new(seedream_result::NotAvailable, format!("image {index} has no z_index"))
+        })?;
+        z_index_out.write(z_index);
+        Ok(())
+    })
+}
+
+/// Layer decomposition: where layer `index` sits on the base image. On `SEEDREAM_RESULT_OK` writes
+/// the box to `*bounding_box_out` (check its `has_absolute` and `has_normalized`).
+/// `SEEDREAM_RESULT_NOT_AVAILABLE` when the image has no bounding box with four numbers (the base
+/// image, a response without layers, a failed image); `SEEDREAM_RESULT_INVALID_ARGUMENT` when
+/// `index` is out of range. `*bounding_box_out` is caller-owned memory, written only on success.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_response_image_bounding_box(
+    response: *const seedream_response,
+    index: usize,
+    bounding_box_out: *mut seedream_bounding_box,
+) -> seedream_result {
+    ffi_fn!(NO_ERROR_OUT => {
+        // SAFETY: the caller passes NULL or a valid response.
+        let response = unsafe { arg_ref(response, "response") }?;
+        let bounding_box_out = arg_out(bounding_box_out, "bounding_box_out")?;
+        let bounding_box = response.image(index)?.bounding_box.ok_or_else(|| {
+            seedream_error::new(seedream_result::NotAvailable, format!("image {index} has no bounding box"))
+        })?;
+        bounding_box_out.write(bounding_box);
+        Ok(())
+    })
+}
+
+/// Layer decomposition: the short name the service gave layer `index`, such as "sky"; "" when it
+/// has none; NULL when `index` is out of range. Valid until `response` is freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_response_image_name(
+    response: *const seedream_response,
+    index: usize,
+) -> *const c_char {
+    ffi_fn!({ try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.name.as_ptr()) })
+}
+
+/// Layer decomposition: what layer `index` shows, in the service's words; "" when it has no
+/// description; NULL when `index` is out of range. Valid until `response` is freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_response_image_description(
+    response: *const seedream_response,
+    index: usize,
+) -> *const c_char {
+    ffi_fn!({ try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.description.as_ptr()) })
+}
+
 /// The usage: on `SEEDREAM_RESULT_OK` writes it to `*usage_out`; `SEEDREAM_RESULT_NOT_AVAILABLE`
-/// when the response has none.
+/// when the response has none. See also `seedream_response_usage_input_images` and
+/// `seedream_response_usage_web_searches` for the counts only some models report.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_usage(
     response: *const seedream_response,
@@ -240,6 +440,37 @@ pub unsafe extern "C" fn seedream_response_usage(
         let usage = response.usage.ok_or_else(|| seedream_error::new(seedream_result::NotAvailable, "no usage"))?;
         usage_out.write(usage);
         Ok(())
+    })
+}
+
+/// The number of reference images the request carried, as the service counted them
+/// (`usage.input_images`, reported by Seedream 5.0 pro and flash; 0 without references). On
+/// `SEEDREAM_RESULT_OK` writes it to `*count_out`; `SEEDREAM_RESULT_NOT_AVAILABLE` when the service
+/// did not report it (other models, relays).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_response_usage_input_images(
+    response: *const seedream_response,
+    count_out: *mut u64,
+) -> seedream_result {
+    ffi_fn!(NO_ERROR_OUT => {
+        // SAFETY: the caller passes NULL or a valid response.
+        let response = unsafe { arg_ref(response, "response") }?;
+        write_count(response.usage_counts.input_images, arg_out(count_out, "count_out")?, "input_images")
+    })
+}
+
+/// The number of web searches billed (`usage.tool_usage.web_search`, Seedream 5.0 lite with
+/// `"tools": [{"type": "web_search"}]`). On `SEEDREAM_RESULT_OK` writes it to `*count_out`;
+/// `SEEDREAM_RESULT_NOT_AVAILABLE` when the service did not report it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_response_usage_web_searches(
+    response: *const seedream_response,
+    count_out: *mut u64,
+) -> seedream_result {
+    ffi_fn!(NO_ERROR_OUT => {
+        // SAFETY: the caller passes NULL or a valid response.
+        let response = unsafe { arg_ref(response, "response") }?;
+        write_count(response.usage_counts.web_searches, arg_out(count_out, "count_out")?, "tool_usage.web_search")
     })
 }
 

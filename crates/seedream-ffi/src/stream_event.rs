@@ -3,12 +3,13 @@
 use std::ffi::{CString, c_char};
 
 use seedream_types::image::read_dimensions;
-use seedream_types::{Size, StreamEvent};
+use seedream_types::{GeneratedImage, Size, StreamEvent};
 
 use crate::client::ImageBytes;
 use crate::error::seedream_error;
 use crate::ffi::{NO_ERROR_OUT, arg_out, arg_ref, c_string, ffi_fn, try_ref};
-use crate::response::seedream_usage;
+use crate::image_format::seedream_image_format;
+use crate::response::{UsageCounts, seedream_usage, write_count};
 use crate::result::seedream_result;
 
 /// The kind of a stream event.
@@ -45,9 +46,11 @@ pub struct seedream_stream_event {
     url: CString,
     size: (u32, u32),
     bytes: Option<ImageBytes>,
+    format: seedream_image_format,
     error_code: CString,
     error_message: CString,
     usage: Option<seedream_usage>,
+    usage_counts: UsageCounts,
     json: CString,
 }
 
@@ -60,9 +63,11 @@ impl seedream_stream_event {
             url: CString::default(),
             size: (0, 0),
             bytes,
+            format: seedream_image_format::Unknown,
             error_code: CString::default(),
             error_message: CString::default(),
             usage: None,
+            usage_counts: UsageCounts::default(),
             json: c_string(serde_json::to_string(event).unwrap_or_default()),
         };
         match event {
@@ -70,6 +75,15 @@ impl seedream_stream_event {
                 this.kind = seedream_event_type::PartialSucceeded;
                 this.image_index = image.image_index;
                 this.url = c_string(image.url.clone().unwrap_or_default());
+                // The bytes' format (the stated one is their fallback), else the stated one.
+                this.format = match &this.bytes {
+                    Some(Ok(bytes)) if bytes.format().is_some() => bytes.format().into(),
+                    _ => {
+                        let stated =
+                            GeneratedImage { output_format: image.output_format.clone(), ..Default::default() };
+                        stated.stated_format().into()
+                    }
+                };
                 this.size = match image.size.as_deref().map(Size::from_wire) {
                     Some(Size::Pixels(d)) => (d.width, d.height),
                     _ => match &this.bytes {
@@ -87,6 +101,7 @@ impl seedream_stream_event {
             StreamEvent::Completed(completed) => {
                 this.kind = seedream_event_type::Completed;
                 this.usage = completed.usage.as_ref().map(seedream_usage::from_usage);
+                this.usage_counts = completed.usage.as_ref().map(UsageCounts::from_usage).unwrap_or_default();
             }
             StreamEvent::Error(_) | StreamEvent::Unknown(_) => {}
         }
@@ -112,7 +127,7 @@ pub unsafe extern "C" fn seedream_stream_event_url(event: *const seedream_stream
     ffi_fn!({ try_ref!(event).url.as_ptr() })
 }
 
-/// The image's JPEG bytes: on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out` and their
+/// The image's bytes (JPEG, PNG, ...: see `seedream_stream_event_image_format`): on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out` and their
 /// number to `*len_out`, valid during the callback only. `SEEDREAM_RESULT_NOT_AVAILABLE` for events
 /// without an image (or a `url` image with downloads turned off); the download's failure code when
 /// it failed.
@@ -136,6 +151,30 @@ pub unsafe extern "C" fn seedream_stream_event_bytes(
             None => Err(seedream_error::new(seedream_result::NotAvailable, "the event has no image bytes")),
         }
     })
+}
+
+/// The file format of the event's image: read from its bytes, else the format the event states
+/// (`output_format`). `SEEDREAM_IMAGE_FORMAT_UNKNOWN` for other events and when neither tells (a
+/// `url` image with downloads turned off and no stated format).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_image_format(
+    event: *const seedream_stream_event,
+) -> seedream_image_format {
+    ffi_fn!({ try_ref!(event).format })
+}
+
+/// The media type of the event's image, such as "image/png"; "" when unknown or for other events.
+/// A static string: valid for the life of the program (longer than the event), never free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_image_mime_type(event: *const seedream_stream_event) -> *const c_char {
+    ffi_fn!({ try_ref!(event).format.mime_type() })
+}
+
+/// The usual file extension of the event's image, without a dot ("png", "jpg"); "" when unknown or
+/// for other events. A static string: valid for the life of the program, never free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_image_extension(event: *const seedream_stream_event) -> *const c_char {
+    ffi_fn!({ try_ref!(event).format.extension() })
 }
 
 /// The image's width in pixels; 0 when unknown or for other events.
@@ -176,6 +215,37 @@ pub unsafe extern "C" fn seedream_stream_event_usage(
         let usage = event.usage.ok_or_else(|| seedream_error::new(seedream_result::NotAvailable, "no usage"))?;
         usage_out.write(usage);
         Ok(())
+    })
+}
+
+/// For `SEEDREAM_EVENT_TYPE_COMPLETED`: the number of web searches billed
+/// (`usage.tool_usage.web_search`, Seedream 5.0 lite with `tools`). On `SEEDREAM_RESULT_OK` writes it
+/// to `*count_out`; `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service did not
+/// report it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_usage_web_searches(
+    event: *const seedream_stream_event,
+    count_out: *mut u64,
+) -> seedream_result {
+    ffi_fn!(NO_ERROR_OUT => {
+        // SAFETY: the caller passes NULL or the event it was given.
+        let event = unsafe { arg_ref(event, "event") }?;
+        write_count(event.usage_counts.web_searches, arg_out(count_out, "count_out")?, "tool_usage.web_search")
+    })
+}
+
+/// For `SEEDREAM_EVENT_TYPE_COMPLETED`: the number of reference images the request carried
+/// (`usage.input_images`). On `SEEDREAM_RESULT_OK` writes it to `*count_out`;
+/// `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service did not report it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_stream_event_usage_input_images(
+    event: *const seedream_stream_event,
+    count_out: *mut u64,
+) -> seedream_result {
+    ffi_fn!(NO_ERROR_OUT => {
+        // SAFETY: the caller passes NULL or the event it was given.
+        let event = unsafe { arg_ref(event, "event") }?;
+        write_count(event.usage_counts.input_images, arg_out(count_out, "count_out")?, "input_images")
     })
 }
 

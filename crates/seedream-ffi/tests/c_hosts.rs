@@ -262,6 +262,11 @@ fn errors_null_json_401_429_timeout_refused() {
 }
 
 #[test]
+fn png_output_layers_usage_and_the_validation_switch() {
+    run_host("formats");
+}
+
+#[test]
 fn cpp_wrapper_raii_and_exceptions() {
     run_host("wrapper");
 }
