@@ -302,6 +302,48 @@ mod tests {
     }
 
     #[test]
+    fn hints_name_only_flags_that_generate_has() {
+        use clap::CommandFactory as _;
+        let cli = crate::cli::Cli::command();
+        let generate = cli.find_subcommand("generate").unwrap();
+        let flags: Vec<String> = generate
+            .get_arguments()
+            .chain(cli.get_arguments())
+            .filter_map(|arg| arg.get_long().map(|long| format!("--{long}")))
+            .collect();
+        let fields = [
+            "size",
+            "seed",
+            "guidance_scale",
+            "image",
+            "image[0]",
+            "output_format",
+            "background",
+            "layer_decomposition",
+            "tools[0].type",
+            "stream",
+            "sequential_image_generation",
+        ];
+        let messages = ["", "layer_decomposition takes 262144 pixels", "has no alpha channel; background: transparent"];
+        let mut hints = 0;
+        for family in catalog::FAMILIES {
+            for field in fields {
+                for message in messages {
+                    let violation = Violation { field: field.into(), code: "x", message: message.into() };
+                    let Some(hint) = validation_hint(family.model_id, &[violation]) else { continue };
+                    hints += 1;
+                    for word in hint.split(|c: char| c.is_whitespace() || c == ',' || c == ':' || c == ';') {
+                        if word.starts_with("--") {
+                            assert!(flags.iter().any(|f| f == word), "{word} in the hint {hint:?}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(hints > 50, "{hints}");
+    }
+
+    #[test]
     fn a_1k_size_on_4_5_hints_at_2k() {
         let request = seedream_types::GenerateRequest::new(seedream_types::SEEDREAM_4_5, "p")
             .with_size(seedream_types::SizePreset::OneK);
