@@ -373,7 +373,17 @@ fn help_texts_mention_only_flags_that_exist() {
         assert!(defined.contains("--no-validate"), "{command} has --no-validate");
     }
     let main = run(&dir.path, &["--help"]);
+    all.extend(defined_flags(&main.stdout));
     for flag in mentioned_flags(&main.stdout) {
-        assert!(all.contains(&flag) || defined_flags(&main.stdout).contains(&flag), "`seedream --help` names {flag}");
+        assert!(all.contains(&flag), "`seedream --help` names {flag}");
+    }
+    // The README's section on the command too.
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
+    let start = readme.find("## The `seedream` command").expect("the README has the command's section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |end| end + 3)];
+    assert!(section.contains("seedream models") && section.contains("--no-validate"));
+    for flag in mentioned_flags(section) {
+        assert!(all.contains(&flag), "README's command section names {flag}");
     }
 }
