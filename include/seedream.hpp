@@ -52,6 +52,10 @@ struct ByteView {
 
 /// Usage as the service reports it; unreported counts are 0.
 using Usage = seedream_usage;
+/// Where a layer sits on the base image (layer decomposition): check `has_absolute`, `has_normalized`.
+using BoundingBox = seedream_bounding_box;
+/// An image's file format (`SEEDREAM_IMAGE_FORMAT_PNG`, ...).
+using ImageFormat = seedream_image_format;
 
 namespace detail {
 
@@ -202,14 +206,44 @@ class Response {
   std::string_view url(std::size_t index) const noexcept {
     return detail::view(seedream_response_image_url(get(), index));
   }
-  /// The image's JPEG bytes; throws `Error` when they are not available (failed image, downloads
-  /// turned off, index out of range).
+  /// The image's bytes (JPEG, PNG, ...: see `format`); throws `Error` when they are not available
+  /// (failed image, downloads turned off, index out of range).
   ByteView bytes(std::size_t index) const {
     ByteView out;
     seedream_error *error = nullptr;
     seedream_result code = seedream_response_image_bytes(get(), index, &out.data, &out.size);
     detail::check(code, error);
     return out;
+  }
+  /// The image's file format, from its bytes, else as the response states it; unknown when neither tells.
+  ImageFormat format(std::size_t index) const noexcept { return seedream_response_image_format(get(), index); }
+  /// The image's media type, such as "image/png"; empty when unknown.
+  std::string_view mime_type(std::size_t index) const noexcept {
+    return detail::view(seedream_response_image_mime_type(get(), index));
+  }
+  /// The image's file extension without a dot ("png", "jpg"); empty when unknown. Name saved files with it.
+  std::string_view extension(std::size_t index) const noexcept {
+    return detail::view(seedream_response_image_extension(get(), index));
+  }
+  /// Layer decomposition: 0 for the base image, then 1, 2, ... from the bottom up; none otherwise.
+  std::optional<std::int64_t> z_index(std::size_t index) const noexcept {
+    std::int64_t z = 0;
+    if (seedream_response_image_z_index(get(), index, &z) != SEEDREAM_RESULT_OK) return std::nullopt;
+    return z;
+  }
+  /// Layer decomposition: where the layer sits on the base image; none for the base image.
+  std::optional<BoundingBox> bounding_box(std::size_t index) const noexcept {
+    BoundingBox box{};
+    if (seedream_response_image_bounding_box(get(), index, &box) != SEEDREAM_RESULT_OK) return std::nullopt;
+    return box;
+  }
+  /// Layer decomposition: the layer's short name; empty when none.
+  std::string_view name(std::size_t index) const noexcept {
+    return detail::view(seedream_response_image_name(get(), index));
+  }
+  /// Layer decomposition: what the layer shows; empty when none.
+  std::string_view description(std::size_t index) const noexcept {
+    return detail::view(seedream_response_image_description(get(), index));
   }
   /// Width in pixels; 0 when unknown.
   std::uint32_t width(std::size_t index) const noexcept { return seedream_response_image_width(get(), index); }
@@ -228,6 +262,18 @@ class Response {
     Usage usage{};
     if (seedream_response_usage(get(), &usage) != SEEDREAM_RESULT_OK) return std::nullopt;
     return usage;
+  }
+  /// `usage.input_images` (5.0 pro and flash), when the service reported it.
+  std::optional<std::uint64_t> input_images() const noexcept {
+    std::uint64_t count = 0;
+    if (seedream_response_usage_input_images(get(), &count) != SEEDREAM_RESULT_OK) return std::nullopt;
+    return count;
+  }
+  /// `usage.tool_usage.web_search` (5.0 lite with tools), when the service reported it.
+  std::optional<std::uint64_t> web_searches() const noexcept {
+    std::uint64_t count = 0;
+    if (seedream_response_usage_web_searches(get(), &count) != SEEDREAM_RESULT_OK) return std::nullopt;
+    return count;
   }
   /// The response as JSON.
   std::string_view json() const noexcept { return detail::view(seedream_response_json(get())); }
@@ -253,7 +299,13 @@ class StreamEvent {
   std::uint32_t image_index() const noexcept { return seedream_stream_event_image_index(raw_); }
   /// The image's link; empty for `b64_json` streams and other events.
   std::string_view url() const noexcept { return detail::view(seedream_stream_event_url(raw_)); }
-  /// The image's JPEG bytes; empty when the event has none.
+  /// The image's file format; unknown for other events.
+  ImageFormat format() const noexcept { return seedream_stream_event_image_format(raw_); }
+  /// The image's media type, such as "image/png"; empty when unknown.
+  std::string_view mime_type() const noexcept { return detail::view(seedream_stream_event_image_mime_type(raw_)); }
+  /// The image's file extension without a dot ("png", "jpg"); empty when unknown.
+  std::string_view extension() const noexcept { return detail::view(seedream_stream_event_image_extension(raw_)); }
+  /// The image's bytes (JPEG, PNG, ...: see `format`); empty when the event has none.
   ByteView bytes() const noexcept {
     ByteView out;
     if (seedream_stream_event_bytes(raw_, &out.data, &out.size) != SEEDREAM_RESULT_OK) return ByteView{};
@@ -274,6 +326,12 @@ class StreamEvent {
     Usage usage{};
     if (seedream_stream_event_usage(raw_, &usage) != SEEDREAM_RESULT_OK) return std::nullopt;
     return usage;
+  }
+  /// For the completed event: `usage.tool_usage.web_search`, when reported.
+  std::optional<std::uint64_t> web_searches() const noexcept {
+    std::uint64_t count = 0;
+    if (seedream_stream_event_usage_web_searches(raw_, &count) != SEEDREAM_RESULT_OK) return std::nullopt;
+    return count;
   }
   /// The event as JSON.
   std::string_view json() const noexcept { return detail::view(seedream_stream_event_json(raw_)); }
@@ -314,6 +372,10 @@ class ClientBuilder {
   /// Whether `url` images are downloaded by generate and edit (default true).
   ClientBuilder &download_images(bool download) {
     return set(seedream_client_builder_set_download_images(get(), download));
+  }
+  /// Whether requests are checked against their model's rules before sending (default true).
+  ClientBuilder &validate_requests(bool validate) {
+    return set(seedream_client_builder_set_validate_requests(get(), validate));
   }
   /// Whether plain http:// to a non-loopback host is allowed (default false).
   ClientBuilder &allow_insecure_http(bool allow) {

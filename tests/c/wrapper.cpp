@@ -148,6 +148,35 @@ static void errors(const std::string &base_url) {
   }
 }
 
+static void formats(const seedream::Client &client, const std::string &base_url) {
+  seedream::Response png = client.generate(
+      R"({"model":"doubao-seedream-5-0-pro-260628","prompt":"p","size":"1K","output_format":"png",)"
+      R"("response_format":"b64_json"})");
+  CHECK(png.size() == 1 && png.format(0) == SEEDREAM_IMAGE_FORMAT_PNG);
+  CHECK(png.mime_type(0) == "image/png" && png.extension(0) == "png");
+  seedream::ByteView bytes = png.bytes(0);
+  CHECK(bytes.size > 8 && bytes.data[0] == 0x89 && bytes.data[1] == 'P' && bytes.data[2] == 'N');
+  CHECK(png.input_images() == std::optional<std::uint64_t>(0) && !png.web_searches());
+  CHECK(!png.z_index(0) && !png.bounding_box(0) && png.name(0).empty() && png.description(0).empty());
+
+  seedream::Response jpeg = client.generate(GROUP);
+  CHECK(jpeg.format(0) == SEEDREAM_IMAGE_FORMAT_JPEG && jpeg.extension(0) == "jpg" && !jpeg.input_images());
+
+  // Validation off: the service, not the library, refuses 4.5 with 1K.
+  seedream::Client unchecked = seedream::ClientBuilder()
+                                   .base_url(base_url)
+                                   .api_key(env("SEEDREAM_TEST_API_KEY"))
+                                   .max_attempts(1)
+                                   .validate_requests(false)
+                                   .build();
+  try {
+    unchecked.generate(R"({"model":"doubao-seedream-4-5-251128","prompt":"p","size":"1K"})");
+    CHECK(false);
+  } catch (const seedream::Error &e) {
+    CHECK(e.code() == SEEDREAM_RESULT_API && e.http_status() == 400);
+  }
+}
+
 int main() {
   const std::string base_url = env("SEEDREAM_TEST_BASE_URL");
   try {
@@ -157,6 +186,7 @@ int main() {
         seedream::ClientBuilder().base_url(base_url).api_key(env("SEEDREAM_TEST_API_KEY")).max_attempts(1).build();
     generate(client);
     stream(client);
+    formats(client, base_url);
     errors(base_url);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "unexpected exception: %s\n", e.what());
