@@ -8,19 +8,47 @@
 //! | `POST /v1/images/generations` | relay style: JSON request, relay-shaped `usage` |
 //! | `POST /api/v3/images/generations` | Ark style: JSON request, Ark-shaped `usage` |
 //! | `POST /v1/images/edits` | relay edits: `multipart/form-data`, treated as a generation with those images |
-//! | `GET /files/<token>.jpeg?X-Tos-…` | the image links it hands out (expired: 403, unknown: 404) |
+//! | `GET /files/<token>.jpeg?X-Tos-…`, `….png?…` | the image links it hands out (expired: 403, unknown: 404) |
 //!
-//! Requests are validated with the `seedream-types` rules; images are real JPEGs whose size follows the
-//! request and whose pixels derive from (prompt, seed, index); `stream: true` gets the documented
-//! server-sent events. Faults are injected per request with the [`FAULT_HEADER`] header
+//! Requests are validated with the `seedream-types` rules, each family's read from its catalog row
+//! (an alias gets its family's rules and is answered with the family's dated `model` id). A refused
+//! request gets a 400 worded as the live service words it: code `InvalidParameter` (or
+//! `MissingParameter`), ``The parameter `X` specified in the request is not valid: <rule>. Request id:
+//! <id>`` with `param` = `X`; the rule follows the service's captured bodies where the spec has them
+//! ("stream is not supported by the current model", "number of reference images cannot exceed N",
+//! "image size must be at least N pixels", each N read from the row; the reference-count sentence
+//! says "are not valid", as the captured body does), and any further violations are listed after it.
+//!
+//! What comes back follows the request and the family's row:
+//! - images are real files whose size follows the request and whose pixels derive from (prompt,
+//!   seed, index): JPEG by default, PNG (written with the `png` crate) with `output_format: png`;
+//! - `background: transparent` gives an RGBA PNG whose background is fully transparent around an
+//!   opaque subject;
+//! - `layer_decomposition: true` gives the base image (`z_index` 0, the full picture, `size` `auto`
+//!   or absent: the input image's size) and 2 to the row's `max_layers` layers, their number and boxes
+//!   derived from (prompt, seed): each an RGBA PNG the size of the base image, opaque only inside its
+//!   `bounding_box` (`absolute` in base pixels, `normalized` on 0–1000, rounded), with a `name` and a
+//!   `description`. `usage.generated_images` counts every item (base and layers) as billed images;
+//!   a moderation fault on any item fails the whole request, as the service does;
+//! - items state `size` when the row has `reports_size`, and `output_format` (and `usage` counts
+//!   `input_images`, 0 without references) when it has `reports_formats` (5.0 pro and flash; 5.0 lite
+//!   makes PNGs without saying so);
+//! - `tools: [{"type": "web_search"}]` is echoed as the answer's top-level `tools` and billed as
+//!   `usage.tool_usage.web_search: 1`;
+//! - `stream: true` gets the documented server-sent events, each `partial_succeeded` carrying the
+//!   same fields as the plain answer's item.
+//!
+//! Faults are injected per request with the [`FAULT_HEADER`] header
 //! (`x-emulator-fault: <name>[;times=N][;id=KEY][;ms=MILLIS][;images=I,J][;retry_after=S]`, names in
 //! [`FaultKind`]) or for every request with [`EmulatorConfig::fault`]; faults act on the API routes,
 //! never on image downloads. [`EmulatorHandle::stats`] counts requests, connections (open ones too,
 //! to catch leaks), faults and images.
 //!
-//! Images are synthetic: a smooth mosaic of flat 8×8 blocks, encoded by a DC-only baseline JPEG writer
-//! (see [`synthetic_jpeg`]) that costs milliseconds even at 4K, and cached per (size, prompt, seed,
-//! index, watermark). Image links are remembered as recipes, so they serve the same bytes as
+//! Images are synthetic: a smooth mosaic of flat 8×8 blocks. JPEGs come from a DC-only baseline
+//! writer (see [`synthetic_jpeg`]) that costs milliseconds even at 4K; PNGs use the `Up` filter and
+//! fast compression, so repeated rows cost almost nothing. Files are cached per recipe (size, prompt,
+//! seed, index, watermark, format, transparency, layer), so a JPEG, a PNG and a layer of one request
+//! never share an entry. Image links are remembered as recipes, so they serve the same bytes as
 //! `b64_json` would carry.
 //!
 //! ```no_run
@@ -91,7 +119,7 @@ pub struct EmulatorConfig {
     /// On shutdown, how long in-flight responses get to finish before their connections are dropped.
     /// Pauses (delays, stalls) end at once. Default 1 s.
     pub shutdown_grace: Duration,
-    /// Bytes of encoded JPEGs kept in memory for reuse. Default 64 MiB.
+    /// Bytes of encoded images (JPEG and PNG) kept in memory for reuse. Default 64 MiB.
     pub image_cache_bytes: usize,
 }
 
