@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use seedream_types::catalog::FAMILIES;
 use seedream_types::image::{encode_data_url, sniff_format};
 use seedream_types::{ImageFile, ImageFormat};
 
 use crate::failure::Failure;
 
-/// Files larger than this are refused before reading (the service takes at most 10 MB).
+/// Files larger than this are refused before reading (far above what any model takes: see the catalog).
 const MAX_READ_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Whether an `--image` value is sent as given: an `http(s)` URL or a data URL.
@@ -41,17 +42,32 @@ pub fn image_file(path: &Path) -> Result<ImageFile, Failure> {
 pub fn read_image(path: &Path) -> Result<(ImageFormat, Vec<u8>), Failure> {
     let too_large = std::fs::metadata(path).map(|m| m.len() > MAX_READ_BYTES).unwrap_or(false);
     if too_large {
-        return Err(Failure::local(format!("cannot use image {}: it is larger than 64 MB", path.display()))
-            .with_hint("the service takes images up to 10 MB"));
+        let most = FAMILIES.iter().map(|f| f.input.max_bytes).max().unwrap_or_default() / (1024 * 1024);
+        return Err(Failure::local(format!("cannot use image {}: it is larger than 64 MB", path.display())).with_hint(
+            format!("the service takes images up to {most} MB (`seedream models --json` has each model's limit)"),
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| Failure::read("image", path, &e))?;
     match sniff_format(&bytes) {
         Some(format) => Ok((format, bytes)),
-        None => Err(Failure::local(format!(
-            "cannot use image {}: it is not a JPEG, PNG, WebP, BMP, TIFF or GIF image",
-            path.display()
-        ))
-        .with_hint("pass an image file, or an http(s) URL of one")),
+        None => Err(Failure::local(format!("cannot use image {}: it is not {}", path.display(), formats_taken()))
+            .with_hint("pass an image file, or an http(s) URL of one")),
+    }
+}
+
+/// The input formats some model takes, in words: `a JPEG, PNG, … or HEIF image`.
+fn formats_taken() -> String {
+    let mut words: Vec<String> = Vec::new();
+    for format in FAMILIES.iter().flat_map(|f| f.input.formats) {
+        let word = format.as_str().to_ascii_uppercase();
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    match words.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("a {} or {last} image", rest.join(", ")),
+        Some((last, _)) => format!("a {last} image"),
+        None => "an image".into(),
     }
 }
 

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use seedream_client::Client;
-use seedream_types::image::sniff_format;
 use seedream_types::{ApiErrorBody, GeneratedImage, ImageFormat, ImageItem, ImagesResponse, OutputFormat};
 
 use crate::failure::Failure;
@@ -127,7 +126,6 @@ pub async fn save_image(
     report: &mut impl FnMut(Saved<'_>),
 ) -> Result<Option<Vec<u8>>, Failure> {
     // Taken out before the bytes are decoded in place (`b64_json` is not copied).
-    let stated = image.stated_format();
     let url = image.url.clone();
     let (size, z_index) = (image.size.take(), image.z_index);
     let (bounding_box, name, description) = (image.bounding_box.take(), image.name.take(), image.description.take());
@@ -147,9 +145,9 @@ pub async fn save_image(
             return Ok(None);
         }
     };
-    // The bytes decide (5.0 lite states no format even for PNG); then what the item states; then
-    // what the request asked for.
-    let extension = sniff_format(&bytes).or(stated).unwrap_or(target.requested).extension();
+    // The bytes decide (5.0 lite states no format even for PNG), then what the item states (the
+    // client's `ImageBytes::format`), then what the request asked for.
+    let extension = bytes.format().unwrap_or(target.requested).extension();
     let file = match z_index {
         Some(z) => {
             format!("{}-{z:02}-{}.{extension}", target.stem, openraster::file_label(name.as_deref().unwrap_or(""), z))
