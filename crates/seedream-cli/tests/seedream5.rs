@@ -282,6 +282,14 @@ fn no_validate_sends_what_the_catalog_refuses_and_reports_the_service_error() {
     assert_eq!(recorded["error"]["status"], 400);
     assert_eq!(recorded["error"]["code"], "InvalidParameter");
 
+    // Edit too (a multipart form to the relay-style emulator).
+    dir.write("photo.png", rgba_png(640, 512));
+    let edit_args = ["edit", "--image", "photo.png", "-p", "x", "-m", "doubao-seedream-4-5-251128", "--size", "1K"];
+    assert_eq!(run(&dir.path, &edit_args).code(), 2);
+    let edited = run(&dir.path, &[&edit_args[..], &["--no-validate"][..]].concat());
+    assert_eq!(edited.code(), 3, "{edited}");
+    assert!(edited.stderr.contains("(HTTP 400 InvalidParameter)"), "{edited}");
+
     // Batch too: the line is sent and fails with the service's answer.
     dir.write("lines.jsonl", "{\"model\": \"doubao-seedream-4-5-251128\", \"prompt\": \"x\", \"size\": \"1K\"}\n");
     let batch = run(&dir.path, &["batch", "lines.jsonl", "--no-validate", "--out", "b"]);
@@ -386,4 +394,19 @@ fn help_texts_mention_only_flags_that_exist() {
     for flag in mentioned_flags(section) {
         assert!(all.contains(&flag), "README's command section names {flag}");
     }
+}
+
+#[test]
+fn a_batch_line_with_layers_gets_its_files_and_openraster_file() {
+    let dir = Scratch::new("batch-layers");
+    dir.write("poster.png", rgba_png(640, 512));
+    dir.write("lines.jsonl", format!("{{\"model\": \"{PRO}\", \"image\": \"poster.png\", \"layer_decomposition\": true, \"output_format\": \"png\"}}\n"));
+    let out = run(&dir.path, &["batch", "lines.jsonl", "--out", "b"]);
+    assert_eq!(out.code(), 0, "{out}");
+    let line = &manifest(&dir.join("b"))["batch"]["lines"]["1"];
+    let ora = line["openraster"].as_str().expect("the line records its .ora");
+    assert!(ora.starts_with("line1-") && ora.ends_with(".ora"), "{ora}");
+    assert!(dir.join("b").join(ora).is_file());
+    let images = line["images"].as_array().unwrap();
+    assert!(images.iter().all(|i| i["z_index"].is_i64() && i["file"].as_str().unwrap().ends_with(".png")), "{line}");
 }
