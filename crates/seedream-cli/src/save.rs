@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use seedream_client::Client;
+use seedream_client::{Client, ImageBytes};
 use seedream_types::{ApiErrorBody, GeneratedImage, ImageFormat, ImageItem, ImagesResponse, OutputFormat};
 
 use crate::failure::Failure;
@@ -58,8 +58,8 @@ pub async fn save_response(
 ) -> Result<(), Failure> {
     outcome.model = response.model.or(outcome.model.take());
     outcome.usage = response.usage.or(outcome.usage.take());
-    // The images of a decomposition, kept for the OpenRaster file (at most 17, as saved).
-    let mut layers: Vec<(usize, Vec<u8>)> = Vec::new();
+    // The images of a decomposition, kept for the OpenRaster file (at most 17, shared, not copied).
+    let mut layers: Vec<(usize, ImageBytes)> = Vec::new();
     for (index, item) in response.data.into_iter().enumerate() {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
         match item {
@@ -73,14 +73,16 @@ pub async fn save_response(
             ImageItem::Failed(failed) => record_failed(index, &failed.error, outcome, &mut report),
         }
     }
-    if !layers.is_empty() {
+    // A decomposition with a missing image (a failed download) is left as its files: the stack would
+    // be wrong.
+    if !layers.is_empty() && outcome.failed_images.is_empty() {
         save_openraster(target, &layers, outcome)?;
     }
     Ok(())
 }
 
 /// Writes `{stem}.ora` from the saved base image and layers, and records it.
-fn save_openraster(target: Target<'_>, layers: &[(usize, Vec<u8>)], outcome: &mut Outcome) -> Result<(), Failure> {
+fn save_openraster(target: Target<'_>, layers: &[(usize, ImageBytes)], outcome: &mut Outcome) -> Result<(), Failure> {
     let names: Vec<String> = layers
         .iter()
         .map(|(at, _)| {
@@ -124,7 +126,7 @@ pub async fn save_image(
     mut image: GeneratedImage,
     outcome: &mut Outcome,
     report: &mut impl FnMut(Saved<'_>),
-) -> Result<Option<Vec<u8>>, Failure> {
+) -> Result<Option<ImageBytes>, Failure> {
     // Taken out before the bytes are decoded in place (`b64_json` is not copied).
     let url = image.url.clone();
     let (size, z_index) = (image.size.take(), image.z_index);
@@ -156,7 +158,7 @@ pub async fn save_image(
     };
     save_file(target.dir, &file, &bytes)?;
     let length = bytes.len() as u64;
-    let kept = z_index.map(|_| bytes.to_vec());
+    let kept = z_index.map(|_| bytes.clone());
     outcome.images.push(SavedImage { index, file, size, bytes: length, z_index, bounding_box, name, description });
     if let Some(saved) = outcome.images.last() {
         report(Saved::Image(saved));
