@@ -1,8 +1,10 @@
-//! "C examples build": the C example of `include/README.md` and `tests/c/validate.c` compile with
+//! "C examples build": the C examples of `include/README.md` and `tests/c/validate.c` compile with
 //! gcc (`-std=c11 -Wall -Wextra -Wpedantic -Werror`) against `include/` and link against the
 //! `libseedream.a` cargo built next to this program, with the link flags the README documents (as
 //! `crates/seedream-ffi/tests/c_hosts.rs` does through pkg-config); `validate` then runs (it needs
-//! no network). Skipped, with a note, when gcc is missing.
+//! no network). A block without `main` is a fragment: it is compiled (not linked) as the body of a
+//! function given what fragments about one response image use, `response` and `i`
+//! ([`FRAGMENT_BEFORE`]). Skipped, with a note, when gcc is missing.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,6 +15,20 @@ use crate::project_root;
 
 /// Longest a compiler or program run may take.
 const STEP_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// What a fragment (a ```c block without `main`) is compiled inside: the headers and a function
+/// whose parameters are the names fragments use.
+pub const FRAGMENT_BEFORE: &str = "#include <stdint.h>\n#include <stdio.h>\n#include <string.h>\n#include \"seedream.h\"\n\
+     void readme_fragment(const seedream_response *response, size_t i);\n\
+     void readme_fragment(const seedream_response *response, size_t i) {\n\
+     (void)response; (void)i;\n";
+/// What closes a fragment's function.
+pub const FRAGMENT_AFTER: &str = "}\n";
+
+/// Whether a block is a whole program.
+fn is_program(block: &str) -> bool {
+    block.contains("int main(")
+}
 
 /// What was done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,29 +135,35 @@ pub fn run() -> Result<Built, String> {
     }
     let scratch = std::env::temp_dir().join(format!("seedream-xtask-c-{}", std::process::id()));
     fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
-    let mut sources: Vec<(String, PathBuf)> = Vec::new();
+    // (name, source, whether it is a program to link)
+    let mut sources: Vec<(String, PathBuf, bool)> = Vec::new();
     for (index, block) in blocks.iter().enumerate() {
         let path = scratch.join(format!("readme_example_{index}.c"));
-        fs::write(&path, block).map_err(|e| e.to_string())?;
-        sources.push((format!("readme_example_{index}"), path));
+        let program = is_program(block);
+        let text = if program { block.clone() } else { format!("{FRAGMENT_BEFORE}{block}{FRAGMENT_AFTER}") };
+        fs::write(&path, text).map_err(|e| e.to_string())?;
+        sources.push((format!("readme_example_{index}"), path, program));
     }
-    sources.push(("validate".into(), root.join("tests/c/validate.c")));
+    sources.push(("validate".into(), root.join("tests/c/validate.c"), true));
     let result = (|| {
-        for (name, source) in &sources {
-            let program = scratch.join(name);
+        for (name, source, program) in &sources {
             let mut gcc = Command::new("gcc");
             gcc.args(["-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror"])
                 .arg("-I")
                 .arg(root.join("include"))
                 .arg("-I")
                 .arg(root.join("tests/c"))
-                .arg(source)
-                .arg("-o")
-                .arg(&program)
-                // A debug libseedream.a is large: drop unused sections and debug info.
-                .args(["-Wl,--gc-sections", "-Wl,-S"])
-                .arg(&library)
-                .args(&libs);
+                .arg(source);
+            if *program {
+                gcc.arg("-o")
+                    .arg(scratch.join(name))
+                    // A debug libseedream.a is large: drop unused sections and debug info.
+                    .args(["-Wl,--gc-sections", "-Wl,-S"])
+                    .arg(&library)
+                    .args(&libs);
+            } else {
+                gcc.arg("-c").arg("-o").arg(scratch.join(format!("{name}.o")));
+            }
             run_command(&mut gcc, STEP_TIMEOUT, &scratch.join(format!("{name}.gcc.log")))?;
         }
         // validate.c checks version, names, validation and NULL handling without any network.
@@ -163,5 +185,6 @@ mod tests {
         let readme = fs::read_to_string(project_root().join("include/README.md")).unwrap();
         assert!(!c_blocks(&readme).is_empty());
         assert!(native_libs(&readme).unwrap().contains(&"-lpthread".to_owned()));
+        assert!(c_blocks(&readme).iter().any(|block| is_program(block)), "the README has a whole C program");
     }
 }

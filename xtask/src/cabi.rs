@@ -12,8 +12,8 @@ use std::ptr::{self, NonNull};
 use std::time::Duration;
 
 use seedream::{
-    seedream_buffer, seedream_cancel, seedream_client, seedream_error, seedream_event_type, seedream_response,
-    seedream_result, seedream_stream_event, seedream_usage,
+    seedream_bounding_box, seedream_buffer, seedream_cancel, seedream_client, seedream_error, seedream_event_type,
+    seedream_image_format, seedream_response, seedream_result, seedream_stream_event, seedream_usage,
 };
 
 /// A failed C call: its result code and what its `seedream_error` said.
@@ -124,6 +124,8 @@ pub struct CClientConfig {
     pub max_attempts: Option<u32>,
     /// `set_worker_threads`; `None` keeps the default (2).
     pub worker_threads: Option<usize>,
+    /// `set_validate_requests`; `None` keeps the default (on).
+    pub validate_requests: Option<bool>,
 }
 
 impl std::fmt::Debug for CClientConfig {
@@ -136,6 +138,7 @@ impl std::fmt::Debug for CClientConfig {
             .field("timeouts", &self.timeouts)
             .field("max_attempts", &self.max_attempts)
             .field("worker_threads", &self.worker_threads)
+            .field("validate_requests", &self.validate_requests)
             .finish()
     }
 }
@@ -186,6 +189,9 @@ impl CClient {
             }
             if let (Some(threads), seedream_result::Ok) = (config.worker_threads, result) {
                 result = seedream_client_builder_set_worker_threads(builder, threads);
+            }
+            if let (Some(validate), seedream_result::Ok) = (config.validate_requests, result) {
+                result = seedream_client_builder_set_validate_requests(builder, validate);
             }
             let built = if result == seedream_result::Ok {
                 let mut client: *mut seedream_client = ptr::null_mut();
@@ -368,6 +374,16 @@ pub struct CImage {
     pub size: (u32, u32),
     /// `seedream_response_image_error_code` ("" for a success).
     pub error_code: String,
+    /// `seedream_response_image_format`.
+    pub format: seedream_image_format,
+    /// `seedream_response_image_z_index`, when available.
+    pub z_index: Option<i64>,
+    /// `seedream_response_image_bounding_box`, when available.
+    pub bounding_box: Option<seedream_bounding_box>,
+    /// `seedream_response_image_name` ("" when none).
+    pub name: String,
+    /// `seedream_response_image_description` ("" when none).
+    pub description: String,
 }
 
 /// A C response, copied out of its `seedream_response` (which is freed).
@@ -379,6 +395,10 @@ pub struct CResponse {
     pub images: Vec<CImage>,
     /// `seedream_response_usage`, when available.
     pub usage: Option<CUsage>,
+    /// `seedream_response_usage_input_images`, when available.
+    pub input_images: Option<u64>,
+    /// `seedream_response_usage_web_searches`, when available.
+    pub web_searches: Option<u64>,
     /// `seedream_response_request_id`.
     pub request_id: String,
     /// `seedream_response_attempts`.
@@ -412,15 +432,37 @@ impl CResponse {
                             seedream_response_image_height(response, index),
                         ),
                         error_code: text(seedream_response_image_error_code(response, index)),
+                        // After `_bytes`: the format is read from the bytes it decoded.
+                        format: seedream_response_image_format(response, index),
+                        z_index: {
+                            let mut z_index = 0i64;
+                            (seedream_response_image_z_index(response, index, &mut z_index) == seedream_result::Ok)
+                                .then_some(z_index)
+                        },
+                        bounding_box: {
+                            let mut bounding_box = seedream_bounding_box::default();
+                            (seedream_response_image_bounding_box(response, index, &mut bounding_box)
+                                == seedream_result::Ok)
+                                .then_some(bounding_box)
+                        },
+                        name: text(seedream_response_image_name(response, index)),
+                        description: text(seedream_response_image_description(response, index)),
                     }
                 })
                 .collect();
             let mut usage = seedream_usage::default();
             let usage = (seedream_response_usage(response, &mut usage) == seedream_result::Ok).then_some(usage);
+            let mut count = 0u64;
+            let input_images =
+                (seedream_response_usage_input_images(response, &mut count) == seedream_result::Ok).then_some(count);
+            let web_searches =
+                (seedream_response_usage_web_searches(response, &mut count) == seedream_result::Ok).then_some(count);
             let out = CResponse {
                 json: text(seedream_response_json(response)),
                 images,
                 usage,
+                input_images,
+                web_searches,
                 request_id: text(seedream_response_request_id(response)),
                 attempts: seedream_response_attempts(response),
             };
@@ -445,6 +487,8 @@ pub struct CEvent {
     pub error_code: String,
     /// `seedream_stream_event_usage` for `completed`.
     pub usage: Option<CUsage>,
+    /// `seedream_stream_event_image_format` for image events.
+    pub format: seedream_image_format,
     /// `seedream_stream_event_json`.
     pub json: String,
 }
@@ -473,6 +517,7 @@ impl CEvent {
                 size: (seedream_stream_event_width(event), seedream_stream_event_height(event)),
                 error_code: text(seedream_stream_event_error_code(event)),
                 usage,
+                format: seedream_stream_event_image_format(event),
                 json: text(seedream_stream_event_json(event)),
             }
         }

@@ -15,14 +15,17 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
+use seedream::seedream_image_format;
 use seedream_client::{Client, Error, RetryPolicy, Timeouts};
 use seedream_emulator::EmulatorConfig;
+use seedream_types::image::encode_data_url;
 use seedream_types::{
-    EditRequest, GenerateRequest, ImageCount, ImageFile, ImagesResponse, ResponseFormat, Size, StreamEvent,
+    Background, EditRequest, GenerateRequest, ImageCount, ImageFile, ImageFormat, ImagesResponse, OutputFormat,
+    ResponseFormat, SEEDREAM_5_0_FLASH, SEEDREAM_5_0_LITE, SEEDREAM_5_0_PRO, Size, SizePreset, StreamEvent, Tool,
 };
 
 use crate::cabi::{self, Bounded, CClient, CClientConfig, CResponse};
-use crate::checks::{Expected, UsageShape, check_jpeg, check_jpeg_header};
+use crate::checks::{Expected, UsageShape, check_image};
 use crate::table::Table;
 use crate::{c_build, codegen, project_root};
 
@@ -93,6 +96,9 @@ enum Job {
     EditRefused(EditRequest),
     /// A multipart edit (Ark: generations with a data URL).
     Edit(EditRequest),
+    /// A request the family refuses: validation names `field` alone, and, sent unvalidated, the
+    /// service answers 400 `InvalidParameter` with `param` `field`.
+    Refused(GenerateRequest, &'static str),
 }
 
 /// One row of the table.
@@ -117,6 +123,94 @@ const KNOWN: [(&str, &str); 7] = [
 fn edit_image() -> Result<ImageFile, String> {
     let jpeg = seedream_emulator::synthetic_jpeg(1600, 900, 11, false).map_err(|e| e.to_string())?;
     Ok(ImageFile::new("otter.jpeg", jpeg))
+}
+
+/// A PNG of `width` × `height` (RGBA with a transparent half when `alpha`), as a data URL.
+fn png_data_url(width: u32, height: u32, alpha: bool) -> Result<String, String> {
+    let channels = if alpha { 4 } else { 3 };
+    let mut pixels = Vec::with_capacity((width * height) as usize * channels);
+    for y in 0..height {
+        for x in 0..width {
+            pixels.extend_from_slice(&[(x % 256) as u8, (y % 256) as u8, 128]);
+            if alpha {
+                pixels.push(if x < width / 2 { 255 } else { 0 });
+            }
+        }
+    }
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(if alpha { png::ColorType::Rgba } else { png::ColorType::Rgb });
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+    writer.write_image_data(&pixels).map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
+    Ok(encode_data_url(ImageFormat::Png, &bytes))
+}
+
+/// The Seedream 5.0 systems of the spec (no seed page has them): PNG output, transparent
+/// backgrounds, layers, groups, streams and web search, and the live service's 400s.
+fn spec_5_0_systems() -> Vec<System> {
+    let prompt = "a lighthouse at dawn";
+    let pro = || GenerateRequest::new(SEEDREAM_5_0_PRO, prompt);
+    let lite = || GenerateRequest::new(SEEDREAM_5_0_LITE, prompt).with_size(SizePreset::TwoK);
+    let system = |label: &str, job: Result<Job, String>| System { label: label.to_owned(), job };
+    let png = |w, h, alpha| png_data_url(w, h, alpha);
+    let generate = |request: GenerateRequest| Ok(Job::Generate(request));
+    vec![
+        system(
+            "Seedream 5.0 pro text-to-image, 1K PNG (spec)",
+            generate(pro().with_size(SizePreset::OneK).with_output_format(OutputFormat::Png)),
+        ),
+        system(
+            "Seedream 5.0 pro transparent background, one RGBA reference, RGBA PNG out (spec)",
+            png(512, 512, true).map(|image| {
+                Job::Generate(
+                    pro().with_image(image).with_size(SizePreset::OneK).with_background(Background::Transparent),
+                )
+            }),
+        ),
+        system(
+            "Seedream 5.0 pro layer decomposition: base + PNG layers, z-index, boxes, names (spec)",
+            png(640, 512, false).map(|image| {
+                let mut request = pro().with_image(image).with_layer_decomposition(true);
+                request.prompt = String::new();
+                Job::Generate(request.with_output_format(OutputFormat::Png))
+            }),
+        ),
+        system(
+            "Seedream 5.0 flash 1.5K, JPEG by default with output_format stated (spec)",
+            generate(GenerateRequest::new(SEEDREAM_5_0_FLASH, prompt).with_size(SizePreset::OneAndHalfK)),
+        ),
+        system(
+            "Seedream 5.0 flash, 2 references, PNG (spec)",
+            png(640, 480, false).map(|image| {
+                Job::Generate(
+                    GenerateRequest::new(SEEDREAM_5_0_FLASH, prompt)
+                        .with_images([image.clone(), image])
+                        .with_size(SizePreset::OneK)
+                        .with_output_format(OutputFormat::Png),
+                )
+            }),
+        ),
+        system("Seedream 5.0 lite group of 2, 2K (spec)", generate(lite().with_max_images(2))),
+        system(
+            "Seedream 5.0 lite streaming, group of 2, event by event (spec)",
+            Ok(Job::Stream(lite().with_max_images(2).with_stream(true))),
+        ),
+        system(
+            "Seedream 5.0 lite web search, tool_usage and tools (spec)",
+            generate(lite().with_tool(Tool::web_search())),
+        ),
+        system(
+            "Seedream 5.0 pro stream: refused, naming `stream`; 400 InvalidParameter (live)",
+            Ok(Job::Refused(pro().with_size(SizePreset::OneK).with_stream(true), "stream")),
+        ),
+        system(
+            "Seedream 5.0 pro, 11 references: refused, naming `image`; 400 InvalidParameter (live)",
+            png(64, 64, false)
+                .map(|image| Job::Refused(pro().with_size(SizePreset::OneK).with_images(vec![image; 11]), "image")),
+        ),
+    ]
 }
 
 fn systems(root: &Path) -> Vec<System> {
@@ -153,6 +247,7 @@ fn systems(root: &Path) -> Vec<System> {
             systems.push(System { label: format!("{label}, event by event"), job: request.map(Job::Stream) });
         }
     }
+    systems.extend(spec_5_0_systems());
     let form = root.join("tests/fixtures/edits/seed000-form.json");
     let edit = edit_form(&form).map_err(|e| format!("{}: {e}", form.display()));
     systems.push(System {
@@ -227,16 +322,19 @@ fn rust_client(base: &str, validate: bool) -> Result<Client, String> {
         .map_err(|e| e.to_string())
 }
 
-fn c_client(base: &str) -> Result<CClient, String> {
-    CClient::build(&CClientConfig {
+fn c_config(base: &str) -> CClientConfig {
+    CClientConfig {
         base_url: base.to_owned(),
         api_key: KEY.to_owned(),
         timeouts: Some([Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(30), CELL_BOUND]),
         max_attempts: Some(1),
         worker_threads: Some(1),
         ..Default::default()
-    })
-    .map_err(|e| format!("building the C client: {e}"))
+    }
+}
+
+fn c_client(base: &str) -> Result<CClient, String> {
+    CClient::build(&c_config(base)).map_err(|e| format!("building the C client: {e}"))
 }
 
 /// The request as a route sends it: `b64_json` for the b64 paths, else verbatim.
@@ -257,11 +355,6 @@ fn shape(route: Route, streamed: bool) -> UsageShape {
     if streamed || route.ark() { UsageShape::Ark } else { UsageShape::Relay }
 }
 
-/// Checks one image's bytes.
-fn check_bytes(bytes: &[u8], expected: &Expected, full: bool) -> Cell {
-    if full { check_jpeg(bytes, expected.dims) } else { check_jpeg_header(bytes, expected.dims) }
-}
-
 /// Each image is a link (url) or base64 (b64), as asked.
 fn check_format(response: &ImagesResponse, b64: bool) -> Cell {
     for image in response.images() {
@@ -273,9 +366,12 @@ fn check_format(response: &ImagesResponse, b64: bool) -> Cell {
 }
 
 async fn rust_images(client: &Client, response: &ImagesResponse, expected: &Expected, full: bool) -> Cell {
-    for image in response.images() {
+    for (index, image) in response.data.iter().enumerate().filter_map(|(i, item)| Some((i, item.image()?))) {
         let bytes = client.image_bytes(image).await.map_err(|e| format!("fetching an image: {e}"))?;
-        check_bytes(&bytes, expected, full)?;
+        check_image(&bytes, expected, index, full)?;
+        if bytes.format() != Some(expected.format_of(index)) {
+            return Err(format!("image {index}: ImageBytes::format is {:?}", bytes.format()));
+        }
     }
     Ok(())
 }
@@ -323,7 +419,7 @@ async fn rust_cell(job: &Job, route: Route, bases: &Bases, full: bool) -> Cell {
                             return Err("an event in the wrong response_format".into());
                         }
                         let bytes = client.image_bytes(&image).await.map_err(|e| format!("fetching an image: {e}"))?;
-                        check_bytes(&bytes, &expected, full)?;
+                        check_image(&bytes, &expected, index, full)?;
                     }
                     StreamEvent::Completed(done) => {
                         let usage = done.usage.ok_or("completed carries no usage")?;
@@ -370,6 +466,35 @@ async fn rust_cell(job: &Job, route: Route, bases: &Bases, full: bool) -> Cell {
             check_format(&response, route.b64())?;
             rust_images(&client, &response, &expected, full).await
         }
+        Job::Refused(request, field) => {
+            let request = as_sent(request, route);
+            match request.validate() {
+                Err(error) if error.fields() == [*field] => {}
+                other => return Err(format!("local validation: {other:?}, expected exactly `{field}`")),
+            }
+            match rust_client(base, true)?.generate(&request).await {
+                Err(Error::Validation(error)) if error.fields() == [*field] => {}
+                other => return Err(format!("the client: {other:?}, expected a validation error naming `{field}`")),
+            }
+            // Sent anyway, the service refuses it as the live service does.
+            match rust_client(base, false)?.generate(&request).await {
+                Err(Error::Api(api))
+                    if api.status == 400 && api.code == "InvalidParameter" && api.param.as_deref() == Some(*field) =>
+                {
+                    Ok(())
+                }
+                other => Err(format!("the service: {other:?}, expected 400 InvalidParameter with param `{field}`")),
+            }
+        }
+    }
+}
+
+/// The C ABI's name for a format.
+fn c_format(format: ImageFormat) -> seedream_image_format {
+    match format {
+        ImageFormat::Png => seedream_image_format::Png,
+        ImageFormat::Jpeg => seedream_image_format::Jpeg,
+        _ => seedream_image_format::Unknown,
     }
 }
 
@@ -379,7 +504,7 @@ fn check_c_response(response: &CResponse, expected: &Expected, route: Route, str
     let parsed = ImagesResponse::from_slice(response.json.as_bytes()).map_err(|e| e.to_string())?;
     expected.check_response(&parsed, shape(route, streamed))?;
     check_format(&parsed, route.b64())?;
-    if response.images.len() != expected.count || response.request_id.is_empty() || response.attempts != 1 {
+    if response.images.len() != parsed.data.len() || response.request_id.is_empty() || response.attempts != 1 {
         return Err(format!(
             "{} images, request id {:?}, {} attempts",
             response.images.len(),
@@ -394,12 +519,50 @@ fn check_c_response(response: &CResponse, expected: &Expected, route: Route, str
         }
         let bytes =
             image.bytes.as_ref().map_err(|code| format!("image {index} bytes: {}", cabi::result_name(*code)))?;
-        check_bytes(bytes, expected, full)?;
+        check_image(bytes, expected, index, full)?;
+        if image.format != c_format(expected.format_of(index)) {
+            return Err(format!("image {index}: seedream_response_image_format is {:?}", image.format));
+        }
+        check_c_layer(image, index, expected)?;
     }
     let usage = response.usage.ok_or("seedream_response_usage: not available")?;
-    let successes = expected.count as u64;
+    let successes = parsed.data.len() as u64;
     if usage.generated_images != successes || usage.output_tokens == 0 || usage.total_tokens == 0 {
         return Err(format!("seedream_usage {usage:?}"));
+    }
+    if expected.input_images.is_some() && response.input_images != expected.input_images {
+        return Err(format!("seedream_response_usage_input_images: {:?}", response.input_images));
+    }
+    if expected.web_search && response.web_searches.is_none() {
+        return Err("seedream_response_usage_web_searches: not available".into());
+    }
+    Ok(())
+}
+
+/// The layer accessors of image `index` agree with the decomposition: z-index, box (inside the base
+/// image), name and description for layers; z-index 0 and no box for the base image; nothing
+/// without layers.
+fn check_c_layer(image: &cabi::CImage, index: usize, expected: &Expected) -> Cell {
+    let fail = || Err(format!("image {index}: layer accessors {image:?}"));
+    if expected.max_layers.is_none() {
+        let none = image.z_index.is_none() && image.bounding_box.is_none();
+        return if none && image.name.is_empty() && image.description.is_empty() { Ok(()) } else { fail() };
+    }
+    if image.z_index != Some(index as i64) {
+        return fail();
+    }
+    if index == 0 {
+        return if image.bounding_box.is_none() { Ok(()) } else { fail() };
+    }
+    let Some(bounding_box) = image.bounding_box else { return fail() };
+    let [x1, y1, x2, y2] = bounding_box.absolute;
+    let (w, h) = (f64::from(expected.dims.width), f64::from(expected.dims.height));
+    let inside = bounding_box.has_absolute
+        && bounding_box.has_normalized
+        && (0.0 <= x1 && x1 < x2 && x2 <= w)
+        && (0.0 <= y1 && y1 < y2 && y2 <= h);
+    if !inside || image.name.is_empty() || image.description.is_empty() {
+        return fail();
     }
     Ok(())
 }
@@ -471,6 +634,35 @@ fn c_cell(job: &Job, route: Route, bases: &Bases, full: bool) -> Cell {
                 let response = client.edit(&edit_params(&edit), &[&image], Some(cancel)).map_err(|e| e.to_string())?;
                 check_c_response(&response, &Expected::of(&edit.to_generate_request()), route, false, full)
             }
+            Job::Refused(request, field) => {
+                let request = as_sent(request, route);
+                let json = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+                let violations = cabi::validate(&json).map_err(|e| e.to_string())?;
+                if violations != [*field] {
+                    return Err(format!("seedream_request_validate: {violations:?}, expected exactly `{field}`"));
+                }
+                match client.generate(&json, Some(cancel)) {
+                    Err(error)
+                        if error.code == seedream::seedream_result::InvalidRequest
+                            && error.violations.iter().map(|(f, _)| f.as_str()).eq([*field]) => {}
+                    other => {
+                        return Err(format!("{other:?}, expected SEEDREAM_RESULT_INVALID_REQUEST naming `{field}`"));
+                    }
+                }
+                // With validation off, the service's 400 comes back through the error accessors.
+                let unvalidated = CClient::build(&CClientConfig { validate_requests: Some(false), ..c_config(&base) })
+                    .map_err(|e| format!("building the C client: {e}"))?;
+                match unvalidated.generate(&json, Some(cancel)) {
+                    Err(error)
+                        if error.http_status == 400
+                            && error.api_code == "InvalidParameter"
+                            && error.param == *field =>
+                    {
+                        Ok(())
+                    }
+                    other => Err(format!("{other:?}, expected HTTP 400 InvalidParameter with param `{field}`")),
+                }
+            }
         }
     });
     match call.wait(CELL_BOUND, Duration::from_secs(10)) {
@@ -507,7 +699,10 @@ fn c_stream_events(events: &[cabi::CEvent], expected: &Expected, route: Route, f
             return Err("an event in the wrong response_format".into());
         }
         let bytes = event.bytes.as_ref().map_err(|code| format!("event bytes: {}", cabi::result_name(*code)))?;
-        check_bytes(bytes, expected, full)?;
+        check_image(bytes, expected, index, full)?;
+        if event.format != c_format(expected.format_of(index)) {
+            return Err(format!("event {index}: seedream_stream_event_image_format is {:?}", event.format));
+        }
     }
     Ok(())
 }
@@ -628,7 +823,11 @@ fn write_into_readme(readme: &Path, table: &str) -> Result<(), String> {
          validated, sent through the Rust client and through the C ABI to the emulator at the relay base (`/v1`)\n\
          and the Ark base (`/api/v3`) as the page has it, and at `/v1` with `response_format: b64_json`; the answer\n\
          must have the documented shape (image count, `size`, `usage` in the base's shape) and every image must\n\
-         download or decode to a JPEG of the stated size.\n\n{table}\n\
+         download or decode to a JPEG, or a PNG where asked, of the stated size. The Seedream 5.0 rows come from\n\
+         the spec (no seed page has them) and also check each item's `output_format`, alpha for transparent\n\
+         backgrounds, the layers' z-index, box, name and description, `usage.input_images` and\n\
+         `usage.tool_usage`, through the C accessors as well; their refusal rows send the live service's 400\n\
+         cases. `cargo xtask python-sdks` runs the official Ark Python SDK and the OpenAI SDK against the emulator.\n\n{table}\n\
          Under faults: `cargo xtask faults` sends every emulator fault (rate limits, quota, 500, HTML 502, resets,\n\
          slow headers, stalls, cut and failing streams, bad JSON, moderated images, and retried-then-ok variants)\n\
          through both clients, 8 calls at once, and checks each outcome, the attempts, the time against the limits,\n\
@@ -657,6 +856,10 @@ mod tests {
             assert!(labels.contains(&label), "{label} is not in {labels:?}");
         }
         assert!(labels.iter().any(|l| l.contains("streaming")), "{labels:?}");
+        for family in ["5.0 pro", "5.0 flash", "5.0 lite"] {
+            assert!(labels.iter().any(|l| l.contains(family)), "{family} is not in {labels:?}");
+        }
+        assert!(labels.iter().any(|l| l.contains("layer decomposition")), "{labels:?}");
         assert!(labels.iter().any(|l| l.contains("refused")), "{labels:?}");
         for row in &rows {
             assert_eq!(row.cells.len(), Route::ALL.len());

@@ -466,6 +466,7 @@ fn run_cell(rig: &Rig, row: usize, case: &Case, column: Column) -> CellRun {
                         timeouts: Some([CONNECT, HEADERS, IDLE, OVERALL]),
                         max_attempts: Some(retry().max_attempts),
                         worker_threads: Some(1),
+                        ..Default::default()
                     };
                     let (dir, name) = (dir.to_path_buf(), name(i));
                     let started = Instant::now();

@@ -71,9 +71,8 @@ fn venv_python(root: &Path, options: &Options) -> Result<PathBuf, String> {
     let python = venv.join("bin/python");
     if !python.exists() {
         let base = options.python.as_deref().unwrap_or("python3");
-        run_bounded(Command::new(base).arg("-m").arg("venv").arg(&venv), VENV_LIMIT, "python3 -m venv").map_err(
-            |e| format!("{e}\n(on Debian and Ubuntu `python3 -m venv` needs the python3-venv package)"),
-        )?;
+        run_bounded(Command::new(base).arg("-m").arg("venv").arg(&venv), VENV_LIMIT, "python3 -m venv")
+            .map_err(|e| format!("{e}\n(on Debian and Ubuntu `python3 -m venv` needs the python3-venv package)"))?;
     }
     let requirements = root.join("tests/python/requirements.txt");
     let wanted = fs::read_to_string(&requirements).map_err(|e| format!("{}: {e}", requirements.display()))?;

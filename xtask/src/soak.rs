@@ -359,6 +359,7 @@ fn drive(runtime: &Runtime, emulator: &EmulatorHandle, via: Via, options: &Optio
                     timeouts: Some([Duration::from_secs(5), Duration::from_secs(10), Duration::from_secs(10), OVERALL]),
                     max_attempts: Some(3),
                     worker_threads: Some(2),
+                    ..Default::default()
                 })
                 .map_err(|e| format!("building the C client: {e}"))?,
             );
