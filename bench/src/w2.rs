@@ -1,0 +1,201 @@
+//! W2: one large answer (15 random ≈ 5 MB images as `b64_json`, ≈ 100 MB of JSON) decoded to image
+//! bytes. Each measurement is a fresh child process (`seedream-bench w2-child NAME BASE`), so its peak
+//! resident set (`VmHWM`) is that contender's alone; it prints one JSON line.
+
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client as LegacyClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use seedream_types::{GenerateRequest, ImageItem, ImagesResponse, ResponseFormat, SEEDREAM_4_0};
+use serde_json::{Value, json};
+
+use crate::server::{Ready, W2_IMAGES};
+use crate::sys::{checksum, status_bytes};
+use crate::w1::KEY;
+
+pub const CLIENT: &str = "seedream-client";
+pub const FLOOR: &str = "hyper+serde_json+base64";
+pub const STREAM_SAVE: &str = "seedream-client save_all";
+
+/// The contenders this build measures.
+pub fn names() -> Vec<&'static str> {
+    let mut names = vec![CLIENT, FLOOR];
+    if cfg!(feature = "save-all") {
+        names.push(STREAM_SAVE);
+    }
+    names
+}
+
+fn request() -> GenerateRequest {
+    GenerateRequest::new(SEEDREAM_4_0, "a lighthouse at dawn")
+        .with_max_images(W2_IMAGES as i64)
+        .with_response_format(ResponseFormat::B64Json)
+}
+
+/// The child: one request through `name` against `base` (`http://127.0.0.1:N/big/v1`); prints
+/// `{"wall_ms", "peak_rss_bytes", "start_rss_bytes", "decoded_bytes", "checksum"}`.
+pub fn child(name: &str, base: &str) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let start_rss = status_bytes("VmRSS");
+    let (elapsed, images) = runtime.block_on(async {
+        let start = Instant::now();
+        let images = match name {
+            CLIENT => through_client(base).await?,
+            FLOOR => floor(base).await?,
+            #[cfg(feature = "save-all")]
+            STREAM_SAVE => {
+                let dir = std::env::temp_dir().join(format!("seedream-bench-save-{}", std::process::id()));
+                std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+                stream_save(base, &dir).await?;
+                let elapsed = start.elapsed();
+                let images = read_saved(&dir);
+                let _ = std::fs::remove_dir_all(&dir);
+                return Ok::<_, String>((elapsed, images?));
+            }
+            other => return Err(format!("unknown W2 contender {other:?}")),
+        };
+        Ok::<_, String>((start.elapsed(), images))
+    })?;
+    let peak = status_bytes("VmHWM");
+    let decoded: usize = images.iter().map(|image| image.len()).sum();
+    let line = json!({
+        "wall_ms": elapsed.as_secs_f64() * 1e3,
+        "peak_rss_bytes": peak,
+        "start_rss_bytes": start_rss,
+        "decoded_bytes": decoded,
+        "checksum": checksum(images.iter().map(|image| &image[..])),
+    });
+    println!("{line}");
+    Ok(())
+}
+
+/// The documented path: `Client::generate`, then `Client::into_image_bytes` for each image (decoded in
+/// the string's own memory).
+async fn through_client(base: &str) -> Result<Vec<Bytes>, String> {
+    let client = seedream_client::Client::builder().api_key(KEY).base_url(base).build().map_err(|e| e.to_string())?;
+    let response = client.generate(&request()).await.map_err(|e| e.to_string())?;
+    let mut images = Vec::with_capacity(response.data.len());
+    for item in response.data {
+        if let ImageItem::Image(image) = item {
+            images.push(client.into_image_bytes(image).await.map_err(|e| e.to_string())?.into_bytes());
+        }
+    }
+    Ok(images)
+}
+
+/// The floor: bare hyper, the body collected whole, `serde_json::from_slice`, then each `b64_json`
+/// decoded with the base64 crate (each string dropped once decoded).
+async fn floor(base: &str) -> Result<Vec<Bytes>, String> {
+    let response = fetch_json(base).await?;
+    let mut images = Vec::with_capacity(response.data.len());
+    for item in response.data {
+        if let ImageItem::Image(image) = item {
+            let text = image.b64_json.ok_or("an image without b64_json")?;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(text.as_bytes()).map_err(|e| e.to_string())?;
+            images.push(Bytes::from(bytes));
+        }
+    }
+    Ok(images)
+}
+
+async fn fetch_json(base: &str) -> Result<ImagesResponse, String> {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    let client: LegacyClient<_, Full<Bytes>> = LegacyClient::builder(TokioExecutor::new()).build(connector);
+    let body = serde_json::to_vec(&request()).map_err(|e| e.to_string())?;
+    let request = http::Request::post(format!("{base}/images/generations"))
+        .header(http::header::AUTHORIZATION, format!("Bearer {KEY}"))
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let response = client.request(request).await.map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("status {}", response.status()));
+    }
+    let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    serde_json::from_slice(&body).map_err(|e| e.to_string())
+}
+
+/// `Client::save_all`: the answer streamed to files without holding it whole. Only with the
+/// `save-all` feature, which `cargo xtask bench` turns on when the client has the method.
+#[cfg(feature = "save-all")]
+async fn stream_save(base: &str, dir: &std::path::Path) -> Result<(), String> {
+    let client = seedream_client::Client::builder().api_key(KEY).base_url(base).build().map_err(|e| e.to_string())?;
+    client.save_all(&request(), dir).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The image files `save_all` wrote, in name order (read after the peak was taken).
+#[cfg(feature = "save-all")]
+fn read_saved(dir: &std::path::Path) -> Result<Vec<Bytes>, String> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| e.to_string())?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| {
+            path.extension().is_some_and(|ext| ext == "jpg" || ext == "jpeg" || ext == "png" || ext == "bin")
+        })
+        .collect();
+    paths.sort();
+    paths.iter().map(|path| std::fs::read(path).map(Bytes::from).map_err(|e| e.to_string())).collect()
+}
+
+/// The parent: `rounds` rounds, one fresh child per contender per round, in rotating order. Returns
+/// `{"rounds": [{name: {"wall_ms", "decoded_gbps", "peak_rss_bytes", "peak_rss_per_decoded_byte"}}]}`.
+pub fn run(exe: &std::path::Path, base: &str, rounds: usize, ready: &Ready) -> Result<Value, String> {
+    let names = names();
+    let mut measured = Vec::new();
+    for round in 0..rounds {
+        let mut row = serde_json::Map::new();
+        for i in 0..names.len() {
+            let name = names[(round + i) % names.len()];
+            let output = Command::new(exe)
+                .args(["w2-child", name, base])
+                .stdin(Stdio::null())
+                .stderr(Stdio::inherit())
+                .output()
+                .map_err(|e| format!("starting the W2 child: {e}"))?;
+            let text = String::from_utf8_lossy(&output.stdout);
+            if !output.status.success() {
+                return Err(format!("W2 {name}: child failed ({}): {text}", output.status));
+            }
+            let line: Value = serde_json::from_str(text.trim()).map_err(|e| format!("W2 {name}: {e}: {text}"))?;
+            let field = |key: &str| line[key].as_f64().unwrap_or_default();
+            if line["checksum"].as_u64() != Some(ready.checksum)
+                || line["decoded_bytes"].as_u64() != Some(ready.decoded_bytes)
+            {
+                return Err(format!("W2 {name}: the decoded images differ from the served ones: {line}"));
+            }
+            let decoded = ready.decoded_bytes as f64;
+            row.insert(
+                name.to_owned(),
+                json!({
+                    "wall_ms": field("wall_ms"),
+                    "decoded_gbps": decoded / (field("wall_ms") / 1e3) / 1e9,
+                    "peak_rss_bytes": field("peak_rss_bytes"),
+                    "start_rss_bytes": field("start_rss_bytes"),
+                    "peak_rss_per_decoded_byte": field("peak_rss_bytes") / decoded,
+                }),
+            );
+        }
+        eprintln!(
+            "  W2 round {}/{rounds}: {}",
+            round + 1,
+            names
+                .iter()
+                .map(|name| format!(
+                    "{name} {:.0} ms peak {:.0} MiB",
+                    row[*name]["wall_ms"].as_f64().unwrap_or_default(),
+                    row[*name]["peak_rss_bytes"].as_f64().unwrap_or_default() / 1048576.0
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        measured.push(Value::Object(row));
+    }
+    Ok(json!({ "rounds": measured }))
+}
