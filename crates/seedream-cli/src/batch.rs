@@ -20,7 +20,7 @@ use crate::limiter::Limiter;
 use crate::manifest::{LineRecord, Manifest, Outcome, Status, line_hash, now_rfc3339, prepare_out_dir, redact};
 use crate::output::Output;
 use crate::request::{RequestError, check_value, parse_json, parse_unchecked};
-use crate::save::{Target, requested_format, save_response};
+use crate::save::{Target, requested_format, save_response, stamp};
 use crate::service::{Service, describe};
 
 /// The manifest is rewritten at most this often while lines finish (and always at the end).
@@ -49,6 +49,8 @@ struct Context {
     stop: Arc<AtomicBool>,
     /// Check each line against the model's rules before sending (off with --no-validate).
     validate: bool,
+    /// The embedded emulator answers: the images are synthetic.
+    synthetic: bool,
 }
 
 /// A finished line: its record, and whether the error means the batch must stop.
@@ -134,6 +136,7 @@ async fn run_inner(
         slots: Arc::new(Semaphore::new(args.concurrency)),
         stop: Arc::new(AtomicBool::new(false)),
         validate: !args.no_validate,
+        synthetic: service.is_emulator(),
     };
     let what = format!(
         "batch: {} lines on {} ({} at once, at most {} images per minute)",
@@ -361,11 +364,13 @@ async fn run_line(context: &Context, line: Line) -> Option<Finished> {
         return None;
     }
     let stem = format!("line{}-{}", line.number, &line.hash[..8]);
+    let stamp = stamp(&request.prompt, &request.model, request.seed, context.synthetic);
     let target = Target {
         dir: &context.out_dir,
         stem: &stem,
         service: &context.service,
         requested: requested_format(request.output_format.as_ref()),
+        provenance: Some(&stamp),
     };
     let mut outcome = Outcome::empty();
     let mut fatal = None;

@@ -17,7 +17,7 @@ use crate::input;
 use crate::interrupt::Interrupt;
 use crate::manifest::{Manifest, Outcome, RunRecord, Status, now_compact, now_rfc3339, prepare_out_dir, redact};
 use crate::output::Output;
-use crate::save::{Saved, Target, record_failed, requested_format, save_image, save_response, slug};
+use crate::save::{Saved, Target, record_failed, requested_format, save_image, save_response, slug, stamp};
 use crate::service::{Service, describe, validation_hint};
 
 /// What a run sends.
@@ -242,7 +242,13 @@ async fn execute(
     };
     let id = unique_id(&manifest, dir, &slug(job.prompt()));
     let started_at = now_rfc3339();
-    let target = Target { dir, stem: &id, service: &service.label, requested: job.requested_format() };
+    let seed = match &job {
+        Job::Generate(request) => request.seed,
+        Job::Edit(_) => None,
+    };
+    let stamp = stamp(job.prompt(), job.model(), seed, service.is_emulator());
+    let target =
+        Target { dir, stem: &id, service: &service.label, requested: job.requested_format(), provenance: Some(&stamp) };
     let what = format!("{command}: {} with {} on {}", job.wanted(), job.model(), service.label);
     let spinner = out.spinner(&what);
     if !out.animate {

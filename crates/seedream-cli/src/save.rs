@@ -1,10 +1,14 @@
 //! Saving a response's images under the output directory: `b64_json` decoded, links downloaded at once
 //! (they expire after 24 hours), each file written atomically with the extension of its bytes, each
-//! result recorded in an [`Outcome`]. A layer decomposition is also saved as one OpenRaster file.
+//! result recorded in an [`Outcome`] and stamped with its provenance (XMP: prompt, model, size, seed,
+//! request id, time, synthetic, tool; the image data untouched). A layer decomposition is also saved as
+//! one OpenRaster file.
 
 use std::path::Path;
 
 use seedream_client::{Client, ImageBytes};
+use seedream_types::provenance::{self, Provenance};
+use seedream_types::time::UtcTime;
 use seedream_types::{ApiErrorBody, GeneratedImage, ImageFormat, ImageItem, ImagesResponse, OutputFormat};
 
 use crate::failure::Failure;
@@ -25,6 +29,41 @@ pub struct Target<'a> {
     /// The format the request asked for (`output_format`, default JPEG): the extension of bytes
     /// that neither show nor state their format.
     pub requested: ImageFormat,
+    /// What every image of the request is stamped with (see [`stamp`]); `None` writes the bytes as
+    /// they came.
+    pub provenance: Option<&'a Provenance>,
+}
+
+/// The part of an image's provenance that a request decides; the rest (size, request id, time) is
+/// added as each image is saved.
+pub fn stamp(prompt: &str, model: &str, seed: Option<i64>, synthetic: bool) -> Provenance {
+    Provenance {
+        prompt: prompt.to_owned(),
+        model: model.to_owned(),
+        seed,
+        synthetic,
+        tool: concat!("seedream ", env!("CARGO_PKG_VERSION")).to_owned(),
+        ..Provenance::default()
+    }
+}
+
+/// `bytes` with the image's provenance written in, or `None` when they cannot carry it (neither JPEG
+/// nor PNG, or damaged): then they are saved as they came, not refused.
+fn with_provenance(base: &Provenance, bytes: &[u8], size: Option<&str>, outcome: &Outcome) -> Option<Vec<u8>> {
+    // An emulator marks its images synthetic in their own metadata; that is kept.
+    let marked = provenance::read(bytes).ok().flatten().is_some_and(|own| own.synthetic);
+    let size = size.map(str::to_owned).or_else(|| {
+        seedream_types::image::read_dimensions(bytes).map(|(_, d)| format!("{}x{}", d.width, d.height))
+    });
+    let record = Provenance {
+        model: outcome.model.clone().unwrap_or_else(|| base.model.clone()),
+        size,
+        request_id: outcome.request_id.clone(),
+        created: UtcTime::now().to_string(),
+        synthetic: base.synthetic || marked,
+        ..base.clone()
+    };
+    provenance::embed(bytes, &record).ok()
 }
 
 /// The format a request's `output_format` asks for (JPEG when absent, the service's default).
@@ -156,8 +195,10 @@ pub async fn save_image(
         }
         None => format!("{}-{index}.{extension}", target.stem),
     };
-    save_file(target.dir, &file, &bytes)?;
-    let length = bytes.len() as u64;
+    let stamped = target.provenance.and_then(|base| with_provenance(base, &bytes, size.as_deref(), outcome));
+    let written: &[u8] = stamped.as_deref().unwrap_or(&bytes);
+    save_file(target.dir, &file, written)?;
+    let length = written.len() as u64;
     let kept = z_index.map(|_| bytes.clone());
     outcome.images.push(SavedImage { index, file, size, bytes: length, z_index, bounding_box, name, description });
     if let Some(saved) = outcome.images.last() {

@@ -72,6 +72,11 @@ impl Service {
         Ok(Self { client, label, emulator })
     }
 
+    /// Whether the images come from the embedded emulator (synthetic).
+    pub fn is_emulator(&self) -> bool {
+        self.emulator.is_some()
+    }
+
     /// Stops the embedded emulator, if any.
     pub async fn close(self) {
         if let Some(emulator) = self.emulator {
