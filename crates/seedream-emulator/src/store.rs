@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use seedream_types::provenance::{self, Provenance};
 
 use crate::canvas::{Alpha, Encoding};
 use crate::{jpeg, pngfile};
@@ -44,13 +45,22 @@ impl Recipe {
         Self { width, height, key, watermark, encoding: Encoding::Jpeg, alpha: Alpha::Opaque }
     }
 
-    /// The file (empty only if the dimensions were not drawable, which callers rule out before).
+    /// The file (empty only if the dimensions were not drawable, which callers rule out before). It
+    /// says it is synthetic in its own metadata (XMP, [`seedream_types::provenance`]); no time is
+    /// written, so the same recipe always gives the same bytes.
     pub fn render(&self) -> Bytes {
         let (width, height, key, watermark) = (self.width, self.height, self.key, self.watermark);
         let file = match self.encoding {
             Encoding::Jpeg => jpeg::synthetic_jpeg(width, height, key, watermark).ok(),
             Encoding::Png => pngfile::synthetic_png(width, height, key, watermark, self.alpha),
         };
+        let marker = Provenance {
+            size: Some(format!("{width}x{height}")),
+            synthetic: true,
+            tool: concat!("seedream-emulator ", env!("CARGO_PKG_VERSION")).to_owned(),
+            ..Provenance::default()
+        };
+        let file = file.map(|image| provenance::embed(&image, &marker).unwrap_or(image));
         file.map(Bytes::from).unwrap_or_default()
     }
 }
@@ -266,5 +276,20 @@ mod tests {
         use seedream_types::ImageFormat::{Jpeg, Png};
         assert_eq!(formats, [Jpeg, Png, Png]);
         assert_ne!(cache.get(&png), cache.get(&layer));
+    }
+
+    #[test]
+    fn rendered_images_say_they_are_synthetic_and_stay_deterministic() {
+        let jpeg = Recipe::jpeg(40, 24, 9, false);
+        let png = Recipe { encoding: Encoding::Png, ..jpeg };
+        for recipe in [jpeg, png] {
+            let file = recipe.render();
+            assert_eq!(file, recipe.render(), "same recipe, same bytes");
+            let marker = provenance::read(&file).unwrap().expect("the emulator's marker");
+            assert!(marker.synthetic);
+            assert!(marker.tool.starts_with("seedream-emulator "), "{}", marker.tool);
+            assert_eq!(marker.size.as_deref(), Some("40x24"));
+            assert!(marker.created.is_empty(), "no time, so the bytes do not change");
+        }
     }
 }

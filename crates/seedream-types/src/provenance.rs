@@ -28,7 +28,7 @@ pub struct Provenance {
     pub seed: Option<i64>,
     /// The service's request id.
     pub request_id: Option<String>,
-    /// When it was made, RFC 3339 (`2026-11-29T13:40:00Z`).
+    /// When it was made, RFC 3339 (`2026-11-29T13:40:00Z`); empty when unknown (then not written).
     pub created: String,
     /// Whether a local emulator drew it (not the real service).
     pub synthetic: bool,
@@ -72,7 +72,10 @@ impl Provenance {
             add("seedream:requestId", id);
         }
         add("seedream:synthetic", if self.synthetic { "True" } else { "False" });
-        add("xmp:CreateDate", &self.created);
+        // A deterministic file (the emulator's) has no time to state.
+        if !self.created.is_empty() {
+            add("xmp:CreateDate", &self.created);
+        }
         add("xmp:CreatorTool", &self.tool);
         format!(
             "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n\
