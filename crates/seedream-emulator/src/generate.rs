@@ -344,20 +344,11 @@ struct EventStream {
     shutdown: watch::Receiver<bool>,
 }
 
-/// One event: `event: <type>` and `data: {"type":"<type>",…}` with `type` first, as the spec shows it
-/// (the shared model's serializer goes through a sorted map).
+/// One event: `event: <type>` and `data: {"type":"<type>",…}` (the model writes `type` first, as the
+/// spec shows it).
 fn sse(event: &StreamEvent) -> Bytes {
-    let fields = match event {
-        StreamEvent::PartialSucceeded(e) => serde_json::to_string(e),
-        StreamEvent::PartialFailed(e) => serde_json::to_string(e),
-        StreamEvent::Completed(e) => serde_json::to_string(e),
-        StreamEvent::Error(_) | StreamEvent::Unknown(_) => serde_json::to_string(event),
-    }
-    .unwrap_or_else(|_| "{}".to_owned());
-    let kind = event.event_type();
-    let rest = fields.strip_prefix('{').unwrap_or("}");
-    let separator = if rest == "}" { "" } else { "," };
-    Bytes::from(format!("event: {kind}\ndata: {{\"type\":\"{kind}\"{separator}{rest}\n\n"))
+    let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".to_owned());
+    Bytes::from(format!("event: {}\ndata: {data}\n\n", event.event_type()))
 }
 
 impl EventStream {

@@ -75,6 +75,7 @@ mod layers;
 mod pngfile;
 mod server;
 mod service;
+mod state;
 mod store;
 mod tls;
 
@@ -242,4 +243,4 @@ impl EmulatorHandle {
 }
 
 /// Shared by every task of one emulator.
-pub(crate) type SharedState = Arc<service::State>;
+pub(crate) type SharedState = Arc<state::State>;

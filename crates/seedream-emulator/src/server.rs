@@ -6,7 +6,6 @@ use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hyper::service::service_fn;
@@ -14,80 +13,15 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use crate::service::{self, State};
+use crate::service;
+use crate::state::{OpenConnection, State};
 use crate::{EmulatorConfig, SharedState, tls};
 
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Counts live tasks so shutdown can wait for all of them.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Tracker {
-    inner: Arc<TrackerInner>,
-}
-
-#[derive(Debug, Default)]
-struct TrackerInner {
-    live: AtomicU64,
-    idle: Notify,
-}
-
-/// Held by each tracked task; the last one out wakes the waiter.
-struct TaskGuard(Arc<TrackerInner>);
-
-impl Drop for TaskGuard {
-    fn drop(&mut self) {
-        if self.0.live.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.idle.notify_waiters();
-        }
-    }
-}
-
-impl Tracker {
-    fn guard(&self) -> TaskGuard {
-        self.inner.live.fetch_add(1, Ordering::AcqRel);
-        TaskGuard(self.inner.clone())
-    }
-
-    /// Spawns a task that counts as live until it ends.
-    pub fn spawn<F: Future<Output = ()> + Send + 'static>(&self, task: F) {
-        let guard = self.guard();
-        tokio::spawn(async move {
-            let _guard = guard;
-            task.await;
-        });
-    }
-
-    /// Runs blocking work on the blocking pool, counted as a live task.
-    pub async fn run_blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-        let guard = self.guard();
-        tokio::task::spawn_blocking(move || {
-            let _guard = guard;
-            work()
-        })
-        .await
-        .ok()
-    }
-
-    pub fn live(&self) -> u64 {
-        self.inner.live.load(Ordering::Acquire)
-    }
-
-    async fn wait_idle(&self) {
-        loop {
-            let idle = self.inner.idle.notified();
-            tokio::pin!(idle);
-            idle.as_mut().enable();
-            if self.live() == 0 {
-                return;
-            }
-            idle.await;
-        }
-    }
-}
 
 /// Runs `task`, but gives up `grace` after shutdown starts.
 async fn bounded<F: Future>(task: F, mut shutdown: watch::Receiver<bool>, grace: Duration) {
@@ -179,15 +113,6 @@ async fn accept_loop(state: SharedState, listener: TcpListener, acceptor: Option
             // Out of file descriptors and the like: back off instead of spinning.
             Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
-    }
-}
-
-/// Counts an open connection until dropped.
-pub(crate) struct OpenConnection(pub(crate) Arc<AtomicU64>);
-
-impl Drop for OpenConnection {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -1,10 +1,7 @@
 //! One request, start to end: routing, body limit, auth, faults, parsing and validation, the
 //! images-per-minute limit, then the answer. Every answer gets an `x-request-id`.
 
-use std::io;
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use http::request::Parts;
@@ -13,132 +10,14 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use seedream_types::GenerateRequest;
 use serde_json::Value;
-use tokio::sync::watch;
 
 use crate::body::{Body, full};
 use crate::error::ApiError;
-use crate::fault::{FAULT_HEADER, FaultBook, FaultKind, FaultSpec};
+use crate::fault::{FAULT_HEADER, FaultKind, FaultSpec};
 use crate::generate::{self, Job, Style};
-use crate::server::{OpenConnection, Tracker};
-use crate::store::{ImageCache, ImageRate, LinkLookup, LinkTable, Recipe, random_hex};
-use crate::{EmulatorConfig, EmulatorStats, SharedState, edits};
-
-/// Path prefix of image links.
-const FILES: &str = "/files/";
-
-/// Everything one emulator shares between its tasks.
-#[derive(Debug)]
-pub(crate) struct State {
-    pub config: EmulatorConfig,
-    pub addr: SocketAddr,
-    /// `http://127.0.0.1:PORT` or `https://…`.
-    pub origin: String,
-    pub tracker: Tracker,
-    pub cache: ImageCache,
-    links: LinkTable,
-    shutdown: watch::Sender<bool>,
-    config_fault: Option<FaultSpec>,
-    faults: FaultBook,
-    rate: Option<ImageRate>,
-    requests: AtomicU64,
-    connections: AtomicU64,
-    open: Arc<AtomicU64>,
-    faults_injected: AtomicU64,
-    images: AtomicU64,
-}
-
-impl State {
-    pub fn new(config: EmulatorConfig, addr: SocketAddr) -> io::Result<Self> {
-        let config_fault = config
-            .fault
-            .as_deref()
-            .map(FaultSpec::parse)
-            .transpose()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("EmulatorConfig::fault: {e}")))?;
-        if let Some((probability, _)) = config.random_faults
-            && !(0.0..=1.0).contains(&probability)
-        {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "random_faults probability must be in [0, 1]"));
-        }
-        let scheme = if config.tls { "https" } else { "http" };
-        Ok(Self {
-            origin: format!("{scheme}://{addr}"),
-            addr,
-            tracker: Tracker::default(),
-            cache: ImageCache::new(config.image_cache_bytes),
-            links: LinkTable::default(),
-            shutdown: watch::Sender::new(false),
-            faults: FaultBook::new(config.random_faults),
-            rate: config.images_per_minute.map(ImageRate::new),
-            config_fault,
-            config,
-            requests: AtomicU64::new(0),
-            connections: AtomicU64::new(0),
-            open: Arc::new(AtomicU64::new(0)),
-            faults_injected: AtomicU64::new(0),
-            images: AtomicU64::new(0),
-        })
-    }
-
-    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
-        self.shutdown.subscribe()
-    }
-
-    pub fn begin_shutdown(&self) {
-        self.shutdown.send_replace(true);
-    }
-
-    pub fn open_connection(&self) -> OpenConnection {
-        self.connections.fetch_add(1, Ordering::Relaxed);
-        self.open.fetch_add(1, Ordering::AcqRel);
-        OpenConnection(self.open.clone())
-    }
-
-    pub fn count_images(&self, images: u64) {
-        self.images.fetch_add(images, Ordering::Relaxed);
-    }
-
-    pub fn stats(&self) -> EmulatorStats {
-        EmulatorStats {
-            requests: self.requests.load(Ordering::Relaxed),
-            connections: self.connections.load(Ordering::Relaxed),
-            open_connections: self.open.load(Ordering::Acquire),
-            faults_injected: self.faults_injected.load(Ordering::Relaxed),
-            images_generated: self.images.load(Ordering::Relaxed),
-            tasks: self.tracker.live(),
-        }
-    }
-
-    /// A signed-looking download link for `recipe`, valid for `url_ttl`.
-    pub fn link_for(&self, recipe: Recipe) -> String {
-        let ttl = self.config.url_ttl;
-        let (token, signature) = self.links.add(recipe, ttl);
-        format!(
-            "{}{FILES}{token}.{}?X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Date={}&X-Tos-Expires={}\
-             &X-Tos-Signature={signature}&X-Tos-SignedHeaders=host",
-            self.origin,
-            recipe.encoding.extension(),
-            tos_date(generate::unix_now()),
-            ttl.as_secs()
-        )
-    }
-}
-
-/// `20250910T015921Z` for a Unix time.
-fn tos_date(unix: i64) -> String {
-    let (days, seconds) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z", seconds / 3600, seconds % 3600 / 60, seconds % 60)
-}
+use crate::state::FILES;
+use crate::store::{LinkLookup, random_hex};
+use crate::{SharedState, edits};
 
 /// A request id in the service's style: `02`, the time in milliseconds, random hex.
 fn request_id() -> String {
@@ -416,13 +295,6 @@ async fn download(state: &SharedState, request: &Request<Incoming>, token: &str)
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tos_dates_are_civil_utc() {
-        assert_eq!(tos_date(0), "19700101T000000Z");
-        assert_eq!(tos_date(1_757_469_561), "20250910T015921Z");
-        assert_eq!(tos_date(951_782_400), "20000229T000000Z");
-    }
 
     #[test]
     fn type_errors_name_their_field() {
