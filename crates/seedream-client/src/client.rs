@@ -596,6 +596,18 @@ impl Client {
         crate::save::save_image(dir, stem, image)
     }
 
+    /// Saves an image as [`save_image`](Self::save_image) does, with metadata on or off as `options`
+    /// say (see [`SaveOptions`](crate::SaveOptions)).
+    pub fn save_image_with(
+        &self,
+        dir: &Path,
+        stem: &str,
+        image: &ImageBytes,
+        options: &crate::SaveOptions,
+    ) -> Result<PathBuf, Error> {
+        crate::save::save_image_with(dir, stem, image, options)
+    }
+
     fn json_call<'a>(&'a self, uri: &'a Uri, body: Vec<u8>, accept: &'static str) -> Call<'a> {
         Call {
             method: Method::POST,

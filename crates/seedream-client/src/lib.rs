@@ -1,7 +1,8 @@
 //! Async client for the Seedream / SeedEdit image API (Volcengine Ark and OpenAI-style relays).
 //!
 //! - [`Client`]: `generate`, `generate_stream`, `edit`, image bytes and downloads ([`ImageBytes`]:
-//!   the bytes with their real format, JPEG or PNG, and [`save_image`] naming files after it), with request
+//!   the bytes with their real format, JPEG or PNG, and [`save_image`] naming files after it;
+//!   [`save_image_with`] also writes the image's provenance into the file), with request
 //!   validation, retries (backoff with full jitter, `Retry-After`), per-phase time limits and one
 //!   error type ([`Error`]) a caller can act on.
 //! - [`Transport`]: the swappable HTTP layer; [`HyperTransport`] (hyper + rustls) is the default,
@@ -35,7 +36,7 @@ pub use client::{
 pub use error::{ApiError, Error, TimeoutPhase};
 pub use image::{ImageBytes, UNKNOWN_EXTENSION};
 pub use retry::RetryPolicy;
-pub use save::{save_atomically, save_image};
+pub use save::{SaveOptions, save_atomically, save_image, save_image_with};
 pub use stream::ImageStream;
 pub use transport::{
     HyperTransport, HyperTransportBuilder, RequestBody, ResponseBody, Transport, TransportError, TransportErrorKind,

@@ -1,16 +1,69 @@
-//! Saving image bytes so that an interrupted save never leaves a half-written file under the final name.
+//! Saving image bytes so that an interrupted save never leaves a half-written file under the final name,
+//! optionally with the image's provenance written into the file.
 
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use seedream_types::provenance::{self, Provenance};
+
 use crate::error::Error;
 use crate::image::ImageBytes;
 
+/// How [`save_image_with`] saves: with or without metadata in the file.
+///
+/// ```
+/// use seedream_client::SaveOptions;
+/// use seedream_types::provenance::Provenance;
+///
+/// let on = SaveOptions::new().with_provenance(Provenance {
+///     prompt: "a lighthouse at dawn".into(),
+///     model: "doubao-seedream-4-0-250828".into(),
+///     tool: "my-app 1.0".into(),
+///     ..Provenance::default()
+/// });
+/// let off = SaveOptions::new(); // the bytes as they came (the default)
+/// # let _ = (on, off);
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SaveOptions {
+    /// Written into the file as XMP (JPEG APP1, PNG `iTXt`; the image data untouched) when set.
+    pub provenance: Option<Provenance>,
+}
+
+impl SaveOptions {
+    /// No metadata: the bytes are saved as they came.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Metadata on: `provenance` (prompt, model, size, seed, request id, time, synthetic, tool) is
+    /// written into the file; see [`seedream_types::provenance`].
+    pub fn with_provenance(mut self, provenance: Provenance) -> Self {
+        self.provenance = Some(provenance);
+        self
+    }
+
+    /// Metadata off: the bytes are saved as they came.
+    pub fn without_metadata(mut self) -> Self {
+        self.provenance = None;
+        self
+    }
+}
+
 /// Saves `image` atomically as `dir/<stem>.<extension>`, the extension that of the image's format
 /// (sniffed from its bytes, else as the response stated it; `bin` when unknown). Returns the path.
+/// No metadata is added; see [`save_image_with`].
 pub fn save_image(dir: &Path, stem: &str, image: &ImageBytes) -> Result<PathBuf, Error> {
     save_atomically(dir, &image.file_name(stem), image)
+}
+
+/// Saves `image` as [`save_image`] does, with the metadata `options` ask for. Bytes that cannot carry
+/// it (neither JPEG nor PNG, or damaged) are saved as they came rather than refused.
+pub fn save_image_with(dir: &Path, stem: &str, image: &ImageBytes, options: &SaveOptions) -> Result<PathBuf, Error> {
+    let stamped = options.provenance.as_ref().and_then(|record| provenance::embed(image, record).ok());
+    save_atomically(dir, &image.file_name(stem), stamped.as_deref().unwrap_or(image))
 }
 
 /// Writes `bytes` to `dir/file_name` atomically: a temporary file in the same directory is written,
@@ -91,6 +144,35 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), &png[..]);
         let jpeg = ImageBytes::new(&[0xFF, 0xD8, 0xFF, 0xE0][..], None);
         assert_eq!(save_image(&dir, "out-1", &jpeg).unwrap(), dir.join("out-1.jpg"));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn metadata_is_written_when_asked_and_the_image_data_is_untouched() {
+        let dir = temp_dir("meta");
+        // A minimal PNG: signature, IHDR, IDAT, IEND (the chunks' CRCs are not checked here).
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        for (kind, data) in
+            [(&b"IHDR"[..], &[0u8, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0][..]), (b"IDAT", b"pixels"), (b"IEND", b"")]
+        {
+            png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            png.extend_from_slice(kind);
+            png.extend_from_slice(data);
+            png.extend_from_slice(&[0; 4]);
+        }
+        let image = ImageBytes::new(png.clone(), None);
+        let record = Provenance { prompt: "a <lighthouse>".into(), model: "m".into(), ..Provenance::default() };
+        let on = save_image_with(&dir, "on", &image, &SaveOptions::new().with_provenance(record.clone())).unwrap();
+        let saved = fs::read(&on).unwrap();
+        assert_eq!(provenance::read(&saved).unwrap(), Some(record.clone()));
+        let idat = |bytes: &[u8]| bytes.windows(10).position(|w| w == b"IDATpixels").map(|at| bytes[at..].to_vec());
+        assert_eq!(idat(&saved), idat(&png), "IDAT and everything after it byte for byte");
+        let off = SaveOptions::new().with_provenance(record).without_metadata();
+        assert_eq!(fs::read(save_image_with(&dir, "off", &image, &off).unwrap()).unwrap(), png);
+        // Bytes that are no image are saved as they came.
+        let other = ImageBytes::new(&b"GIF89a"[..], None);
+        let path = save_image_with(&dir, "gif", &other, &SaveOptions::new().with_provenance(Provenance::default()));
+        assert_eq!(fs::read(path.unwrap()).unwrap(), b"GIF89a");
         fs::remove_dir_all(dir).unwrap();
     }
 
