@@ -52,5 +52,5 @@ pub use request::{
 };
 pub use response::{BoundingBox, FailedImage, GeneratedImage, ImageItem, ImagesResponse, ParseError, ToolUsage, Usage};
 pub use size::{Dimensions, Size, SizeForm, SizePreset};
-pub use stream::{Completed, PartialFailed, PartialSucceeded, StreamEvent};
+pub use stream::{Completed, PartialFailed, PartialSucceeded, StreamEvent, StreamGatherer};
 pub use validate::{ValidationError, Violation};

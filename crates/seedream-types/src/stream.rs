@@ -9,7 +9,7 @@ use serde_with::skip_serializing_none;
 
 use crate::error::{ApiErrorBody, ErrorEnvelope};
 use crate::request::OutputFormat;
-use crate::response::{GeneratedImage, ImageItem, ImagesResponse, Usage};
+use crate::response::{FailedImage, GeneratedImage, ImageItem, ImagesResponse, Usage};
 
 /// The text of the `data:` line that ends a stream.
 pub const DONE_MARKER: &str = "[DONE]";
@@ -279,6 +279,81 @@ impl JsonSchema for StreamEvent {
     }
 }
 
+/// Gathers stream events into the response a non-stream call would have given: `model` and
+/// `created` from the first event that has them, usage from `completed`, images in `image_index`
+/// order (failed ones as per-image errors). The one place a stream becomes a response; callers that
+/// act on each image as it arrives use [`note`](Self::note) and keep the items themselves.
+#[derive(Debug, Clone, Default)]
+pub struct StreamGatherer {
+    model: Option<String>,
+    created: Option<i64>,
+    usage: Option<Usage>,
+    items: Vec<(u32, ImageItem)>,
+}
+
+impl StreamGatherer {
+    /// An empty gatherer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Notes what `event` says of the whole response and hands back the image item it carries (a
+    /// success or a per-image error) with its `image_index`, without keeping it.
+    pub fn note(&mut self, event: StreamEvent) -> Option<(u32, ImageItem)> {
+        let (model, created) = match &event {
+            StreamEvent::PartialSucceeded(e) => (&e.model, e.created),
+            StreamEvent::PartialFailed(e) => (&e.model, e.created),
+            StreamEvent::Completed(e) => (&e.model, e.created),
+            StreamEvent::Error(_) | StreamEvent::Unknown(_) => return None,
+        };
+        if self.model.is_none() {
+            self.model.clone_from(model);
+        }
+        self.created = self.created.or(created);
+        match event {
+            StreamEvent::PartialSucceeded(e) => Some((e.image_index, ImageItem::Image(e.into_image()))),
+            StreamEvent::PartialFailed(e) => {
+                Some((e.image_index, ImageItem::Failed(FailedImage { error: e.error, extra: e.extra })))
+            }
+            StreamEvent::Completed(e) => {
+                self.usage = e.usage;
+                None
+            }
+            StreamEvent::Error(_) | StreamEvent::Unknown(_) => None,
+        }
+    }
+
+    /// Notes `event` and keeps its image item for [`finish`](Self::finish).
+    pub fn push(&mut self, event: StreamEvent) {
+        if let Some(item) = self.note(event) {
+            self.items.push(item);
+        }
+    }
+
+    /// The model named so far.
+    pub fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+
+    /// The usage from `completed`, once it has arrived.
+    pub fn usage(&self) -> Option<&Usage> {
+        self.usage.as_ref()
+    }
+
+    /// The gathered response, images in `image_index` order.
+    pub fn finish(mut self) -> ImagesResponse {
+        self.items.sort_by_key(|(index, _)| *index);
+        ImagesResponse {
+            model: self.model,
+            created: self.created,
+            data: self.items.into_iter().map(|(_, item)| item).collect(),
+            usage: self.usage,
+            tools: None,
+            extra: Map::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,6 +376,26 @@ mod tests {
             assert!(event.event_type().ends_with(kind), "{event:?}");
             assert_eq!(&serde_json::to_value(&event).unwrap(), line);
         }
+    }
+
+    #[test]
+    fn gathered_events_become_the_response_they_stand_for() {
+        let response: ImagesResponse = serde_json::from_value(json!({
+            "model": "m", "created": 7,
+            "data": [{"url": "a", "size": "1x1"},
+                     {"error": {"code": "OutputImageSensitiveContentDetected", "message": "x"}},
+                     {"b64_json": "AAAA", "output_format": "png"}],
+            "usage": {"generated_images": 2}
+        }))
+        .unwrap();
+        let mut events: Vec<StreamEvent> = response.clone().into_events().collect();
+        events.swap(0, 2); // images may arrive out of order
+        let mut gatherer = StreamGatherer::new();
+        for event in events {
+            gatherer.push(event);
+        }
+        assert_eq!(gatherer.model(), Some("m"));
+        assert_eq!(gatherer.finish(), response);
     }
 
     #[test]
