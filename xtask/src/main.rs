@@ -1,5 +1,6 @@
 //! Project automation: `cargo xtask codegen [--check]`, `conformance`, `faults`, `soak` and `python-sdks`.
 
+mod bench;
 mod c_build;
 mod cabi;
 mod checks;
@@ -32,7 +33,10 @@ commands:
                       run tests/python/sdk_checks.py (the official Ark Python SDK and the OpenAI SDK)
                       against an in-process emulator, in a venv under target/python-sdks made with
                       PATH (default python3) from tests/python/requirements.txt; -k runs only the
-                      checks whose name contains NAME";
+                      checks whose name contains NAME
+  bench [--quick]     build (release) and run the bench/ crate: seedream-client against bare hyper and
+                      reqwest (loopback), a 100 MB b64_json answer, the CLI's cold start; prints a
+                      table and writes target/bench/summary.json; --quick takes about a minute";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,6 +50,8 @@ fn main() -> ExitCode {
         ["faults", rest @ ..] => faults::Options::parse(rest).and_then(faults::run),
         ["soak", rest @ ..] => soak::Options::parse(rest).and_then(soak::run),
         ["python-sdks", rest @ ..] => python_sdks::Options::parse(rest).and_then(python_sdks::run),
+        ["bench"] => bench::run(false),
+        ["bench", "--quick"] => bench::run(true),
         _ => Err(USAGE.to_owned()),
     };
     match result {

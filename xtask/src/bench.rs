@@ -1,0 +1,344 @@
+//! `cargo xtask bench [--quick]`: builds the `seedream` command and the `bench/` crate (its own
+//! workspace) in release mode, runs the benchmark, and turns every round's figures into medians and
+//! ratios to the floor measured in the same round: a table on stdout and `target/bench/summary.json`
+//! (the rounds themselves in `target/bench/raw.json`). Figures are reported, never asserted.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Map, Value, json};
+
+use crate::table::Table;
+
+/// The contenders each workload's ratios are taken against (names as the bench crate writes them).
+pub const W1_FLOOR: &str = "hyper+serde_json";
+pub const W2_FLOOR: &str = "hyper+serde_json+base64";
+/// The contenders the headline figures are about.
+pub const CLIENT: &str = "seedream-client";
+pub const STREAM_SAVE: &str = "seedream-client save_all";
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Builds, runs and reports.
+pub fn run(quick: bool) -> Result<(), String> {
+    let root = crate::project_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |dir| root.join(dir));
+    let out_dir = target.join("bench");
+    let mut notes: Vec<String> = Vec::new();
+
+    eprintln!("== building the seedream command (release)");
+    let seedream = target.join("release").join("seedream");
+    if !cargo(&root, &["build", "--release", "-p", "seedream-cli"]) {
+        return Err("`cargo build --release -p seedream-cli` failed".into());
+    }
+
+    // The streaming save is measured when the client has it; the bench calls it behind a feature.
+    let bench_dir = root.join("bench");
+    let bench_target = bench_dir.join("target");
+    let manifest = bench_dir.join("Cargo.toml");
+    let base_build = |features: &[&str]| {
+        let mut args = vec!["build", "--release", "--manifest-path"];
+        let manifest = manifest.to_str().unwrap_or("bench/Cargo.toml");
+        let target = bench_target.to_str().unwrap_or("bench/target");
+        args.extend([manifest, "--target-dir", target]);
+        args.extend(features);
+        cargo(&root, &args)
+    };
+    eprintln!("== building the bench crate (release, bench/target)");
+    let has_save_all = client_has_save_all(&root.join("crates/seedream-client/src"));
+    let built = if has_save_all {
+        if base_build(&["--features", "save-all"]) {
+            true
+        } else {
+            notes.push(
+                "the client has `save_all` but the bench's call to it did not compile (bench/src/w2.rs \
+                 `stream_save`): streaming save not measured"
+                    .into(),
+            );
+            base_build(&[])
+        }
+    } else {
+        base_build(&[])
+    };
+    if !built {
+        return Err("building bench/ failed".into());
+    }
+
+    let raw_path = out_dir.join("raw.json");
+    let mut command = Command::new(bench_target.join("release").join("seedream-bench"));
+    command.arg("run").arg("--seedream").arg(&seedream).arg("--raw").arg(&raw_path);
+    if quick {
+        command.arg("--quick");
+    }
+    let status = command.status().map_err(|e| format!("running seedream-bench: {e}"))?;
+    if !status.success() {
+        return Err(format!("seedream-bench failed ({status})"));
+    }
+    let raw: Value = std::fs::read_to_string(&raw_path)
+        .map_err(|e| format!("{}: {e}", raw_path.display()))
+        .and_then(|text| serde_json::from_str(&text).map_err(|e| format!("{}: {e}", raw_path.display())))?;
+    let mut summary = summarize(&raw);
+    if let Some(list) = summary["notes"].as_array_mut() {
+        list.extend(notes.into_iter().map(Value::from));
+    }
+    println!("{}", render(&summary));
+    let summary_path = out_dir.join("summary.json");
+    let text = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;
+    std::fs::write(&summary_path, text + "\n").map_err(|e| format!("{}: {e}", summary_path.display()))?;
+    println!("written: {} (rounds in {})", summary_path.display(), raw_path.display());
+    Ok(())
+}
+
+/// Runs cargo with `args` in `dir`; whether it succeeded.
+fn cargo(dir: &Path, args: &[&str]) -> bool {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    Command::new(cargo).args(args).current_dir(dir).status().is_ok_and(|status| status.success())
+}
+
+/// Whether some file under `dir` defines a `save_all` function.
+fn client_has_save_all(dir: &Path) -> bool {
+    let mut stack: Vec<PathBuf> = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs")
+                && std::fs::read_to_string(&path).is_ok_and(|text| text.contains("fn save_all"))
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The median (the mean of the middle two for an even count); `None` when there are no values.
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    Some(if sorted.len().is_multiple_of(2) { (sorted[mid - 1] + sorted[mid]) / 2.0 } else { sorted[mid] })
+}
+
+/// `rounds` as the bench writes them, `[{contender: {metric: x}}]`: per contender and metric, the
+/// median over the rounds.
+pub fn medians(rounds: &[Value]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (name, metrics) in rounds.first().and_then(Value::as_object).into_iter().flatten() {
+        let mut per_metric = Map::new();
+        for metric in metrics.as_object().into_iter().flatten().map(|(metric, _)| metric) {
+            let values: Vec<f64> = rounds.iter().filter_map(|round| round[name][metric].as_f64()).collect();
+            per_metric.insert(metric.clone(), json!(median(&values)));
+        }
+        out.insert(name.clone(), Value::Object(per_metric));
+    }
+    out
+}
+
+/// Per contender and metric, the median over the rounds of its value divided by the floor's in the
+/// same round (rounds where either is missing or the floor's is zero are left out).
+pub fn ratios(rounds: &[Value], floor: &str) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (name, metrics) in rounds.first().and_then(Value::as_object).into_iter().flatten() {
+        let mut per_metric = Map::new();
+        for metric in metrics.as_object().into_iter().flatten().map(|(metric, _)| metric) {
+            let values: Vec<f64> = rounds
+                .iter()
+                .filter_map(|round| {
+                    let (ours, theirs) = (round[name][metric].as_f64()?, round[floor][metric].as_f64()?);
+                    (theirs != 0.0).then(|| ours / theirs)
+                })
+                .collect();
+            per_metric.insert(metric.clone(), json!(median(&values)));
+        }
+        out.insert(name.clone(), Value::Object(per_metric));
+    }
+    out
+}
+
+fn rounds_of(value: &Value) -> Vec<Value> {
+    value["rounds"].as_array().cloned().unwrap_or_default()
+}
+
+/// The summary of a raw run: the headline figures, then every median and ratio.
+pub fn summarize(raw: &Value) -> Value {
+    let mut w1_medians = Map::new();
+    let mut w1_ratios = Map::new();
+    for workload in raw["w1"].as_array().into_iter().flatten() {
+        let key = format!("w1_c{}", workload["concurrency"].as_u64().unwrap_or_default());
+        let rounds = rounds_of(workload);
+        w1_medians.insert(key.clone(), Value::Object(medians(&rounds)));
+        w1_ratios.insert(key, Value::Object(ratios(&rounds, W1_FLOOR)));
+    }
+    let w2_rounds = rounds_of(&raw["w2"]);
+    let w2_medians = medians(&w2_rounds);
+    let w2_ratios = ratios(&w2_rounds, W2_FLOOR);
+    let w3_runs: Vec<f64> = raw["w3"]["runs_ms"].as_array().into_iter().flatten().filter_map(Value::as_f64).collect();
+    let w3 = median(&w3_runs);
+
+    let w1_cpu_ratio = |c: &str| w1_ratios.get(c).map_or(Value::Null, |r| r[CLIENT]["cpu_us_per_request"].clone());
+    let w1_rps_ratio = |c: &str| w1_ratios.get(c).map_or(Value::Null, |r| r[CLIENT]["requests_per_second"].clone());
+    let stream_save_mib = w2_medians
+        .get(STREAM_SAVE)
+        .and_then(|m| m["peak_rss_bytes"].as_f64())
+        .map_or(Value::Null, |bytes| json!(bytes / MIB));
+    let mut notes: Vec<Value> = raw["notes"].as_array().cloned().unwrap_or_default();
+    if w3.is_none() && !notes.iter().any(|n| n.as_str().is_some_and(|n| n.starts_with("W3"))) {
+        notes.push("W3 not measured".into());
+    }
+    json!({
+        "quick": raw["quick"],
+        "plan": raw["plan"],
+        "w1_cpu_ratio_c1": w1_cpu_ratio("w1_c1"),
+        "w1_cpu_ratio_c32": w1_cpu_ratio("w1_c32"),
+        "w1_rps_ratio_c1": w1_rps_ratio("w1_c1"),
+        "w1_rps_ratio_c32": w1_rps_ratio("w1_c32"),
+        "w2_decoded_gbps": w2_medians.get(CLIENT).map_or(Value::Null, |m| m["decoded_gbps"].clone()),
+        "w2_peak_rss_ratio": w2_medians.get(CLIENT).map_or(Value::Null, |m| m["peak_rss_per_decoded_byte"].clone()),
+        "w2_peak_rss_ratio_vs_floor": w2_ratios.get(CLIENT).map_or(Value::Null, |m| m["peak_rss_bytes"].clone()),
+        "w2_stream_save_peak_rss_mib": stream_save_mib,
+        "w3_cold_start_ms": w3,
+        "w2_decoded_bytes": raw["w2"]["decoded_bytes"],
+        "w2_body_bytes": raw["w2"]["body_bytes"],
+        "medians": {
+            "w1": w1_medians,
+            "w2": w2_medians,
+            "w3": { "cold_start_ms": w3, "runs": w3_runs.len() },
+        },
+        "ratios_to_floor": {
+            "w1_floor": W1_FLOOR,
+            "w1": w1_ratios,
+            "w2_floor": W2_FLOOR,
+            "w2": w2_ratios,
+        },
+        "notes": notes,
+    })
+}
+
+fn number(value: &Value, digits: usize) -> String {
+    value.as_f64().map_or_else(|| "—".into(), |v| format!("{v:.digits$}"))
+}
+
+/// The summary as a Markdown table, then the headline figures and the notes.
+pub fn render(summary: &Value) -> String {
+    let mut table = Table::new(["workload", "contender", "median", "ratio to floor (same round, median)"]);
+    let w1 = summary["medians"]["w1"].as_object().cloned().unwrap_or_default();
+    for (key, contenders) in &w1 {
+        let concurrency = key.trim_start_matches("w1_c");
+        for (name, m) in contenders.as_object().into_iter().flatten() {
+            let r = &summary["ratios_to_floor"]["w1"][key][name];
+            table.row([
+                format!("W1 small answer, concurrency {concurrency}"),
+                name.clone(),
+                format!(
+                    "{} µs CPU/request, {} req/s",
+                    number(&m["cpu_us_per_request"], 1),
+                    number(&m["requests_per_second"], 0)
+                ),
+                format!(
+                    "CPU {}×, req/s {}×",
+                    number(&r["cpu_us_per_request"], 2),
+                    number(&r["requests_per_second"], 2)
+                ),
+            ]);
+        }
+    }
+    for (name, m) in summary["medians"]["w2"].as_object().into_iter().flatten() {
+        let r = &summary["ratios_to_floor"]["w2"][name];
+        table.row([
+            "W2 100 MB b64_json answer".to_owned(),
+            name.clone(),
+            format!(
+                "{} ms, {} GB/s decoded, peak RSS {} MiB ({}× decoded)",
+                number(&m["wall_ms"], 0),
+                number(&m["decoded_gbps"], 2),
+                number(&json!(m["peak_rss_bytes"].as_f64().map(|b| b / MIB)), 0),
+                number(&m["peak_rss_per_decoded_byte"], 2)
+            ),
+            format!("time {}×, peak RSS {}×", number(&r["wall_ms"], 2), number(&r["peak_rss_bytes"], 2)),
+        ]);
+    }
+    table.row([
+        "W3 CLI start to one saved image".to_owned(),
+        "seedream generate".to_owned(),
+        format!("{} ms", number(&summary["w3_cold_start_ms"], 1)),
+        "—".to_owned(),
+    ]);
+    let mut out = table.markdown();
+    out.push('\n');
+    for key in [
+        "w1_cpu_ratio_c1",
+        "w1_cpu_ratio_c32",
+        "w1_rps_ratio_c1",
+        "w1_rps_ratio_c32",
+        "w2_decoded_gbps",
+        "w2_peak_rss_ratio",
+        "w2_peak_rss_ratio_vs_floor",
+        "w2_stream_save_peak_rss_mib",
+        "w3_cold_start_ms",
+    ] {
+        out.push_str(&format!("{key}: {}\n", number(&summary[key], 3)));
+    }
+    for note in summary["notes"].as_array().into_iter().flatten() {
+        out.push_str(&format!("note: {}\n", note.as_str().unwrap_or_default()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_takes_the_middle_or_the_mean_of_the_middle_two_and_skips_non_finite_values() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&[f64::NAN, 5.0]), Some(5.0));
+    }
+
+    #[test]
+    fn summary_ratios_are_medians_of_same_round_ratios_and_missing_workloads_are_null() {
+        let round = |sdk_cpu: f64, floor_cpu: f64| {
+            json!({
+                CLIENT: { "cpu_us_per_request": sdk_cpu, "requests_per_second": 100.0 },
+                W1_FLOOR: { "cpu_us_per_request": floor_cpu, "requests_per_second": 200.0 },
+            })
+        };
+        // Round ratios 2.0, 1.0, 3.0 → 2.0; the ratio of the medians (20 / 10) would be 2.0 too, but
+        // the second workload tells them apart: ratios 1.5, 1.0, 1.0 → 1.0, medians 15 / 10 = 1.5.
+        let raw = json!({
+            "quick": true,
+            "w1": [
+                { "concurrency": 1, "rounds": [round(20.0, 10.0), round(10.0, 10.0), round(30.0, 10.0)] },
+                { "concurrency": 32, "rounds": [round(15.0, 10.0), round(10.0, 10.0), round(20.0, 20.0)] },
+            ],
+            "w2": {
+                "decoded_bytes": 1000,
+                "rounds": [{
+                    CLIENT: { "wall_ms": 10.0, "decoded_gbps": 0.5, "peak_rss_bytes": 1500.0, "peak_rss_per_decoded_byte": 1.5 },
+                    W2_FLOOR: { "wall_ms": 20.0, "decoded_gbps": 0.25, "peak_rss_bytes": 3000.0, "peak_rss_per_decoded_byte": 3.0 },
+                }],
+            },
+            "w3": null,
+            "notes": [],
+        });
+        let summary = summarize(&raw);
+        assert_eq!(summary["w1_cpu_ratio_c1"], json!(2.0));
+        assert_eq!(summary["w1_cpu_ratio_c32"], json!(1.0));
+        assert_eq!(summary["w1_rps_ratio_c1"], json!(0.5));
+        assert_eq!(summary["w2_decoded_gbps"], json!(0.5));
+        assert_eq!(summary["w2_peak_rss_ratio"], json!(1.5));
+        assert_eq!(summary["w2_peak_rss_ratio_vs_floor"], json!(0.5));
+        assert_eq!(summary["w2_stream_save_peak_rss_mib"], Value::Null);
+        assert_eq!(summary["w3_cold_start_ms"], Value::Null);
+        assert_eq!(summary["medians"]["w1"]["w1_c32"][CLIENT]["cpu_us_per_request"], json!(15.0));
+        let table = render(&summary);
+        assert!(table.contains("W1 small answer, concurrency 32"), "{table}");
+        assert!(table.contains("note: W3 not measured"), "{table}");
+    }
+}
