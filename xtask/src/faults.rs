@@ -94,7 +94,7 @@ impl Kind {
                 ErrorClass::ServerError => Kind::ServerError,
                 _ => Kind::Other,
             },
-            Error::Timeout { phase } => Kind::Timeout(*phase),
+            Error::Timeout { phase, .. } => Kind::Timeout(*phase),
             Error::Transport(_) => Kind::Transport,
             Error::Decode { .. } => Kind::Decode,
             _ => Kind::Other,

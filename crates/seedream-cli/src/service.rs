@@ -125,7 +125,7 @@ pub fn describe(error: &Error, model: Option<&str>, service: &str) -> Failure {
             failure.hint = api_hint(api.class, api.status);
             failure
         }
-        Error::Timeout { phase } => {
+        Error::Timeout { phase, .. } => {
             let hint = match phase {
                 TimeoutPhase::Connect => format!("cannot reach {service}: check --base-url and the network"),
                 TimeoutPhase::Headers => {
@@ -295,6 +295,7 @@ mod tests {
                 request_id: Some("abc".into()),
                 class: ErrorClass::classify(Some(status), code),
                 retry_after: None,
+                location: None,
             })
         };
         let auth = describe(&api(401, "AuthenticationError"), None, "x");

@@ -1,5 +1,5 @@
 //! Reading a response body under the client's limits: idle time between reads, the overall
-//! deadline, and the largest body accepted.
+//! deadline, and the largest body accepted (a `Content-Length` over it is refused before reading).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,7 +10,7 @@ use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use tokio::time::{Instant, Sleep};
 
-use crate::error::{Error, TimeoutPhase};
+use crate::error::{CallPhase, Error, TimeoutPhase};
 use crate::transport::ResponseBody;
 
 /// A [`ResponseBody`] whose reads fail with [`Error::Timeout`] when the body stalls for longer than
@@ -26,10 +26,18 @@ pub(crate) struct BodyReader {
     limit: u64,
     read: u64,
     done: bool,
+    /// What reading this body is, for the timeouts' `during`.
+    phase: CallPhase,
 }
 
 impl BodyReader {
-    pub(crate) fn new(body: ResponseBody, idle: Option<Duration>, deadline: Option<Instant>, limit: u64) -> Self {
+    pub(crate) fn new(
+        body: ResponseBody,
+        idle: Option<Duration>,
+        deadline: Option<Instant>,
+        limit: u64,
+        phase: CallPhase,
+    ) -> Self {
         Self {
             body,
             idle,
@@ -39,7 +47,13 @@ impl BodyReader {
             limit,
             read: 0,
             done: false,
+            phase,
         }
+    }
+
+    /// Names what reading this body is (a stream's events rather than a JSON body).
+    pub(crate) fn set_phase(&mut self, phase: CallPhase) {
+        self.phase = phase;
     }
 
     /// The length announced by the transport, when it is known.
@@ -55,6 +69,10 @@ impl BodyReader {
     pub(crate) fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Error>>> {
         if self.done {
             return Poll::Ready(None);
+        }
+        if self.read == 0 && self.size_hint().is_some_and(|len| len > self.limit) {
+            // The announced length is over the limit: refused before a byte is read.
+            return self.fail(Error::BodyTooLarge { limit: self.limit });
         }
         match Pin::new(&mut self.body).poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
@@ -74,7 +92,7 @@ impl BodyReader {
                 if let Some(deadline) = &mut self.deadline
                     && deadline.as_mut().poll(cx).is_ready()
                 {
-                    return self.fail(Error::Timeout { phase: TimeoutPhase::Overall });
+                    return self.fail(Error::timeout(TimeoutPhase::Overall, self.phase));
                 }
                 if let Some(idle) = self.idle {
                     let timer = match &mut self.idle_timer {
@@ -90,7 +108,7 @@ impl BodyReader {
                         }
                     };
                     ready!(timer.as_mut().poll(cx));
-                    return self.fail(Error::Timeout { phase: TimeoutPhase::Idle });
+                    return self.fail(Error::timeout(TimeoutPhase::Idle, self.phase));
                 }
                 Poll::Pending
             }
@@ -162,11 +180,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_stalled_body_is_an_idle_timeout() {
-        let mut reader = BodyReader::new(stalling(b"abc"), Some(Duration::from_secs(5)), None, 100);
+        let mut reader = BodyReader::new(stalling(b"abc"), Some(Duration::from_secs(5)), None, 100, CallPhase::Body);
         assert_eq!(reader.next_chunk().await.unwrap().unwrap(), "abc");
         let start = Instant::now();
         let error = reader.next_chunk().await.unwrap().unwrap_err();
-        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Idle }), "{error:?}");
+        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Idle, during: CallPhase::Body }), "{error:?}");
         assert_eq!(start.elapsed(), Duration::from_secs(5));
         assert!(reader.next_chunk().await.is_none());
     }
@@ -174,21 +192,34 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_deadline_beats_a_longer_idle_limit() {
         let deadline = Instant::now() + Duration::from_secs(2);
-        let mut reader = BodyReader::new(stalling(b"abc"), Some(Duration::from_secs(60)), Some(deadline), 100);
+        let mut reader =
+            BodyReader::new(stalling(b"abc"), Some(Duration::from_secs(60)), Some(deadline), 100, CallPhase::Download);
         reader.next_chunk().await.unwrap().unwrap();
         let error = reader.next_chunk().await.unwrap().unwrap_err();
-        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Overall }), "{error:?}");
+        assert!(
+            matches!(error, Error::Timeout { phase: TimeoutPhase::Overall, during: CallPhase::Download }),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_announced_length_over_the_limit_is_refused_before_reading() {
+        // The body never comes: only the announced length can end the read.
+        let body = ResponseBody::from_stream(futures_util::stream::pending()).with_size_hint(Some(1 << 40));
+        let mut reader = BodyReader::new(body, None, None, 1024, CallPhase::Body);
+        let error = tokio::time::timeout(Duration::from_secs(5), reader.next_chunk()).await.expect("not read");
+        assert!(matches!(error, Some(Err(Error::BodyTooLarge { limit: 1024 }))), "{error:?}");
     }
 
     #[tokio::test]
     async fn bodies_over_the_limit_are_refused() {
         let body = ResponseBody::from_chunks([Bytes::from_static(b"12345"), Bytes::from_static(b"678")]);
-        let error = BodyReader::new(body, None, None, 7).read_all().await.unwrap_err();
+        let error = BodyReader::new(body, None, None, 7, CallPhase::Body).read_all().await.unwrap_err();
         assert!(matches!(error, Error::BodyTooLarge { limit: 7 }), "{error:?}");
         let announced = ResponseBody::from_bytes(&b"123456789"[..]);
-        let error = BodyReader::new(announced, None, None, 7).read_all().await.unwrap_err();
+        let error = BodyReader::new(announced, None, None, 7, CallPhase::Body).read_all().await.unwrap_err();
         assert!(matches!(error, Error::BodyTooLarge { limit: 7 }));
         let body = ResponseBody::from_chunks([Bytes::from_static(b"12"), Bytes::from_static(b"3"), Bytes::new()]);
-        assert_eq!(BodyReader::new(body, None, None, 7).read_all().await.unwrap(), "123");
+        assert_eq!(BodyReader::new(body, None, None, 7, CallPhase::Body).read_all().await.unwrap(), "123");
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use seedream_types::{
     ApiErrorBody, EditRequest, ErrorClass, ErrorEnvelope, GenerateRequest, GeneratedImage, ImageFormat, ImagesResponse,
@@ -16,13 +16,16 @@ use tokio::time::Instant;
 
 use crate::body::BodyReader;
 use crate::decode::{ImagesDecoder, decode_b64, decode_b64_owned};
-use crate::error::{ApiError, Error, TimeoutPhase};
+use crate::error::{ApiError, CallPhase, Error, TimeoutPhase};
 use crate::image::{ImageBytes, format_of_media_type};
 use crate::multipart;
 use crate::retry::{RetryPolicy, retry_after};
 use crate::stream::ImageStream;
+use crate::text::Redactor;
 use crate::transport::hyper::check_scheme;
-use crate::transport::{HyperTransport, RequestBody, Transport, TransportErrorKind};
+use crate::transport::{
+    DEFAULT_POOL_MAX_IDLE_PER_HOST, HyperTransport, Proxy, RequestBody, Transport, TransportErrorKind,
+};
 
 /// Ark's base URL, used when neither the builder nor `SEEDREAM_BASE_URL` gives one.
 pub const ARK_BASE_URL: &str = "https://ark.cn-beijing.volces.com/api/v3";
@@ -30,11 +33,18 @@ pub const ARK_BASE_URL: &str = "https://ark.cn-beijing.volces.com/api/v3";
 pub const DEFAULT_USER_AGENT: &str = concat!("seedream-rs/", env!("CARGO_PKG_VERSION"));
 /// Largest response body accepted by default: 256 MiB (15 4K images as `b64_json` are about 100 MB).
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 256 * 1024 * 1024;
+/// How many image downloads a client runs at once unless told otherwise.
+pub const DEFAULT_MAX_PARALLEL_DOWNLOADS: usize = 4;
 /// How much of an error body is kept for its message.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-/// Time limits. They are per phase, not per request, so a 4K group that takes minutes still works;
-/// a stall becomes [`Error::Timeout`] naming the phase.
+/// Time limits. `connect`, `headers` and `idle` are per phase, so a 4K group that takes minutes
+/// still works; `overall` bounds a whole call whatever the server does (a server sending one byte a
+/// second, or stream keep-alives forever, resets the idle timer each time). A limit that runs out
+/// is [`Error::Timeout`] naming the limit and what the call was doing.
+///
+/// For one deadline across a call *and* the downloads of its images, use
+/// [`Client::with_deadline`]: every call made through the handle it returns ends by then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     /// Opening a connection (TCP and TLS). Default 10 s. Applies to the built-in transport.
@@ -44,8 +54,31 @@ pub struct Timeouts {
     pub headers: Duration,
     /// Longest wait for the next piece of a body, such as the next image of a stream. Default 5 minutes.
     pub idle: Duration,
-    /// A deadline for the whole call, retries and reading the body included. Default none.
+    /// A deadline for each whole call (a generate, an edit, a stream to its end, one download),
+    /// retries and reading the body included. Default none.
     pub overall: Option<Duration>,
+}
+
+impl Timeouts {
+    /// The same limits with `connect` set.
+    pub fn with_connect(self, connect: Duration) -> Self {
+        Self { connect, ..self }
+    }
+
+    /// The same limits with `headers` set.
+    pub fn with_headers(self, headers: Duration) -> Self {
+        Self { headers, ..self }
+    }
+
+    /// The same limits with `idle` set.
+    pub fn with_idle(self, idle: Duration) -> Self {
+        Self { idle, ..self }
+    }
+
+    /// The same limits with `overall` set (`None`: no deadline).
+    pub fn with_overall(self, overall: impl Into<Option<Duration>>) -> Self {
+        Self { overall: overall.into(), ..self }
+    }
 }
 
 impl Default for Timeouts {
@@ -102,6 +135,8 @@ pub struct ResponseMeta {
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// Set by [`Client::with_deadline`]: every call through this handle ends by then.
+    deadline: Option<Instant>,
 }
 
 struct Inner {
@@ -119,6 +154,11 @@ struct Inner {
     validate: bool,
     edit_mode: EditMode,
     max_response_bytes: u64,
+    /// One permit per download running at once.
+    downloads: Arc<tokio::sync::Semaphore>,
+    max_parallel_downloads: usize,
+    /// The key, proxy credentials and extra header values, removed from server texts.
+    redactor: Redactor,
 }
 
 impl fmt::Debug for Client {
@@ -135,6 +175,8 @@ impl fmt::Debug for Client {
             .field("validate_requests", &inner.validate)
             .field("edit_mode", &inner.edit_mode)
             .field("max_response_bytes", &inner.max_response_bytes)
+            .field("max_parallel_downloads", &inner.max_parallel_downloads)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -153,6 +195,9 @@ pub struct ClientBuilder {
     max_response_bytes: u64,
     trusted_pems: Vec<String>,
     allow_insecure_http: bool,
+    proxy: Option<Proxy>,
+    max_parallel_downloads: usize,
+    pool_max_idle_per_host: usize,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -170,6 +215,9 @@ impl fmt::Debug for ClientBuilder {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("trusted_certificates", &self.trusted_pems.len())
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("proxy", &self.proxy)
+            .field("max_parallel_downloads", &self.max_parallel_downloads)
+            .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
             .finish()
     }
 }
@@ -189,6 +237,9 @@ impl Default for ClientBuilder {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             trusted_pems: Vec::new(),
             allow_insecure_http: false,
+            proxy: None,
+            max_parallel_downloads: DEFAULT_MAX_PARALLEL_DOWNLOADS,
+            pool_max_idle_per_host: DEFAULT_POOL_MAX_IDLE_PER_HOST,
         }
     }
 }
@@ -271,8 +322,47 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends every request (API calls and downloads) through the HTTP proxy at `url`
+    /// (`http://[user:password@]host:port`), whatever the environment says. Credentials in the URL
+    /// go as `Proxy-Authorization: Basic` and are never shown. `https` goes through a `CONNECT`
+    /// tunnel with TLS to the server inside it (the server's certificate is the one checked). Only
+    /// for the built-in transport; checked by [`build`](Self::build).
+    ///
+    /// Without this or [`no_proxy`](Self::no_proxy), the built-in transport follows
+    /// `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` as curl does (see [`Proxy`]).
+    pub fn proxy(self, url: impl Into<String>) -> Self {
+        self.proxy_settings(Proxy::all(url))
+    }
+
+    /// Connects straight to every server, ignoring the proxy variables of the environment.
+    pub fn no_proxy(self) -> Self {
+        self.proxy_settings(Proxy::none())
+    }
+
+    /// Proxy settings in full (a proxy with `NO_PROXY`-style exceptions, or an environment
+    /// snapshot from [`Proxy::from_vars`]).
+    pub fn proxy_settings(mut self, proxy: Proxy) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// How many image downloads run at once across the client (each waits for a free slot; the
+    /// wait counts toward its deadline). Bounds the connections and the memory that downloads in
+    /// progress take. Default [`DEFAULT_MAX_PARALLEL_DOWNLOADS`]; 0 counts as 1.
+    pub fn max_parallel_downloads(mut self, max: usize) -> Self {
+        self.max_parallel_downloads = max.max(1);
+        self
+    }
+
+    /// Most idle connections the built-in transport keeps per host. Default
+    /// [`DEFAULT_POOL_MAX_IDLE_PER_HOST`].
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
+        self.pool_max_idle_per_host = max;
+        self
+    }
+
     /// Builds the client. [`Error::Config`] for a missing key, a bad base URL or header, a bad
-    /// certificate, or built-in transport options given together with a custom transport.
+    /// certificate or proxy URL, or built-in transport options given together with a custom transport.
     pub fn build(self) -> Result<Client, Error> {
         let api_key = self.api_key.filter(|key| !key.trim().is_empty()).ok_or_else(|| {
             Error::Config("an API key is required (set SEEDREAM_API_KEY or ARK_API_KEY, or use api_key)".into())
@@ -296,12 +386,18 @@ impl ClientBuilder {
         let generations = endpoint("/images/generations")?;
         let edits = endpoint("/images/edits")?;
 
+        // Read once here, so the secrets redacted are those of the proxy actually used.
+        let proxy = match (&self.proxy, &self.transport) {
+            (Some(proxy), _) => proxy.clone(),
+            (None, None) => Proxy::from_env(),
+            (None, Some(_)) => Proxy::none(),
+        };
         let transport: Arc<dyn Transport> = match self.transport {
             Some(transport) => {
-                if !self.trusted_pems.is_empty() || self.allow_insecure_http {
+                if !self.trusted_pems.is_empty() || self.allow_insecure_http || self.proxy.is_some() {
                     return Err(Error::Config(
-                        "trust_certificate_pem and allow_insecure_http configure the built-in transport; \
-                         set them on your own transport instead"
+                        "trust_certificate_pem, allow_insecure_http and the proxy options configure the built-in \
+                         transport; set them on your own transport instead"
                             .into(),
                     ));
                 }
@@ -311,13 +407,19 @@ impl ClientBuilder {
                 check_scheme(&base, self.allow_insecure_http).map_err(|e| Error::Config(e.message().to_owned()))?;
                 let mut builder = HyperTransport::builder()
                     .connect_timeout(self.timeouts.connect)
-                    .allow_insecure_http(self.allow_insecure_http);
+                    .allow_insecure_http(self.allow_insecure_http)
+                    .pool_max_idle_per_host(self.pool_max_idle_per_host)
+                    .proxy(proxy.clone());
                 for pem in &self.trusted_pems {
                     builder = builder.trust_pem(pem);
                 }
                 Arc::new(builder.build()?)
             }
         };
+
+        let mut secrets = vec![api_key.trim().to_owned()];
+        secrets.extend(proxy.secrets());
+        secrets.extend(self.headers.iter().map(|(_, value)| value.clone()));
 
         let user_agent = HeaderValue::try_from(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
             .map_err(|_| Error::Config("the user agent holds characters that cannot be sent in a header".into()))?;
@@ -354,7 +456,11 @@ impl ClientBuilder {
                 validate: self.validate,
                 edit_mode,
                 max_response_bytes: self.max_response_bytes,
+                downloads: Arc::new(tokio::sync::Semaphore::new(self.max_parallel_downloads)),
+                max_parallel_downloads: self.max_parallel_downloads,
+                redactor: Redactor::new(secrets),
             }),
+            deadline: None,
         })
     }
 }
@@ -373,6 +479,8 @@ struct Call<'a> {
     body: RequestBody,
     /// Send the key and the extra headers (API calls, and downloads from the API's own host).
     authorized: bool,
+    /// An image download rather than an API call (names the phase of a timeout).
+    download: bool,
 }
 
 /// A successful response, its body not yet read.
@@ -407,6 +515,35 @@ impl Client {
         builder
     }
 
+    /// A handle to the same client (same connections, same settings) whose every call — generate,
+    /// edit, stream, download — ends by `now + within`, retries and waiting included; with the
+    /// client's own [`Timeouts::overall`] the earlier of the two holds. Take one per job to give a
+    /// call and the downloads of its images one deadline together:
+    ///
+    /// ```no_run
+    /// # async fn run(client: seedream_client::Client, request: seedream_types::GenerateRequest) -> Result<(), seedream_client::Error> {
+    /// let job = client.with_deadline(std::time::Duration::from_secs(20 * 60));
+    /// let response = job.generate(&request).await?;
+    /// for image in response.data.into_iter().filter_map(|item| item.image().cloned()) {
+    ///     let bytes = job.into_image_bytes(image).await?; // same deadline
+    /// #   let _ = bytes;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn with_deadline(&self, within: Duration) -> Client {
+        let at = Instant::now() + within;
+        Client { inner: self.inner.clone(), deadline: Some(self.deadline.map_or(at, |earlier| earlier.min(at))) }
+    }
+
+    /// The deadline of one call starting now: the handle's and the client's overall limit, the earlier.
+    fn call_deadline(&self) -> Option<Instant> {
+        let overall = self.inner.timeouts.overall.map(|overall| Instant::now() + overall);
+        match (self.deadline, overall) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// The base URL requests go to (without a trailing slash).
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
@@ -429,7 +566,7 @@ impl Client {
             request.validate()?;
         }
         let accept = if request.is_stream() { "text/event-stream" } else { "application/json" };
-        self.within_deadline(|deadline| async move {
+        self.within_deadline(CallPhase::Body, |deadline| async move {
             let body =
                 serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
             let call = self.json_call(&self.inner.generations, body, accept);
@@ -453,20 +590,23 @@ impl Client {
             request.validate()?;
         }
         let body = serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
-        let deadline = self.inner.timeouts.overall.map(|overall| Instant::now() + overall);
+        let deadline = self.call_deadline();
         let call = self.json_call(&self.inner.generations, body, "text/event-stream");
+        let redactor = &self.inner.redactor;
         let answer = match deadline {
             Some(at) => tokio::time::timeout_at(at, self.execute(&call, deadline))
                 .await
-                .map_err(|_| Error::Timeout { phase: TimeoutPhase::Overall })??,
-            None => self.execute(&call, deadline).await?,
-        };
+                .map_err(|_| Error::timeout(TimeoutPhase::Overall, CallPhase::Headers))
+                .and_then(|answer| answer),
+            None => self.execute(&call, deadline).await,
+        }
+        .map_err(|e| redactor.error(e))?;
         if is_event_stream(&answer.headers) {
-            Ok(ImageStream::sse(answer.reader, answer.meta))
+            Ok(ImageStream::sse(answer.reader, answer.meta, redactor.clone()))
         } else {
             let meta = answer.meta.clone();
-            let (response, _) = self.images_response(answer).await?;
-            Ok(ImageStream::from_response(response, meta))
+            let (response, _) = self.images_response(answer).await.map_err(|e| redactor.error(e))?;
+            Ok(ImageStream::from_response(response, meta, redactor.clone()))
         }
     }
 
@@ -485,7 +625,7 @@ impl Client {
             EditMode::Generations => {
                 let generate = request.to_generate_request();
                 let accept = if generate.is_stream() { "text/event-stream" } else { "application/json" };
-                self.within_deadline(|deadline| async move {
+                self.within_deadline(CallPhase::Body, |deadline| async move {
                     let body = serde_json::to_vec(&generate)
                         .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
                     let call = self.json_call(&self.inner.generations, body, accept);
@@ -496,7 +636,7 @@ impl Client {
             }
             EditMode::Multipart | EditMode::Auto => {
                 let form = multipart::encode(request);
-                self.within_deadline(|deadline| async move {
+                self.within_deadline(CallPhase::Body, |deadline| async move {
                     let call = Call {
                         method: Method::POST,
                         uri: &self.inner.edits,
@@ -504,6 +644,7 @@ impl Client {
                         accept: "application/json",
                         body: form.body.clone().into(),
                         authorized: true,
+                        download: false,
                     };
                     let answer = self.execute(&call, deadline).await?;
                     self.images_response(answer).await
@@ -552,6 +693,7 @@ impl Client {
     /// Downloads `url` (an image link) through the client's transport, with its retries and time
     /// limits, refusing bodies over the response limit. The API key is sent only when the URL is on
     /// the API's own host. The format is sniffed from the bytes, else taken from `Content-Type`.
+    /// At most [`ClientBuilder::max_parallel_downloads`] downloads run at once; the others wait.
     pub async fn download(&self, url: &str) -> Result<ImageBytes, Error> {
         let (bytes, header_format) = self.fetch(url).await?;
         Ok(ImageBytes::new(bytes, header_format))
@@ -567,7 +709,8 @@ impl Client {
             }
             _ => return Err(Error::Config(format!("not an absolute URL: {url:?}"))),
         };
-        self.within_deadline(|deadline| async move {
+        self.within_deadline(CallPhase::Download, |deadline| async move {
+            let _slot = self.inner.downloads.acquire().await.map_err(|_| Error::Config("the client is closed".into()))?;
             let call = Call {
                 method: Method::GET,
                 uri: &uri,
@@ -575,6 +718,7 @@ impl Client {
                 accept: "*/*",
                 body: RequestBody::empty(),
                 authorized,
+                download: true,
             };
             let answer = self.execute(&call, deadline).await?;
             let format = header_text(&answer.headers, CONTENT_TYPE.as_str()).and_then(|v| format_of_media_type(&v));
@@ -616,24 +760,25 @@ impl Client {
             accept,
             body: RequestBody::from(body),
             authorized: true,
+            download: false,
         }
     }
 
-    /// Runs `job` under the overall deadline, when there is one.
-    async fn within_deadline<'a, T, F, Fut>(&'a self, job: F) -> Result<(T, ResponseMeta), Error>
+    /// Runs `job` under the call's deadline, when there is one, and redacts the secrets from the
+    /// server texts of its error. Each wait inside `job` (sending, reading) watches the deadline
+    /// itself and names its phase; `during` names it for anything else.
+    async fn within_deadline<'a, T, F, Fut>(&'a self, during: CallPhase, job: F) -> Result<(T, ResponseMeta), Error>
     where
         F: FnOnce(Option<Instant>) -> Fut,
         Fut: Future<Output = Result<(T, ResponseMeta), Error>> + 'a,
     {
-        match self.inner.timeouts.overall {
-            Some(overall) => {
-                let deadline = Instant::now() + overall;
-                tokio::time::timeout_at(deadline, job(Some(deadline)))
-                    .await
-                    .map_err(|_| Error::Timeout { phase: TimeoutPhase::Overall })?
-            }
+        let result = match self.call_deadline() {
+            Some(deadline) => tokio::time::timeout_at(deadline, job(Some(deadline)))
+                .await
+                .unwrap_or(Err(Error::timeout(TimeoutPhase::Overall, during))),
             None => job(None).await,
-        }
+        };
+        result.map_err(|e| self.inner.redactor.error(e))
     }
 
     /// Sends `call`, retrying as the policy allows, until a `2xx` answer or an error that stays.
@@ -683,10 +828,18 @@ impl Client {
             headers.insert(CONTENT_LENGTH, HeaderValue::from(call.body.len()));
         }
 
-        let response = match tokio::time::timeout(inner.timeouts.headers, inner.transport.send(request)).await {
-            Err(_) => return Err(Error::Timeout { phase: TimeoutPhase::Headers }),
+        let waiting = if call.download { CallPhase::Download } else { CallPhase::Headers };
+        let sending = tokio::time::timeout(inner.timeouts.headers, inner.transport.send(request));
+        let sent = match deadline {
+            Some(at) => tokio::time::timeout_at(at, sending)
+                .await
+                .map_err(|_| Error::timeout(TimeoutPhase::Overall, waiting))?,
+            None => sending.await,
+        };
+        let response = match sent {
+            Err(_) => return Err(Error::timeout(TimeoutPhase::Headers, waiting)),
             Ok(Err(error)) if error.kind() == TransportErrorKind::ConnectTimeout => {
-                return Err(Error::Timeout { phase: TimeoutPhase::Connect });
+                return Err(Error::timeout(TimeoutPhase::Connect, CallPhase::Connect));
             }
             Ok(Err(error)) => return Err(Error::Transport(error)),
             Ok(Ok(response)) => response,
@@ -697,7 +850,8 @@ impl Client {
             status: parts.status.as_u16(),
             attempts: attempt,
         };
-        let reader = BodyReader::new(body, Some(inner.timeouts.idle), deadline, inner.max_response_bytes);
+        let reading = if call.download { CallPhase::Download } else { CallPhase::Body };
+        let reader = BodyReader::new(body, Some(inner.timeouts.idle), deadline, inner.max_response_bytes, reading);
         if parts.status.is_success() {
             return Ok(Answer { headers: parts.headers, reader, meta });
         }
@@ -708,7 +862,7 @@ impl Client {
     /// Reads a `2xx` answer as images: JSON (decoded as it arrives) or, for a stream, its events.
     async fn images_response(&self, answer: Answer) -> Result<(ImagesResponse, ResponseMeta), Error> {
         if is_event_stream(&answer.headers) {
-            let stream = ImageStream::sse(answer.reader, answer.meta.clone());
+            let stream = ImageStream::sse(answer.reader, answer.meta.clone(), self.inner.redactor.clone());
             return Ok((stream.into_response().await?, answer.meta));
         }
         // A body in one chunk (the usual URL answer) is decoded without copying it; chunked bodies go
@@ -729,12 +883,13 @@ impl Client {
                 }
             }
         }
-        let response = match (decoder, first) {
+        let mut response = match (decoder, first) {
             (Some(decoder), _) => decoder.finish(),
             (None, Some(body)) => ImagesDecoder::decode(&body),
             (None, None) => ImagesDecoder::decode(b""),
         }
         .map_err(Error::decode)?;
+        self.inner.redactor.response(&mut response);
         Ok((response, answer.meta))
     }
 }
@@ -789,6 +944,8 @@ pub(crate) fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) ->
         None => (String::new(), body_text(status, body), None),
     };
     let request_id = header_text(headers, "x-request-id").or_else(|| request_id_in(&message));
+    // The client follows no redirect (the key must not travel to another host): say where it led.
+    let location = if status.is_redirection() { header_text(headers, LOCATION.as_str()) } else { None };
     ApiError {
         status: status.as_u16(),
         class: ErrorClass::classify(Some(status.as_u16()), &code),
@@ -797,6 +954,7 @@ pub(crate) fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) ->
         param,
         request_id,
         retry_after: retry_after(headers),
+        location,
     }
 }
 

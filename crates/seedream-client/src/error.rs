@@ -20,11 +20,14 @@ pub enum Error {
     /// The service answered with an error status (or an error event inside a stream).
     #[error(transparent)]
     Api(Box<ApiError>),
-    /// A time limit ran out; `phase` says which one.
-    #[error("timed out waiting for {phase}")]
+    /// A time limit ran out: `phase` says which limit, `during` what the call was doing then
+    /// (connecting, waiting for the headers, reading the body or the stream, downloading an image).
+    #[error("{}", timeout_text(*phase, *during))]
     Timeout {
         /// The time limit that ran out.
         phase: TimeoutPhase,
+        /// What the call was doing when it ran out.
+        during: CallPhase,
     },
     /// The connection failed (connect, TLS, reset, protocol error).
     #[error(transparent)]
@@ -59,7 +62,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(api) => api.is_retryable(),
-            Error::Timeout { phase } => *phase == TimeoutPhase::Connect,
+            Error::Timeout { phase, .. } => *phase == TimeoutPhase::Connect,
             Error::Transport(transport) => transport.is_connect(),
             _ => false,
         }
@@ -83,6 +86,20 @@ impl Error {
 
     pub(crate) fn decode(error: ParseError) -> Self {
         Error::Decode { reason: error.reason, body_start: error.body_start }
+    }
+
+    pub(crate) fn timeout(phase: TimeoutPhase, during: CallPhase) -> Self {
+        Error::Timeout { phase, during }
+    }
+}
+
+/// `timed out waiting for the response headers`, `the overall deadline passed while reading the stream`.
+fn timeout_text(phase: TimeoutPhase, during: CallPhase) -> String {
+    match (phase, during) {
+        (TimeoutPhase::Overall, during) => format!("the overall deadline passed while {during}"),
+        (TimeoutPhase::Idle, CallPhase::Stream) => format!("timed out waiting for {phase} (the next stream event)"),
+        (_, CallPhase::Download) => format!("timed out waiting for {phase} of an image download"),
+        (phase, _) => format!("timed out waiting for {phase}"),
     }
 }
 
@@ -109,6 +126,9 @@ pub struct ApiError {
     pub class: ErrorClass,
     /// How long the service asked to wait (`Retry-After`), when it did.
     pub retry_after: Option<Duration>,
+    /// Where a `3xx` answer pointed (`Location`): the client follows no redirect, so a base URL that
+    /// moved shows up here.
+    pub location: Option<String>,
 }
 
 impl ApiError {
@@ -136,6 +156,9 @@ impl fmt::Display for ApiError {
         if let Some(param) = self.param.as_deref().filter(|p| !p.is_empty()) {
             write!(f, " (param {param})")?;
         }
+        if let Some(location) = &self.location {
+            write!(f, " (redirected to {location}; redirects are not followed)")?;
+        }
         if let Some(id) = &self.request_id
             && !self.message.contains(id.as_str())
         {
@@ -147,6 +170,47 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// What a call was doing when a time limit ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CallPhase {
+    /// Opening the connection (TCP, TLS, a proxy's tunnel).
+    Connect,
+    /// Sending the request and waiting for the response headers.
+    Headers,
+    /// Reading a JSON response body.
+    Body,
+    /// Reading the events of a stream.
+    Stream,
+    /// Downloading an image (any part of it).
+    Download,
+}
+
+impl CallPhase {
+    /// A one-word name: `connect`, `headers`, `body`, `stream`, `download`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CallPhase::Connect => "connect",
+            CallPhase::Headers => "headers",
+            CallPhase::Body => "body",
+            CallPhase::Stream => "stream",
+            CallPhase::Download => "download",
+        }
+    }
+}
+
+impl fmt::Display for CallPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CallPhase::Connect => "connecting",
+            CallPhase::Headers => "waiting for the answer",
+            CallPhase::Body => "reading the answer",
+            CallPhase::Stream => "reading the stream",
+            CallPhase::Download => "downloading an image",
+        })
+    }
+}
+
 /// Which time limit ran out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TimeoutPhase {
@@ -156,7 +220,8 @@ pub enum TimeoutPhase {
     Headers,
     /// Waiting for the next piece of the body.
     Idle,
-    /// The whole call, retries included.
+    /// The whole call, retries included (the client's overall limit, or the deadline of
+    /// [`Client::with_deadline`](crate::Client::with_deadline)).
     Overall,
 }
 

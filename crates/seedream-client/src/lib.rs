@@ -23,6 +23,7 @@ mod save;
 mod stream;
 
 pub mod decode;
+pub mod text;
 pub mod multipart;
 pub mod sse;
 #[cfg(feature = "testing")]
@@ -30,16 +31,17 @@ pub mod testing;
 pub mod transport;
 
 pub use client::{
-    ARK_BASE_URL, Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_USER_AGENT, EditMode, ResponseMeta,
-    Timeouts,
+    ARK_BASE_URL, Client, ClientBuilder, DEFAULT_MAX_PARALLEL_DOWNLOADS, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_USER_AGENT, EditMode, ResponseMeta, Timeouts,
 };
-pub use error::{ApiError, Error, TimeoutPhase};
+pub use error::{ApiError, CallPhase, Error, TimeoutPhase};
 pub use image::{ImageBytes, UNKNOWN_EXTENSION};
 pub use retry::RetryPolicy;
 pub use save::{SaveOptions, save_atomically, save_image, save_image_with};
 pub use stream::ImageStream;
 pub use transport::{
-    HyperTransport, HyperTransportBuilder, RequestBody, ResponseBody, Transport, TransportError, TransportErrorKind,
+    HyperTransport, HyperTransportBuilder, Proxy, RequestBody, ResponseBody, Transport, TransportError,
+    TransportErrorKind,
 };
 
 pub use seedream_types;

@@ -14,8 +14,9 @@ use seedream_types::{
 
 use crate::body::BodyReader;
 use crate::client::ResponseMeta;
-use crate::error::{ApiError, Error};
+use crate::error::{ApiError, CallPhase, Error};
 use crate::sse::{SseDecoder, SseEvent};
+use crate::text::Redactor;
 use crate::transport::{TransportError, TransportErrorKind};
 
 /// A stream of [`StreamEvent`]s, one per image, then `Completed`.
@@ -24,7 +25,9 @@ use crate::transport::{TransportError, TransportErrorKind};
 /// - a `PartialFailed` image is an item, and the stream goes on;
 /// - an in-stream error (`data: {"error": …}`) is an `Err(Error::Api)` item, after which the stream ends;
 /// - a body that ends before `Completed`/`[DONE]` is an `Err` item, never a silent end;
-/// - stalls are `Err(Error::Timeout { phase: Idle })` (or `Overall`).
+/// - stalls are `Err(Error::Timeout { phase: Idle, during: Stream })` (or `Overall`: keep-alive
+///   comments reset the idle timer, only a deadline ends a stream that sends nothing else);
+/// - the client's secrets (API key, proxy credentials) are redacted from every server text.
 ///
 /// After an `Err` item the stream ends. Dropping it closes the connection.
 pub struct ImageStream {
@@ -33,6 +36,7 @@ pub struct ImageStream {
     ended: bool,
     completed: bool,
     meta: ResponseMeta,
+    redactor: Redactor,
 }
 
 enum Source {
@@ -43,13 +47,15 @@ enum Source {
 }
 
 impl ImageStream {
-    pub(crate) fn sse(reader: BodyReader, meta: ResponseMeta) -> Self {
+    pub(crate) fn sse(mut reader: BodyReader, meta: ResponseMeta, redactor: Redactor) -> Self {
+        reader.set_phase(CallPhase::Stream);
         let source = Source::Sse { reader, decoder: SseDecoder::new(), eof: false };
-        Self { source, queue: VecDeque::new(), ended: false, completed: false, meta }
+        Self { source, queue: VecDeque::new(), ended: false, completed: false, meta, redactor }
     }
 
-    pub(crate) fn from_response(response: ImagesResponse, meta: ResponseMeta) -> Self {
-        Self { source: Source::Ready(events_of(response)), queue: VecDeque::new(), ended: false, completed: true, meta }
+    pub(crate) fn from_response(response: ImagesResponse, meta: ResponseMeta, redactor: Redactor) -> Self {
+        let source = Source::Ready(events_of(response));
+        Self { source, queue: VecDeque::new(), ended: false, completed: true, meta, redactor }
     }
 
     /// The service's request id (`x-request-id`), when it sent one.
@@ -102,7 +108,7 @@ impl ImageStream {
     fn end_with(&mut self, error: Error) -> Poll<Option<Result<StreamEvent, Error>>> {
         self.ended = true;
         self.source = Source::Ready(VecDeque::new()); // drops the body: closes the connection
-        Poll::Ready(Some(Err(error)))
+        Poll::Ready(Some(Err(self.redactor.error(error))))
     }
 
     fn handle(&mut self, event: SseEvent) -> Option<Poll<Option<Result<StreamEvent, Error>>>> {
@@ -117,10 +123,11 @@ impl ImageStream {
         }
         match StreamEvent::from_json(data) {
             Ok(StreamEvent::Error(body)) => Some(self.end_with(stream_error(body, &self.meta))),
-            Ok(event) => {
+            Ok(mut event) => {
                 if matches!(event, StreamEvent::Completed(_)) {
                     self.completed = true;
                 }
+                self.redactor.event(&mut event);
                 Some(Poll::Ready(Some(Ok(event))))
             }
             Err(error) => Some(self.end_with(Error::Decode {
@@ -142,6 +149,7 @@ fn stream_error(body: ApiErrorBody, meta: &ResponseMeta) -> Error {
         request_id,
         class,
         retry_after: None,
+        location: None,
     })
 }
 

@@ -303,7 +303,7 @@ async fn stalls_become_timeouts_naming_the_phase() {
         let client = with_fault(&emulator, "slow-headers;ms=5000").timeouts(limits).build().unwrap();
         let start = Instant::now();
         let error = client.generate(&request).await.unwrap_err();
-        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Headers }), "{error:?}");
+        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Headers, .. }), "{error:?}");
         assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
 
         let client = with_fault(&emulator, "slow-headers;ms=50").build().unwrap();
@@ -312,18 +312,18 @@ async fn stalls_become_timeouts_naming_the_phase() {
         let client = with_fault(&emulator, "stall;ms=5000").timeouts(limits).build().unwrap();
         let start = Instant::now();
         let error = client.generate(&request).await.unwrap_err();
-        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Idle }), "{error:?}");
+        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Idle, .. }), "{error:?}");
         let mut stream = client.generate_stream(&request.clone().with_max_images(2)).await.unwrap();
         assert!(stream.next().await.unwrap().is_ok(), "the first event comes before the stall");
         let error = stream.next().await.unwrap().unwrap_err();
-        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Idle }), "{error:?}");
+        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Idle, .. }), "{error:?}");
         assert!(stream.next().await.is_none());
         assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
 
         let overall = Timeouts { overall: Some(Duration::from_millis(400)), headers: Duration::from_secs(5), ..limits };
         let client = with_fault(&emulator, "slow-headers;ms=5000").timeouts(overall).build().unwrap();
         let error = client.generate(&request).await.unwrap_err();
-        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Overall }), "{error:?}");
+        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Overall, .. }), "{error:?}");
         emulator.shutdown().await;
     })
     .await;
@@ -492,7 +492,7 @@ async fn a_tls_handshake_that_never_finishes_is_a_connect_timeout() {
             .unwrap();
         let start = Instant::now();
         let error = client.generate(&small_request()).await.unwrap_err();
-        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Connect }), "{error:?}");
+        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Connect, .. }), "{error:?}");
         assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
         server.abort();
     })

@@ -269,7 +269,7 @@ async fn time_limits_name_their_phase() {
     transport.push(Reply::stall()).push(Reply::json(200, &ok_body()));
     let start = Instant::now();
     let error = client.generate(&request()).await.unwrap_err();
-    assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Headers }), "{error:?}");
+    assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Headers, .. }), "{error:?}");
     assert_eq!(start.elapsed(), Duration::from_secs(2));
     assert_eq!(transport.pending_replies(), 1, "a headers timeout is not retried");
 
@@ -279,7 +279,7 @@ async fn time_limits_name_their_phase() {
     };
     transport.push(Reply::status(200).header("content-type", "application/json").body("{\"data\":[").then_stall());
     let error = client.generate(&request()).await.unwrap_err();
-    assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Idle }), "{error:?}");
+    assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Idle, .. }), "{error:?}");
 
     transport.push(Reply::error(TransportErrorKind::ConnectTimeout, "slow")).push(Reply::json(200, &ok_body()));
     assert_eq!(client.generate_with_meta(&request()).await.unwrap().1.attempts, 2, "connect timeouts are retried");
@@ -290,7 +290,7 @@ async fn time_limits_name_their_phase() {
     transport.push(Reply::stall());
     let start = Instant::now();
     let error = client.generate(&request()).await.unwrap_err();
-    assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Overall }), "{error:?}");
+    assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Overall, .. }), "{error:?}");
     assert_eq!(start.elapsed(), Duration::from_secs(5));
 }
 

@@ -1,5 +1,6 @@
 //! The real transport: hyper-util's pooled client over hyper-rustls (rustls with the `ring`
-//! provider, no OpenSSL), HTTP/1.1 and HTTP/2 chosen by ALPN.
+//! provider, no OpenSSL), HTTP/1.1 and HTTP/2 chosen by ALPN, through an HTTP proxy when the
+//! environment or the builder names one (see [`Proxy`]).
 
 use std::fmt;
 use std::future::Future;
@@ -12,11 +13,13 @@ use std::time::Duration;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioExecutor;
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
+use super::proxy::{Proxy, ProxyConnector, ProxyError, proxy_authorization};
 use super::{RequestBody, ResponseBody, Transport, TransportError, TransportErrorKind};
 use crate::error::Error;
 
@@ -24,6 +27,9 @@ use crate::error::Error;
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time an idle pooled connection is kept.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// Default number of idle connections kept per host: enough for the parallel downloads of a
+/// client, and a bound on the descriptors a burst of calls leaves open.
+pub const DEFAULT_POOL_MAX_IDLE_PER_HOST: usize = 8;
 
 /// hyper + rustls transport with a connection pool. Cheap to clone (the pool is shared).
 ///
@@ -32,10 +38,13 @@ pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// to loopback hosts unless [`HyperTransportBuilder::allow_insecure_http`] is set.
 #[derive(Clone)]
 pub struct HyperTransport {
-    client: PooledClient<TimedConnector<HttpsConnector<HttpConnector>>, RequestBody>,
+    client: PooledClient<TimedConnector<HttpsConnector<ProxyConnector>>, RequestBody>,
     allow_insecure_http: bool,
     connect_timeout: Option<Duration>,
     extra_roots: usize,
+    /// Which requests go through a proxy; `None` when none can.
+    proxies: Option<Arc<Matcher>>,
+    proxy: Proxy,
 }
 
 impl fmt::Debug for HyperTransport {
@@ -44,6 +53,7 @@ impl fmt::Debug for HyperTransport {
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("connect_timeout", &self.connect_timeout)
             .field("extra_roots", &self.extra_roots)
+            .field("proxy", &self.proxy)
             .finish_non_exhaustive()
     }
 }
@@ -56,6 +66,7 @@ pub struct HyperTransportBuilder {
     allow_insecure_http: bool,
     pool_idle_timeout: Duration,
     pool_max_idle_per_host: usize,
+    proxy: Option<Proxy>,
 }
 
 impl Default for HyperTransportBuilder {
@@ -65,7 +76,8 @@ impl Default for HyperTransportBuilder {
             trusted_pems: Vec::new(),
             allow_insecure_http: false,
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
-            pool_max_idle_per_host: usize::MAX,
+            pool_max_idle_per_host: DEFAULT_POOL_MAX_IDLE_PER_HOST,
+            proxy: None,
         }
     }
 }
@@ -111,14 +123,29 @@ impl HyperTransportBuilder {
         self
     }
 
-    /// Most idle connections kept per host. Default unlimited.
+    /// Most idle connections kept per host. Default [`DEFAULT_POOL_MAX_IDLE_PER_HOST`].
     pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
         self.pool_max_idle_per_host = max;
         self
     }
 
-    /// Builds the transport. Fails ([`Error::Config`]) on a PEM without a usable certificate.
+    /// Which requests go through an HTTP proxy. Default [`Proxy::from_env`], read when the
+    /// transport is built.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// No proxy, whatever the environment says.
+    pub fn no_proxy(self) -> Self {
+        self.proxy(Proxy::none())
+    }
+
+    /// Builds the transport. Fails ([`Error::Config`]) on a PEM without a usable certificate or a
+    /// proxy URL that is not an `http://` URL.
     pub fn build(self) -> Result<HyperTransport, Error> {
+        let proxy = self.proxy.clone().unwrap_or_else(Proxy::from_env);
+        let proxies = if proxy.is_none() { None } else { Some(Arc::new(proxy.matcher()?)) };
         let mut roots = (*base_roots()).clone();
         let mut extra_roots = 0;
         for pem in &self.trusted_pems {
@@ -149,7 +176,7 @@ impl HyperTransportBuilder {
             .https_or_http()
             .enable_http1()
             .enable_http2()
-            .wrap_connector(http);
+            .wrap_connector(ProxyConnector::new(http, proxies.clone()));
         let client = PooledClient::builder(TokioExecutor::new())
             .pool_idle_timeout(self.pool_idle_timeout)
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
@@ -159,6 +186,8 @@ impl HyperTransportBuilder {
             allow_insecure_http: self.allow_insecure_http,
             connect_timeout: self.connect_timeout,
             extra_roots,
+            proxies,
+            proxy,
         })
     }
 }
@@ -243,6 +272,10 @@ pub(crate) fn check_scheme(uri: &http::Uri, allow_insecure_http: bool) -> Result
 }
 
 fn classify(error: hyper_util::client::legacy::Error) -> TransportError {
+    let causes = || std::iter::successors(std::error::Error::source(&error), |e| e.source());
+    if let Some(proxy) = causes().find_map(|e| e.downcast_ref::<ProxyError>()) {
+        return TransportError::new(TransportErrorKind::Proxy, proxy.to_string()).with_proxy(&proxy.proxy);
+    }
     if error.is_connect() {
         let timed_out = std::iter::successors(std::error::Error::source(&error), |e| e.source())
             .filter_map(|e| e.downcast_ref::<std::io::Error>())
@@ -257,6 +290,10 @@ fn classify(error: hyper_util::client::legacy::Error) -> TransportError {
 impl Transport for HyperTransport {
     async fn send(&self, request: http::Request<RequestBody>) -> Result<http::Response<ResponseBody>, TransportError> {
         check_scheme(request.uri(), self.allow_insecure_http)?;
+        let mut request = request;
+        if let Some(auth) = proxy_authorization(self.proxies.as_deref(), request.uri()) {
+            request.headers_mut().insert(http::header::PROXY_AUTHORIZATION, auth);
+        }
         let response = self.client.request(request).await.map_err(classify)?;
         Ok(response.map(ResponseBody::from_body))
     }

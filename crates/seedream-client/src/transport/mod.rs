@@ -12,8 +12,13 @@ use bytes::Bytes;
 use futures_core::Stream;
 
 pub(crate) mod hyper;
+pub(crate) mod proxy;
 
-pub use self::hyper::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT, HyperTransport, HyperTransportBuilder};
+pub use self::hyper::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_POOL_MAX_IDLE_PER_HOST, HyperTransport,
+    HyperTransportBuilder,
+};
+pub use self::proxy::{Proxy, strip_userinfo};
 
 /// Sends one HTTP request and returns the response with its body still streaming.
 ///
@@ -217,6 +222,9 @@ pub enum TransportErrorKind {
     /// The connection failed after the request may have been sent (reset, protocol error, a body
     /// cut short): the service may have acted on it.
     Io,
+    /// The proxy could not be reached, refused the tunnel or asked for credentials: the request did
+    /// not reach the server. [`TransportError::proxy`] names the proxy (without credentials).
+    Proxy,
 }
 
 /// A failure below HTTP: connecting, TLS, a reset connection, a malformed response.
@@ -225,6 +233,7 @@ pub enum TransportErrorKind {
 pub struct TransportError {
     kind: TransportErrorKind,
     message: String,
+    proxy: Option<String>,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -232,7 +241,7 @@ pub struct TransportError {
 impl TransportError {
     /// An error of `kind` with a message.
     pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), source: None }
+        Self { kind, message: message.into(), proxy: None, source: None }
     }
 
     /// An error of `kind` caused by `source` (its text becomes the message).
@@ -246,7 +255,18 @@ impl TransportError {
             message.push_str(&inner.to_string());
             cause = inner.source();
         }
-        Self { kind, message, source: Some(source) }
+        Self { kind, message, proxy: None, source: Some(source) }
+    }
+
+    /// The same error, naming the proxy it happened at (`http://host:port`, no credentials).
+    pub fn with_proxy(mut self, proxy: impl Into<String>) -> Self {
+        self.proxy = Some(proxy.into());
+        self
+    }
+
+    /// The proxy the connection went to, for [`TransportErrorKind::Proxy`] errors.
+    pub fn proxy(&self) -> Option<&str> {
+        self.proxy.as_deref()
     }
 
     /// What kind of failure this is.
@@ -254,9 +274,10 @@ impl TransportError {
         self.kind
     }
 
-    /// Whether the request never left (connect failure or connect timeout): safe to retry.
+    /// Whether the request never left (connect failure, connect timeout, a proxy that could not be
+    /// reached or refused the tunnel): safe to retry.
     pub fn is_connect(&self) -> bool {
-        matches!(self.kind, TransportErrorKind::Connect | TransportErrorKind::ConnectTimeout)
+        matches!(self.kind, TransportErrorKind::Connect | TransportErrorKind::ConnectTimeout | TransportErrorKind::Proxy)
     }
 
     /// The error's text, without the kind.
@@ -270,6 +291,7 @@ impl TransportError {
             TransportErrorKind::ConnectTimeout => "connect timed out",
             TransportErrorKind::InvalidRequest => "invalid request",
             TransportErrorKind::Io => "connection failed",
+            TransportErrorKind::Proxy => "proxy failed",
         }
     }
 }

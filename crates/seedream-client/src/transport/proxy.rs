@@ -1,0 +1,403 @@
+//! HTTP proxies: which requests go through one (hyper-util's curl-compatible [`Matcher`] over
+//! `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` or explicit settings) and the connector that
+//! takes them there: `https` through a `CONNECT` tunnel (hyper-util's [`Tunnel`]) with TLS to the
+//! origin inside it, `http` to the proxy itself with absolute-form requests.
+//!
+//! Proxy credentials (`http://user:pass@proxy:3128`) are sent as `Proxy-Authorization: Basic` and
+//! never shown: [`Proxy`]'s `Debug`, errors and [`Proxy::proxy_for`] name the proxy without them.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{HeaderValue, Uri};
+use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::proxy::matcher::{Intercept, Matcher};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use crate::error::Error;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Which requests go through an HTTP proxy, and which one.
+///
+/// - [`Proxy::from_env`] (what a client uses unless told otherwise): `HTTPS_PROXY` for `https`
+///   URLs, `HTTP_PROXY` for `http` ones, `ALL_PROXY` for both when the specific one is unset, each
+///   in upper or lower case; hosts in `NO_PROXY` go direct. As curl: loopback hosts are proxied
+///   too unless `NO_PROXY` names them (`NO_PROXY=localhost,127.0.0.1`), `*` bypasses every host.
+/// - [`Proxy::all`]: every request through one proxy (the environment is not read); add
+///   exceptions with [`with_no_proxy`](Self::with_no_proxy).
+/// - [`Proxy::none`]: always direct.
+///
+/// Proxies are `http://host:port` (a value without a scheme means `http://`); `https://` and SOCKS
+/// proxies are refused by the client builder rather than ignored.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Proxy {
+    /// For `http://` requests.
+    http: Option<String>,
+    /// For `https://` requests.
+    https: Option<String>,
+    /// The `NO_PROXY` list.
+    no_proxy: String,
+    /// Where the settings came from, for messages (`HTTPS_PROXY`, `proxy`).
+    source: &'static str,
+}
+
+impl Proxy {
+    /// The proxy settings in the environment now (see the type's documentation).
+    pub fn from_env() -> Self {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// The proxy settings of an environment given as a lookup function, for tests and hosts that
+    /// keep their own environment. Reads the names `from_env` reads, upper case first. As Go and
+    /// curl do (the "httpoxy" rule), `HTTP_PROXY` is ignored when `REQUEST_METHOD` is set (a CGI
+    /// program, where a request's `Proxy:` header would arrive as `HTTP_PROXY`).
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let first = |names: &[&str]| {
+            names.iter().find_map(|name| lookup(name)).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        };
+        let all = first(&["ALL_PROXY", "all_proxy"]);
+        let cgi = lookup("REQUEST_METHOD").is_some();
+        let http = if cgi { None } else { first(&["HTTP_PROXY", "http_proxy"]) };
+        Self {
+            http: http.or_else(|| all.clone()),
+            https: first(&["HTTPS_PROXY", "https_proxy"]).or(all),
+            no_proxy: first(&["NO_PROXY", "no_proxy"]).unwrap_or_default(),
+            source: "the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY)",
+        }
+    }
+
+    /// Every request through the proxy at `url` (`http://[user:pass@]host:port`).
+    pub fn all(url: impl Into<String>) -> Self {
+        let url = url.into().trim().to_owned();
+        Self { http: Some(url.clone()), https: Some(url), no_proxy: String::new(), source: "the proxy setting" }
+    }
+
+    /// No proxy: every request goes straight to its server.
+    pub fn none() -> Self {
+        Self { source: "no proxy", ..Self::default() }
+    }
+
+    /// Hosts reached directly, as `NO_PROXY` lists them: comma-separated names (matching their
+    /// subdomains too), IP addresses or networks (`10.0.0.0/8`), or `*` for all. Replaces the list.
+    pub fn with_no_proxy(mut self, list: impl Into<String>) -> Self {
+        self.no_proxy = list.into();
+        self
+    }
+
+    /// Whether no request can go through a proxy.
+    pub fn is_none(&self) -> bool {
+        self.http.is_none() && self.https.is_none()
+    }
+
+    /// The proxy a request to `url` would go through, without credentials (`http://proxy:3128`);
+    /// `None` when it goes direct (or `url` is not an absolute http(s) URL).
+    pub fn proxy_for(&self, url: &str) -> Option<String> {
+        let uri: Uri = url.parse().ok()?;
+        self.matcher().ok()?.intercept(&uri).map(|intercept| display_proxy(intercept.uri()))
+    }
+
+    /// The credentials in the proxy URLs (user and password, raw and percent-decoded), so that a
+    /// server echoing them can have them redacted.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let mut secrets = Vec::new();
+        for url in [&self.http, &self.https].into_iter().flatten() {
+            let Some((userinfo, _)) = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest).split_once('@')
+            else {
+                continue;
+            };
+            for part in userinfo.split(':').filter(|p| !p.is_empty()) {
+                for secret in [part.to_owned(), percent_decode(part)] {
+                    if !secrets.contains(&secret) {
+                        secrets.push(secret);
+                    }
+                }
+            }
+        }
+        secrets
+    }
+
+    /// Checks the proxy URLs and builds hyper-util's matcher. [`Error::Config`] for a URL that does
+    /// not parse or a proxy kind not supported (`https://`, SOCKS), naming it without credentials.
+    pub(crate) fn matcher(&self) -> Result<Matcher, Error> {
+        for url in [&self.http, &self.https].into_iter().flatten() {
+            check_proxy_url(url, self.source)?;
+        }
+        let mut builder = Matcher::builder().no(self.no_proxy.as_str());
+        if let Some(http) = &self.http {
+            builder = builder.http(http.as_str());
+        }
+        if let Some(https) = &self.https {
+            builder = builder.https(https.as_str());
+        }
+        Ok(builder.build())
+    }
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |url: &Option<String>| url.as_deref().map(strip_userinfo);
+        f.debug_struct("Proxy")
+            .field("http", &shown(&self.http))
+            .field("https", &shown(&self.https))
+            .field("no_proxy", &self.no_proxy)
+            .finish()
+    }
+}
+
+/// `url` without a `user:pass@` part (the rest unchanged). Works on any URL-like text.
+pub fn strip_userinfo(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    match scheme {
+        Some(scheme) => format!("{scheme}://{host}{tail}"),
+        None => format!("{host}{tail}"),
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn check_proxy_url(url: &str, source: &str) -> Result<(), Error> {
+    let shown = strip_userinfo(url);
+    let with_scheme = if url.contains("://") { url.to_owned() } else { format!("http://{url}") };
+    let uri: Uri = with_scheme
+        .parse()
+        .map_err(|_| Error::Config(format!("the proxy {shown:?} from {source} is not a URL (http://host:port)")))?;
+    match uri.scheme_str() {
+        Some(scheme) if scheme.eq_ignore_ascii_case("http") => {}
+        Some(scheme) => {
+            return Err(Error::Config(format!(
+                "the proxy {shown:?} from {source} is a {scheme} proxy; only http:// proxies are supported"
+            )));
+        }
+        None => unreachable!("a scheme was added"),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(Error::Config(format!("the proxy {shown:?} from {source} has no host")));
+    }
+    Ok(())
+}
+
+/// `http://host:port` of a proxy (hyper-util's intercept URI holds no credentials).
+fn display_proxy(uri: &Uri) -> String {
+    match uri.authority() {
+        Some(authority) => format!("{}://{}", uri.scheme_str().unwrap_or("http"), authority),
+        None => uri.to_string(),
+    }
+}
+
+/// A failure reaching a destination through a proxy: names the proxy, never its credentials.
+#[derive(Debug)]
+pub(crate) struct ProxyError {
+    /// `http://host:port`.
+    pub(crate) proxy: String,
+    pub(crate) reason: String,
+}
+
+impl fmt::Display for ProxyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "through the proxy {}: {}", self.proxy, self.reason)
+    }
+}
+
+impl std::error::Error for ProxyError {}
+
+/// The TCP part of a connection: straight to the server, tunnelled through a proxy (`https`), or to
+/// the proxy itself (`http`, marked proxied so hyper sends absolute-form requests). TLS to the
+/// origin is added on top by hyper-rustls, so the origin's certificate is the one verified.
+#[derive(Clone)]
+pub(crate) struct ProxyConnector {
+    http: HttpConnector,
+    matcher: Option<Arc<Matcher>>,
+}
+
+impl ProxyConnector {
+    pub(crate) fn new(http: HttpConnector, matcher: Option<Arc<Matcher>>) -> Self {
+        Self { http, matcher }
+    }
+}
+
+/// The `Proxy-Authorization` value for a plain-http request to `uri`, when it goes through a proxy
+/// with credentials.
+pub(crate) fn proxy_authorization(matcher: Option<&Matcher>, uri: &Uri) -> Option<HeaderValue> {
+    if uri.scheme_str() != Some("http") {
+        return None; // https: the CONNECT request carries it; the origin never sees it
+    }
+    matcher?.intercept(uri)?.basic_auth().cloned()
+}
+
+impl tower_service::Service<Uri> for ProxyConnector {
+    type Response = ProxiedIo;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<ProxiedIo, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        tower_service::Service::<Uri>::poll_ready(&mut self.http, cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let intercept: Option<Intercept> = self.matcher.as_ref().and_then(|m| m.intercept(&dst));
+        let mut http = self.http.clone();
+        Box::pin(async move {
+            let Some(intercept) = intercept else {
+                let io = tower_service::Service::call(&mut http, dst).await?;
+                return Ok(ProxiedIo { io, proxied: false });
+            };
+            let proxy = display_proxy(intercept.uri());
+            let failed = |reason: String| -> BoxError { Box::new(ProxyError { proxy: proxy.clone(), reason }) };
+            if dst.scheme_str() == Some("https") {
+                let mut tunnel = Tunnel::new(intercept.uri().clone(), http);
+                if let Some(auth) = intercept.basic_auth() {
+                    tunnel = tunnel.with_auth(auth.clone());
+                }
+                let io = tower_service::Service::call(&mut tunnel, dst).await.map_err(|e| failed(tunnel_reason(&e)))?;
+                Ok(ProxiedIo { io, proxied: false })
+            } else {
+                let io = tower_service::Service::call(&mut http, intercept.uri().clone())
+                    .await
+                    .map_err(|e| failed(format!("cannot connect: {}", chain_text(&e))))?;
+                Ok(ProxiedIo { io, proxied: true })
+            }
+        })
+    }
+}
+
+fn chain_text(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
+/// What went wrong opening a tunnel, in words (hyper-util's error keeps the io error as a source).
+fn tunnel_reason(error: &(dyn std::error::Error + 'static)) -> String {
+    let text = chain_text(error);
+    if text.contains("proxy authorization required") {
+        "the proxy asks for credentials (407): put them in the proxy URL, http://user:password@host:port".into()
+    } else if text.contains("unsuccessful") {
+        "the proxy refused the CONNECT tunnel".into()
+    } else if text.contains("failed to create underlying connection") {
+        format!("cannot connect: {}", text.trim_start_matches("tunnel error: failed to create underlying connection: "))
+    } else {
+        text
+    }
+}
+
+/// A TCP connection that may lead to a proxy (hyper then writes absolute-form request targets).
+pub(crate) struct ProxiedIo {
+    io: TokioIo<TcpStream>,
+    proxied: bool,
+}
+
+impl Connection for ProxiedIo {
+    fn connected(&self) -> Connected {
+        self.io.connected().proxy(self.proxied)
+    }
+}
+
+impl Read for ProxiedIo {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: ReadBufCursor<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl Write for ProxiedIo {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        |name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn environment_variables_choose_the_proxy_as_curl_does() {
+        let proxy = Proxy::from_vars(env(&[("https_proxy", "http://p1:3128"), ("ALL_PROXY", "p2:8080")]));
+        assert_eq!(proxy.proxy_for("https://api.example.com/v1").as_deref(), Some("http://p1:3128"));
+        assert_eq!(proxy.proxy_for("http://api.example.com/v1").as_deref(), Some("http://p2:8080"));
+        // Loopback is proxied unless NO_PROXY says otherwise.
+        assert_eq!(proxy.proxy_for("http://127.0.0.1:9/v1").as_deref(), Some("http://p2:8080"));
+        let bypass = Proxy::from_vars(env(&[("HTTP_PROXY", "http://p:1"), ("no_proxy", "localhost, .example.com")]));
+        assert_eq!(bypass.proxy_for("http://localhost:9/v1"), None);
+        assert_eq!(bypass.proxy_for("http://api.example.com/v1"), None);
+        assert_eq!(bypass.proxy_for("http://example.org/v1").as_deref(), Some("http://p:1"));
+        let cgi = Proxy::from_vars(env(&[("HTTP_PROXY", "http://p:1"), ("REQUEST_METHOD", "GET")]));
+        assert!(cgi.is_none(), "httpoxy: HTTP_PROXY is ignored in CGI programs");
+        assert!(Proxy::from_vars(env(&[])).is_none());
+    }
+
+    #[test]
+    fn credentials_are_never_shown() {
+        let proxy = Proxy::all("http://alice:s%40cret@proxy.test:3128");
+        assert_eq!(proxy.proxy_for("https://x.test/").as_deref(), Some("http://proxy.test:3128"));
+        let debug = format!("{proxy:?}");
+        assert!(!debug.contains("cret") && !debug.contains("alice"), "{debug}");
+        assert_eq!(proxy.secrets(), ["alice", "s%40cret", "s@cret"]);
+        let socks = Proxy::all("socks5://bob:hunter2@proxy.test:1080").matcher().unwrap_err().to_string();
+        assert!(socks.contains("socks5") && !socks.contains("hunter2"), "{socks}");
+    }
+
+    #[test]
+    fn userinfo_is_stripped_from_urls() {
+        assert_eq!(strip_userinfo("http://u:p@host:1/v1?x=@"), "http://host:1/v1?x=@");
+        assert_eq!(strip_userinfo("https://host/v1"), "https://host/v1");
+        assert_eq!(strip_userinfo("u:p@host:1"), "host:1");
+    }
+}
