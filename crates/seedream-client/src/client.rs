@@ -710,7 +710,8 @@ impl Client {
             _ => return Err(Error::Config(format!("not an absolute URL: {url:?}"))),
         };
         self.within_deadline(CallPhase::Download, |deadline| async move {
-            let _slot = self.inner.downloads.acquire().await.map_err(|_| Error::Config("the client is closed".into()))?;
+            let _slot =
+                self.inner.downloads.acquire().await.map_err(|_| Error::Config("the client is closed".into()))?;
             let call = Call {
                 method: Method::GET,
                 uri: &uri,

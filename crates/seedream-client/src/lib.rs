@@ -23,11 +23,11 @@ mod save;
 mod stream;
 
 pub mod decode;
-pub mod text;
 pub mod multipart;
 pub mod sse;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod text;
 pub mod transport;
 
 pub use client::{

@@ -522,3 +522,22 @@ async fn builder_rejects_bad_configuration() {
     let client = Client::builder().api_key(KEY).base_url("https://relay.test/v1/").build().unwrap();
     assert_eq!(client.base_url(), "https://relay.test/v1");
 }
+
+#[tokio::test]
+async fn the_key_echoed_in_failed_images_and_stream_errors_is_redacted() {
+    let (transport, client) = setup();
+    let echo = format!("moderated; your key {KEY} was logged");
+    transport.push(Reply::json(
+        200,
+        &json!({"data": [{"error": {"code": "OutputImageSensitiveContentDetected", "message": echo}}]}),
+    ));
+    let response = client.generate(&request()).await.unwrap();
+    let ImageItem::Failed(failed) = &response.data[0] else { panic!("{response:?}") };
+    assert_eq!(failed.error.message, "moderated; your key <redacted> was logged");
+
+    let event = json!({"error": {"code": "InternalServiceError", "message": echo}}).to_string();
+    transport.push(Reply::event_stream([format!("data: {event}\n\n")]).header("content-type", "text/event-stream"));
+    let mut stream = client.generate_stream(&request()).await.unwrap();
+    let error = stream.next().await.unwrap().unwrap_err();
+    assert!(!error.to_string().contains(KEY) && error.to_string().contains("<redacted>"), "{error}");
+}

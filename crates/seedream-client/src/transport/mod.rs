@@ -277,7 +277,10 @@ impl TransportError {
     /// Whether the request never left (connect failure, connect timeout, a proxy that could not be
     /// reached or refused the tunnel): safe to retry.
     pub fn is_connect(&self) -> bool {
-        matches!(self.kind, TransportErrorKind::Connect | TransportErrorKind::ConnectTimeout | TransportErrorKind::Proxy)
+        matches!(
+            self.kind,
+            TransportErrorKind::Connect | TransportErrorKind::ConnectTimeout | TransportErrorKind::Proxy
+        )
     }
 
     /// The error's text, without the kind.

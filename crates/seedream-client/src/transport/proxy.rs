@@ -91,14 +91,18 @@ impl Proxy {
         self
     }
 
-    /// Whether no request can go through a proxy.
+    /// Whether no request can go through a proxy (none is set, or `NO_PROXY` is `*`: curl's "every
+    /// host", IP addresses included, which hyper-util's matcher applies to names only).
     pub fn is_none(&self) -> bool {
-        self.http.is_none() && self.https.is_none()
+        (self.http.is_none() && self.https.is_none()) || self.no_proxy.split(',').any(|entry| entry.trim() == "*")
     }
 
     /// The proxy a request to `url` would go through, without credentials (`http://proxy:3128`);
     /// `None` when it goes direct (or `url` is not an absolute http(s) URL).
     pub fn proxy_for(&self, url: &str) -> Option<String> {
+        if self.is_none() {
+            return None;
+        }
         let uri: Uri = url.parse().ok()?;
         self.matcher().ok()?.intercept(&uri).map(|intercept| display_proxy(intercept.uri()))
     }
@@ -380,6 +384,8 @@ mod tests {
         assert_eq!(bypass.proxy_for("http://example.org/v1").as_deref(), Some("http://p:1"));
         let cgi = Proxy::from_vars(env(&[("HTTP_PROXY", "http://p:1"), ("REQUEST_METHOD", "GET")]));
         assert!(cgi.is_none(), "httpoxy: HTTP_PROXY is ignored in CGI programs");
+        let star = Proxy::from_vars(env(&[("ALL_PROXY", "http://p:1"), ("NO_PROXY", "*")]));
+        assert_eq!((star.proxy_for("http://10.1.2.3/"), star.proxy_for("https://a.test/")), (None, None));
         assert!(Proxy::from_vars(env(&[])).is_none());
     }
 
