@@ -190,6 +190,7 @@ async fn run_inner(
         manifest.batch.get_or_insert_with(Default::default).lines.insert(finished.number, finished.record);
         if last_save.elapsed() >= SAVE_EVERY {
             manifest.save(dir)?;
+            crate::gallery::refresh(dir)?;
             last_save = Instant::now();
         }
     }
@@ -199,6 +200,7 @@ async fn run_inner(
     while workers.join_next().await.is_some() {}
     out.finish();
     manifest.save(dir)?;
+    crate::gallery::refresh(dir)?;
     if !interrupted {
         service.close().await;
     }

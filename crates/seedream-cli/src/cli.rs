@@ -141,6 +141,17 @@ Each violation is printed as `field.path: rule`. Files ending in .jsonl or .ndjs
 by line. Exit status: 0 every file is valid; 2 a file is invalid; 1 a file cannot be read or is not
 JSON.")]
     Validate(ValidateArgs),
+    /// Show what image files carry: format, size, and the provenance seedream wrote into them.
+    #[command(after_help = "\
+Examples:
+  seedream inspect seedream-out/a-lighthouse-at-dawn-20261129-134000-0.jpg
+  seedream inspect seedream-out/*.png --json
+
+Prints each file's prompt, model, size, seed, request id, time, whether it is synthetic (made by
+the emulator) and the tool that saved it, or says that the file carries no seedream provenance.
+Exit status: 0 every file could be read (with or without provenance); 1 a file is missing,
+unreadable, damaged, or not a JPEG or PNG.")]
+    Inspect(InspectArgs),
     /// Print the JSON Schema of a wire type.
     #[command(after_help = "\
 Examples:
@@ -406,6 +417,14 @@ pub struct BatchArgs {
 /// Options of `models` (none besides the global --json, for now).
 #[derive(Debug, Args)]
 pub struct ModelsArgs {}
+
+/// Options of `inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Image files (JPEG or PNG).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
 
 /// Options of `validate`.
 #[derive(Debug, Args)]

@@ -7,7 +7,9 @@ pub mod failure;
 
 mod batch;
 mod emulator;
+mod gallery;
 mod input;
+mod inspect;
 mod interrupt;
 mod limiter;
 mod manifest;
@@ -43,6 +45,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Validate(args) => return validate::run(args, &out),
         Command::Schema(args) => return schema(args.name, &out),
         Command::Models(_) => return models::run(&out),
+        Command::Inspect(args) => return inspect::run(args, &out),
         _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -61,7 +64,7 @@ pub fn run(cli: Cli) -> Exit {
             Command::Edit(args) => run::edit(args, global, &out, &interrupt).await,
             Command::Batch(args) => batch::run(args, global, &out, &interrupt).await,
             Command::Emulator(args) => emulator::run(args, global, &out, &interrupt).await,
-            Command::Validate(_) | Command::Schema(_) | Command::Models(_) => Exit::Success,
+            Command::Validate(_) | Command::Schema(_) | Command::Models(_) | Command::Inspect(_) => Exit::Success,
         }
     })
 }

@@ -294,7 +294,7 @@ async fn execute(
     };
     let record_value = serde_json::to_value(&record).unwrap_or(Value::Null);
     manifest.runs.push(record.clone());
-    let saved = manifest.save(dir);
+    let saved = manifest.save(dir).and_then(|()| crate::gallery::refresh(dir));
     if record.outcome.status != Status::Interrupted {
         service.close().await;
     }

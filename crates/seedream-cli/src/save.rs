@@ -52,9 +52,9 @@ pub fn stamp(prompt: &str, model: &str, seed: Option<i64>, synthetic: bool) -> P
 fn with_provenance(base: &Provenance, bytes: &[u8], size: Option<&str>, outcome: &Outcome) -> Option<Vec<u8>> {
     // An emulator marks its images synthetic in their own metadata; that is kept.
     let marked = provenance::read(bytes).ok().flatten().is_some_and(|own| own.synthetic);
-    let size = size.map(str::to_owned).or_else(|| {
-        seedream_types::image::read_dimensions(bytes).map(|(_, d)| format!("{}x{}", d.width, d.height))
-    });
+    let size = size
+        .map(str::to_owned)
+        .or_else(|| seedream_types::image::read_dimensions(bytes).map(|(_, d)| format!("{}x{}", d.width, d.height)));
     let record = Provenance {
         model: outcome.model.clone().unwrap_or_else(|| base.model.clone()),
         size,
@@ -195,10 +195,13 @@ pub async fn save_image(
         }
         None => format!("{}-{index}.{extension}", target.stem),
     };
-    let stamped = target.provenance.and_then(|base| with_provenance(base, &bytes, size.as_deref(), outcome));
-    let written: &[u8] = stamped.as_deref().unwrap_or(&bytes);
-    save_file(target.dir, &file, written)?;
-    let length = written.len() as u64;
+    // The stamped bytes are the file, and the layer of the OpenRaster file too (the same bytes).
+    let bytes = match target.provenance.and_then(|base| with_provenance(base, &bytes, size.as_deref(), outcome)) {
+        Some(stamped) => ImageBytes::new(stamped, bytes.format()),
+        None => bytes,
+    };
+    save_file(target.dir, &file, &bytes)?;
+    let length = bytes.len() as u64;
     let kept = z_index.map(|_| bytes.clone());
     outcome.images.push(SavedImage { index, file, size, bytes: length, z_index, bounding_box, name, description });
     if let Some(saved) = outcome.images.last() {
