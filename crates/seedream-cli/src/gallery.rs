@@ -13,7 +13,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::failure::Failure;
-use crate::manifest::{Manifest, Outcome, save_file};
+use crate::manifest::{MANIFEST_FILE, Manifest, Outcome, save_file};
 
 /// The gallery's file name inside the output directory.
 pub const GALLERY_FILE: &str = "index.html";
@@ -42,11 +42,25 @@ pub enum CardKind {
     Error { code: String, message: String },
 }
 
-/// Rewrites `dir/index.html` from `dir/manifest.json` as it is on disk now (so the page shows what
-/// the last writer of the manifest recorded, whichever run that was).
+/// Rounds of [`refresh`] before it stops chasing a manifest that keeps changing.
+const REFRESH_ROUNDS: usize = 20;
+
+/// Rewrites `dir/index.html` from `dir/manifest.json` as it is on disk now. Called after every write
+/// of the manifest, by whichever process wrote it; several processes may do so at once. After
+/// renaming, a refresh checks that the manifest is still the one it read and goes again if not, so
+/// the page left last is built from the last manifest (an older page never lands over a newer one
+/// for long). No lock needed, like the manifest's own rebuilds.
 pub fn refresh(dir: &Path) -> Result<(), Failure> {
-    let manifest = Manifest::load(dir)?;
-    save_file(dir, GALLERY_FILE, render(&cards(&manifest)).as_bytes())
+    let path = dir.join(MANIFEST_FILE);
+    for _ in 0..REFRESH_ROUNDS {
+        let before = std::fs::read(&path).ok();
+        let manifest = Manifest::load(dir)?;
+        save_file(dir, GALLERY_FILE, render(&cards(&manifest)).as_bytes())?;
+        if std::fs::read(&path).ok() == before {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// The cards of a manifest, newest record first; within a record, images by index, then failures.

@@ -4,7 +4,8 @@
 //! No driver: a copy of the page gets a small inline probe script (its Content-Security-Policy
 //! widened for that script only, so the images are loaded under the page's real rules) that writes
 //! what it counts into the DOM, and `chromium --dump-dom` prints it. A screenshot of the real page is
-//! kept in `target/gallery-screenshot.png`. Skipped, with a message, only where Chromium is missing.
+//! kept in `target/gallery-screenshot.png`. Skipped, with a message, only where Chromium is missing
+//! (and never in CI, which sets `SEEDREAM_BROWSER_TESTS=required`).
 
 mod common;
 
@@ -115,6 +116,12 @@ fn file_url(path: &Path) -> String {
 #[test]
 fn the_gallery_shows_every_image_and_error_card_in_chromium_and_a_script_prompt_stays_text() {
     if !Path::new(CHROMIUM).exists() {
+        // CI (.ci/run) installs Chromium and says the test must run.
+        assert_ne!(
+            std::env::var("SEEDREAM_BROWSER_TESTS").as_deref(),
+            Ok("required"),
+            "{CHROMIUM} is missing but SEEDREAM_BROWSER_TESTS=required"
+        );
         eprintln!("SKIPPED: {CHROMIUM} is missing (apt-get install -y chromium); CI always has it");
         return;
     }
@@ -132,9 +139,11 @@ fn the_gallery_shows_every_image_and_error_card_in_chromium_and_a_script_prompt_
     // The probe page sits beside the real one, so the images resolve the same way.
     let csp = "default-src 'none';";
     assert!(page.contains(csp), "the page forbids scripts and remote loads");
-    let probe = page
-        .replacen(csp, "default-src 'none'; script-src 'unsafe-inline';", 1)
-        .replacen("</body>", &format!("{}</body>", PROBE.replace("PROMPT_TEXT", &js_string(PROMPT))), 1);
+    let probe = page.replacen(csp, "default-src 'none'; script-src 'unsafe-inline';", 1).replacen(
+        "</body>",
+        &format!("{}</body>", PROBE.replace("PROMPT_TEXT", &js_string(PROMPT))),
+        1,
+    );
     let probe_path = saved.join("probe.html");
     std::fs::write(&probe_path, probe).unwrap();
 

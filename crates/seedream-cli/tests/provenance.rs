@@ -89,8 +89,21 @@ fn generated_jpegs_carry_their_provenance_and_the_service_image_data_byte_for_by
     let out = run(
         &dir.path,
         &[
-            "generate", "--base-url", &base, "--api-key", "any", "--model", SEEDREAM_3_0_T2I, "-p", prompt, "--seed",
-            "42", "--size", "1024x768", "--format", "b64_json",
+            "generate",
+            "--base-url",
+            &base,
+            "--api-key",
+            "any",
+            "--model",
+            SEEDREAM_3_0_T2I,
+            "-p",
+            prompt,
+            "--seed",
+            "42",
+            "--size",
+            "1024x768",
+            "--format",
+            "b64_json",
         ],
     );
     assert_eq!(out.code(), 0, "{out}");
@@ -152,7 +165,11 @@ fn png_layers_carry_their_provenance_in_itxt_and_keep_their_idat() {
     let files = last_run_files(&dir.join("seedream-out"));
     let bytes = std::fs::read(&files[0]).unwrap();
     let (texts, pixels) = png_texts_and_pixels(&bytes);
-    let xmp = texts.iter().find(|(k, _)| k == "XML:com.adobe.xmp").map(|(_, t)| t.clone()).expect("the png crate finds iTXt XMP");
+    let xmp = texts
+        .iter()
+        .find(|(k, _)| k == "XML:com.adobe.xmp")
+        .map(|(_, t)| t.clone())
+        .expect("the png crate finds iTXt XMP");
     assert!(xmp.contains(">a glass sticker</rdf:li>"), "{xmp}");
     assert!(xmp.contains(&format!("seedream:model=\"{PRO}\"")), "{xmp}");
     assert!(xmp.contains("seedream:synthetic=\"True\""), "embedded emulator: synthetic");
@@ -168,10 +185,23 @@ fn streamed_and_batch_images_are_stamped_too() {
     let dir = Scratch::new("prov-stream-batch");
     let out = run(
         &dir.path,
-        &["generate", "--model", "doubao-seedream-4-5-251128", "-p", "four seasons", "--stream", "--max-images", "2", "--size", "2K"],
+        &[
+            "generate",
+            "--model",
+            "doubao-seedream-4-5-251128",
+            "-p",
+            "four seasons",
+            "--stream",
+            "--max-images",
+            "2",
+            "--size",
+            "2K",
+        ],
     );
     assert_eq!(out.code(), 0, "{out}");
-    let line = format!("{{\"model\": \"{SEEDREAM_3_0_T2I}\", \"prompt\": \"a batch line\", \"size\": \"1024x1024\", \"seed\": 7}}\n");
+    let line = format!(
+        "{{\"model\": \"{SEEDREAM_3_0_T2I}\", \"prompt\": \"a batch line\", \"size\": \"1024x1024\", \"seed\": 7}}\n"
+    );
     dir.write("jobs.jsonl", line);
     let out = run(&dir.path, &["batch", "jobs.jsonl"]);
     assert_eq!(out.code(), 0, "{out}");
@@ -242,7 +272,20 @@ fn inspect_says_when_a_file_has_no_provenance_and_reports_damaged_files_without_
 #[test]
 fn every_out_folder_gets_a_gallery_of_runs_and_batch_lines_newest_first() {
     let dir = Scratch::new("gallery-page");
-    let out = run(&dir.path, &["generate", "-p", "first <b>run</b>", "--size", "1K", "--max-images", "2", "-H", "x-emulator-fault: moderate;images=1"]);
+    let out = run(
+        &dir.path,
+        &[
+            "generate",
+            "-p",
+            "first <b>run</b>",
+            "--size",
+            "1K",
+            "--max-images",
+            "2",
+            "-H",
+            "x-emulator-fault: moderate;images=1",
+        ],
+    );
     assert_eq!(out.code(), 5, "{out}");
     dir.write("jobs.jsonl", "{\"prompt\": \"a batch line\", \"size\": \"1K\"}\n");
     let out = run(&dir.path, &["batch", "jobs.jsonl"]);
@@ -261,4 +304,32 @@ fn every_out_folder_gets_a_gallery_of_runs_and_batch_lines_newest_first() {
     }
     let names = std::fs::read_dir(&saved).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned());
     assert!(names.into_iter().all(|n| !n.ends_with(".tmp")), "written atomically, no temp file left");
+}
+
+#[test]
+fn runs_writing_one_folder_at_once_leave_a_gallery_of_the_manifest_they_leave() {
+    let dir = Scratch::new("gallery-concurrent");
+    let running: Vec<common::Running> = (0..4)
+        .map(|n| {
+            let prompt = format!("run number {n}");
+            common::Running::start(common::seedream(&dir.path).args(["generate", "-p", &prompt, "--size", "1K"]), None)
+        })
+        .collect();
+    for run in running {
+        let out = run.finish(common::RUN_LIMIT);
+        assert_eq!(out.code(), 0, "{out}");
+    }
+    let saved = dir.join("seedream-out");
+    let html = std::fs::read_to_string(saved.join("index.html")).unwrap();
+    let recorded: Vec<String> = manifest(&saved)["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|run| run["images"].as_array().unwrap().iter().map(|i| i["file"].as_str().unwrap().to_owned()))
+        .collect();
+    assert!(!recorded.is_empty());
+    assert_eq!(html.matches("<img ").count(), recorded.len(), "the page shows what the manifest holds\n{html}");
+    for file in &recorded {
+        assert!(html.contains(&format!("src=\"{file}\"")), "{file} is on the page");
+    }
 }
