@@ -39,7 +39,7 @@ struct Plan {
 }
 
 const FULL: Plan = Plan { w1_rounds: 15, w1_time: Duration::from_millis(1000), w2_rounds: 9, w3_runs: 30 };
-const QUICK: Plan = Plan { w1_rounds: 7, w1_time: Duration::from_millis(500), w2_rounds: 5, w3_runs: 15 };
+const QUICK: Plan = Plan { w1_rounds: 9, w1_time: Duration::from_millis(600), w2_rounds: 5, w3_runs: 20 };
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
