@@ -1,1 +1,83 @@
-//! Cross-crate test helpers.
+//! Cross-crate test helpers: bounded child processes for the C host tests and `cargo xtask`.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How a bounded command ended, with everything it printed.
+#[derive(Debug)]
+pub struct Finished {
+    /// The exit status, or `None` when it was killed at its time limit.
+    pub status: Option<ExitStatus>,
+    /// Its stdout and stderr, interleaved as written.
+    pub output: String,
+}
+
+impl Finished {
+    /// Whether it exited with success in time.
+    pub fn success(&self) -> bool {
+        self.status.is_some_and(|s| s.success())
+    }
+
+    /// The status and output in words, for a failure message.
+    pub fn describe(&self, timeout: Duration) -> String {
+        match self.status {
+            Some(status) => format!("{status}\n{}", self.output),
+            None => format!("killed after {timeout:?}\n{}", self.output),
+        }
+    }
+}
+
+/// Runs `command` to completion, killing it after `timeout`; stdout and stderr go to `log`.
+pub fn run_bounded(command: &mut Command, timeout: Duration, log: &Path) -> Result<Finished, String> {
+    let out = fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .spawn()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ok(Finished { status, output: fs::read_to_string(log).unwrap_or_default() })
+}
+
+/// Whether `tool --version` runs.
+pub fn installed(tool: &str) -> bool {
+    Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_over_its_limit_is_killed_and_output_is_kept() {
+        let dir = std::env::temp_dir().join(format!("seedream-tests-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let done = run_bounded(
+            Command::new("sh").args(["-c", "echo hi; echo err >&2"]),
+            Duration::from_secs(10),
+            &dir.join("a.log"),
+        )
+        .unwrap();
+        assert!(done.success());
+        assert!(done.output.contains("hi") && done.output.contains("err"));
+        let slow = run_bounded(Command::new("sleep").arg("5"), Duration::from_millis(100), &dir.join("b.log")).unwrap();
+        assert!(slow.status.is_none() && !slow.success());
+        assert!(installed("sh") && !installed("no-such-tool-here"));
+        let _ = fs::remove_dir_all(dir);
+    }
+}

@@ -6,10 +6,11 @@
 //! function given what fragments about one response image use, `response` and `i`
 //! ([`FRAGMENT_BEFORE`]). Skipped, with a note, when gcc is missing.
 
+use seedream_tests::{installed, run_bounded};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use crate::project_root;
 
@@ -41,32 +42,8 @@ pub enum Built {
 
 /// Runs `command` to completion within `timeout`; its output goes to `log`.
 fn run_command(command: &mut Command, timeout: Duration, log: &Path) -> Result<(), String> {
-    let out = fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
-    let err = out.try_clone().map_err(|e| e.to_string())?;
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(out))
-        .stderr(Stdio::from(err))
-        .spawn()
-        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let output = fs::read_to_string(log).unwrap_or_default();
-    match status {
-        Some(status) if status.success() => Ok(()),
-        Some(status) => Err(format!("{command:?}: {status}\n{output}")),
-        None => Err(format!("{command:?}: killed after {timeout:?}\n{output}")),
-    }
+    let finished = run_bounded(command, timeout, log)?;
+    if finished.success() { Ok(()) } else { Err(format!("{command:?}: {}", finished.describe(timeout))) }
 }
 
 /// The ```c blocks of a Markdown text.
@@ -114,10 +91,6 @@ fn native_libs(readme: &str) -> Result<Vec<String>, String> {
         .filter(|flag| flag.starts_with("-l"))
         .map(str::to_owned)
         .collect())
-}
-
-fn installed(tool: &str) -> bool {
-    Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
 }
 
 /// Builds the examples.

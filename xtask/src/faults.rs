@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt as _;
 use seedream_client::{Client, Error, HyperTransport, RetryPolicy, TimeoutPhase, Timeouts, Transport};
 use seedream_emulator::{EmulatorConfig, EmulatorHandle, FAULT_HEADER};
-use seedream_types::{Dimensions, ErrorClass, GenerateRequest, ResponseFormat, SEEDREAM_4_0, Size, StreamEvent};
+use seedream_types::{
+    Dimensions, ErrorClass, GenerateRequest, ImageItem, ResponseFormat, SEEDREAM_4_0, Size, StreamGatherer,
+};
 
 use crate::cabi::{self, Bounded, CClient, CClientConfig, CError};
 use crate::checks::check_jpeg_header;
@@ -279,32 +281,32 @@ async fn rust_call(client: Client, stream: bool, dir: PathBuf, name: String) -> 
             Err(error) => Some(error),
             Ok(mut events) => {
                 let mut error = None;
+                let mut gatherer = StreamGatherer::new();
                 // Bounded: three images and `completed`; anything more ends the loop.
                 for _ in 0..=GROUP + 1 {
-                    match events.next().await {
+                    let event = match events.next().await {
                         None => break,
-                        Some(Ok(StreamEvent::PartialSucceeded(event))) => {
-                            let index = event.image_index;
-                            let image = event.into_image();
-                            match client.into_image_bytes(image).await {
-                                Ok(bytes) => {
-                                    if let Err(message) = save(&dir, &format!("{name}-{index}.jpeg"), &bytes) {
-                                        return Outcome::Wrong(format!("bad image: {message}"));
-                                    }
-                                    images += 1;
-                                }
-                                Err(e) => return Outcome::Wrong(format!("image bytes: {e}")),
-                            }
-                        }
-                        Some(Ok(StreamEvent::PartialFailed(event))) if event.error.code == MODERATED => failed += 1,
-                        Some(Ok(StreamEvent::PartialFailed(event))) => {
-                            return Outcome::Wrong(format!("image failed with {}", event.error.code));
-                        }
-                        Some(Ok(_)) => {}
+                        Some(Ok(event)) => event,
                         Some(Err(e)) => {
                             error = Some(e);
                             break;
                         }
+                    };
+                    match gatherer.note(event) {
+                        Some((index, ImageItem::Image(image))) => match client.into_image_bytes(image).await {
+                            Ok(bytes) => {
+                                if let Err(message) = save(&dir, &format!("{name}-{index}.jpeg"), &bytes) {
+                                    return Outcome::Wrong(format!("bad image: {message}"));
+                                }
+                                images += 1;
+                            }
+                            Err(e) => return Outcome::Wrong(format!("image bytes: {e}")),
+                        },
+                        Some((_, ImageItem::Failed(item))) if item.error.code == MODERATED => failed += 1,
+                        Some((_, ImageItem::Failed(item))) => {
+                            return Outcome::Wrong(format!("image failed with {}", item.error.code));
+                        }
+                        None => {}
                     }
                 }
                 error
