@@ -394,6 +394,24 @@ enum seedream_result seedream_client_edit(const struct seedream_client *client,
                                           struct seedream_error **error_out);
 
 /**
+ * Downloads image `index` of `response` (a `url` image), blocking until its bytes are there, so
+ * that `seedream_response_image_bytes` returns them. For responses from a client with
+ * `seedream_client_builder_set_download_images(builder, false)`: memory then holds only the images
+ * you ask for, one at a time if you like, instead of every image of a large group. Returns
+ * `SEEDREAM_RESULT_OK` at once when the bytes are already there (a `b64_json` image, or one
+ * downloaded before); `SEEDREAM_RESULT_NOT_AVAILABLE` for a failed image or one without a link;
+ * `SEEDREAM_RESULT_INVALID_ARGUMENT` when `index` is out of range; else the download's failure
+ * (`SEEDREAM_RESULT_TIMEOUT`, `_TRANSPORT`, an expired link's `_API`, ...), after which it may be
+ * called again. The overall deadline of `seedream_client_builder_set_timeouts` applies to this
+ * download alone. Safe to call from several threads for the same response. `cancel` may be NULL.
+ */
+enum seedream_result seedream_client_download_image(const struct seedream_client *client,
+                                                    const struct seedream_response *response,
+                                                    size_t index,
+                                                    const struct seedream_cancel *cancel,
+                                                    struct seedream_error **error_out);
+
+/**
  * Frees a client: closes its connections and stops its runtime, waiting for its worker threads.
  * NULL is a no-op. No call on the client may be running, and none may start afterwards.
  */
@@ -403,7 +421,8 @@ void seedream_client_free(struct seedream_client *client);
  * A builder with every setting at its default: Ark's base URL
  * (`https://ark.cn-beijing.volces.com/api/v3`), no API key, connect 10 s / headers 15 min /
  * idle 5 min / no overall deadline, 3 attempts, the system's and Mozilla's root certificates,
- * URL images downloaded, requests validated before sending, 2 worker threads. Never NULL.
+ * URL images downloaded (4 at a time), requests validated before sending, 2 worker threads, the
+ * proxy of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`). Never NULL.
  */
 struct seedream_client_builder *seedream_client_builder_new(void);
 
@@ -426,7 +445,10 @@ enum seedream_result seedream_client_builder_set_api_key(struct seedream_client_
  * - `headers_ms`: from sending a request to its response headers (default 15 min: without
  *   streaming the service answers only once every image is done);
  * - `idle_ms`: longest wait for the next piece of a body, such as the next stream event (default 5 min);
- * - `overall_ms`: deadline for a whole call, retries and downloads included (default 0: none).
+ * - `overall_ms`: deadline for a whole call, retries and downloads of its images included (a
+ *   server sending one byte a second, or stream keep-alives forever, ends there with
+ *   `SEEDREAM_RESULT_TIMEOUT` and a message naming the phase: connecting, waiting for the answer,
+ *   reading the answer or the stream, downloading an image). Default 0: none.
  */
 enum seedream_result seedream_client_builder_set_timeouts(struct seedream_client_builder *builder,
                                                           uint64_t connect_ms,
@@ -482,6 +504,35 @@ enum seedream_result seedream_client_builder_set_download_images(struct seedream
  */
 enum seedream_result seedream_client_builder_set_validate_requests(struct seedream_client_builder *builder,
                                                                    bool validate);
+
+/**
+ * Sends every request (API calls and image downloads) through the HTTP proxy at `url`
+ * (NUL-terminated UTF-8, `http://[user:password@]host:port`; copied), instead of the one the
+ * environment names. Credentials in the URL are sent as `Proxy-Authorization: Basic` and never
+ * appear in messages. `https` goes through a `CONNECT` tunnel with TLS to the server inside it (the
+ * server's certificate is the one checked). `https://` and SOCKS proxies are refused by `_build`
+ * (`SEEDREAM_RESULT_CONFIG`). A proxy that cannot be reached or refuses fails a call with
+ * `SEEDREAM_RESULT_TRANSPORT`, the message naming the proxy (without credentials).
+ *
+ * Without this call the client follows `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (upper
+ * or lower case) as curl does: loopback hosts are proxied too unless `NO_PROXY` names them.
+ */
+enum seedream_result seedream_client_builder_set_proxy(struct seedream_client_builder *builder, const char *url);
+
+/**
+ * Whether the client connects straight to every server (default false): when true, neither the
+ * proxy variables of the environment nor `seedream_client_builder_set_proxy` are used.
+ */
+enum seedream_result seedream_client_builder_set_no_proxy(struct seedream_client_builder *builder, bool no_proxy);
+
+/**
+ * Sets how many image downloads run at once (default 4), for the downloads a generate or edit
+ * call makes and for `seedream_client_download_image`, across all calls on the client. Bounds the
+ * connections and memory of downloads in progress: a response with 1 500 links opens a handful of
+ * connections, not 1 500. 0 is `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+ */
+enum seedream_result seedream_client_builder_set_max_parallel_downloads(struct seedream_client_builder *builder,
+                                                                        size_t max);
 
 /**
  * Sets the number of worker threads of the client's own async runtime (default 2). They carry the

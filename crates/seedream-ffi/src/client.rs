@@ -1,9 +1,11 @@
 //! `seedream_client`: a client with its own async runtime, and the blocking calls C makes on it —
-//! generate, stream (a callback per event), edit from memory buffers — each cancellable.
+//! generate, stream (a callback per event), edit from memory buffers, download one image of a
+//! response — each cancellable.
 
 use std::ffi::{c_char, c_int, c_void};
 use std::fmt;
 use std::pin::Pin;
+use std::time::Duration;
 
 use ::seedream_client::{Client, ResponseMeta};
 use futures_core::Stream;
@@ -56,6 +58,9 @@ pub struct seedream_client {
     client: Client,
     runtime: Option<Runtime>,
     download_images: bool,
+    max_parallel_downloads: usize,
+    /// One deadline for a call and the downloads of its images.
+    overall: Option<Duration>,
 }
 
 impl fmt::Debug for seedream_client {
@@ -151,7 +156,21 @@ impl seedream_client {
             let _context = runtime.enter();
             builder.client()?
         };
-        Ok(Self { client, runtime: Some(runtime), download_images: builder.download_images })
+        Ok(Self {
+            client,
+            runtime: Some(runtime),
+            download_images: builder.download_images,
+            max_parallel_downloads: builder.max_parallel_downloads,
+            overall: builder.timeouts.overall,
+        })
+    }
+
+    /// The client for one call: with the overall deadline, when set, over the call and its downloads.
+    fn job(&self) -> Client {
+        match self.overall {
+            Some(overall) => self.client.with_deadline(overall),
+            None => self.client.clone(),
+        }
     }
 
     /// Runs `job` on the runtime, blocking the calling thread, until it ends or `cancel` fires.
@@ -179,20 +198,25 @@ impl seedream_client {
         }
     }
 
-    /// Fetches the bytes of every `url` image at once (when the client downloads images), in order.
-    async fn download_all(&self, response: &ImagesResponse) -> Vec<Option<ImageBytes>> {
+    /// Fetches the bytes of every `url` image (when the client downloads images), in order, at most
+    /// `max_parallel_downloads` at a time: a response with 1 500 links opens a few connections, not
+    /// 1 500 (the client's own bound holds across calls too).
+    async fn download_all(&self, client: &Client, response: &ImagesResponse) -> Vec<Option<ImageBytes>> {
         let mut slots: Vec<Option<ImageBytes>> = vec![None; response.data.len()];
         if !self.download_images {
             return slots;
         }
+        let mut pending = response.data.iter().enumerate().filter_map(|(index, item)| {
+            item.image().filter(|image| image.b64_json.is_none() && image.url.is_some()).map(|image| (index, image))
+        });
         let mut downloads = JoinSet::new();
-        for (index, item) in response.data.iter().enumerate() {
-            if let Some(image) = item.image().filter(|image| image.b64_json.is_none() && image.url.is_some()) {
-                let (client, image) = (self.client.clone(), image.clone());
+        loop {
+            while downloads.len() < self.max_parallel_downloads {
+                let Some((index, image)) = pending.next() else { break };
+                let (client, image) = (client.clone(), image.clone());
                 downloads.spawn(async move { (index, client.image_bytes(&image).await) });
             }
-        }
-        while let Some(joined) = downloads.join_next().await {
+            let Some(joined) = downloads.join_next().await else { break };
             if let Ok((index, fetched)) = joined {
                 slots[index] = Some(fetched.map_err(|e| seedream_error::from_client(&e).code()));
             }
@@ -201,16 +225,16 @@ impl seedream_client {
     }
 
     /// The bytes of one streamed image: `b64_json` decoded, or `url` downloaded when enabled.
-    async fn event_bytes(&self, event: &PartialSucceeded) -> Option<ImageBytes> {
+    async fn event_bytes(&self, client: &Client, event: &PartialSucceeded) -> Option<ImageBytes> {
         if event.b64_json.is_none() && (event.url.is_none() || !self.download_images) {
             return None;
         }
         let image = event.clone().into_image();
-        Some(self.client.into_image_bytes(image).await.map_err(|e| seedream_error::from_client(&e).code()))
+        Some(client.into_image_bytes(image).await.map_err(|e| seedream_error::from_client(&e).code()))
     }
 
-    async fn finish(&self, response: ImagesResponse, meta: ResponseMeta) -> seedream_response {
-        let downloads = self.download_all(&response).await;
+    async fn finish(&self, client: &Client, response: ImagesResponse, meta: ResponseMeta) -> seedream_response {
+        let downloads = self.download_all(client, &response).await;
         seedream_response::new(response, &meta, downloads)
     }
 }
@@ -257,9 +281,10 @@ pub unsafe extern "C" fn seedream_client_generate(
         let response_out = arg_out(response_out, "response_out")?;
         let request = parse_request(json)?;
         let response = client.block_on(cancel, async {
+            let job = client.job();
             let (response, meta) =
-                client.client.generate_with_meta(&request).await.map_err(|e| seedream_error::from_client(&e))?;
-            Ok(client.finish(response, meta).await)
+                job.generate_with_meta(&request).await.map_err(|e| seedream_error::from_client(&e))?;
+            Ok(client.finish(&job, response, meta).await)
         })?;
         response_out.write(into_c(response));
         Ok(())
@@ -289,12 +314,12 @@ pub unsafe extern "C" fn seedream_client_generate_stream(
         let callback = callback.ok_or_else(|| seedream_error::null_parameter("callback"))?;
         let request = parse_request(json)?;
         client.block_on(cancel, async {
-            let mut stream =
-                client.client.generate_stream(&request).await.map_err(|e| seedream_error::from_client(&e))?;
+            let job = client.job();
+            let mut stream = job.generate_stream(&request).await.map_err(|e| seedream_error::from_client(&e))?;
             while let Some(next) = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
                 let event = next.map_err(|e| seedream_error::from_client(&e))?;
                 let bytes = match &event {
-                    StreamEvent::PartialSucceeded(image) => client.event_bytes(image).await,
+                    StreamEvent::PartialSucceeded(image) => client.event_bytes(&job, image).await,
                     _ => None,
                 };
                 let event = seedream_stream_event::new(&event, bytes);
@@ -361,11 +386,45 @@ pub unsafe extern "C" fn seedream_client_edit(
             watermark: params.watermark,
         };
         let response = client.block_on(cancel, async {
-            let (response, meta) =
-                client.client.edit_with_meta(&request).await.map_err(|e| seedream_error::from_client(&e))?;
-            Ok(client.finish(response, meta).await)
+            let job = client.job();
+            let (response, meta) = job.edit_with_meta(&request).await.map_err(|e| seedream_error::from_client(&e))?;
+            Ok(client.finish(&job, response, meta).await)
         })?;
         response_out.write(into_c(response));
+        Ok(())
+    })
+}
+
+/// Downloads image `index` of `response` (a `url` image), blocking until its bytes are there, so
+/// that `seedream_response_image_bytes` returns them. For responses from a client with
+/// `seedream_client_builder_set_download_images(builder, false)`: memory then holds only the images
+/// you ask for, one at a time if you like, instead of every image of a large group. Returns
+/// `SEEDREAM_RESULT_OK` at once when the bytes are already there (a `b64_json` image, or one
+/// downloaded before); `SEEDREAM_RESULT_NOT_AVAILABLE` for a failed image or one without a link;
+/// `SEEDREAM_RESULT_INVALID_ARGUMENT` when `index` is out of range; else the download's failure
+/// (`SEEDREAM_RESULT_TIMEOUT`, `_TRANSPORT`, an expired link's `_API`, ...), after which it may be
+/// called again. The overall deadline of `seedream_client_builder_set_timeouts` applies to this
+/// download alone. Safe to call from several threads for the same response. `cancel` may be NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_download_image(
+    client: *const seedream_client,
+    response: *const seedream_response,
+    index: usize,
+    cancel: *const seedream_cancel,
+    error_out: *mut *mut seedream_error,
+) -> seedream_result {
+    ffi_fn!(error_out => {
+        // SAFETY: the caller passes NULL or valid pointers.
+        let (client, response, cancel) =
+            unsafe { (arg_ref(client, "client")?, arg_ref(response, "response")?, cancel.as_ref()) };
+        let image = match response.image_to_download(index)? {
+            Some(image) => image,
+            None => return Ok(()), // already there
+        };
+        let fetched = client.block_on(cancel, async {
+            client.job().image_bytes(&image).await.map_err(|e| seedream_error::from_client(&e))
+        })?;
+        response.set_downloaded(index, fetched);
         Ok(())
     })
 }

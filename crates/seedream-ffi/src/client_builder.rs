@@ -1,11 +1,12 @@
 //! `seedream_client_builder`: the settings of a client (base URL, API key, time limits, retries,
-//! extra trusted certificates, headers), gathered before `seedream_client_builder_build`.
+//! extra trusted certificates, headers, proxy, parallel downloads), gathered before
+//! `seedream_client_builder_build`.
 
 use std::ffi::c_char;
 use std::fmt;
 use std::time::Duration;
 
-use ::seedream_client::{Client, RetryPolicy, Timeouts};
+use ::seedream_client::{Client, DEFAULT_MAX_PARALLEL_DOWNLOADS, RetryPolicy, Timeouts};
 
 use crate::client::seedream_client;
 use crate::error::{FfiResult, seedream_error};
@@ -31,6 +32,11 @@ pub struct seedream_client_builder {
     pub(crate) download_images: bool,
     pub(crate) validate_requests: bool,
     pub(crate) worker_threads: usize,
+    /// `Some(url)`: every request through this proxy; `None`: the proxy variables of the environment.
+    pub(crate) proxy: Option<String>,
+    /// Ignore the environment's proxy variables (and `proxy`).
+    pub(crate) no_proxy: bool,
+    pub(crate) max_parallel_downloads: usize,
 }
 
 impl fmt::Debug for seedream_client_builder {
@@ -47,6 +53,9 @@ impl fmt::Debug for seedream_client_builder {
             .field("download_images", &self.download_images)
             .field("validate_requests", &self.validate_requests)
             .field("worker_threads", &self.worker_threads)
+            .field("proxy", &self.proxy.as_deref().map(::seedream_client::transport::strip_userinfo))
+            .field("no_proxy", &self.no_proxy)
+            .field("max_parallel_downloads", &self.max_parallel_downloads)
             .finish()
     }
 }
@@ -64,6 +73,9 @@ impl Default for seedream_client_builder {
             download_images: true,
             validate_requests: true,
             worker_threads: SEEDREAM_DEFAULT_WORKER_THREADS,
+            proxy: None,
+            no_proxy: false,
+            max_parallel_downloads: DEFAULT_MAX_PARALLEL_DOWNLOADS,
         }
     }
 }
@@ -74,7 +86,13 @@ impl seedream_client_builder {
         let mut builder = Client::builder()
             .timeouts(self.timeouts)
             .allow_insecure_http(self.allow_insecure_http)
-            .validate_requests(self.validate_requests);
+            .validate_requests(self.validate_requests)
+            .max_parallel_downloads(self.max_parallel_downloads);
+        if self.no_proxy {
+            builder = builder.no_proxy();
+        } else if let Some(proxy) = &self.proxy {
+            builder = builder.proxy(proxy.as_str());
+        }
         if let Some(url) = &self.base_url {
             builder = builder.base_url(url.as_str());
         }
@@ -97,7 +115,8 @@ impl seedream_client_builder {
 /// A builder with every setting at its default: Ark's base URL
 /// (`https://ark.cn-beijing.volces.com/api/v3`), no API key, connect 10 s / headers 15 min /
 /// idle 5 min / no overall deadline, 3 attempts, the system's and Mozilla's root certificates,
-/// URL images downloaded, requests validated before sending, 2 worker threads. Never NULL.
+/// URL images downloaded (4 at a time), requests validated before sending, 2 worker threads, the
+/// proxy of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`). Never NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn seedream_client_builder_new() -> *mut seedream_client_builder {
     ffi_fn!({ into_c(seedream_client_builder::default()) })
@@ -138,7 +157,10 @@ pub unsafe extern "C" fn seedream_client_builder_set_api_key(
 /// - `headers_ms`: from sending a request to its response headers (default 15 min: without
 ///   streaming the service answers only once every image is done);
 /// - `idle_ms`: longest wait for the next piece of a body, such as the next stream event (default 5 min);
-/// - `overall_ms`: deadline for a whole call, retries and downloads included (default 0: none).
+/// - `overall_ms`: deadline for a whole call, retries and downloads of its images included (a
+///   server sending one byte a second, or stream keep-alives forever, ends there with
+///   `SEEDREAM_RESULT_TIMEOUT` and a message naming the phase: connecting, waiting for the answer,
+///   reading the answer or the stream, downloading an image). Default 0: none.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_timeouts(
     builder: *mut seedream_client_builder,
@@ -258,6 +280,63 @@ pub unsafe extern "C" fn seedream_client_builder_set_validate_requests(
     ffi_fn!(NO_ERROR_OUT => {
         // SAFETY: the caller passes NULL or a valid builder.
         unsafe { arg_mut(builder, "builder") }?.validate_requests = validate;
+        Ok(())
+    })
+}
+
+/// Sends every request (API calls and image downloads) through the HTTP proxy at `url`
+/// (NUL-terminated UTF-8, `http://[user:password@]host:port`; copied), instead of the one the
+/// environment names. Credentials in the URL are sent as `Proxy-Authorization: Basic` and never
+/// appear in messages. `https` goes through a `CONNECT` tunnel with TLS to the server inside it (the
+/// server's certificate is the one checked). `https://` and SOCKS proxies are refused by `_build`
+/// (`SEEDREAM_RESULT_CONFIG`). A proxy that cannot be reached or refuses fails a call with
+/// `SEEDREAM_RESULT_TRANSPORT`, the message naming the proxy (without credentials).
+///
+/// Without this call the client follows `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (upper
+/// or lower case) as curl does: loopback hosts are proxied too unless `NO_PROXY` names them.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_set_proxy(
+    builder: *mut seedream_client_builder,
+    url: *const c_char,
+) -> seedream_result {
+    ffi_fn!(NO_ERROR_OUT => {
+        // SAFETY: the caller passes NULL or valid pointers.
+        let (builder, url) = unsafe { (arg_mut(builder, "builder")?, arg_str(url, "url")?) };
+        builder.proxy = Some(url.to_owned());
+        Ok(())
+    })
+}
+
+/// Whether the client connects straight to every server (default false): when true, neither the
+/// proxy variables of the environment nor `seedream_client_builder_set_proxy` are used.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_set_no_proxy(
+    builder: *mut seedream_client_builder,
+    no_proxy: bool,
+) -> seedream_result {
+    ffi_fn!(NO_ERROR_OUT => {
+        // SAFETY: the caller passes NULL or a valid builder.
+        unsafe { arg_mut(builder, "builder") }?.no_proxy = no_proxy;
+        Ok(())
+    })
+}
+
+/// Sets how many image downloads run at once (default 4), for the downloads a generate or edit
+/// call makes and for `seedream_client_download_image`, across all calls on the client. Bounds the
+/// connections and memory of downloads in progress: a response with 1 500 links opens a handful of
+/// connections, not 1 500. 0 is `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_set_max_parallel_downloads(
+    builder: *mut seedream_client_builder,
+    max: usize,
+) -> seedream_result {
+    ffi_fn!(NO_ERROR_OUT => {
+        // SAFETY: the caller passes NULL or a valid builder.
+        let builder = unsafe { arg_mut(builder, "builder") }?;
+        if max == 0 {
+            return Err(seedream_error::invalid_argument("max must be at least 1"));
+        }
+        builder.max_parallel_downloads = max;
         Ok(())
     })
 }

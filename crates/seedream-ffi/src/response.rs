@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use ::seedream_client::ResponseMeta;
 use ::seedream_client::decode::decode_b64;
 use seedream_types::image::read_dimensions;
-use seedream_types::{BoundingBox, ImageItem, ImagesResponse, Usage};
+use seedream_types::{BoundingBox, GeneratedImage, ImageItem, ImagesResponse, Usage};
 
 use crate::client::ImageBytes;
 use crate::error::{FfiResult, seedream_error};
@@ -111,7 +111,13 @@ struct Image {
     description: CString,
     /// Decoded or downloaded bytes, filled on first use for `b64_json`.
     bytes: OnceLock<ImageBytes>,
+    /// Bytes downloaded later by `seedream_client_download_image`.
+    fetched: OnceLock<ImageBytes>,
 }
+
+/// What `bytes` gives for a `url` image that was not downloaded (it stays undecided, so that
+/// `seedream_client_download_image` can still fill it).
+static NOT_DOWNLOADED: ImageBytes = Err(seedream_result::NotAvailable);
 
 /// The response of a generate or edit call: one entry per requested image, each a success (URL
 /// and/or bytes, size) or, inside a group, a per-image error such as moderation. Owned by the
@@ -164,6 +170,7 @@ impl seedream_response {
                         name: c_string(image.name.clone().unwrap_or_default()),
                         description: c_string(image.description.clone().unwrap_or_default()),
                         bytes,
+                        fetched: OnceLock::new(),
                     },
                     ImageItem::Failed(failed) => Image {
                         succeeded: false,
@@ -177,6 +184,7 @@ impl seedream_response {
                         name: CString::default(),
                         description: CString::default(),
                         bytes,
+                        fetched: OnceLock::new(),
                     },
                 }
             })
@@ -195,15 +203,43 @@ impl seedream_response {
     /// The bytes of image `index`: downloaded, decoded from `b64_json` on first use, or why not.
     fn bytes(&self, index: usize) -> Option<&ImageBytes> {
         let image = self.images.get(index)?;
-        Some(image.bytes.get_or_init(|| {
-            let item = self.response.data.get(index).and_then(ImageItem::image);
-            match item.and_then(|image| Some((image, image.b64_json.as_deref()?))) {
-                Some((image, text)) => decode_b64(text)
-                    .map(|bytes| ::seedream_client::ImageBytes::of(image, bytes))
-                    .map_err(|_| seedream_result::Decode),
-                None => Err(seedream_result::NotAvailable),
-            }
-        }))
+        if let Some(fetched) = image.fetched.get() {
+            return Some(fetched);
+        }
+        if let Some(bytes) = image.bytes.get() {
+            return Some(bytes);
+        }
+        let item = self.response.data.get(index).and_then(ImageItem::image);
+        match item.and_then(|item| Some((item, item.b64_json.as_deref()?))) {
+            Some((item, text)) => Some(image.bytes.get_or_init(|| {
+                decode_b64(text)
+                    .map(|bytes| ::seedream_client::ImageBytes::of(item, bytes))
+                    .map_err(|_| seedream_result::Decode)
+            })),
+            None => Some(&NOT_DOWNLOADED),
+        }
+    }
+
+    /// The image `seedream_client_download_image` should fetch for `index`; `None` when its bytes
+    /// are already there.
+    pub(crate) fn image_to_download(&self, index: usize) -> FfiResult<Option<GeneratedImage>> {
+        let image = self.image(index)?;
+        if matches!(self.bytes(index), Some(Ok(_))) {
+            return Ok(None);
+        }
+        let item = self.response.data.get(index).and_then(ImageItem::image);
+        match item.filter(|item| image.succeeded && item.url.is_some()) {
+            Some(item) => Ok(Some(item.clone())),
+            None => Err(seedream_error::new(seedream_result::NotAvailable, format!("image {index} has no link"))),
+        }
+    }
+
+    /// Keeps the bytes `seedream_client_download_image` fetched for `index` (the first ones, when
+    /// two threads fetched the same image).
+    pub(crate) fn set_downloaded(&self, index: usize, bytes: ::seedream_client::ImageBytes) {
+        if let Some(image) = self.images.get(index) {
+            let _ = image.fetched.set(Ok(bytes));
+        }
     }
 
     /// The format of image `index`: its bytes' (decoded or downloaded), else the one it states.
