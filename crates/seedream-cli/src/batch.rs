@@ -1,30 +1,38 @@
 //! `seedream batch`: one generations request per JSONL line, run concurrently under a shared
-//! images-per-minute limit; every line's result or error recorded in the manifest; resumable.
+//! images-per-minute limit; every finished line journaled durably before it is reported; resumable by
+//! request key (a line whose request, sent to the same service, already has a complete result is
+//! skipped, wherever it sits in the file).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use seedream_client::{Client, Error};
-use seedream_types::{ErrorClass, SEEDREAM_4_0};
+use seedream_types::{ErrorClass, GenerateRequest, SEEDREAM_4_0};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-use crate::cli::{BatchArgs, GlobalArgs};
+use crate::cli::{BatchArgs, CallArgs, GlobalArgs};
 use crate::failure::{Exit, Failure};
+use crate::identity::{request_key, text_key};
 use crate::input;
 use crate::interrupt::Interrupt;
+use crate::journal::{self, Record};
 use crate::limiter::Limiter;
-use crate::manifest::{LineRecord, Manifest, Outcome, Status, line_hash, now_rfc3339, prepare_out_dir, redact};
+use crate::manifest::{
+    LineRecord, Outcome, Status, abbreviate_data_urls, line_hash, now_rfc3339, prepare_out_dir, redact,
+};
 use crate::output::Output;
 use crate::request::{RequestError, check_value, parse_json, parse_unchecked};
+use crate::run::timed_out;
 use crate::save::{Target, requested_format, save_response, stamp};
-use crate::service::{Service, describe};
+use crate::service::{Service, Setup, describe};
 
-/// The manifest is rewritten at most this often while lines finish (and always at the end).
-const SAVE_EVERY: Duration = Duration::from_secs(1);
+/// The manifest is rebuilt from the journal at most this often while lines finish (and at the end).
+const SAVE_EVERY: Duration = Duration::from_secs(2);
 
 /// One request line of the file.
 #[derive(Debug, Clone)]
@@ -33,6 +41,60 @@ struct Line {
     number: u64,
     text: String,
     hash: String,
+    /// Identical requests before this one in the file (a second copy of a line is a second result).
+    occurrence: usize,
+    /// The request key (from the request as it will be sent, and the service).
+    key: String,
+}
+
+/// A line made ready to send.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The request, defaults applied, local images inlined as data URLs.
+    pub request: GenerateRequest,
+    /// What the manifest records: the line's JSON without secrets or bulk (local images by path).
+    pub recorded: Value,
+    /// The body as sent.
+    pub sent: Value,
+}
+
+/// Reads one line: JSON, local images (relative to `base`) inlined, the default model filled in,
+/// checked against the model's rules unless `validate` is false. The error carries what to record.
+#[allow(clippy::result_large_err)] // one per line, moved once: boxing would buy nothing
+pub fn prepare(text: &str, number: u64, base: &Path, validate: bool) -> Result<Prepared, (Value, Failure)> {
+    let value = match parse_json(text) {
+        Ok(value) => value,
+        Err(error) => {
+            let reason = match error {
+                RequestError::NotJson(reason) => reason,
+                RequestError::Invalid(invalid) => invalid.to_string(),
+            };
+            let failure = Failure::usage(format!("line {number} is not JSON: {reason}")).with_kind("not-json");
+            return Err((Value::String(short(text)), failure));
+        }
+    };
+    let recorded = redact(&value);
+    let value = match inline_images(value, base) {
+        Ok(value) => value,
+        Err(failure) => return Err((recorded, failure)),
+    };
+    let checked = if validate {
+        check_value(value, Some(SEEDREAM_4_0)).map(|checked| checked.request)
+    } else {
+        parse_unchecked(value, Some(SEEDREAM_4_0))
+    };
+    match checked {
+        Ok(request) => {
+            let sent = serde_json::to_value(&request).unwrap_or(Value::Null);
+            Ok(Prepared { request, recorded, sent })
+        }
+        Err(RequestError::Invalid(invalid)) => {
+            let model = recorded.get("model").and_then(Value::as_str).unwrap_or(SEEDREAM_4_0).to_owned();
+            let failure = describe(&Error::Validation(invalid), Some(&model), "");
+            Err((recorded, failure))
+        }
+        Err(RequestError::NotJson(reason)) => Err((recorded, Failure::usage(reason).with_kind("not-json"))),
+    }
 }
 
 /// What every worker shares.
@@ -43,6 +105,8 @@ struct Context {
     /// Relative image paths in lines are relative to the JSONL file.
     base_dir: PathBuf,
     service: String,
+    /// The service part of request keys.
+    service_id: String,
     limiter: Limiter,
     slots: Arc<Semaphore>,
     /// Set when a line hits an error no other line can avoid (key, quota, disk): nothing new starts.
@@ -51,6 +115,10 @@ struct Context {
     validate: bool,
     /// The embedded emulator answers: the images are synthetic.
     synthetic: bool,
+    /// `--timeout` and friends.
+    call: CallArgs,
+    /// Digits of the file's line count: line numbers in file names are zero-padded to it.
+    width: usize,
 }
 
 /// A finished line: its record, and whether the error means the batch must stop.
@@ -77,29 +145,55 @@ pub async fn run(args: &BatchArgs, global: &GlobalArgs, out: &Output, interrupt:
     }
 }
 
-fn read_lines(file: &Path) -> Result<Vec<Line>, Failure> {
+/// The file's request lines, and its line count (blank lines included, for the padding of names).
+fn read_lines(file: &Path) -> Result<(Vec<(u64, String)>, usize), Failure> {
     let bytes = std::fs::read(file).map_err(|e| Failure::read("the batch file", file, &e))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Failure::local(format!("cannot use {}: it is not UTF-8 text", file.display())))?;
-    let lines: Vec<Line> = text
+    let count = text.lines().count();
+    let lines: Vec<(u64, String)> = text
         .lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(index, line)| Line { number: index as u64 + 1, text: line.trim().to_owned(), hash: line_hash(line) })
+        .map(|(index, line)| (index as u64 + 1, line.trim().to_owned()))
         .collect();
     if lines.is_empty() {
         return Err(Failure::local(format!("{} holds no request (every line is blank)", file.display()))
             .with_hint("write one JSON request per line, such as {\"prompt\": \"a lighthouse at dawn\"}"));
     }
-    Ok(lines)
+    Ok((lines, count))
 }
 
-/// Whether a line's results are already saved: same text, succeeded, every file still there.
-fn is_done(manifest: &Manifest, line: &Line, dir: &Path) -> bool {
-    let Some(record) = manifest.batch.as_ref().and_then(|b| b.lines.get(&line.number)) else { return false };
-    record.hash == line.hash
-        && record.outcome.status == Status::Succeeded
-        && record.outcome.images.iter().all(|image| dir.join(&image.file).is_file())
+/// Keys every line: prepared as it will be sent (images read, hashed by content, then dropped), so
+/// a line's key is known before anything is paid for.
+fn key_lines(
+    raw: Vec<(u64, String)>,
+    base: &Path,
+    validate: bool,
+    service_id: &str,
+) -> Vec<(Line, Result<Value, Failure>)> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    raw.into_iter()
+        .map(|(number, text)| {
+            let prepared = prepare(&text, number, base, validate);
+            let (base_key, sent) = match &prepared {
+                Ok(prepared) => (request_key(&prepared.sent, service_id, 0), Ok(prepared.sent.clone())),
+                Err((_, failure)) => (text_key(&text, service_id, 0), Err(failure.clone())),
+            };
+            let occurrence = {
+                let count = seen.entry(base_key.clone()).or_insert(0);
+                *count += 1;
+                *count - 1
+            };
+            let key = match (&prepared, occurrence) {
+                (_, 0) => base_key,
+                (Ok(prepared), n) => request_key(&prepared.sent, service_id, n),
+                (Err(_), n) => text_key(&text, service_id, n),
+            };
+            let hash = line_hash(&text);
+            (Line { number, text, hash, occurrence, key }, sent)
+        })
+        .collect()
 }
 
 async fn run_inner(
@@ -108,16 +202,34 @@ async fn run_inner(
     out: &Output,
     interrupt: &Interrupt,
 ) -> Result<Exit, Failure> {
-    let lines = read_lines(&args.file)?;
+    let (raw, count) = read_lines(&args.file)?;
+    let setup = Setup::resolve(global)?;
+    let service_id = setup.service_id();
+    let base_dir = args.file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let validate = !args.no_validate;
+    let keyed = key_lines(raw, &base_dir, validate, &service_id);
     let dir = args.out.as_path();
+    if args.call.dry_run {
+        return Ok(dry_run(out, &keyed, dir, &service_id));
+    }
     prepare_out_dir(dir)?;
-    let mut manifest = Manifest::load(dir)?;
-    let total = lines.len();
-    let (done, pending): (Vec<Line>, Vec<Line>) = lines.into_iter().partition(|line| is_done(&manifest, line, dir));
+    journal::open(dir)?;
+    let folded = journal::fold(dir)?;
+    let total = keyed.len();
+    let mapping: Vec<(u64, String)> = keyed.iter().map(|(line, _)| (line.number, line.key.clone())).collect();
+    let (done, pending): (Vec<Line>, Vec<Line>) =
+        keyed.into_iter().map(|(line, _)| line).partition(|line| folded.is_done(&line.key, dir));
+    drop(folded);
+    journal::append(
+        dir,
+        &Record::Batch { source: args.file.display().to_string(), started_at: now_rfc3339(), lines: mapping },
+    )?;
     let skipped = done.len();
     let manifest_path = dir.join(crate::manifest::MANIFEST_FILE);
     let mut tally = Tally { skipped, ..Tally::default() };
     if pending.is_empty() {
+        journal::rebuild(dir)?;
+        crate::gallery::refresh(dir)?;
         out.note(&format!("all {total} lines are done already (see {}); nothing to run", manifest_path.display()));
         return Ok(finish(out, &tally, total, dir, &manifest_path, None, false));
     }
@@ -125,18 +237,20 @@ async fn run_inner(
         out.note(&format!("resuming: {skipped} of {total} lines are done already and are skipped"));
     }
 
-    let service = Service::connect(global, out, !args.no_validate).await?;
-    manifest.batch.get_or_insert_with(Default::default).source = args.file.display().to_string();
+    let service = Service::connect(global, &args.call, out, validate).await?;
     let context = Context {
         client: service.client.clone(),
         out_dir: dir.to_path_buf(),
-        base_dir: args.file.parent().map(Path::to_path_buf).unwrap_or_default(),
+        base_dir,
         service: service.label.clone(),
+        service_id: service.id.clone(),
         limiter: Limiter::per_minute(args.images_per_minute),
         slots: Arc::new(Semaphore::new(args.concurrency)),
         stop: Arc::new(AtomicBool::new(false)),
-        validate: !args.no_validate,
+        validate,
         synthetic: service.is_emulator(),
+        call: args.call.clone(),
+        width: count.max(1).to_string().len(),
     };
     let what = format!(
         "batch: {} lines on {} ({} at once, at most {} images per minute)",
@@ -176,6 +290,14 @@ async fn run_inner(
             () = interrupt.wait() => { interrupted = true; None }
         };
         let Some(finished) = finished else { break };
+        // Durable before it is reported: a line said to be saved is never bought again.
+        if let Err(failure) =
+            journal::append(dir, &Record::Line { line: finished.number, record: Box::new(finished.record.clone()) })
+        {
+            context.stop.store(true, Ordering::SeqCst);
+            stopped.get_or_insert(failure);
+            break;
+        }
         tally.count(&finished, out);
         bar.inc(1);
         let minutes = started.elapsed().as_secs_f64() / 60.0;
@@ -187,25 +309,68 @@ async fn run_inner(
             out.note(&format!("stopping: line {} hit an error every other line would hit too", finished.number));
             stopped = Some(fatal);
         }
-        manifest.batch.get_or_insert_with(Default::default).lines.insert(finished.number, finished.record);
         if last_save.elapsed() >= SAVE_EVERY {
-            manifest.save(dir)?;
+            journal::rebuild(dir)?;
             crate::gallery::refresh(dir)?;
             last_save = Instant::now();
         }
     }
-    if interrupted {
+    if interrupted || stopped.as_ref().is_some_and(|f| f.kind == "output") {
         workers.abort_all();
     }
     while workers.join_next().await.is_some() {}
     out.finish();
-    manifest.save(dir)?;
+    journal::rebuild(dir)?;
     crate::gallery::refresh(dir)?;
     if !interrupted {
         service.close().await;
     }
     tally.not_run = pending_count - tally.succeeded - tally.failed;
     Ok(finish(out, &tally, total, dir, &manifest_path, stopped, interrupted))
+}
+
+/// `--dry-run`: every line's body as it would be sent (data URLs abbreviated), whether it would run or
+/// is done already; nothing is sent or written. Exit status 2 when a line is invalid.
+fn dry_run(out: &Output, keyed: &[(Line, Result<Value, Failure>)], dir: &Path, service_id: &str) -> Exit {
+    let folded = journal::fold(dir).unwrap_or_default();
+    let mut lines = Vec::new();
+    let mut invalid = 0;
+    for (line, sent) in keyed {
+        let done = folded.is_done(&line.key, dir);
+        match sent {
+            Ok(body) => {
+                let body = abbreviate_data_urls(body);
+                if !out.json {
+                    let what = if done { "done already, would be skipped" } else { "would be sent" };
+                    out.note(&format!("line {} ({what}, key {}):", line.number, line.key));
+                    out.text(&serde_json::to_string(&body).unwrap_or_default());
+                }
+                lines.push(json!({"line": line.number, "key": line.key, "done": done, "request": body}));
+            }
+            Err(failure) => {
+                invalid += 1;
+                if !out.json {
+                    for detail in failure.details.iter().chain(failure.details.is_empty().then_some(&failure.message)) {
+                        out.text(&format!("line {}: {detail}", line.number));
+                    }
+                }
+                lines.push(json!({"line": line.number, "key": line.key, "error": failure.record()}));
+            }
+        }
+    }
+    let exit = if invalid > 0 { Exit::Invalid } else { Exit::Success };
+    if out.json {
+        out.json_line(&json!({
+            "status": "dry-run",
+            "exit_code": exit.code(),
+            "service": service_id,
+            "invalid": invalid,
+            "lines": lines,
+        }));
+    } else {
+        out.note(&format!("dry run on {service_id}: nothing was sent"));
+    }
+    exit
 }
 
 /// Counts of a batch run.
@@ -314,58 +479,39 @@ fn finish(
     exit
 }
 
-/// Runs one line: parse, inline local images, validate, wait for the limiter, call, save. `None` when
-/// the batch was stopped before the line was sent.
+/// Runs one line: prepare, wait for the limiter, call, save, all under `--timeout`. `None` when the
+/// batch was stopped before the line was sent.
 async fn run_line(context: &Context, line: Line) -> Option<Finished> {
-    let failed = |request: Value, failure: Failure| -> Finished {
-        Finished {
-            number: line.number,
-            record: LineRecord {
-                hash: line.hash.clone(),
-                finished_at: now_rfc3339(),
-                request,
-                outcome: Outcome::failed(failure.record()),
-                extra: serde_json::Map::new(),
-            },
-            fatal: None,
-        }
+    let record = |request: Value, key: String, outcome: Outcome| LineRecord {
+        hash: line.hash.clone(),
+        key,
+        service: context.service.clone(),
+        synthetic: context.synthetic,
+        finished_at: now_rfc3339(),
+        request,
+        outcome,
+        extra: serde_json::Map::new(),
     };
-    let value = match parse_json(&line.text) {
-        Ok(value) => value,
-        Err(error) => {
-            let reason = match error {
-                RequestError::NotJson(reason) => reason,
-                RequestError::Invalid(invalid) => invalid.to_string(),
-            };
-            let failure = Failure::local(format!("line {} is not JSON: {reason}", line.number)).with_kind("not-json");
-            return Some(failed(Value::String(short(&line.text)), failure));
-        }
-    };
-    let recorded = redact(&value);
-    let value = match inline_images(value, &context.base_dir) {
-        Ok(value) => value,
-        Err(failure) => return Some(failed(recorded, failure)),
-    };
-    let checked = if context.validate {
-        check_value(value, Some(SEEDREAM_4_0)).map(|checked| checked.request)
-    } else {
-        parse_unchecked(value, Some(SEEDREAM_4_0))
-    };
-    let request = match checked {
-        Ok(request) => request,
-        Err(RequestError::Invalid(invalid)) => {
-            let model = recorded.get("model").and_then(Value::as_str).unwrap_or(SEEDREAM_4_0).to_owned();
-            return Some(failed(recorded, describe(&Error::Validation(invalid), Some(&model), &context.service)));
-        }
-        Err(RequestError::NotJson(reason)) => {
-            return Some(failed(recorded, Failure::local(reason).with_kind("not-json")));
-        }
-    };
+    let Prepared { request, recorded, sent } =
+        match prepare(&line.text, line.number, &context.base_dir, context.validate) {
+            Ok(prepared) => prepared,
+            Err((recorded, failure)) => {
+                let outcome = Outcome::failed(failure.record());
+                return Some(Finished {
+                    number: line.number,
+                    record: record(recorded, line.key.clone(), outcome),
+                    fatal: None,
+                });
+            }
+        };
+    // The key of what is sent now (the same as computed at start unless an image file changed since).
+    let key = request_key(&sent, &context.service_id, line.occurrence);
+    drop(sent);
     context.limiter.acquire(u32::try_from(request.max_output_images()).unwrap_or(u32::MAX)).await;
     if context.stop.load(Ordering::SeqCst) {
         return None;
     }
-    let stem = format!("line{}-{}", line.number, &line.hash[..8]);
+    let stem = stem_for(&context.out_dir, line.number, context.width, &key);
     let stamp = stamp(&request.prompt, &request.model, request.seed, context.synthetic);
     let target = Target {
         dir: &context.out_dir,
@@ -376,39 +522,45 @@ async fn run_line(context: &Context, line: Line) -> Option<Finished> {
     };
     let mut outcome = Outcome::empty();
     let mut fatal = None;
-    match send(&context.client, &request, target, &mut outcome).await {
-        Ok(()) => {}
-        Err((failure, class)) => {
-            let stops = failure.kind == "output"
-                || matches!(
-                    class,
-                    Some(ErrorClass::Authentication | ErrorClass::Forbidden | ErrorClass::QuotaExhausted)
-                );
-            outcome.error = Some(failure.record());
-            if stops {
-                // Set here, before this worker's slot is free, so that no queued line starts.
-                context.stop.store(true, Ordering::SeqCst);
-                fatal = Some(failure);
-            }
+    let sent = tokio::time::timeout(context.call.timeout, send(&context.client, &request, target, &mut outcome)).await;
+    let result = sent.unwrap_or_else(|_| {
+        let phase =
+            if outcome.request_id.is_some() { "downloading and saving the images" } else { "waiting for the answer" };
+        Err((timed_out(&context.call, phase), None))
+    });
+    if let Err((failure, class)) = result {
+        let stops = failure.kind == "output"
+            || matches!(class, Some(ErrorClass::Authentication | ErrorClass::Forbidden | ErrorClass::QuotaExhausted));
+        outcome.error = Some(failure.record());
+        if stops {
+            // Set here, before this worker's slot is free, so that no queued line starts.
+            context.stop.store(true, Ordering::SeqCst);
+            fatal = Some(failure);
         }
     }
     outcome.settle();
-    Some(Finished {
-        number: line.number,
-        record: LineRecord {
-            hash: line.hash,
-            finished_at: now_rfc3339(),
-            request: recorded,
-            outcome,
-            extra: serde_json::Map::new(),
-        },
-        fatal,
-    })
+    Some(Finished { number: line.number, record: record(recorded, key, outcome), fatal })
+}
+
+/// File names of a line: `line{N}-{key}-{tag}`, N zero-padded to the file's line count (names sort by
+/// line), the key's first 8 digits, and 4 random hex digits so that a rerun of the same request never
+/// overwrites an earlier run's files.
+fn stem_for(dir: &Path, number: u64, width: usize, key: &str) -> String {
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    let key = &key[..key.len().min(8)];
+    loop {
+        let stem = format!("line{number:0width$}-{key}-{:04x}", fastrand::u16(..));
+        if !names.iter().any(|name| name.starts_with(&format!("{stem}-")) || name.starts_with(&format!("{stem}."))) {
+            return stem;
+        }
+    }
 }
 
 async fn send(
     client: &Client,
-    request: &seedream_types::GenerateRequest,
+    request: &GenerateRequest,
     target: Target<'_>,
     outcome: &mut Outcome,
 ) -> Result<(), (Failure, Option<ErrorClass>)> {
@@ -423,7 +575,7 @@ async fn send(
 }
 
 /// Replaces local file names in `image` with data URLs (relative to the JSONL file).
-fn inline_images(mut value: Value, base: &Path) -> Result<Value, Failure> {
+pub fn inline_images(mut value: Value, base: &Path) -> Result<Value, Failure> {
     let Some(image) = value.get_mut("image") else { return Ok(value) };
     match image {
         Value::String(text) => *text = input::image_value(text, Some(base))?,

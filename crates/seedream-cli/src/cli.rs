@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use seedream_types::catalog::{self, FAMILIES, ModelFamily};
@@ -16,6 +17,13 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 pub const DEFAULT_IMAGES_PER_MINUTE: u32 = 500;
 /// `seedream emulator`: the port it listens on unless `--port` says otherwise.
 pub const DEFAULT_EMULATOR_PORT: u16 = 8787;
+/// `--timeout`: the deadline of one call (sending, waiting, downloading, saving), by default. A 4K group
+/// of 6–9 images takes 4–6 minutes; nothing legitimate takes 15.
+pub const DEFAULT_TIMEOUT: &str = "15m";
+/// `--idle-timeout`: the longest wait for the next piece of an answer, by default (the client's).
+pub const DEFAULT_IDLE_TIMEOUT: &str = "5m";
+/// `--retries`: retries after a failure that may pass, by default (the client's 3 attempts).
+pub const DEFAULT_RETRIES: u32 = 2;
 
 const MAIN_EXAMPLES: &str = "\
 Examples:
@@ -29,9 +37,12 @@ Examples:
 Without --base-url or an API key (flags, SEEDREAM_BASE_URL, SEEDREAM_API_KEY, ARK_API_KEY) the
 commands that call the service run an embedded emulator: synthetic images, no account needed.
 
+An API key or base URL that is set but empty (--api-key \"\", ARK_API_KEY=) is a usage error, not
+the emulator.
+
 Exit status: 0 success; 1 a local file could not be read or written; 2 bad usage or an invalid
-request; 3 the service refused the request; 4 the service or the network failed; 5 partly done
-(some images or batch lines failed, see the manifest); 130 interrupted.";
+request; 3 the service refused the request; 4 the service or the network failed, or --timeout ran
+out; 5 partly done (some images or batch lines failed, see the manifest); 130 interrupted.";
 
 /// The `seedream` command.
 #[derive(Debug, Parser)]
@@ -84,13 +95,14 @@ impl FromStr for Secret {
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// API base URL: Ark's https://ark.cn-beijing.volces.com/api/v3 (the default when a key is given) or a
-    /// relay's https://host/v1.
-    #[arg(long, global = true, env = "SEEDREAM_BASE_URL", value_name = "URL")]
+    /// relay's https://host/v1. Also read from SEEDREAM_BASE_URL.
+    #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
     /// API key, sent as a bearer token. Also read from SEEDREAM_API_KEY, then ARK_API_KEY. Never printed.
-    #[arg(long, global = true, env = "SEEDREAM_API_KEY", hide_env_values = true, value_name = "KEY")]
+    #[arg(long, global = true, value_name = "KEY")]
     pub api_key: Option<Secret>,
-    /// Also trust this PEM certificate (for example the one `seedream emulator --tls` writes).
+    /// Also trust this PEM certificate (a company proxy's root, or the one `seedream emulator --tls`
+    /// writes).
     #[arg(long, global = true, value_name = "PEM_FILE")]
     pub ca_cert: Option<PathBuf>,
     /// An extra header for every API request, as "Name: value" (repeatable).
@@ -313,6 +325,64 @@ fn edit_image_help() -> String {
     format!("The image to edit, a local file (repeatable: up to {max}, by model; see `seedream models`)")
 }
 
+/// Options of the commands that call the service (generate, edit, batch).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Call options")]
+pub struct CallArgs {
+    /// Deadline for the whole call, downloads and saving included (batch: per line): 30, 30s, 5m, 1h.
+    /// When it runs out the command stops with exit status 4, naming what it was doing
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = DEFAULT_TIMEOUT)]
+    pub timeout: Duration,
+    /// Longest wait for the next piece of an answer, such as the next image of a stream: 30, 30s, 5m
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = DEFAULT_IDLE_TIMEOUT)]
+    pub idle_timeout: Duration,
+    /// Retries after a failure that may pass: rate limits, 5xx, a connection that could not be opened
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RETRIES,
+          value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(0..=20))]
+    pub retries: u32,
+    /// Print only results and errors (no notes, no progress)
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print attempts, request ids and timings (never the API key)
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// Check the request and print the exact JSON that would be sent (data URLs abbreviated); send
+    /// nothing, write nothing. Exit status 0, or 2 when invalid
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Reads a duration: `30` (seconds), `30s`, `500ms`, `5m`, `1h`; more than zero.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration such as 30, 30s, 5m or 1h"))?;
+    let seconds = match unit.trim() {
+        "" | "s" | "sec" | "secs" => value,
+        "ms" => value / 1000.0,
+        "m" | "min" | "mins" => value * 60.0,
+        "h" => value * 3600.0,
+        other => return Err(format!("unknown unit {other:?} in {text:?}: use s, m or h (30, 30s, 5m, 1h)")),
+    };
+    if !(seconds > 0.0 && seconds <= 7.0 * 24.0 * 3600.0) {
+        return Err(format!("{text:?} must be more than zero and at most a week"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// A duration as the flags take it: `30s`, `5m`, `1h`, `1.5s`.
+pub fn duration_text(duration: Duration) -> String {
+    let seconds = duration.as_secs_f64();
+    if seconds >= 3600.0 && seconds % 3600.0 == 0.0 {
+        format!("{}h", seconds / 3600.0)
+    } else if seconds >= 60.0 && seconds % 60.0 == 0.0 {
+        format!("{}m", seconds / 60.0)
+    } else {
+        format!("{seconds}s")
+    }
+}
+
 const NO_VALIDATE_HELP: &str =
     "Skip the local checks of the model's rules and send the request as it is (the service decides)";
 
@@ -355,9 +425,11 @@ pub struct GenerateArgs {
     pub stream: bool,
     #[arg(long, help = NO_VALIDATE_HELP)]
     pub no_validate: bool,
-    /// Directory for the images and manifest.json (created if needed).
+    /// Directory for the images, manifest.json and journal.jsonl (created if needed).
     #[arg(long, short = 'o', value_name = "DIR", default_value = DEFAULT_OUT_DIR)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub call: CallArgs,
 }
 
 /// Options of `edit`.
@@ -374,12 +446,19 @@ pub struct EditArgs {
     /// Model id or Ark endpoint id (ep-…).
     #[arg(long, short = 'm', default_value = SEEDREAM_4_0)]
     pub model: String,
-    /// Output size, as for generate.
-    #[arg(long, short = 's')]
+    #[arg(long, short = 's', help = size_help())]
     pub size: Option<String>,
     /// Number of images to make.
     #[arg(long, short = 'n', value_name = "N")]
     pub max_images: Option<i64>,
+    #[arg(long, allow_negative_numbers = true, help = seed_help())]
+    pub seed: Option<i64>,
+    #[arg(long, value_name = "X", help = guidance_scale_help())]
+    pub guidance_scale: Option<f64>,
+    /// Receive images one by one as they finish. With --seed, --guidance-scale or --stream the edit is
+    /// sent as a generations request with the images as data URLs (every service takes that form)
+    #[arg(long)]
+    pub stream: bool,
     /// How the service returns images (default url).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -388,9 +467,11 @@ pub struct EditArgs {
     pub no_watermark: bool,
     #[arg(long, help = NO_VALIDATE_HELP)]
     pub no_validate: bool,
-    /// Directory for the images and manifest.json (created if needed).
+    /// Directory for the images, manifest.json and journal.jsonl (created if needed).
     #[arg(long, short = 'o', value_name = "DIR", default_value = DEFAULT_OUT_DIR)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub call: CallArgs,
 }
 
 /// Options of `batch`.
@@ -409,9 +490,11 @@ pub struct BatchArgs {
     pub images_per_minute: u32,
     #[arg(long, help = NO_VALIDATE_HELP)]
     pub no_validate: bool,
-    /// Directory for the images and manifest.json (created if needed; reuse it to resume).
+    /// Directory for the images, manifest.json and journal.jsonl (created if needed; reuse it to resume).
     #[arg(long, short = 'o', value_name = "DIR", default_value = DEFAULT_OUT_DIR)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub call: CallArgs,
 }
 
 /// Options of `models` (none besides the global --json, for now).
@@ -432,6 +515,10 @@ pub struct ValidateArgs {
     /// Request files (JSON, or JSONL by extension); `-` or nothing reads standard input.
     #[arg(value_name = "FILE|-")]
     pub files: Vec<String>,
+    /// Read every file as a batch file (JSONL) whatever its name, with the batch's defaults: a missing
+    /// "model" is Seedream 4.0, local image paths are relative to the file and must be images
+    #[arg(long)]
+    pub batch: bool,
 }
 
 /// The schemas `schema` prints.

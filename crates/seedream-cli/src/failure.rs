@@ -131,9 +131,14 @@ impl Failure {
 
     /// An output directory or file that could not be written (exit 1).
     pub fn write(path: &Path, error: &io::Error) -> Self {
+        let hint = if error.kind() == io::ErrorKind::StorageFull {
+            "free some space on that disk, or choose a directory on another one with --out"
+        } else {
+            "choose a writable directory with --out"
+        };
         Self::local(format!("cannot write to {}: {}", path.display(), io_reason(error)))
             .with_kind("output")
-            .with_hint("choose a writable directory with --out")
+            .with_hint(hint)
     }
 }
 
@@ -163,7 +168,8 @@ pub fn io_reason(error: &io::Error) -> String {
         io::ErrorKind::IsADirectory => "it is a directory".into(),
         io::ErrorKind::NotADirectory => "a part of the path is not a directory".into(),
         io::ErrorKind::AlreadyExists => "it already exists".into(),
-        io::ErrorKind::StorageFull => "no space left on the device".into(),
+        io::ErrorKind::StorageFull => "the disk is full (no space left on the device)".into(),
+        io::ErrorKind::QuotaExceeded => "the disk quota is used up".into(),
         io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".into(),
         _ => {
             let text = error.to_string();
@@ -194,5 +200,14 @@ mod tests {
         let failure = Failure::read("image", Path::new("x.png"), &error);
         assert_eq!(failure.message, "cannot read image x.png: no such file or directory");
         assert_eq!(failure.exit, Exit::Local);
+    }
+
+    #[test]
+    fn a_full_disk_says_so() {
+        // ENOSPC is 28 on Linux and the BSDs.
+        let full = io::Error::from_raw_os_error(28);
+        let failure = Failure::write(Path::new("out/a.jpg"), &full);
+        assert_eq!(failure.message, "cannot write to out/a.jpg: the disk is full (no space left on the device)");
+        assert!(failure.hint.unwrap().contains("free some space"));
     }
 }

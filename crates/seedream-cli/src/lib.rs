@@ -8,9 +8,11 @@ pub mod failure;
 mod batch;
 mod emulator;
 mod gallery;
+mod identity;
 mod input;
 mod inspect;
 mod interrupt;
+mod journal;
 mod limiter;
 mod manifest;
 mod models;
@@ -34,13 +36,49 @@ use crate::output::Output;
 /// Runs `seedream` with the process's arguments and returns its exit status.
 pub fn main() -> ExitCode {
     // Usage errors exit with 2 (clap's own status), --help and --version with 0.
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return ExitCode::from(usage_error(&error)),
+    };
     ExitCode::from(run(cli).code())
+}
+
+/// Reports a command line clap refused. With `--json` anywhere on it, the outcome is one JSON object
+/// on stdout too (clap's text stays on stderr: it is the fatal text).
+fn usage_error(error: &clap::Error) -> u8 {
+    use clap::error::ErrorKind;
+    let informational = matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
+    let json = std::env::args_os().skip(1).take_while(|arg| arg != "--").any(|arg| arg == "--json");
+    if json && !informational {
+        let text = error.kind().as_str().map(str::to_owned).unwrap_or_else(|| error.to_string());
+        let message = error
+            .to_string()
+            .lines()
+            .next()
+            .map(|line| line.trim_start_matches("error: ").to_owned())
+            .filter(|line| !line.is_empty())
+            .unwrap_or(text);
+        let failure = Failure::usage(message).with_kind("usage");
+        Output::new(true).json_line(&serde_json::json!({
+            "status": "failed",
+            "exit_code": failure.exit.code(),
+            "error": failure.record(),
+        }));
+    }
+    let _ = error.print();
+    u8::try_from(error.exit_code()).unwrap_or(2)
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Exit {
     let out = Output::new(cli.global.json);
+    let out = match &cli.command {
+        Command::Generate(args) => out.with_level(args.call.quiet, args.call.verbose),
+        Command::Edit(args) => out.with_level(args.call.quiet, args.call.verbose),
+        Command::Batch(args) => out.with_level(args.call.quiet, args.call.verbose),
+        _ => out,
+    };
     match &cli.command {
         Command::Validate(args) => return validate::run(args, &out),
         Command::Schema(args) => return schema(args.name, &out),

@@ -1,6 +1,7 @@
-//! `manifest.json`: what each run produced, beside the images. Generate and edit runs are appended to
-//! `runs`; batch lines are kept in `batch.lines` by line number, with a hash of the line's text so a
-//! rerun knows which results are already saved. Always written atomically (never half a manifest).
+//! `manifest.json`: what each run produced, beside the images: generate and edit runs in `runs`, batch
+//! lines in `batch.lines` by line number. It is a view, rebuilt from the append-only journal
+//! (`journal.rs`) and always written atomically (never half a manifest); the journal is what resume
+//! and concurrent runs rely on.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -215,6 +216,12 @@ pub struct RunRecord {
     pub finished_at: String,
     /// The base URL used, or `embedded emulator`.
     pub service: String,
+    /// The request key: a hash of the request as sent and the service's origin (see `identity.rs`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub key: String,
+    /// The images are synthetic: the embedded emulator made them.
+    #[serde(skip_serializing_if = "is_false")]
+    pub synthetic: bool,
     /// The request as sent, without secrets: local images are named by path, data URLs shortened,
     /// link queries (signatures) removed.
     pub request: Value,
@@ -226,6 +233,10 @@ pub struct RunRecord {
     pub extra: Map<String, Value>,
 }
 
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
 impl Default for RunRecord {
     fn default() -> Self {
         Self {
@@ -234,6 +245,8 @@ impl Default for RunRecord {
             started_at: String::new(),
             finished_at: String::new(),
             service: String::new(),
+            key: String::new(),
+            synthetic: false,
             request: Value::Null,
             outcome: Outcome::empty(),
             extra: Map::new(),
@@ -245,8 +258,18 @@ impl Default for RunRecord {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LineRecord {
-    /// Hash of the line's text (FNV-1a 64, hex): a changed line is run again.
+    /// Hash of the line's text (FNV-1a 64, hex), for reference; resume goes by `key`.
     pub hash: String,
+    /// The request key: a hash of the request as sent (defaults applied, local images by content)
+    /// and the service's origin. A line whose key has a complete result is skipped on resume.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub key: String,
+    /// The base URL the line went to, or `embedded emulator`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub service: String,
+    /// The images are synthetic: the embedded emulator made them.
+    #[serde(skip_serializing_if = "is_false")]
+    pub synthetic: bool,
     /// When it ended (UTC, RFC 3339).
     pub finished_at: String,
     /// The request, as for runs; the raw text when the line is not JSON.
@@ -263,6 +286,9 @@ impl Default for LineRecord {
     fn default() -> Self {
         Self {
             hash: String::new(),
+            key: String::new(),
+            service: String::new(),
+            synthetic: false,
             finished_at: String::new(),
             request: Value::Null,
             outcome: Outcome::empty(),
@@ -295,25 +321,44 @@ impl Manifest {
         text.push(b'\n');
         save_file(dir, MANIFEST_FILE, &text)
     }
-
-    /// Whether a run with this id is recorded.
-    pub fn has_run(&self, id: &str) -> bool {
-        self.runs.iter().any(|run| run.id == id)
-    }
 }
 
-/// Saves `bytes` as `dir/name` atomically (no partial file under the final name, ever).
+/// The name of a temporary file for `name` written by this process: `.{name}.{pid}-{random}.tmp`.
+/// The pid lets a later run tell a dead run's leftovers from a live run's work (`journal.rs`).
+pub fn temp_name(name: &str) -> String {
+    format!(".{name}.{}-{:08x}.tmp", std::process::id(), fastrand::u32(..))
+}
+
+/// Saves `bytes` as `dir/name` atomically: written to a temporary file in `dir`, flushed to disk and
+/// renamed over the final name (no partial file under the final name, ever).
 pub fn save_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Failure> {
-    seedream_client::save_atomically(dir, name, bytes).map(|_| ()).map_err(|error| match error {
-        seedream_client::Error::Io(io) => Failure::write(&dir.join(name), &io),
-        other => Failure::local(format!("cannot save {}: {other}", dir.join(name).display())),
+    use std::io::Write as _;
+    let plain = Path::new(name).file_name().is_some_and(|n| n == name) && name != "." && name != "..";
+    if !plain || name.is_empty() {
+        return Err(Failure::local(format!("cannot save {name:?}: not a plain file name")));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Failure::write(dir, &e))?;
+    let temp = dir.join(temp_name(name));
+    let target = dir.join(name);
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&temp, &target)
+    })();
+    result.map_err(|error| {
+        let _ = std::fs::remove_file(&temp);
+        Failure::write(&target, &error)
     })
 }
 
-/// Makes sure `dir` exists and takes files, before any paid request is sent.
+/// Makes sure `dir` exists and takes files, before any paid request is sent; removes the temporary
+/// files dead runs left there.
 pub fn prepare_out_dir(dir: &Path) -> Result<(), Failure> {
     std::fs::create_dir_all(dir).map_err(|e| Failure::write(dir, &e))?;
-    let probe = dir.join(format!(".seedream-probe-{:016x}", fastrand::u64(..)));
+    crate::journal::remove_stale_temps(dir);
+    let probe = dir.join(temp_name("seedream-probe"));
     std::fs::write(&probe, b"").map_err(|e| Failure::write(dir, &e))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
@@ -346,6 +391,18 @@ pub fn redact(value: &Value) -> Value {
         Value::String(text) => Value::String(redact_text(text)),
         Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
         Value::Object(object) => Value::Object(object.iter().map(|(k, v)| (k.clone(), redact(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A request body with its data URLs abbreviated and nothing else changed (`--dry-run`).
+pub fn abbreviate_data_urls(value: &Value) -> Value {
+    match value {
+        Value::String(text) if text.starts_with("data:") => Value::String(redact_text(text)),
+        Value::Array(items) => Value::Array(items.iter().map(abbreviate_data_urls).collect()),
+        Value::Object(object) => {
+            Value::Object(object.iter().map(|(k, v)| (k.clone(), abbreviate_data_urls(v))).collect())
+        }
         other => other.clone(),
     }
 }
@@ -413,7 +470,7 @@ mod tests {
         let again = Manifest::load(&dir).unwrap();
         assert_eq!(again.extra["future"], json!(1));
         assert_eq!(again.runs[0].extra["later"], json!("kept"));
-        assert!(again.has_run("r"));
+        assert_eq!(again.runs[0].id, "r");
         assert_eq!(again.batch.unwrap().lines[&3].outcome.images[0].file, "a-0.jpeg");
         std::fs::write(dir.join(MANIFEST_FILE), b"{oops").unwrap();
         assert!(Manifest::load(&dir).unwrap_err().message.contains("not a seedream manifest"));

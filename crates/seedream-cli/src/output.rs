@@ -15,6 +15,10 @@ pub struct Output {
     pub json: bool,
     /// Whether spinners and bars are drawn.
     pub animate: bool,
+    /// `--quiet`: no notes, only results and errors.
+    pub quiet: bool,
+    /// `--verbose`: also details (attempts, request ids, timings; never the key).
+    pub verbose: bool,
     /// The spinner or bar on screen, so that lines printed meanwhile do not tear it.
     active: Mutex<Option<ProgressBar>>,
 }
@@ -23,7 +27,15 @@ impl Output {
     /// Output for this process: animated only when stdout and stderr are terminals and `json` is off.
     pub fn new(json: bool) -> Self {
         let animate = !json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
-        Self { json, animate, active: Mutex::new(None) }
+        Self { json, animate, quiet: false, verbose: false, active: Mutex::new(None) }
+    }
+
+    /// Output with `--quiet` / `--verbose` applied (with `--json` neither prints anything on stderr).
+    pub fn with_level(mut self, quiet: bool, verbose: bool) -> Self {
+        self.quiet = quiet;
+        self.verbose = verbose && !quiet;
+        self.animate = self.animate && !quiet;
+        self
     }
 
     /// A result line on stdout (not in `--json` mode). A closed stdout (`| head`) is not an error.
@@ -50,8 +62,23 @@ impl Output {
         let _ = writeln!(stdout, "{text}");
     }
 
-    /// A note on stderr, prefixed with `seedream: `. Shown in `--json` mode too (stdout stays clean).
+    /// A note on stderr, prefixed with `seedream: `. Not with `--json` (stderr then carries only fatal
+    /// text) or `--quiet`.
     pub fn note(&self, text: &str) {
+        if self.json || self.quiet {
+            return;
+        }
+        self.around_bar(|| {
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "seedream: {text}");
+        });
+    }
+
+    /// A detail on stderr, with `--verbose` only: attempts, request ids, timings. Never a secret.
+    pub fn detail(&self, text: &str) {
+        if self.json || !self.verbose {
+            return;
+        }
         self.around_bar(|| {
             let mut stderr = std::io::stderr().lock();
             let _ = writeln!(stderr, "seedream: {text}");

@@ -1,7 +1,10 @@
 //! `seedream generate` and `seedream edit`: build the request, check it, call the service (with a
-//! spinner, or a line per image with `--stream`), save the images and append the run to the manifest.
+//! spinner, or a line per image with `--stream`) under the `--timeout` deadline, save the images,
+//! journal each one before it is reported, and journal the run when it ends (then rebuild the manifest).
 
 use std::path::Path;
+use std::sync::Mutex;
+use std::time::Instant;
 
 use futures_util::StreamExt as _;
 use seedream_client::Error;
@@ -11,14 +14,18 @@ use seedream_types::{
 };
 use serde_json::{Value, json};
 
-use crate::cli::{BackgroundArg, EditArgs, Format, GenerateArgs, GlobalArgs, OutputFormatArg};
+use crate::cli::{BackgroundArg, CallArgs, EditArgs, Format, GenerateArgs, GlobalArgs, OutputFormatArg, duration_text};
 use crate::failure::{Exit, Failure};
+use crate::identity::request_key;
 use crate::input;
 use crate::interrupt::Interrupt;
-use crate::manifest::{Manifest, Outcome, RunRecord, Status, now_compact, now_rfc3339, prepare_out_dir, redact};
+use crate::journal::{self, Record};
+use crate::manifest::{
+    Outcome, RunRecord, Status, abbreviate_data_urls, now_compact, now_rfc3339, prepare_out_dir, redact,
+};
 use crate::output::Output;
 use crate::save::{Saved, Target, record_failed, requested_format, save_image, save_response, slug, stamp};
-use crate::service::{Service, describe, validation_hint};
+use crate::service::{Service, Setup, describe, validation_hint};
 
 /// What a run sends.
 enum Job {
@@ -71,6 +78,41 @@ impl Job {
             Job::Edit(_) => ImageFormat::Jpeg,
         }
     }
+
+    /// What goes out, as JSON: the generations body, or an edit's form fields (files as data URLs) —
+    /// or, on Ark (no edits endpoint), the generations body the client turns the edit into.
+    fn sent(&self, ark: bool) -> (&'static str, Value) {
+        match self {
+            Job::Generate(request) => ("images/generations", serde_json::to_value(request).unwrap_or(Value::Null)),
+            Job::Edit(request) if ark => {
+                ("images/generations", serde_json::to_value(request.to_generate_request()).unwrap_or(Value::Null))
+            }
+            Job::Edit(request) => {
+                let mut form = serde_json::Map::new();
+                for part in request.form_parts() {
+                    let value = match part.value {
+                        seedream_types::edit::PartValue::Text(text) => Value::String(text),
+                        seedream_types::edit::PartValue::File(file) => Value::String(file.to_data_url()),
+                    };
+                    match form.get_mut(part.name) {
+                        Some(Value::Array(items)) => items.push(value),
+                        Some(first) => *first = Value::Array(vec![first.take(), value]),
+                        None => {
+                            form.insert(part.name.to_owned(), value);
+                        }
+                    }
+                }
+                ("images/edits (multipart/form-data)", Value::Object(form))
+            }
+        }
+    }
+
+    fn seed(&self) -> Option<i64> {
+        match self {
+            Job::Generate(request) => request.seed,
+            Job::Edit(_) => None,
+        }
+    }
 }
 
 /// How `execute` runs: the command's name and switches.
@@ -82,6 +124,68 @@ struct Mode<'a> {
     validate: bool,
 }
 
+/// What the run is doing now, for the message when `--timeout` runs out.
+#[derive(Debug)]
+struct Phase(Mutex<String>);
+
+impl Phase {
+    fn new() -> Self {
+        Self(Mutex::new("sending the request".into()))
+    }
+
+    fn set(&self, text: impl Into<String>) {
+        if let Ok(mut phase) = self.0.lock() {
+            *phase = text.into();
+        }
+    }
+
+    fn get(&self) -> String {
+        self.0.lock().map(|phase| phase.clone()).unwrap_or_default()
+    }
+}
+
+/// Who a run's images are journaled under, before each is reported.
+struct Journaling<'a> {
+    dir: &'a Path,
+    run: &'a str,
+    command: &'a str,
+    started_at: &'a str,
+    service: &'a str,
+    key: &'a str,
+    synthetic: bool,
+    /// The first journal write that failed: the run stops reporting images as saved.
+    error: Mutex<Option<Failure>>,
+}
+
+impl Journaling<'_> {
+    /// Journals a saved image (durably) and reports it; reports a failed image.
+    fn report(&self, out: &Output, phase: &Phase, saved: Saved<'_>) {
+        if let Saved::Image(image) = &saved {
+            let record = Record::Image {
+                run: self.run.to_owned(),
+                command: self.command.to_owned(),
+                started_at: self.started_at.to_owned(),
+                service: self.service.to_owned(),
+                key: self.key.to_owned(),
+                synthetic: self.synthetic,
+                image: Box::new((*image).clone()),
+            };
+            if let Err(failure) = journal::append(self.dir, &record) {
+                if let Ok(mut error) = self.error.lock() {
+                    error.get_or_insert(failure);
+                }
+                return;
+            }
+            phase.set(format!("saving the images (image {} saved)", image.index));
+        }
+        report_image(out, self.dir, saved);
+    }
+
+    fn take_error(&self) -> Option<Failure> {
+        self.error.lock().ok().and_then(|mut error| error.take())
+    }
+}
+
 /// Runs `generate`.
 pub async fn generate(args: &GenerateArgs, global: &GlobalArgs, out: &Output, interrupt: &Interrupt) -> Exit {
     let built = build_generate(args);
@@ -90,7 +194,7 @@ pub async fn generate(args: &GenerateArgs, global: &GlobalArgs, out: &Output, in
         Err(failure) => return fail(out, &failure),
     };
     let mode = Mode { command: "generate", stream: args.stream, validate: !args.no_validate };
-    execute(mode, job, recorded, &args.out, global, out, interrupt).await
+    execute(mode, job, recorded, &args.out, &args.call, global, out, interrupt).await
 }
 
 /// Runs `edit`.
@@ -99,8 +203,8 @@ pub async fn edit(args: &EditArgs, global: &GlobalArgs, out: &Output, interrupt:
         Ok(built) => built,
         Err(failure) => return fail(out, &failure),
     };
-    let mode = Mode { command: "edit", stream: false, validate: !args.no_validate };
-    execute(mode, job, recorded, &args.out, global, out, interrupt).await
+    let mode = Mode { command: "edit", stream: args.stream, validate: !args.no_validate };
+    execute(mode, job, recorded, &args.out, &args.call, global, out, interrupt).await
 }
 
 fn format_of(format: Option<Format>) -> Option<ResponseFormat> {
@@ -187,6 +291,19 @@ fn build_edit(args: &EditArgs) -> Result<(Job, Value), Failure> {
     if args.no_watermark {
         request.watermark = Some(false);
     }
+    // The edits form has no seed, guidance scale or stream: with any of them the edit goes out as the
+    // generations request it is equivalent to (images as data URLs), which every service takes.
+    let job = if args.seed.is_some() || args.guidance_scale.is_some() || args.stream {
+        let mut generate = request.to_generate_request();
+        generate.seed = args.seed;
+        generate.guidance_scale = args.guidance_scale;
+        if args.stream {
+            generate = generate.with_stream(true);
+        }
+        Job::Generate(generate)
+    } else {
+        Job::Edit(request.clone())
+    };
     let path = |p: &Path| Value::from(p.display().to_string());
     let images: Vec<Value> = args.images.iter().map(|p| path(p)).collect();
     let mut recorded = json!({ "model": request.model, "prompt": request.prompt, "image": images });
@@ -201,15 +318,20 @@ fn build_edit(args: &EditArgs) -> Result<(Job, Value), Failure> {
         put("size", args.size.clone().map(Value::from));
         put("response_format", request.response_format.as_ref().map(|f| Value::from(f.as_str())));
         put("watermark", request.watermark.map(Value::from));
+        put("seed", args.seed.map(Value::from));
+        put("guidance_scale", args.guidance_scale.map(Value::from));
+        put("stream", args.stream.then_some(Value::Bool(true)));
     }
-    Ok((Job::Edit(request), recorded))
+    Ok((job, recorded))
 }
 
+#[allow(clippy::too_many_arguments)] // the parts of one command line, passed through once
 async fn execute(
     mode: Mode<'_>,
     job: Job,
     recorded: Value,
     dir: &Path,
+    call_args: &CallArgs,
     global: &GlobalArgs,
     out: &Output,
     interrupt: &Interrupt,
@@ -229,26 +351,36 @@ async fn execute(
             return fail(out, &failure);
         }
     }
-    if let Err(failure) = prepare_out_dir(dir) {
-        return fail(out, &failure);
-    }
-    let mut manifest = match Manifest::load(dir) {
-        Ok(manifest) => manifest,
+    let setup = match Setup::resolve(global) {
+        Ok(setup) => setup,
         Err(failure) => return fail(out, &failure),
     };
-    let service = match Service::connect(global, out, validate).await {
+    if call_args.dry_run {
+        return dry_run(out, &job, &setup);
+    }
+    if let Err(failure) = prepare_out_dir(dir).and_then(|()| journal::open(dir)) {
+        return fail(out, &failure);
+    }
+    let service = match Service::connect(global, call_args, out, validate).await {
         Ok(service) => service,
         Err(failure) => return fail(out, &failure),
     };
-    let id = unique_id(&manifest, dir, &slug(job.prompt()));
+    let key = request_key(&job.sent(setup.is_ark()).1, &service.id, 0);
+    let id = unique_id(dir, &slug(job.prompt()));
     let started_at = now_rfc3339();
-    let seed = match &job {
-        Job::Generate(request) => request.seed,
-        Job::Edit(_) => None,
-    };
-    let stamp = stamp(job.prompt(), job.model(), seed, service.is_emulator());
+    let stamp = stamp(job.prompt(), job.model(), job.seed(), service.is_emulator());
     let target =
         Target { dir, stem: &id, service: &service.label, requested: job.requested_format(), provenance: Some(&stamp) };
+    let journaling = Journaling {
+        dir,
+        run: &id,
+        command,
+        started_at: &started_at,
+        service: &service.label,
+        key: &key,
+        synthetic: service.is_emulator(),
+        error: Mutex::new(None),
+    };
     let what = format!("{command}: {} with {} on {}", job.wanted(), job.model(), service.label);
     let spinner = out.spinner(&what);
     if !out.animate {
@@ -256,15 +388,22 @@ async fn execute(
     }
 
     let mut outcome = Outcome::empty();
+    let phase = Phase::new();
+    let clock = Instant::now();
     let finished = {
-        let work = call(&service, &job, stream, target, &mut outcome, out);
+        let work = call(&service, &job, stream, target, &mut outcome, out, &phase, &journaling);
+        let work = tokio::time::timeout(call_args.timeout, work);
         tokio::select! {
-            result = work => Some(result),
+            result = work => Some(result.unwrap_or_else(|_| Err(timed_out(call_args, &phase.get())))),
             () = interrupt.wait() => None,
         }
     };
     spinner.finish_and_clear();
     out.finish();
+    let finished = match (finished, journaling.take_error()) {
+        (Some(Ok(())), Some(failure)) => Some(Err(failure)),
+        (finished, _) => finished,
+    };
     let failure = match finished {
         None => {
             outcome.settle();
@@ -281,26 +420,45 @@ async fn execute(
             Some(failure)
         }
     };
+    out.detail(&format!(
+        "{command}: request id {}, {} attempt(s), {:.1} s",
+        outcome.request_id.as_deref().unwrap_or("(none)"),
+        outcome.attempts.unwrap_or(0),
+        clock.elapsed().as_secs_f64()
+    ));
 
     let record = RunRecord {
         id: id.clone(),
         command: command.to_owned(),
-        started_at,
+        started_at: started_at.clone(),
         finished_at: now_rfc3339(),
         service: service.label.clone(),
+        key: key.clone(),
+        synthetic: service.is_emulator(),
         request: recorded,
         outcome,
         extra: serde_json::Map::new(),
     };
     let record_value = serde_json::to_value(&record).unwrap_or(Value::Null);
-    manifest.runs.push(record.clone());
-    let saved = manifest.save(dir).and_then(|()| crate::gallery::refresh(dir));
-    if record.outcome.status != Status::Interrupted {
+    let images = record.outcome.images.len();
+    let status = record.outcome.status;
+    let saved = journal::append(dir, &Record::Run(Box::new(record.clone())))
+        .and_then(|()| journal::rebuild(dir).map(|_| ()))
+        .and_then(|()| crate::gallery::refresh(dir));
+    if status != Status::Interrupted {
         service.close().await;
     }
 
     let exit = exit_of(&record.outcome, failure.as_ref());
     let manifest_path = dir.join(crate::manifest::MANIFEST_FILE);
+    if let Err(failure) = saved {
+        let failure = failure.with_detail(format!("{images} image(s) were saved in {}", dir.display()));
+        if out.json {
+            out.json_line(&json!({ "status": "failed", "exit_code": failure.exit.code(), "error": failure.record() }));
+        }
+        out.error(&failure.to_string());
+        return failure.exit;
+    }
     if out.json {
         let mut value = record_value;
         if let Some(object) = value.as_object_mut() {
@@ -313,18 +471,45 @@ async fn execute(
     if let Some(failure) = &failure {
         out.error(&failure.to_string());
     }
-    if let Err(failure) = saved {
-        let failure =
-            failure.with_detail(format!("{} image(s) were saved in {}", record.outcome.images.len(), dir.display()));
-        out.error(&failure.to_string());
-        return failure.exit;
-    }
     summarize(out, &record.outcome, dir, &manifest_path);
     exit
 }
 
+/// The failure when `--timeout` runs out, naming what the run was doing.
+pub fn timed_out(call: &CallArgs, phase: &str) -> Failure {
+    Failure::new(
+        Exit::Unavailable,
+        format!("timed out after {} (--timeout) while {phase}", duration_text(call.timeout)),
+    )
+    .with_kind("timeout")
+    .with_hint(format!(
+        "give it longer with --timeout (the default is {}); a 4K group can take 4–6 minutes",
+        crate::cli::DEFAULT_TIMEOUT
+    ))
+}
+
+/// `--dry-run`: the body that would be sent, data URLs abbreviated; nothing is sent or written.
+fn dry_run(out: &Output, job: &Job, setup: &Setup) -> Exit {
+    let (endpoint, body) = job.sent(setup.is_ark());
+    let body = abbreviate_data_urls(&body);
+    if out.json {
+        out.json_line(&json!({
+            "status": "dry-run",
+            "exit_code": 0,
+            "endpoint": endpoint,
+            "service": setup.service_id(),
+            "request": body,
+        }));
+    } else {
+        out.text(&serde_json::to_string_pretty(&body).unwrap_or_default());
+        out.note(&format!("dry run: POST {endpoint} on {} would send the above; nothing was sent", setup.service_id()));
+    }
+    Exit::Success
+}
+
 /// Sends the request and saves what comes back, recording into `outcome` as it goes (so an interrupt
 /// keeps what is saved).
+#[allow(clippy::too_many_arguments)]
 async fn call(
     service: &Service,
     job: &Job,
@@ -332,15 +517,19 @@ async fn call(
     target: Target<'_>,
     outcome: &mut Outcome,
     out: &Output,
+    phase: &Phase,
+    journaling: &Journaling<'_>,
 ) -> Result<(), Failure> {
     let client = &service.client;
     let model = Some(job.model());
-    let mut report = |saved: Saved<'_>| report_image(out, target.dir, saved);
+    let mut report = |saved: Saved<'_>| journaling.report(out, phase, saved);
+    phase.set(if stream { "waiting for the stream to start" } else { "waiting for the answer" });
     match job {
         Job::Generate(request) if stream => {
             let mut events = client.generate_stream(request).await.map_err(|e| describe(&e, model, target.service))?;
             outcome.request_id = events.request_id().map(str::to_owned);
             outcome.attempts = Some(events.meta().attempts);
+            phase.set("receiving the stream");
             while let Some(event) = events.next().await {
                 match event.map_err(|e| describe(&e, model, target.service))? {
                     StreamEvent::PartialSucceeded(mut event) => {
@@ -366,6 +555,7 @@ async fn call(
                 client.generate_with_meta(request).await.map_err(|e| describe(&e, model, target.service))?;
             outcome.request_id = meta.request_id;
             outcome.attempts = Some(meta.attempts);
+            phase.set(format!("downloading and saving {} image(s)", response.data.len()));
             save_response(client, target, response, outcome, report).await
         }
         Job::Edit(request) => {
@@ -373,6 +563,7 @@ async fn call(
                 client.edit_with_meta(request).await.map_err(|e| describe(&e, model, target.service))?;
             outcome.request_id = meta.request_id;
             outcome.attempts = Some(meta.attempts);
+            phase.set(format!("downloading and saving {} image(s)", response.data.len()));
             save_response(client, target, response, outcome, report).await
         }
     }
@@ -435,20 +626,21 @@ fn exit_of(outcome: &Outcome, failure: Option<&Failure>) -> Exit {
     }
 }
 
-/// A run id not used yet in this directory: `{slug}-{YYYYMMDD-HHMMSS}`, with a suffix when taken.
-/// An id is taken when a run has it or a file starts with it (`{id}-0.png`, `{id}-00-base.png`,
-/// `{id}.ora`, whatever the extension).
-fn unique_id(manifest: &Manifest, dir: &Path, slug: &str) -> String {
-    let base = format!("{slug}-{}", now_compact());
+/// A run id no other run has: `{slug}-{YYYYMMDD-HHMMSS}-{6 random hex digits}` (sortable by time; runs
+/// started together in one directory still differ), drawn again in the unlikely case a file already
+/// starts with it (`{id}-0.png`, `{id}-00-base.png`, `{id}.ora`, whatever the extension).
+fn unique_id(dir: &Path, slug: &str) -> String {
     let names: Vec<String> = std::fs::read_dir(dir)
         .map(|entries| entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default();
     let owns = |id: &str, name: &str| name.strip_prefix(id).is_some_and(|rest| rest.starts_with(['-', '.']));
-    let taken = |id: &str| manifest.has_run(id) || names.iter().any(|name| owns(id, name));
-    if !taken(&base) {
-        return base;
+    let stamp = now_compact();
+    loop {
+        let id = format!("{slug}-{stamp}-{:06x}", fastrand::u32(..0x100_0000));
+        if !names.iter().any(|name| owns(&id, name)) {
+            return id;
+        }
     }
-    (2..).map(|n| format!("{base}-{n}")).find(|id| !taken(id)).unwrap_or(base)
 }
 
 fn fail(out: &Output, failure: &Failure) -> Exit {

@@ -1,16 +1,89 @@
 //! Reaching the service: the client from flags and environment, or the embedded emulator when neither
 //! a base URL nor a key is given; and client errors told as [`Failure`]s with hints.
 
-use seedream_client::{Client, Error, TimeoutPhase};
+use seedream_client::{Client, Error, RetryPolicy, TimeoutPhase, Timeouts};
 use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use seedream_types::{ErrorClass, Violation, catalog};
 
-use crate::cli::GlobalArgs;
+use crate::cli::{CallArgs, GlobalArgs};
 use crate::failure::{ApiInfo, Exit, Failure};
+use crate::identity::{self, EMBEDDED};
 use crate::output::Output;
 
 /// The key the client sends to the embedded emulator (which checks none).
 const EMBEDDED_KEY: &str = "embedded-emulator";
+
+/// The variables that configure the service, in the order they are looked up.
+const KEY_VARIABLES: [&str; 2] = ["SEEDREAM_API_KEY", "ARK_API_KEY"];
+const BASE_URL_VARIABLE: &str = "SEEDREAM_BASE_URL";
+
+/// Where requests go, decided before anything starts: the embedded emulator only when nothing at all
+/// is configured (no flag, no variable, not even an empty one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Setup {
+    /// The embedded emulator.
+    Embedded,
+    /// A real service (or a separate emulator).
+    Remote {
+        /// `--base-url`, else `SEEDREAM_BASE_URL`, else `None` for Ark's default.
+        base_url: Option<String>,
+        /// Where the key comes from, for `--verbose` (never the key): `--api-key` or a variable name.
+        key_from: Option<&'static str>,
+    },
+}
+
+impl Setup {
+    /// Reads flags and variables. A key or base URL that is set but empty is a usage error naming it
+    /// (an empty `ARK_API_KEY` must not quietly mean "use the emulator").
+    pub fn resolve(global: &GlobalArgs) -> Result<Self, Failure> {
+        let empty = |what: &str| {
+            Failure::usage(format!("{what} is set but empty")).with_kind("config").with_hint(
+                "give it a value, or unset it (with no key and no base URL at all, the embedded emulator answers)",
+            )
+        };
+        if global.api_key.as_ref().is_some_and(|key| key.expose().trim().is_empty()) {
+            return Err(empty("--api-key"));
+        }
+        if global.base_url.as_deref().is_some_and(|url| url.trim().is_empty()) {
+            return Err(empty("--base-url"));
+        }
+        for name in KEY_VARIABLES.iter().chain([&BASE_URL_VARIABLE]) {
+            if std::env::var_os(name).is_some_and(|value| value.to_string_lossy().trim().is_empty()) {
+                return Err(empty(&format!("the variable {name}")));
+            }
+        }
+        let key_from = if global.api_key.is_some() {
+            Some("--api-key")
+        } else {
+            KEY_VARIABLES.into_iter().find(|name| std::env::var_os(name).is_some())
+        };
+        let base_url = global.base_url.clone().or_else(|| std::env::var(BASE_URL_VARIABLE).ok());
+        Ok(match (&base_url, key_from) {
+            (None, None) => Setup::Embedded,
+            _ => Setup::Remote { base_url: base_url.map(|url| url.trim().to_owned()), key_from },
+        })
+    }
+
+    /// The service as request keys name it: the base URL's origin, or `embedded emulator`.
+    pub fn service_id(&self) -> String {
+        match self {
+            Setup::Embedded => EMBEDDED.to_owned(),
+            Setup::Remote { base_url, .. } => {
+                identity::service_id(Some(base_url.as_deref().unwrap_or(seedream_client::ARK_BASE_URL)))
+            }
+        }
+    }
+
+    /// The base URL requests would go to (the embedded emulator's is relay-style, `…/v1`).
+    pub fn is_ark(&self) -> bool {
+        match self {
+            Setup::Embedded => false,
+            Setup::Remote { base_url, .. } => {
+                base_url.as_deref().unwrap_or(seedream_client::ARK_BASE_URL).trim_end_matches('/').ends_with("/api/v3")
+            }
+        }
+    }
+}
 
 /// A client, and the embedded emulator it talks to when there is one.
 #[derive(Debug)]
@@ -19,22 +92,21 @@ pub struct Service {
     pub client: Client,
     /// What it talks to, for messages and the manifest: the base URL, or `embedded emulator`.
     pub label: String,
+    /// The service part of request keys: the base URL's origin, or `embedded emulator`.
+    pub id: String,
     emulator: Option<EmulatorHandle>,
 }
 
 impl Service {
     /// Builds the client from `--base-url` / `SEEDREAM_BASE_URL` and `--api-key` / `SEEDREAM_API_KEY` /
-    /// `ARK_API_KEY`. With neither, starts the embedded emulator and says so on stderr. `validate`
-    /// false (`--no-validate`) sends requests as they are, for the service to judge.
-    pub async fn connect(global: &GlobalArgs, out: &Output, validate: bool) -> Result<Self, Failure> {
-        let base_url = global.base_url.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned);
-        let key = global
-            .api_key
-            .as_ref()
-            .map(|k| k.expose().trim().to_owned())
-            .filter(|k| !k.is_empty())
-            .or_else(|| std::env::var("ARK_API_KEY").ok().map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()));
-        let mut builder = Client::builder().validate_requests(validate);
+    /// `ARK_API_KEY` (the lookup is the client's `builder_from_env`; flags override it). With none of
+    /// them, starts the embedded emulator and says so on stderr. `validate` false (`--no-validate`)
+    /// sends requests as they are, for the service to judge. `call` gives the time limits and retries.
+    pub async fn connect(global: &GlobalArgs, call: &CallArgs, out: &Output, validate: bool) -> Result<Self, Failure> {
+        let setup = Setup::resolve(global)?;
+        let timeouts = Timeouts { idle: call.idle_timeout, ..Timeouts::default() };
+        let retry = RetryPolicy { max_attempts: call.retries.saturating_add(1), ..RetryPolicy::default() };
+        let mut builder = Client::builder_from_env().validate_requests(validate).timeouts(timeouts).retry(retry);
         for header in &global.headers {
             let Some((name, value)) = header.split_once(':') else {
                 return Err(Failure::usage(format!("--header {header:?} is not \"Name: value\"")));
@@ -45,8 +117,9 @@ impl Service {
             let pem = std::fs::read_to_string(path).map_err(|e| Failure::read("certificate", path, &e))?;
             builder = builder.trust_certificate_pem(pem);
         }
-        let (builder, label, emulator) = match (base_url, key) {
-            (None, None) => {
+        let id = setup.service_id();
+        let (builder, emulator) = match setup {
+            Setup::Embedded => {
                 let emulator = Emulator::start(EmulatorConfig::default())
                     .await
                     .map_err(|e| Failure::local(format!("cannot start the embedded emulator: {e}")))?;
@@ -55,9 +128,10 @@ impl Service {
                     "no API key or base URL given: using the embedded emulator at {base} (synthetic images; \
                      set ARK_API_KEY to use the real service)"
                 ));
-                (builder.base_url(base).api_key(EMBEDDED_KEY), "embedded emulator".to_owned(), Some(emulator))
+                (builder.base_url(base).api_key(EMBEDDED_KEY), Some(emulator))
             }
-            (Some(base), None) => {
+            Setup::Remote { base_url, key_from: None } => {
+                let base = base_url.unwrap_or_default();
                 let hint = if is_loopback(&base) {
                     "a local emulator takes any key unless started with one: pass --api-key any"
                 } else {
@@ -65,11 +139,31 @@ impl Service {
                 };
                 return Err(Failure::usage(format!("no API key for {base}")).with_kind("config").with_hint(hint));
             }
-            (Some(base), Some(key)) => (builder.base_url(base.clone()).api_key(key), base, None),
-            (None, Some(key)) => (builder.api_key(key), seedream_client::ARK_BASE_URL.to_owned(), None),
+            Setup::Remote { base_url, key_from: Some(from) } => {
+                let mut builder = builder;
+                if let Some(base) = &global.base_url {
+                    builder = builder.base_url(base.trim());
+                } else if let Some(base) = base_url {
+                    builder = builder.base_url(base);
+                }
+                if let Some(key) = &global.api_key {
+                    builder = builder.api_key(key.expose().trim());
+                }
+                out.detail(&format!("the API key comes from {from} (not shown)"));
+                (builder, None)
+            }
         };
-        let client = builder.build().map_err(|e| describe(&e, None, &label))?;
-        Ok(Self { client, label, emulator })
+        let label_of =
+            |client: &Client| if emulator.is_some() { EMBEDDED.to_owned() } else { client.base_url().to_owned() };
+        let client = builder.build().map_err(|e| describe(&e, None, &id))?;
+        let label = label_of(&client);
+        out.detail(&format!(
+            "service: {label}; deadline {} per call, idle limit {}, up to {} retries",
+            crate::cli::duration_text(call.timeout),
+            crate::cli::duration_text(call.idle_timeout),
+            call.retries
+        ));
+        Ok(Self { client, label, id, emulator })
     }
 
     /// Whether the images come from the embedded emulator (synthetic).
@@ -83,6 +177,11 @@ impl Service {
             emulator.shutdown().await;
         }
     }
+}
+
+/// The 404 codes about the model or endpoint, not the route.
+fn is_model_code(code: &str) -> bool {
+    ["InvalidEndpointOrModel", "ModelNotOpen", "UnsupportedModel"].iter().any(|prefix| code.starts_with(prefix))
 }
 
 fn is_loopback(url: &str) -> bool {
@@ -123,6 +222,35 @@ pub fn describe(error: &Error, model: Option<&str>, service: &str) -> Failure {
                 request_id: api.request_id.clone(),
             }));
             failure.hint = api_hint(api.class, api.status);
+            if api.code.starts_with("ModelNotOpen") {
+                let model = model.map_or_else(|| "this model".to_owned(), |m| format!("the model {m}"));
+                failure.hint = Some(format!(
+                    "the account has not activated {model}: activate it in the Ark console (Model activation), then \
+                     run again"
+                ));
+            } else if api.status == 404 && !is_model_code(&api.code) {
+                failure.message = format!("{service} has no such route (HTTP 404{code}){message}");
+                failure.hint = Some(
+                    "the base URL must end in /v1 for a relay (https://host/v1) or /api/v3 for Ark \
+                     (https://ark.cn-beijing.volces.com/api/v3): check --base-url or SEEDREAM_BASE_URL"
+                        .into(),
+                );
+            } else if (300..400).contains(&api.status) {
+                let target = api.location.as_deref().unwrap_or("");
+                failure.message = if target.is_empty() {
+                    format!("{service} answered with a redirect (HTTP {}) without saying where to", api.status)
+                } else {
+                    format!("{service} answered with a redirect (HTTP {}) to {target}", api.status)
+                };
+                failure.hint = Some(if target.is_empty() {
+                    "redirects are not followed (the API key would go along): check --base-url".into()
+                } else {
+                    format!(
+                        "redirects are not followed (the API key would go along): if {target} is the API, pass its \
+                         base URL with --base-url"
+                    )
+                });
+            }
             failure
         }
         Error::Timeout { phase, .. } => {
@@ -140,7 +268,13 @@ pub fn describe(error: &Error, model: Option<&str>, service: &str) -> Failure {
         Error::Transport(transport) => {
             let failure = Failure::new(Exit::Unavailable, format!("the connection to {service} failed: {transport}"))
                 .with_kind("transport");
-            if transport.is_connect() {
+            let text = transport.to_string();
+            if text.contains("UnknownIssuer") || text.contains("unknown issuer") {
+                failure.with_hint(
+                    "the server's certificate is signed by an authority this machine does not trust: if it is \
+                     yours (a company proxy, `seedream emulator --tls`), pass its PEM certificate with --ca-cert",
+                )
+            } else if transport.is_connect() {
                 failure.with_hint("check --base-url (or SEEDREAM_BASE_URL) and the network")
             } else {
                 failure

@@ -1,4 +1,6 @@
-//! `seedream validate`: checks request files with the seedream-types rules, without any network.
+//! `seedream validate`: checks request files with the seedream-types rules, without any network. Batch
+//! files (`.jsonl`, `.ndjson`, or any file with `--batch`) are read as `seedream batch` reads them: a
+//! missing model is the default one, local image paths are relative to the file and must be images.
 
 use std::io::Read as _;
 use std::path::Path;
@@ -9,7 +11,7 @@ use serde::Serialize;
 use crate::cli::ValidateArgs;
 use crate::failure::{Exit, io_reason};
 use crate::output::Output;
-use crate::request::{RequestError, check_text};
+use crate::request::{RequestError, check_text, check_value, parse_json};
 
 /// The verdict on one request (a file, or one line of a JSONL file).
 #[derive(Debug, Serialize)]
@@ -47,7 +49,7 @@ pub fn run(args: &ValidateArgs, out: &Output) -> Exit {
     let files = if args.files.is_empty() { vec!["-".to_owned()] } else { args.files.clone() };
     let mut reports = Vec::new();
     for file in &files {
-        check_file(file, &mut reports);
+        check_file(file, args.batch, &mut reports);
     }
     let exit = if reports.iter().any(|r| r.status == "error") {
         Exit::Local
@@ -60,14 +62,18 @@ pub fn run(args: &ValidateArgs, out: &Output) -> Exit {
         let valid = exit == Exit::Success;
         out.json_line(&serde_json::json!({ "valid": valid, "exit_code": exit.code(), "results": reports }));
     } else {
-        for report in &reports {
+        for (at, report) in reports.iter().enumerate() {
             print_report(out, report);
+            let last_of_file = reports.get(at + 1).is_none_or(|next| next.file != report.file);
+            if last_of_file {
+                print_batch_summary(out, &report.file, &reports);
+            }
         }
     }
     exit
 }
 
-fn check_file(file: &str, reports: &mut Vec<Report>) {
+fn check_file(file: &str, batch: bool, reports: &mut Vec<Report>) {
     let text = match read(file) {
         Ok(text) => text,
         Err(reason) => {
@@ -76,14 +82,15 @@ fn check_file(file: &str, reports: &mut Vec<Report>) {
         }
     };
     let lower = file.to_ascii_lowercase();
-    if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+    if batch || lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+        let base = if file == "-" { Path::new("") } else { Path::new(file).parent().unwrap_or(Path::new("")) };
         let mut any = false;
         for (index, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
             any = true;
-            reports.push(Report::of(file, Some(index + 1), check_text(line, None)));
+            reports.push(check_line(file, index + 1, line, base));
         }
         if !any {
             reports.push(Report::error(file, None, "holds no request (every line is blank)".into()));
@@ -91,6 +98,23 @@ fn check_file(file: &str, reports: &mut Vec<Report>) {
     } else {
         reports.push(Report::of(file, None, check_text(&text, None)));
     }
+}
+
+/// One batch line, as `seedream batch` would send it: the default model filled in, local images read
+/// (relative to the batch file) and checked to be images, then the model's rules.
+fn check_line(file: &str, number: usize, text: &str, base: &Path) -> Report {
+    let value = match parse_json(text) {
+        Ok(value) => value,
+        Err(error) => return Report::of(file, Some(number), Err(error)),
+    };
+    let value = match crate::batch::inline_images(value, base) {
+        Ok(value) => value,
+        Err(failure) => {
+            let violation = ViolationJson { field: "image".into(), code: "image", message: failure.message };
+            return Report::invalid(file, Some(number), vec![violation]);
+        }
+    };
+    Report::of(file, Some(number), check_value(value, Some(seedream_types::SEEDREAM_4_0)))
 }
 
 fn read(file: &str) -> Result<String, String> {
@@ -107,6 +131,10 @@ fn read(file: &str) -> Result<String, String> {
 }
 
 impl Report {
+    fn invalid(file: &str, line: Option<usize>, violations: Vec<ViolationJson>) -> Self {
+        Self { file: file.to_owned(), line, status: "invalid", violations, warnings: Vec::new(), error: None }
+    }
+
     fn error(file: &str, line: Option<usize>, error: String) -> Self {
         Self {
             file: file.to_owned(),
@@ -128,6 +156,16 @@ impl Report {
                 warnings: checked.warnings.into_iter().map(Into::into).collect(),
                 error: None,
             },
+            // A batch line that is not JSON cannot run: the line is invalid (the file is readable).
+            Err(RequestError::NotJson(reason)) if line.is_some() => Self::invalid(
+                file,
+                line,
+                vec![ViolationJson {
+                    field: "(line)".into(),
+                    code: "not_json",
+                    message: format!("is not JSON: {reason}"),
+                }],
+            ),
             Err(RequestError::NotJson(reason)) => Self::error(file, line, format!("is not JSON: {reason}")),
             Err(RequestError::Invalid(error)) => Self {
                 file: file.to_owned(),
@@ -143,22 +181,48 @@ impl Report {
 
 fn print_report(out: &Output, report: &Report) {
     let file = if report.file == "-" { "(stdin)" } else { report.file.as_str() };
-    let name = match report.line {
-        Some(line) => format!("{file}:{line}"),
-        None => file.to_owned(),
-    };
+    if let Some(line) = report.line {
+        // Batch lines: only the problems, each as `file: line N: field: rule`.
+        for v in &report.violations {
+            out.line(&format!("{file}: line {line}: {}: {}", v.field, v.message));
+        }
+        for w in &report.warnings {
+            out.line(&format!("{file}: line {line}: warning: {}: {}", w.field, w.message));
+        }
+        if let Some(error) = &report.error {
+            out.line(&format!("{file}: line {line}: {error}"));
+        }
+        return;
+    }
     match report.status {
-        "valid" => out.line(&format!("{name}: valid")),
+        "valid" => out.line(&format!("{file}: valid")),
         "invalid" => {
             let count = report.violations.len();
-            out.line(&format!("{name}: invalid ({count} violation{})", if count == 1 { "" } else { "s" }));
+            out.line(&format!("{file}: invalid ({count} violation{})", if count == 1 { "" } else { "s" }));
             for v in &report.violations {
                 out.line(&format!("  {}: {}", v.field, v.message));
             }
         }
-        _ => out.line(&format!("{name}: error: {}", report.error.as_deref().unwrap_or("unreadable"))),
+        _ => out.line(&format!("{file}: error: {}", report.error.as_deref().unwrap_or("unreadable"))),
     }
     for w in &report.warnings {
         out.line(&format!("  warning: {}: {}", w.field, w.message));
+    }
+}
+
+/// `file: N lines, all valid` or `file: N lines, M invalid`, after a batch file's problems.
+fn print_batch_summary(out: &Output, file: &str, reports: &[Report]) {
+    let lines: Vec<&Report> = reports.iter().filter(|r| r.file == file && r.line.is_some()).collect();
+    if lines.is_empty() {
+        return;
+    }
+    let name = if file == "-" { "(stdin)" } else { file };
+    let invalid = lines.iter().filter(|r| r.status != "valid").count();
+    let count = lines.len();
+    let noun = if count == 1 { "line" } else { "lines" };
+    if invalid == 0 {
+        out.line(&format!("{name}: {count} {noun}, all valid"));
+    } else {
+        out.line(&format!("{name}: {count} {noun}, {invalid} invalid"));
     }
 }

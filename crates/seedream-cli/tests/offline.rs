@@ -14,10 +14,7 @@ fn validate_accepts_good_files_with_exit_0() {
     dir.write("good.jsonl", format!("{GOOD}\n\n{GOOD}\n"));
     let out = run(&dir.path, &["validate", "good.json", "good.jsonl"]);
     assert_eq!(out.code(), 0, "{out}");
-    assert_eq!(
-        out.stdout.lines().collect::<Vec<_>>(),
-        ["good.json: valid", "good.jsonl:1: valid", "good.jsonl:3: valid"]
-    );
+    assert_eq!(out.stdout.lines().collect::<Vec<_>>(), ["good.json: valid", "good.jsonl: 2 lines, all valid"]);
 }
 
 #[test]

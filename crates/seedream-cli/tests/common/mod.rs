@@ -211,12 +211,12 @@ pub fn manifest(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&text).expect("manifest.json is JSON")
 }
 
-/// The files in `dir`, sorted, without the manifest and the gallery page.
+/// The files in `dir`, sorted, without the manifest, the journal and the gallery page.
 pub fn images_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map(|entries| entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default();
-    names.retain(|n| n != "manifest.json" && n != "index.html");
+    names.retain(|n| n != "manifest.json" && n != "journal.jsonl" && n != "index.html");
     names.sort();
     names
 }
