@@ -46,7 +46,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
     let mut stale = Vec::new();
     for (path, contents) in generated_files(&root)? {
         let current = fs::read_to_string(&path).unwrap_or_default();
-        if current == contents {
+        if same_text(&current, &contents) {
             continue;
         }
         let shown = path.strip_prefix(&root).unwrap_or(&path).display().to_string();
@@ -68,8 +68,19 @@ pub fn run(mode: Mode) -> Result<(), String> {
     }
 }
 
+/// Equal but for line endings: a checkout with CRLF endings (Git on Windows) is not stale.
+pub fn same_text(committed: &str, generated: &str) -> bool {
+    committed.replace("\r\n", "\n") == generated.replace("\r\n", "\n")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn line_endings_do_not_make_a_file_stale() {
+        assert!(super::same_text("a\r\nb\r\n", "a\nb\n"));
+        assert!(!super::same_text("a\nc\n", "a\nb\n"));
+    }
+
     #[test]
     fn generated_files_are_current() {
         if let Err(message) = super::run(super::Mode::Check) {
