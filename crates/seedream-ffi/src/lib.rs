@@ -3,7 +3,7 @@
 //!
 //! One module per C type, each named `seedream_<type>`, functions `seedream_<type>_<verb>`.
 //! Conventions (also in `include/README.md`):
-//! - every exported function goes through [`ffi_fn!`](crate::ffi): panics are caught and become
+//! - every exported function goes through `ffi_fn!`: panics are caught and become
 //!   `SEEDREAM_RESULT_PANIC` (or a NULL / zero sentinel for accessors), NULL pointers are checked;
 //! - fallible functions return a `seedream_result`, take their outputs last, write them only on
 //!   success, and on failure write a `seedream_error` to the optional `error_out`;

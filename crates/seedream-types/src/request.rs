@@ -152,7 +152,7 @@ impl ImageCount {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SequentialImageGenerationOptions {
     /// Most images to generate, 1 to 15 (default 15); with k reference images at most 15 − k
-    /// (the [catalog](crate::catalog)'s group rule).
+    /// (the [`catalog`](crate::catalog)'s group rule).
     pub max_images: Option<i64>,
     /// Fields this version does not know, kept and sent back unchanged.
     #[serde(flatten)]
@@ -188,12 +188,12 @@ pub struct GenerateRequest {
     #[serde(default)]
     pub prompt: String,
     /// Reference images: `http(s)` URLs or `data:image/<format>;base64,…`. How many and of what
-    /// kind each family takes is in its [catalog](crate::catalog) row (4.x and 5.0 lite: up to 14;
+    /// kind each family takes is in its [`catalog`](crate::catalog) row (4.x and 5.0 lite: up to 14;
     /// 5.0 pro and flash: up to 10; SeedEdit 3.0: exactly one string; Seedream 3.0 t2i: none).
     pub image: Option<ImageInput>,
     /// Output size: a preset in any case (`2K`, `2k`), `WxH` (limited by pixel area and ratio only),
     /// `adaptive` (SeedEdit 3.0) or `auto` (layer decomposition). Each family's presets, area range
-    /// and default are in its [catalog](crate::catalog) row.
+    /// and default are in its [`catalog`](crate::catalog) row.
     pub size: Option<Size>,
     /// Random seed, −1 to 2 147 483 647 (default −1: random). Seedream 3.0 t2i and SeedEdit 3.0 only.
     pub seed: Option<i64>,

@@ -39,7 +39,7 @@ impl fmt::Display for Dimensions {
 }
 
 /// A resolution preset: the model picks the shape, the preset fixes the pixel budget. Which family
-/// takes which preset is in its [catalog](crate::catalog) row.
+/// takes which preset is in its [`catalog`](crate::catalog) row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SizePreset {
     /// About 1 megapixel.

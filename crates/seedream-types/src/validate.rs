@@ -1,7 +1,7 @@
 //! Per-model validation: every violation, each with its field path and the rule it breaks.
 //!
 //! The rules common to all models are written here; every rule that depends on the model family is
-//! read from its [catalog](crate::catalog) row. Unknown ids, endpoint ids (`ep-…`) and aliases get
+//! read from its [`catalog`] row. Unknown ids, endpoint ids (`ep-…`) and aliases get
 //! the common rules only: a request the service would accept is never refused locally.
 
 use std::fmt;
@@ -89,7 +89,7 @@ impl Report {
 }
 
 impl GenerateRequest {
-    /// Checks the request against the rules of its model's family (its [catalog](crate::catalog)
+    /// Checks the request against the rules of its model's family (its [`catalog`]
     /// row) and returns the warnings, or every violation. Unknown models, endpoint ids (`ep-…`) and
     /// aliases get only the rules common to all. No network: URLs are checked for form only; data
     /// URLs are decoded and their headers read.
