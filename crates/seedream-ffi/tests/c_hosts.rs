@@ -7,7 +7,8 @@
 //!    libraries are enough to link;
 //! 3. each program runs under `valgrind --leak-check=full` against emulators started here (relay and
 //!    Ark paths with an API key, a slow one, one over TLS with a self-signed certificate, plus a closed
-//!    port); memcheck errors and definitely-lost bytes fail it. `tests/c/valgrind.supp` suppresses
+//!    port, and a small hostile server: 1 500 links in one answer, an error echoing the key); memcheck
+//!    errors and definitely-lost bytes fail it. `network` runs with at most 256 descriptors. `tests/c/valgrind.supp` suppresses
 //!    only the known false positives of ring's AES-GCM assembly on the TLS path.
 //!
 //! Without valgrind the programs still run, with a message saying so (CI installs valgrind).
@@ -134,6 +135,9 @@ fn hosts() -> &'static Hosts {
 
 /// Where the programs find the service.
 struct Emulators {
+    /// The hostile server: `/many/v1` answers with 1 500 links to itself, `/echo/v1` with a 401 echoing the key.
+    many_url: String,
+    echo_url: String,
     base_url: String,
     ark_url: String,
     slow_url: String,
@@ -170,10 +174,13 @@ fn emulators() -> &'static Emulators {
                 })
                 .await
                 .expect("start the slow emulator");
+                let hostile = hostile_server().await;
                 let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
                 let closed_url = format!("http://{}/v1", closed.local_addr().expect("port"));
                 drop(closed);
                 let urls = Emulators {
+                    many_url: format!("http://{hostile}/many/v1"),
+                    echo_url: format!("http://{hostile}/echo/v1"),
                     base_url: normal.base_url(),
                     ark_url: normal.ark_base_url(),
                     slow_url: slow.base_url(),
@@ -191,13 +198,99 @@ fn emulators() -> &'static Emulators {
     })
 }
 
+/// How many links the hostile server's answer holds.
+const MANY_LINKS: usize = 1500;
+
+/// A loopback HTTP/1.1 server (keep-alive) for what the emulator will not do: an answer with
+/// [`MANY_LINKS`] image links (to itself, each a tiny JPEG) and a 401 whose message echoes the key
+/// with terminal escapes.
+async fn hostile_server() -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the hostile server");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                loop {
+                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
+                        })
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    while buf.len() < end + 4 + length {
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    buf.drain(..end + 4 + length);
+                    let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
+                    let key = head
+                        .lines()
+                        .find_map(|l| {
+                            l.strip_prefix("authorization: Bearer ").or(l.strip_prefix("Authorization: Bearer "))
+                        })
+                        .unwrap_or("")
+                        .to_owned();
+                    let (status, content_type, body): (&str, &str, Vec<u8>) = if path.starts_with("/many/") {
+                        let links: Vec<_> = (0..MANY_LINKS)
+                            .map(|i| serde_json::json!({"url": format!("http://{addr}/img/{i}.jpeg")}))
+                            .collect();
+                        ("200 OK", "application/json", serde_json::json!({"data": links}).to_string().into_bytes())
+                    } else if path.starts_with("/img/") {
+                        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
+                        jpeg.resize(2048, 0);
+                        ("200 OK", "image/jpeg", jpeg)
+                    } else {
+                        let message = format!("invalid key {key}\u{1b}]0;pwned\u{7}");
+                        let body = serde_json::json!({"error": {"code": "AuthenticationError", "message": message}});
+                        ("401 Unauthorized", "application/json", body.to_string().into_bytes())
+                    };
+                    let head = format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    if stream.write_all(head.as_bytes()).await.is_err() || stream.write_all(&body).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
 /// Builds (once), then runs one host program under valgrind, failing with its output.
 fn run_host(name: &str) {
+    run_host_with(name, None);
+}
+
+/// [`run_host`], with the number of open descriptors limited (`prlimit --nofile`) when given.
+fn run_host_with(name: &str, max_descriptors: Option<u32>) {
     let hosts = hosts();
     let emulators = emulators();
     let program = hosts.programs.join(name);
     let mut command = if installed("valgrind") {
-        let mut valgrind = Command::new("valgrind");
+        let mut valgrind = match max_descriptors {
+            Some(limit) => {
+                let mut prlimit = Command::new("prlimit");
+                prlimit.arg(format!("--nofile={limit}")).arg("valgrind");
+                prlimit
+            }
+            None => Command::new("valgrind"),
+        };
         valgrind.args([
             "--error-exitcode=99",
             "--leak-check=full",
@@ -211,9 +304,18 @@ fn run_host(name: &str) {
         valgrind
     } else {
         eprintln!("valgrind is not installed: running {name} WITHOUT the leak checker (CI installs it)");
-        Command::new(&program)
+        match max_descriptors {
+            Some(limit) => {
+                let mut prlimit = Command::new("prlimit");
+                prlimit.arg(format!("--nofile={limit}")).arg(&program);
+                prlimit
+            }
+            None => Command::new(&program),
+        }
     };
     command
+        .env("SEEDREAM_TEST_MANY_URL", &emulators.many_url)
+        .env("SEEDREAM_TEST_ECHO_URL", &emulators.echo_url)
         .env("SEEDREAM_TEST_BASE_URL", &emulators.base_url)
         .env("SEEDREAM_TEST_ARK_URL", &emulators.ark_url)
         .env("SEEDREAM_TEST_SLOW_URL", &emulators.slow_url)
@@ -264,6 +366,11 @@ fn errors_null_json_401_429_timeout_refused() {
 #[test]
 fn png_output_layers_usage_and_the_validation_switch() {
     run_host("formats");
+}
+
+#[test]
+fn network_1500_links_within_256_descriptors_redaction_and_proxies() {
+    run_host_with("network", Some(256));
 }
 
 #[test]
