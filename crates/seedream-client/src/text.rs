@@ -56,6 +56,18 @@ pub fn for_terminal(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A link without its query and fragment: what may be recorded of a pre-signed download link
+/// (`https://bucket/img.jpeg?X-Tos-Signature=…` → `https://bucket/img.jpeg`), whose query is a
+/// credential for as long as the link is valid.
+pub fn link_without_query(url: &str) -> &str {
+    url.find(['?', '#']).map_or(url, |at| &url[..at])
+}
+
+/// `url` without a `user:password@` part, for recording or showing a base URL.
+pub fn without_userinfo(url: &str) -> String {
+    crate::transport::strip_userinfo(url)
+}
+
 /// The secrets of one client (its API key, proxy credentials, extra header values), applied to
 /// everything a server sends back before the client returns it.
 #[derive(Clone, Default)]
@@ -154,6 +166,13 @@ mod tests {
         assert_eq!(redact("key sk-123456 and sk-1234", &["sk-1234", "sk-123456"]), "key <redacted> and <redacted>");
         assert!(matches!(redact("nothing here", &["sk-123456"]), Cow::Borrowed(_)));
         assert_eq!(redact("a b c", &["a"]), "a b c", "too short to redact");
+    }
+
+    #[test]
+    fn links_lose_their_query_and_urls_their_userinfo() {
+        assert_eq!(link_without_query("https://b.test/i.jpeg?X-Tos-Signature=s&e=1#f"), "https://b.test/i.jpeg");
+        assert_eq!(link_without_query("https://b.test/i.jpeg"), "https://b.test/i.jpeg");
+        assert_eq!(without_userinfo("http://user:pass@relay.test/v1"), "http://relay.test/v1");
     }
 
     #[test]
