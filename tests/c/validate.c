@@ -86,6 +86,16 @@ static void missing_prompt(void) {
   CHECK(!seedream_validation_is_valid(validation));
   CHECK_STR(seedream_validation_violation_field(validation, 0), "prompt");
   seedream_validation_free(validation);
+  /* Wrong JSON types are violations under their field, as the command line reports them. */
+  CHECK_RESULT(seedream_request_validate("{\"model\":\"doubao-seedream-4-0-250828\",\"prompt\":5}", &validation, NULL),
+               SEEDREAM_RESULT_OK, NULL);
+  CHECK(seedream_validation_violation_count(validation) == 1);
+  CHECK_STR(seedream_validation_violation_field(validation, 0), "prompt");
+  CHECK_STR(seedream_validation_violation_message(validation, 0), "must be a string, not a number");
+  seedream_validation_free(validation);
+  CHECK_RESULT(seedream_request_validate("{\"model\":1,\"prompt\":\"p\"}", &validation, NULL), SEEDREAM_RESULT_OK, NULL);
+  CHECK_STR(seedream_validation_violation_field(validation, 0), "model");
+  seedream_validation_free(validation);
   CHECK_RESULT(seedream_request_validate(
                    "{\"model\":\"doubao-seedream-5-0-pro-260628\",\"layer_decomposition\":true,"
                    "\"image\":\"https://example.com/a.png\"}",
@@ -96,7 +106,7 @@ static void missing_prompt(void) {
 }
 
 static void invalid_json(void) {
-  const char *cases[] = {"{\"model\": ", "not json", "{\"model\":1,\"prompt\":\"p\"}", ""};
+  const char *cases[] = {"{\"model\": ", "not json", ""};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     seedream_validation *validation = (seedream_validation *)&check_failures; /* must stay untouched */
     seedream_error *error = NULL;

@@ -108,6 +108,14 @@ pub struct GlobalArgs {
     /// An extra header for every API request, as "Name: value" (repeatable).
     #[arg(long = "header", short = 'H', global = true, value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
+    /// Send every request through this HTTP proxy, http://[user:password@]host:port (credentials are
+    /// sent as Basic auth, never printed). Without it HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY
+    /// apply, as for curl.
+    #[arg(long, global = true, value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<Secret>,
+    /// Connect straight to the service, ignoring the proxy variables of the environment.
+    #[arg(long, global = true)]
+    pub no_proxy: bool,
     /// Print one machine-readable JSON result on stdout, and no progress.
     #[arg(long, global = true)]
     pub json: bool,

@@ -171,7 +171,8 @@ pub struct FailedImageRecord {
     pub code: String,
     /// What went wrong.
     pub message: String,
-    /// For a failed download: the link, to fetch by hand while it is valid (24 hours).
+    /// For a failed download: the link without its query (the query of a pre-signed link is its
+    /// signature, a credential), to tell which image it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }

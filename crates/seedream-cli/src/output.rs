@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use seedream_client::text::for_terminal;
 use serde::Serialize;
 
 /// Where output goes and how.
@@ -39,10 +40,13 @@ impl Output {
     }
 
     /// A result line on stdout (not in `--json` mode). A closed stdout (`| head`) is not an error.
+    /// Control characters (a server's text may hold escapes) are shown escaped, as in every
+    /// human-readable line here.
     pub fn line(&self, text: &str) {
         if self.json {
             return;
         }
+        let text = for_terminal(text);
         self.around_bar(|| {
             let mut stdout = std::io::stdout().lock();
             let _ = writeln!(stdout, "{text}");
@@ -68,6 +72,7 @@ impl Output {
         if self.json || self.quiet {
             return;
         }
+        let text = for_terminal(text);
         self.around_bar(|| {
             let mut stderr = std::io::stderr().lock();
             let _ = writeln!(stderr, "seedream: {text}");
@@ -79,6 +84,7 @@ impl Output {
         if self.json || !self.verbose {
             return;
         }
+        let text = for_terminal(text);
         self.around_bar(|| {
             let mut stderr = std::io::stderr().lock();
             let _ = writeln!(stderr, "seedream: {text}");
@@ -87,6 +93,7 @@ impl Output {
 
     /// A failure paragraph on stderr.
     pub fn error(&self, text: &str) {
+        let text = for_terminal(text);
         self.around_bar(|| {
             let mut stderr = std::io::stderr().lock();
             let _ = writeln!(stderr, "{text}");

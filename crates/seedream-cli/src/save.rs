@@ -178,7 +178,8 @@ pub async fn save_image(
                 index,
                 code: "DownloadFailed".into(),
                 message: failure.message,
-                url,
+                // The query of a pre-signed link is its signature: a credential, not recorded.
+                url: url.as_deref().map(|url| seedream_client::text::link_without_query(url).to_owned()),
             });
             if let Some(failed) = outcome.failed_images.last() {
                 report(Saved::Failed(failed));

@@ -113,6 +113,11 @@ impl Service {
             };
             builder = builder.header(name.trim(), value.trim());
         }
+        if global.no_proxy {
+            builder = builder.no_proxy();
+        } else if let Some(proxy) = &global.proxy {
+            builder = builder.proxy(proxy.expose().trim());
+        }
         if let Some(path) = &global.ca_cert {
             let pem = std::fs::read_to_string(path).map_err(|e| Failure::read("certificate", path, &e))?;
             builder = builder.trust_certificate_pem(pem);
@@ -128,7 +133,8 @@ impl Service {
                     "no API key or base URL given: using the embedded emulator at {base} (synthetic images; \
                      set ARK_API_KEY to use the real service)"
                 ));
-                (builder.base_url(base).api_key(EMBEDDED_KEY), Some(emulator))
+                // In this process, on loopback: never through a proxy of the environment.
+                (builder.base_url(base).api_key(EMBEDDED_KEY).no_proxy(), Some(emulator))
             }
             Setup::Remote { base_url, key_from: None } => {
                 let base = base_url.unwrap_or_default();
@@ -154,7 +160,14 @@ impl Service {
             }
         };
         let label_of =
-            |client: &Client| if emulator.is_some() { EMBEDDED.to_owned() } else { client.base_url().to_owned() };
+            // Recorded as the manifest's `service`: a base URL's `user:password@` stays out of it.
+            |client: &Client| {
+                if emulator.is_some() {
+                    EMBEDDED.to_owned()
+                } else {
+                    seedream_client::text::without_userinfo(client.base_url())
+                }
+            };
         let client = builder.build().map_err(|e| describe(&e, None, &id))?;
         let label = label_of(&client);
         out.detail(&format!(

@@ -3,6 +3,7 @@
 
 use std::ffi::{CString, c_char};
 
+use seedream_types::check::{self, CheckError};
 use seedream_types::{GenerateRequest, Violation};
 
 use crate::error::{FfiResult, seedream_error};
@@ -44,14 +45,20 @@ pub(crate) fn violation_field(list: &Violations, index: usize, field: fn(&CViola
     list.0.get(index).map_or(std::ptr::null(), |v| field(v).as_ptr())
 }
 
-/// Parses a generations request body, naming what is wrong when it is not one.
+/// Parses a generations request body without applying the model's rules (the client does, unless
+/// told not to): text that is not JSON is `INVALID_JSON`; fields of the wrong JSON type are
+/// `INVALID_REQUEST` with one violation each, as `seedream_request_validate` and the command line
+/// report them (one checker, `seedream_types::check`).
 pub(crate) fn parse_request(json: &str) -> FfiResult<GenerateRequest> {
-    serde_json::from_str(json).map_err(|e| {
-        seedream_error::new(
-            seedream_result::InvalidJson,
-            format!("the request is not a valid generations request: {e}"),
-        )
+    let value = serde_json::from_str(json).map_err(|e| not_json(&e.to_string()))?;
+    check::parse_unchecked(value, None).map_err(|error| match error {
+        CheckError::NotJson(reason) => not_json(&reason),
+        CheckError::Invalid(invalid) => seedream_error::validation(&invalid),
     })
+}
+
+fn not_json(reason: &str) -> Box<seedream_error> {
+    seedream_error::new(seedream_result::InvalidJson, format!("the request is not JSON: {reason}"))
 }
 
 /// The outcome of validating a request: every violated rule (none when the request is valid) and
@@ -71,7 +78,9 @@ pub struct seedream_validation {
 ///
 /// Returns `SEEDREAM_RESULT_OK` when the JSON is a request (valid or not) and writes a new
 /// `seedream_validation` to `*validation_out`; check it with `seedream_validation_is_valid`.
-/// Returns `SEEDREAM_RESULT_INVALID_JSON` when the text does not parse or lacks `model`/`prompt`.
+/// Returns `SEEDREAM_RESULT_INVALID_JSON` when the text is not JSON. JSON that is not a request
+/// (not an object, fields of the wrong type, `model` missing) is reported as violations, with the
+/// same field paths the command line gives (`prompt: must be a string, not a number`).
 /// On failure, writes an error to `*error_out` when `error_out` is not NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_request_validate(
@@ -83,13 +92,16 @@ pub unsafe extern "C" fn seedream_request_validate(
         // SAFETY: the caller passes NULL or a NUL-terminated string.
         let json = unsafe { arg_str(request_json, "request_json") }?;
         let validation_out = arg_out(validation_out, "validation_out")?;
-        let request = parse_request(json)?;
-        let validation = match request.validate() {
-            Ok(warnings) => seedream_validation { violations: Violations::default(), warnings: Violations::new(&warnings) },
-            Err(error) => seedream_validation {
+        let validation = match check::check_text(json, None) {
+            Ok(checked) => seedream_validation {
+                violations: Violations::default(),
+                warnings: Violations::new(&checked.warnings),
+            },
+            Err(CheckError::Invalid(error)) => seedream_validation {
                 violations: Violations::new(&error.violations),
                 warnings: Violations::new(&error.warnings),
             },
+            Err(CheckError::NotJson(reason)) => return Err(not_json(&reason)),
         };
         validation_out.write(into_c(validation));
         Ok(())
