@@ -272,6 +272,11 @@ pub fn describe(error: &Error, model: Option<&str>, service: &str) -> Failure {
                 TimeoutPhase::Headers => {
                     "big groups can take minutes; --stream receives the images one by one as they finish".into()
                 }
+                TimeoutPhase::Idle => {
+                    "the service stopped sending for longer than --idle-timeout; try again, or give it longer with \
+                     --idle-timeout"
+                        .into()
+                }
                 _ => "the service stopped sending; try again".into(),
             };
             Failure::new(Exit::Unavailable, format!("no answer from {service}: {error}"))
@@ -494,6 +499,86 @@ mod tests {
             }
         }
         assert!(hints > 50, "{hints}");
+    }
+
+    /// Every `--flag` in the hints of service errors is a flag of a command that calls the service.
+    #[test]
+    fn error_hints_name_only_flags_that_parse() {
+        use clap::CommandFactory as _;
+        use seedream_client::transport::{TransportError, TransportErrorKind};
+        let cli = crate::cli::Cli::command();
+        let mut flags: Vec<String> =
+            cli.get_arguments().filter_map(|a| a.get_long().map(|l| format!("--{l}"))).collect();
+        for name in ["generate", "edit", "batch", "emulator"] {
+            let sub = cli.find_subcommand(name).unwrap();
+            flags.extend(sub.get_arguments().filter_map(|a| a.get_long().map(|l| format!("--{l}"))));
+        }
+        let api = |status: u16, code: &str, location: Option<&str>| {
+            Error::from(ApiError {
+                status,
+                code: code.into(),
+                message: "m".into(),
+                param: None,
+                request_id: None,
+                class: ErrorClass::classify(Some(status), code),
+                retry_after: None,
+                location: location.map(str::to_owned),
+            })
+        };
+        let mut errors = vec![
+            api(404, "ModelNotOpen", None),
+            api(404, "NotFound", None),
+            api(404, "InvalidEndpointOrModel.NotFound", None),
+            api(301, "", Some("https://elsewhere/v1")),
+            api(302, "", None),
+            api(401, "AuthenticationError", None),
+            api(403, "AccessDenied", None),
+            api(429, "QuotaExceeded", None),
+            api(429, "ModelAccountIpmRateLimitExceeded", None),
+            api(400, "InputTextSensitiveContentDetected", None),
+            api(400, "InvalidParameter", None),
+            api(500, "InternalServiceError", None),
+            api(502, "", None),
+            Error::Transport(TransportError::new(
+                TransportErrorKind::Connect,
+                "invalid peer certificate: UnknownIssuer",
+            )),
+            Error::Transport(TransportError::new(TransportErrorKind::Connect, "connection refused")),
+            Error::Io(std::io::Error::from_raw_os_error(28)),
+            Error::Config("an API key is required".into()),
+        ];
+        for phase in [TimeoutPhase::Connect, TimeoutPhase::Headers, TimeoutPhase::Idle, TimeoutPhase::Overall] {
+            errors.push(Error::Timeout { phase, during: seedream_client::CallPhase::Headers });
+        }
+        let mut hints = 0;
+        for error in &errors {
+            let failure = describe(error, Some(seedream_types::SEEDREAM_4_0), "https://host/v1");
+            let text = format!("{} {}", failure.message, failure.hint.unwrap_or_default());
+            hints += 1;
+            for word in text.split(|c: char| c.is_whitespace() || ",:;()`".contains(c)) {
+                if word.starts_with("--") {
+                    assert!(flags.iter().any(|f| f == word), "{word} in {text:?}");
+                }
+            }
+        }
+        assert!(hints >= 20);
+        let timeout = crate::run::timed_out(
+            &crate::cli::CallArgs {
+                timeout: std::time::Duration::from_secs(30),
+                idle_timeout: std::time::Duration::from_secs(30),
+                retries: 2,
+                quiet: false,
+                verbose: false,
+                dry_run: false,
+            },
+            "downloading",
+        );
+        for word in timeout.hint.unwrap_or_default().split_whitespace().chain(timeout.message.split_whitespace()) {
+            let word = word.trim_matches(|c: char| "(),;".contains(c));
+            if word.starts_with("--") {
+                assert!(flags.iter().any(|f| f == word), "{word}");
+            }
+        }
     }
 
     #[test]
