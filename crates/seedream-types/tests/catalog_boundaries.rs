@@ -64,7 +64,7 @@ fn shape_of_area(area: u64, family: &ModelFamily) -> Option<Dimensions> {
     let root = (area as f64).sqrt() as u64;
     (1..=root)
         .rev()
-        .filter(|w| area % w == 0)
+        .filter(|w| area.is_multiple_of(*w))
         .map(|h| Dimensions::new((area / h) as u32, h as u32))
         .find(|dims| family.size.ratio.is_none_or(|ratio| ratio.contains(*dims)))
 }
