@@ -902,7 +902,9 @@ const char *seedream_stream_event_json(const struct seedream_stream_event *event
  *
  * Returns `SEEDREAM_RESULT_OK` when the JSON is a request (valid or not) and writes a new
  * `seedream_validation` to `*validation_out`; check it with `seedream_validation_is_valid`.
- * Returns `SEEDREAM_RESULT_INVALID_JSON` when the text does not parse or lacks `model`/`prompt`.
+ * Returns `SEEDREAM_RESULT_INVALID_JSON` when the text is not JSON. JSON that is not a request
+ * (not an object, fields of the wrong type, `model` missing) is reported as violations, with the
+ * same field paths the command line gives (`prompt: must be a string, not a number`).
  * On failure, writes an error to `*error_out` when `error_out` is not NULL.
  */
 enum seedream_result seedream_request_validate(const char *request_json,

@@ -166,7 +166,8 @@ mod tests {
 
     #[test]
     fn a_prompt_may_be_left_out_for_layer_decomposition() {
-        let text = format!(r#"{{"model": "{SEEDREAM_5_0_PRO}", "layer_decomposition": true, "image": "https://a/b.png"}}"#);
+        let text =
+            format!(r#"{{"model": "{SEEDREAM_5_0_PRO}", "layer_decomposition": true, "image": "https://a/b.png"}}"#);
         assert!(check_text(&text, None).is_ok());
     }
 
