@@ -1,0 +1,225 @@
+//! What `seedream` shows and records of hostile or careless input: server text with the key and
+//! terminal escapes in it, credentials in `--base-url`, signed download links, and proxies
+//! (`--proxy`, `--no-proxy`, the proxy variables). Each server is a small loopback one written here.
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use serde_json::Value;
+
+const KEY: &str = "sk-cli-hygiene-SECRET";
+
+/// A scratch directory, removed at the end.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("seedream-hygiene-{name}-{:016x}", fastrand::u64(..)));
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `seedream args…` in `dir` with the proxy variables given (and no others), within 60 s.
+fn run(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_seedream"));
+    command.current_dir(dir).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for name in ["SEEDREAM_API_KEY", "ARK_API_KEY", "SEEDREAM_BASE_URL", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY"] {
+        command.env_remove(name);
+    }
+    for name in ["https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"] {
+        command.env_remove(name);
+    }
+    command.envs(vars.iter().copied());
+    let mut child = command.spawn().unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("seedream {args:?} ran for more than 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A thread-per-connection HTTP/1.1 server answering each request with `answer(path, headers)`.
+fn server(answer: impl Fn(&str, &str) -> Vec<u8> + Send + Sync + 'static) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let answer = std::sync::Arc::new(answer);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let answer = answer.clone();
+            std::thread::spawn(move || serve(stream, &*answer));
+        }
+    });
+    addr
+}
+
+fn serve(mut stream: TcpStream, answer: &dyn Fn(&str, &str) -> Vec<u8>) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+            continue;
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        while buf.len() < end + 4 + length {
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        buf.drain(..end + 4 + length);
+        let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
+        if stream.write_all(&answer(&path, &head)).is_err() {
+            return;
+        }
+    }
+}
+
+fn response(status: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
+    let mut out =
+        format!("HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n", body.len())
+            .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+fn emulator() -> (tokio::runtime::Runtime, EmulatorHandle) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let handle = runtime.block_on(Emulator::start(EmulatorConfig::default())).unwrap();
+    (runtime, handle)
+}
+
+fn manifest(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).expect("a manifest")).unwrap()
+}
+
+#[test]
+fn the_manifest_records_the_base_url_without_its_credentials() {
+    let (_runtime, emulator) = emulator();
+    let base = emulator.base_url().replace("http://", "http://user:BASESECRET@");
+    let dir = Scratch::new("userinfo");
+    let output = run(&dir.0, &["generate", "--prompt", "p", "--out", ".", "--base-url", &base, "--api-key", KEY], &[]);
+    assert!(output.status.success(), "{}", text(&output));
+    let manifest = manifest(&dir.0);
+    assert_eq!(manifest["runs"][0]["service"], Value::from(emulator.base_url()));
+    assert!(!manifest.to_string().contains("BASESECRET"));
+    assert!(!text(&output).contains("BASESECRET"), "{}", text(&output));
+}
+
+#[test]
+fn server_text_is_printed_with_the_key_redacted_and_escapes_escaped() {
+    let addr = server(|_path, head| {
+        let key = head.lines().find_map(|l| l.strip_prefix("authorization: Bearer ")).unwrap_or("").to_owned();
+        let message = format!("bad key {key}\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7}");
+        let body = serde_json::json!({"error": {"code": "AuthenticationError", "message": message}});
+        response("401 Unauthorized", "application/json", body.to_string().as_bytes())
+    });
+    let dir = Scratch::new("escapes");
+    let base = format!("http://{addr}/v1");
+    let output = run(&dir.0, &["generate", "--prompt", "p", "--out", ".", "--base-url", &base, "--api-key", KEY], &[]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let all = [output.stdout.as_slice(), output.stderr.as_slice()].concat();
+    assert!(
+        !all.contains(&0x1b) && !all.contains(&0x07),
+        "raw control characters reached the terminal:\n{}",
+        text(&output)
+    );
+    let shown = text(&output);
+    assert!(shown.contains("<redacted>") && !shown.contains(KEY), "{shown}");
+    assert!(shown.contains("\\x1b]0;pwned"), "{shown}");
+    if let Ok(manifest) = std::fs::read_to_string(dir.0.join("manifest.json")) {
+        assert!(!manifest.contains(KEY), "{manifest}");
+    }
+}
+
+#[test]
+fn a_failed_download_is_recorded_without_the_links_signature() {
+    let addr = std::sync::Arc::new(std::sync::OnceLock::<SocketAddr>::new());
+    let own = addr.clone();
+    let bound = server(move |path, _head| {
+        if path.starts_with("/v1/") {
+            let link =
+                format!("http://{}/img/0.jpeg?X-Tos-Signature=LINKSECRET&X-Tos-Expires=86400", own.get().unwrap());
+            let body = serde_json::json!({"data": [{"url": link, "size": "1024x1024"}]});
+            response("200 OK", "application/json", body.to_string().as_bytes())
+        } else {
+            response("403 Forbidden", "application/xml", b"<Error><Code>AccessDenied</Code></Error>")
+        }
+    });
+    addr.set(bound).unwrap();
+    let dir = Scratch::new("signature");
+    let base = format!("http://{bound}/v1");
+    let output = run(
+        &dir.0,
+        &["generate", "--prompt", "p", "--out", ".", "--base-url", &base, "--api-key", KEY, "--retries", "0"],
+        &[],
+    );
+    let manifest = manifest(&dir.0);
+    let failed = &manifest["runs"][0]["failed_images"][0];
+    assert_eq!(failed["url"], Value::from(format!("http://{bound}/img/0.jpeg")), "{}\n{manifest:#}", text(&output));
+    assert!(!manifest.to_string().contains("LINKSECRET"));
+}
+
+#[test]
+fn proxy_flags_and_variables_choose_the_route() {
+    let (_runtime, emulator) = emulator();
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let with_credentials = proxy.replace("http://", "http://pat:PROXYSECRET@");
+    let dir = Scratch::new("proxy");
+    let base = emulator.base_url();
+    let call = |extra: &[&str], vars: &[(&str, &str)]| {
+        let mut args = vec!["generate", "--prompt", "p", "--out", ".", "--base-url", &base, "--api-key", KEY];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--retries", "0"]);
+        run(&dir.0, &args, vars)
+    };
+    // --proxy to a closed port: the network failed (4), the proxy named, its password not.
+    let output = call(&["--proxy", &with_credentials], &[]);
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output));
+    assert!(text(&output).contains(&proxy) && !text(&output).contains("PROXYSECRET"), "{}", text(&output));
+    // The variable is followed (loopback included, as curl does) ...
+    let output = call(&[], &[("HTTP_PROXY", &with_credentials)]);
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output));
+    // ... unless NO_PROXY or --no-proxy says otherwise.
+    let output = call(&[], &[("HTTP_PROXY", &with_credentials), ("NO_PROXY", "127.0.0.1")]);
+    assert!(output.status.success(), "{}", text(&output));
+    let output = call(&["--no-proxy"], &[("HTTP_PROXY", &with_credentials)]);
+    assert!(output.status.success(), "{}", text(&output));
+    // The embedded emulator is never proxied.
+    let output = run(&dir.0, &["generate", "--prompt", "p", "--out", "."], &[("HTTP_PROXY", &with_credentials)]);
+    assert!(output.status.success(), "{}", text(&output));
+}
