@@ -146,9 +146,11 @@ Examples:
 Each non-blank line is one generations request, as JSON:
   {\"model\": \"doubao-seedream-4-0-250828\", \"prompt\": \"a lighthouse at dawn\", \"size\": \"2K\"}
 (\"model\" may be left out: the default is Seedream 4.0; \"image\" may name local files, relative to
-the JSONL file.) Every line's result or error is recorded in --out/manifest.json. Run the same command
-again to resume: lines whose images are saved are skipped, failed lines are tried again. The exit
-status is 5 when any line failed.")]
+the JSONL file.) Every line's result or error is journaled in --out/journal.jsonl before it is
+reported, and shown in --out/manifest.json. Run the same command again to resume: a line whose request
+(as sent, local images by content) already has a complete result from the same service is skipped,
+wherever it sits in the file; failed and edited lines run again. The exit status is 5 when any line
+failed.")]
     Batch(BatchArgs),
     /// Check generations request files against the model's rules, without any network.
     #[command(after_help = "\
@@ -157,9 +159,10 @@ Examples:
   seedream validate a.json b.json prompts.jsonl --json
   echo '{\"model\": \"doubao-seedream-4-5-251128\", \"prompt\": \"x\", \"size\": \"1K\"}' | seedream validate -
 
-Each violation is printed as `field.path: rule`. Files ending in .jsonl or .ndjson are checked line
-by line. Exit status: 0 every file is valid; 2 a file is invalid; 1 a file cannot be read or is not
-JSON.")]
+Each violation is printed as `field.path: rule`. Batch files (ending in .jsonl or .ndjson, or any
+file with --batch) are checked line by line as `seedream batch` reads them (default model, local
+images relative to the file), each problem as `FILE: line N: field: rule`. Exit status: 0 every file
+is valid; 2 a file or line is invalid; 1 a file cannot be read (or a single request is not JSON).")]
     Validate(ValidateArgs),
     /// Show what image files carry: format, size, and the provenance seedream wrote into them.
     #[command(after_help = "\
