@@ -182,6 +182,7 @@ impl fmt::Debug for Client {
 }
 
 /// Builds a [`Client`]; see each method for its default.
+#[derive(Clone)]
 pub struct ClientBuilder {
     base_url: Option<String>,
     api_key: Option<String>,
