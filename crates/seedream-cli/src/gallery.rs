@@ -10,6 +10,7 @@ use std::cmp::Reverse;
 use std::fmt::Write as _;
 use std::path::Path;
 
+pub use seedream_types::markup::escape;
 use serde_json::Value;
 
 use crate::failure::Failure;
@@ -223,22 +224,6 @@ fn card_html(html: &mut String, card: &Card) {
 fn parse_size(size: &str) -> Option<(u32, u32)> {
     let (w, h) = size.split_once(['x', 'X', '×'])?;
     Some((w.trim().parse().ok()?, h.trim().parse().ok()?))
-}
-
-/// Text safe in HTML content and in quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A file name as a relative URL: everything but unreserved characters percent-encoded, so `#`, `?`,

@@ -11,6 +11,7 @@
 //! layer as large as the base image sits at x=0, y=0; a smaller one at the top-left corner of its
 //! `bounding_box`. A layer that is not PNG (a JPEG answer) is converted, as OpenRaster wants PNG.
 
+use seedream_types::markup::escape;
 use std::io::{Cursor, Write as _};
 
 use seedream_types::ImageFormat;
@@ -119,23 +120,6 @@ pub fn stack_xml(width: u32, height: u32, placements: &[Placement]) -> String {
     }
     xml.push_str("  </stack>\n</image>\n");
     xml
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 has no way to write other control characters.
-            c if c.is_control() && c != '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A layer's name as a file-name part: letters and digits (any script) in lower case, other runs as

@@ -29,6 +29,7 @@ pub mod check;
 pub mod edit;
 pub mod error;
 pub mod image;
+pub mod markup;
 pub mod provenance;
 pub mod request;
 pub mod response;
