@@ -265,6 +265,16 @@ const LAYERS: Option<LayerRule> = Some(LayerRule {
     input_pixels: (262_144, 36_000_000),
     max_layers: 16,
 });
+/// 5.0 pro and flash share their sizes and references (doc).
+const SIZE_5_0_PRO_FLASH: SizeRule = SizeRule {
+    presets: &[SizePreset::OneK, SizePreset::OneAndHalfK, SizePreset::TwoK],
+    adaptive: false,
+    area: Some((921_600, 4_624_220)),
+    ratio: Some(RatioRange::SIXTEEN),
+    default: SQUARE_2K,
+};
+const REFERENCES_5_0_PRO_FLASH: References = References { min: 0, max: 10, single_string: false };
+const REFERENCES_4_X: References = References { min: 0, max: 14, single_string: false };
 const JPEG_ONLY: &[&str] = &["jpeg"];
 const PNG_JPEG: &[&str] = &["jpeg", "png"];
 const SQUARE_2K: DefaultSize = DefaultSize::Preset(SizePreset::TwoK);
@@ -278,14 +288,8 @@ pub const FAMILIES: &[ModelFamily] = &[
         prefixes: &["doubao-seedream-5-0-pro"],
         aliases: &["doubao-seedream-5.0-pro"],
         status: Status::Current,
-        size: SizeRule {
-            presets: &[SizePreset::OneK, SizePreset::OneAndHalfK, SizePreset::TwoK],
-            adaptive: false,
-            area: Some((921_600, 4_624_220)),
-            ratio: Some(RatioRange::SIXTEEN),
-            default: SQUARE_2K,
-        },
-        references: References { min: 0, max: 10, single_string: false },
+        size: SIZE_5_0_PRO_FLASH,
+        references: REFERENCES_5_0_PRO_FLASH,
         input: INPUT_4_5,
         group: None,
         stream: false,
@@ -306,14 +310,8 @@ pub const FAMILIES: &[ModelFamily] = &[
         prefixes: &["doubao-seedream-5-0-flash"],
         aliases: &["doubao-seedream-5.0-flash"],
         status: Status::Current,
-        size: SizeRule {
-            presets: &[SizePreset::OneK, SizePreset::OneAndHalfK, SizePreset::TwoK],
-            adaptive: false,
-            area: Some((921_600, 4_624_220)),
-            ratio: Some(RatioRange::SIXTEEN),
-            default: SQUARE_2K,
-        },
-        references: References { min: 0, max: 10, single_string: false },
+        size: SIZE_5_0_PRO_FLASH,
+        references: REFERENCES_5_0_PRO_FLASH,
         input: INPUT_4_5,
         group: None,
         stream: false,
@@ -341,7 +339,7 @@ pub const FAMILIES: &[ModelFamily] = &[
             ratio: Some(RatioRange::SIXTEEN),
             default: SQUARE_2K,
         },
-        references: References { min: 0, max: 14, single_string: false },
+        references: REFERENCES_4_X,
         input: INPUT_4_5,
         group: GROUP,
         stream: true,
@@ -369,7 +367,7 @@ pub const FAMILIES: &[ModelFamily] = &[
             ratio: Some(RatioRange::SIXTEEN),
             default: SQUARE_2K,
         },
-        references: References { min: 0, max: 14, single_string: false },
+        references: REFERENCES_4_X,
         input: INPUT_4_5,
         group: GROUP,
         stream: true,
@@ -398,7 +396,7 @@ pub const FAMILIES: &[ModelFamily] = &[
             ratio: Some(RatioRange::SIXTEEN),
             default: SQUARE_2K,
         },
-        references: References { min: 0, max: 14, single_string: false },
+        references: REFERENCES_4_X,
         input: INPUT_4_5,
         group: GROUP,
         stream: true,
