@@ -37,31 +37,33 @@ impl seedream_cancel {
 }
 
 /// A new token, not cancelled. Never NULL. Free it with `seedream_cancel_free`.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub extern "C" fn seedream_cancel_new() -> *mut seedream_cancel {
-    ffi_fn!({ into_c(seedream_cancel::new()) })
+    into_c(seedream_cancel::new())
 }
 
 /// Cancels every call that uses the token, now and later. Safe from any thread, also while those
 /// calls run; calling it again does nothing. NULL is a no-op.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_cancel_cancel(cancel: *const seedream_cancel) {
-    ffi_fn!({
-        try_ref!(cancel).sender.send_replace(true);
-    })
+    try_ref!(cancel).sender.send_replace(true);
 }
 
 /// Whether the token was cancelled. False when `cancel` is NULL.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_cancel_is_cancelled(cancel: *const seedream_cancel) -> bool {
-    ffi_fn!({ try_ref!(cancel).is_cancelled() })
+    try_ref!(cancel).is_cancelled()
 }
 
 /// Frees a token. NULL is a no-op. No call may use the token any more, and no thread may cancel it.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_cancel_free(cancel: *mut seedream_cancel) {
     // SAFETY: the caller passes NULL or a token from this library, once.
-    ffi_fn!({ unsafe { free_c(cancel) } })
+    unsafe { free_c(cancel) }
 }
 
 #[cfg(test)]

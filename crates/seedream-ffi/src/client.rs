@@ -266,6 +266,7 @@ fn image_file(name: &str, bytes: &[u8]) -> ImageFile {
 /// failure writes an error to `*error_out` when that is not NULL: `SEEDREAM_RESULT_INVALID_JSON`,
 /// `_INVALID_REQUEST` (every violation listed, nothing sent), API errors with their HTTP status, code
 /// and request id, `_TIMEOUT`, `_TRANSPORT`, `_CANCELLED`, ...
+#[ffi_fn(error_out)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_generate(
     client: *const seedream_client,
@@ -274,21 +275,18 @@ pub unsafe extern "C" fn seedream_client_generate(
     response_out: *mut *mut seedream_response,
     error_out: *mut *mut seedream_error,
 ) -> seedream_result {
-    ffi_fn!(error_out => {
-        // SAFETY: the caller passes NULL or valid pointers.
-        let (client, json, cancel) =
-            unsafe { (arg_ref(client, "client")?, arg_str(request_json, "request_json")?, cancel.as_ref()) };
-        let response_out = arg_out(response_out, "response_out")?;
-        let request = parse_request(json)?;
-        let response = client.block_on(cancel, async {
-            let job = client.job();
-            let (response, meta) =
-                job.generate_with_meta(&request).await.map_err(|e| seedream_error::from_client(&e))?;
-            Ok(client.finish(&job, response, meta).await)
-        })?;
-        response_out.write(into_c(response));
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or valid pointers.
+    let (client, json, cancel) =
+        unsafe { (arg_ref(client, "client")?, arg_str(request_json, "request_json")?, cancel.as_ref()) };
+    let response_out = arg_out(response_out, "response_out")?;
+    let request = parse_request(json)?;
+    let response = client.block_on(cancel, async {
+        let job = client.job();
+        let (response, meta) = job.generate_with_meta(&request).await.map_err(|e| seedream_error::from_client(&e))?;
+        Ok(client.finish(&job, response, meta).await)
+    })?;
+    response_out.write(into_c(response));
+    Ok(())
 }
 
 /// Generates with `"stream": true` (set when the request lacks it) and calls `callback` with
@@ -298,6 +296,7 @@ pub unsafe extern "C" fn seedream_client_generate(
 /// returns non-zero (`SEEDREAM_STREAM_STOP`: the connection is closed, the result is
 /// `SEEDREAM_RESULT_OK`), or on an error, including an error event inside the stream and a stream
 /// cut short. `cancel` may be NULL.
+#[ffi_fn(error_out)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_generate_stream(
     client: *const seedream_client,
@@ -307,31 +306,29 @@ pub unsafe extern "C" fn seedream_client_generate_stream(
     cancel: *const seedream_cancel,
     error_out: *mut *mut seedream_error,
 ) -> seedream_result {
-    ffi_fn!(error_out => {
-        // SAFETY: the caller passes NULL or valid pointers.
-        let (client, json, cancel) =
-            unsafe { (arg_ref(client, "client")?, arg_str(request_json, "request_json")?, cancel.as_ref()) };
-        let callback = callback.ok_or_else(|| seedream_error::null_parameter("callback"))?;
-        let request = parse_request(json)?;
-        client.block_on(cancel, async {
-            let job = client.job();
-            let mut stream = job.generate_stream(&request).await.map_err(|e| seedream_error::from_client(&e))?;
-            while let Some(next) = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
-                let event = next.map_err(|e| seedream_error::from_client(&e))?;
-                let bytes = match &event {
-                    StreamEvent::PartialSucceeded(image) => client.event_bytes(&job, image).await,
-                    _ => None,
-                };
-                let event = seedream_stream_event::new(&event, bytes);
-                // SAFETY: the host's callback, given the userdata it asked for and an event that
-                // lives until it returns.
-                let action = unsafe { callback(userdata, &event) };
-                if action != SEEDREAM_STREAM_CONTINUE {
-                    break; // dropping the stream closes the connection
-                }
+    // SAFETY: the caller passes NULL or valid pointers.
+    let (client, json, cancel) =
+        unsafe { (arg_ref(client, "client")?, arg_str(request_json, "request_json")?, cancel.as_ref()) };
+    let callback = callback.ok_or_else(|| seedream_error::null_parameter("callback"))?;
+    let request = parse_request(json)?;
+    client.block_on(cancel, async {
+        let job = client.job();
+        let mut stream = job.generate_stream(&request).await.map_err(|e| seedream_error::from_client(&e))?;
+        while let Some(next) = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
+            let event = next.map_err(|e| seedream_error::from_client(&e))?;
+            let bytes = match &event {
+                StreamEvent::PartialSucceeded(image) => client.event_bytes(&job, image).await,
+                _ => None,
+            };
+            let event = seedream_stream_event::new(&event, bytes);
+            // SAFETY: the host's callback, given the userdata it asked for and an event that
+            // lives until it returns.
+            let action = unsafe { callback(userdata, &event) };
+            if action != SEEDREAM_STREAM_CONTINUE {
+                break; // dropping the stream closes the connection
             }
-            Ok(())
-        })
+        }
+        Ok(())
     })
 }
 
@@ -342,6 +339,7 @@ pub unsafe extern "C" fn seedream_client_generate_stream(
 /// (`model` and `prompt` required; other names are refused). Relays get a multipart
 /// `POST /images/edits`; Ark (a base URL ending in `/api/v3`) gets generations with data URLs.
 /// Otherwise as `seedream_client_generate`.
+#[ffi_fn(error_out)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_edit(
     client: *const seedream_client,
@@ -354,45 +352,43 @@ pub unsafe extern "C" fn seedream_client_edit(
     response_out: *mut *mut seedream_response,
     error_out: *mut *mut seedream_error,
 ) -> seedream_result {
-    ffi_fn!(error_out => {
-        // SAFETY: the caller passes NULL or valid pointers, each buffer holding its `len` bytes.
-        let (client, json, cancel, buffers, mask) = unsafe {
-            (
-                arg_ref(client, "client")?,
-                arg_str(params_json, "params_json")?,
-                cancel.as_ref(),
-                arg_slice(images, image_count, "images")?,
-                arg_bytes(mask, mask_len, "mask")?,
-            )
-        };
-        let response_out = arg_out(response_out, "response_out")?;
-        let params: EditParams = serde_json::from_str(json).map_err(|e| {
-            seedream_error::new(seedream_result::InvalidJson, format!("the edit parameters are not valid: {e}"))
-        })?;
-        let mut files = Vec::with_capacity(buffers.len());
-        for (index, buffer) in buffers.iter().enumerate() {
-            // SAFETY: the caller passes buffers of `len` readable bytes.
-            let bytes = unsafe { arg_bytes(buffer.data, buffer.len, "images[].data") }?;
-            files.push(image_file(&format!("image-{index}"), bytes));
-        }
-        let request = EditRequest {
-            model: params.model,
-            prompt: params.prompt,
-            images: files,
-            mask: (!mask.is_empty()).then(|| image_file("mask", mask)),
-            n: params.n,
-            size: params.size,
-            response_format: params.response_format,
-            watermark: params.watermark,
-        };
-        let response = client.block_on(cancel, async {
-            let job = client.job();
-            let (response, meta) = job.edit_with_meta(&request).await.map_err(|e| seedream_error::from_client(&e))?;
-            Ok(client.finish(&job, response, meta).await)
-        })?;
-        response_out.write(into_c(response));
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or valid pointers, each buffer holding its `len` bytes.
+    let (client, json, cancel, buffers, mask) = unsafe {
+        (
+            arg_ref(client, "client")?,
+            arg_str(params_json, "params_json")?,
+            cancel.as_ref(),
+            arg_slice(images, image_count, "images")?,
+            arg_bytes(mask, mask_len, "mask")?,
+        )
+    };
+    let response_out = arg_out(response_out, "response_out")?;
+    let params: EditParams = serde_json::from_str(json).map_err(|e| {
+        seedream_error::new(seedream_result::InvalidJson, format!("the edit parameters are not valid: {e}"))
+    })?;
+    let mut files = Vec::with_capacity(buffers.len());
+    for (index, buffer) in buffers.iter().enumerate() {
+        // SAFETY: the caller passes buffers of `len` readable bytes.
+        let bytes = unsafe { arg_bytes(buffer.data, buffer.len, "images[].data") }?;
+        files.push(image_file(&format!("image-{index}"), bytes));
+    }
+    let request = EditRequest {
+        model: params.model,
+        prompt: params.prompt,
+        images: files,
+        mask: (!mask.is_empty()).then(|| image_file("mask", mask)),
+        n: params.n,
+        size: params.size,
+        response_format: params.response_format,
+        watermark: params.watermark,
+    };
+    let response = client.block_on(cancel, async {
+        let job = client.job();
+        let (response, meta) = job.edit_with_meta(&request).await.map_err(|e| seedream_error::from_client(&e))?;
+        Ok(client.finish(&job, response, meta).await)
+    })?;
+    response_out.write(into_c(response));
+    Ok(())
 }
 
 /// Downloads image `index` of `response` (a `url` image), blocking until its bytes are there, so
@@ -405,6 +401,7 @@ pub unsafe extern "C" fn seedream_client_edit(
 /// (`SEEDREAM_RESULT_TIMEOUT`, `_TRANSPORT`, an expired link's `_API`, ...), after which it may be
 /// called again. The overall deadline of `seedream_client_builder_set_timeouts` applies to this
 /// download alone. Safe to call from several threads for the same response. `cancel` may be NULL.
+#[ffi_fn(error_out)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_download_image(
     client: *const seedream_client,
@@ -413,20 +410,18 @@ pub unsafe extern "C" fn seedream_client_download_image(
     cancel: *const seedream_cancel,
     error_out: *mut *mut seedream_error,
 ) -> seedream_result {
-    ffi_fn!(error_out => {
-        // SAFETY: the caller passes NULL or valid pointers.
-        let (client, response, cancel) =
-            unsafe { (arg_ref(client, "client")?, arg_ref(response, "response")?, cancel.as_ref()) };
-        let image = match response.image_to_download(index)? {
-            Some(image) => image,
-            None => return Ok(()), // already there
-        };
-        let fetched = client.block_on(cancel, async {
-            client.job().image_bytes(&image).await.map_err(|e| seedream_error::from_client(&e))
-        })?;
-        response.set_downloaded(index, fetched);
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or valid pointers.
+    let (client, response, cancel) =
+        unsafe { (arg_ref(client, "client")?, arg_ref(response, "response")?, cancel.as_ref()) };
+    let image = match response.image_to_download(index)? {
+        Some(image) => image,
+        None => return Ok(()), // already there
+    };
+    let fetched = client.block_on(cancel, async {
+        client.job().image_bytes(&image).await.map_err(|e| seedream_error::from_client(&e))
+    })?;
+    response.set_downloaded(index, fetched);
+    Ok(())
 }
 
 /// Borrows an array of `len` items; NULL only with `len` 0.
@@ -443,8 +438,9 @@ unsafe fn arg_slice<'a, T>(ptr: *const T, len: usize, name: &str) -> FfiResult<&
 
 /// Frees a client: closes its connections and stops its runtime, waiting for its worker threads.
 /// NULL is a no-op. No call on the client may be running, and none may start afterwards.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_free(client: *mut seedream_client) {
     // SAFETY: the caller passes NULL or a client from this library, once.
-    ffi_fn!({ unsafe { free_c(client) } })
+    unsafe { free_c(client) }
 }

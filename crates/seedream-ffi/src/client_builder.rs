@@ -10,7 +10,7 @@ use ::seedream_client::{Client, DEFAULT_MAX_PARALLEL_DOWNLOADS, RetryPolicy, Tim
 
 use crate::client::seedream_client;
 use crate::error::{FfiResult, seedream_error};
-use crate::ffi::{NO_ERROR_OUT, arg_bytes, arg_mut, arg_out, arg_ref, arg_str, ffi_fn, free_c, into_c};
+use crate::ffi::{arg_bytes, arg_mut, arg_out, arg_ref, arg_str, ffi_fn, free_c, into_c};
 use crate::result::seedream_result;
 
 /// Worker threads of a client's runtime unless set otherwise.
@@ -117,39 +117,38 @@ impl seedream_client_builder {
 /// idle 5 min / no overall deadline, 3 attempts, the system's and Mozilla's root certificates,
 /// URL images downloaded (4 at a time), requests validated before sending, 2 worker threads, the
 /// proxy of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`). Never NULL.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub extern "C" fn seedream_client_builder_new() -> *mut seedream_client_builder {
-    ffi_fn!({ into_c(seedream_client_builder::default()) })
+    into_c(seedream_client_builder::default())
 }
 
 /// Sets the API base URL, such as a relay's `https://host/v1` (NUL-terminated UTF-8). Requests go to
 /// `{base_url}/images/generations` and `{base_url}/images/edits`. Checked by `_build`.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_base_url(
     builder: *mut seedream_client_builder,
     base_url: *const c_char,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or valid pointers.
-        let (builder, base_url) = unsafe { (arg_mut(builder, "builder")?, arg_str(base_url, "base_url")?) };
-        builder.base_url = Some(base_url.to_owned());
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or valid pointers.
+    let (builder, base_url) = unsafe { (arg_mut(builder, "builder")?, arg_str(base_url, "base_url")?) };
+    builder.base_url = Some(base_url.to_owned());
+    Ok(())
 }
 
 /// Sets the API key (NUL-terminated UTF-8), sent as `Authorization: Bearer <key>`. Required. The
 /// key is copied; it never appears in messages or errors.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_api_key(
     builder: *mut seedream_client_builder,
     api_key: *const c_char,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or valid pointers.
-        let (builder, api_key) = unsafe { (arg_mut(builder, "builder")?, arg_str(api_key, "api_key")?) };
-        builder.api_key = Some(api_key.to_owned());
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or valid pointers.
+    let (builder, api_key) = unsafe { (arg_mut(builder, "builder")?, arg_str(api_key, "api_key")?) };
+    builder.api_key = Some(api_key.to_owned());
+    Ok(())
 }
 
 /// Sets the time limits, in milliseconds; 0 keeps a limit's default.
@@ -161,6 +160,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_api_key(
 ///   server sending one byte a second, or stream keep-alives forever, ends there with
 ///   `SEEDREAM_RESULT_TIMEOUT` and a message naming the phase: connecting, waiting for the answer,
 ///   reading the answer or the stream, downloading an image). Default 0: none.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_timeouts(
     builder: *mut seedream_client_builder,
@@ -169,102 +169,95 @@ pub unsafe extern "C" fn seedream_client_builder_set_timeouts(
     idle_ms: u64,
     overall_ms: u64,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or a valid builder.
-        let builder = unsafe { arg_mut(builder, "builder") }?;
-        let defaults = Timeouts::default();
-        let or = |ms: u64, default: Duration| if ms == 0 { default } else { Duration::from_millis(ms) };
-        builder.timeouts = Timeouts {
-            connect: or(connect_ms, defaults.connect),
-            headers: or(headers_ms, defaults.headers),
-            idle: or(idle_ms, defaults.idle),
-            overall: (overall_ms != 0).then(|| Duration::from_millis(overall_ms)),
-        };
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or a valid builder.
+    let builder = unsafe { arg_mut(builder, "builder") }?;
+    let defaults = Timeouts::default();
+    let or = |ms: u64, default: Duration| if ms == 0 { default } else { Duration::from_millis(ms) };
+    builder.timeouts = Timeouts {
+        connect: or(connect_ms, defaults.connect),
+        headers: or(headers_ms, defaults.headers),
+        idle: or(idle_ms, defaults.idle),
+        overall: (overall_ms != 0).then(|| Duration::from_millis(overall_ms)),
+    };
+    Ok(())
 }
 
 /// Sets how many attempts a call may take in all, the first included (default 3; 1 = no retries).
 /// Only failures a retry can help are retried: rate limits (not quota), 5xx, refused connections.
 /// 0 is `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_max_attempts(
     builder: *mut seedream_client_builder,
     max_attempts: u32,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or a valid builder.
-        let builder = unsafe { arg_mut(builder, "builder") }?;
-        if max_attempts == 0 {
-            return Err(seedream_error::invalid_argument("max_attempts must be at least 1"));
-        }
-        builder.max_attempts = Some(max_attempts);
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or a valid builder.
+    let builder = unsafe { arg_mut(builder, "builder") }?;
+    if max_attempts == 0 {
+        return Err(seedream_error::invalid_argument("max_attempts must be at least 1"));
+    }
+    builder.max_attempts = Some(max_attempts);
+    Ok(())
 }
 
 /// Also trusts the certificate(s) in a PEM buffer of `pem_len` bytes (such as a local server's
 /// self-signed certificate), besides the usual roots. Checked by `_build`.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_add_trusted_certificate(
     builder: *mut seedream_client_builder,
     pem: *const u8,
     pem_len: usize,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or valid pointers; `pem` holds `pem_len` bytes.
-        let (builder, pem) = unsafe { (arg_mut(builder, "builder")?, arg_bytes(pem, pem_len, "pem")?) };
-        let pem = std::str::from_utf8(pem)
-            .map_err(|_| seedream_error::invalid_argument("the certificate is not PEM text"))?;
-        builder.certificates.push(pem.to_owned());
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or valid pointers; `pem` holds `pem_len` bytes.
+    let (builder, pem) = unsafe { (arg_mut(builder, "builder")?, arg_bytes(pem, pem_len, "pem")?) };
+    let pem =
+        std::str::from_utf8(pem).map_err(|_| seedream_error::invalid_argument("the certificate is not PEM text"))?;
+    builder.certificates.push(pem.to_owned());
+    Ok(())
 }
 
 /// Adds a header sent with every API request (not with image downloads from other hosts), such as a
 /// relay's routing header. `Authorization`, `Content-Type` and `Content-Length` are refused by
 /// `_build`. Values are treated as secrets: never shown in messages.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_add_header(
     builder: *mut seedream_client_builder,
     name: *const c_char,
     value: *const c_char,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or valid pointers.
-        let (builder, name, value) =
-            unsafe { (arg_mut(builder, "builder")?, arg_str(name, "name")?, arg_str(value, "value")?) };
-        builder.headers.push((name.to_owned(), value.to_owned()));
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or valid pointers.
+    let (builder, name, value) =
+        unsafe { (arg_mut(builder, "builder")?, arg_str(name, "name")?, arg_str(value, "value")?) };
+    builder.headers.push((name.to_owned(), value.to_owned()));
+    Ok(())
 }
 
 /// Whether a plain `http://` base URL to a host other than loopback is allowed (default false: the
 /// key would travel in clear). Loopback (`127.0.0.1`, `localhost`) is always allowed.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_allow_insecure_http(
     builder: *mut seedream_client_builder,
     allow: bool,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or a valid builder.
-        unsafe { arg_mut(builder, "builder") }?.allow_insecure_http = allow;
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or a valid builder.
+    unsafe { arg_mut(builder, "builder") }?.allow_insecure_http = allow;
+    Ok(())
 }
 
 /// Whether generate and edit calls also download the images of `url` responses, so that
 /// `seedream_response_image_bytes` has them (default true). `b64_json` images are always available.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_download_images(
     builder: *mut seedream_client_builder,
     download: bool,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or a valid builder.
-        unsafe { arg_mut(builder, "builder") }?.download_images = download;
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or a valid builder.
+    unsafe { arg_mut(builder, "builder") }?.download_images = download;
+    Ok(())
 }
 
 /// Whether generate, stream and edit calls check each request against its model's rules before
@@ -272,16 +265,15 @@ pub unsafe extern "C" fn seedream_client_builder_set_download_images(
 /// without any network traffic. Turn it off to let the service decide, for example when it accepts
 /// something this version's rules do not know yet. The JSON must still parse as a request
 /// (`SEEDREAM_RESULT_INVALID_JSON`); `seedream_request_validate` still checks on demand.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_validate_requests(
     builder: *mut seedream_client_builder,
     validate: bool,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or a valid builder.
-        unsafe { arg_mut(builder, "builder") }?.validate_requests = validate;
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or a valid builder.
+    unsafe { arg_mut(builder, "builder") }?.validate_requests = validate;
+    Ok(())
 }
 
 /// Sends every request (API calls and image downloads) through the HTTP proxy at `url`
@@ -294,70 +286,66 @@ pub unsafe extern "C" fn seedream_client_builder_set_validate_requests(
 ///
 /// Without this call the client follows `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (upper
 /// or lower case) as curl does: loopback hosts are proxied too unless `NO_PROXY` names them.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_proxy(
     builder: *mut seedream_client_builder,
     url: *const c_char,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or valid pointers.
-        let (builder, url) = unsafe { (arg_mut(builder, "builder")?, arg_str(url, "url")?) };
-        builder.proxy = Some(url.to_owned());
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or valid pointers.
+    let (builder, url) = unsafe { (arg_mut(builder, "builder")?, arg_str(url, "url")?) };
+    builder.proxy = Some(url.to_owned());
+    Ok(())
 }
 
 /// Whether the client connects straight to every server (default false): when true, neither the
 /// proxy variables of the environment nor `seedream_client_builder_set_proxy` are used.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_no_proxy(
     builder: *mut seedream_client_builder,
     no_proxy: bool,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or a valid builder.
-        unsafe { arg_mut(builder, "builder") }?.no_proxy = no_proxy;
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or a valid builder.
+    unsafe { arg_mut(builder, "builder") }?.no_proxy = no_proxy;
+    Ok(())
 }
 
 /// Sets how many image downloads run at once (default 4), for the downloads a generate or edit
 /// call makes and for `seedream_client_download_image`, across all calls on the client. Bounds the
 /// connections and memory of downloads in progress: a response with 1 500 links opens a handful of
 /// connections, not 1 500. 0 is `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_max_parallel_downloads(
     builder: *mut seedream_client_builder,
     max: usize,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or a valid builder.
-        let builder = unsafe { arg_mut(builder, "builder") }?;
-        if max == 0 {
-            return Err(seedream_error::invalid_argument("max must be at least 1"));
-        }
-        builder.max_parallel_downloads = max;
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or a valid builder.
+    let builder = unsafe { arg_mut(builder, "builder") }?;
+    if max == 0 {
+        return Err(seedream_error::invalid_argument("max must be at least 1"));
+    }
+    builder.max_parallel_downloads = max;
+    Ok(())
 }
 
 /// Sets the number of worker threads of the client's own async runtime (default 2). They carry the
 /// network I/O of every call; the calls themselves block the threads that make them. 0 is
 /// `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_worker_threads(
     builder: *mut seedream_client_builder,
     threads: usize,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or a valid builder.
-        let builder = unsafe { arg_mut(builder, "builder") }?;
-        if threads == 0 {
-            return Err(seedream_error::invalid_argument("threads must be at least 1"));
-        }
-        builder.worker_threads = threads;
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or a valid builder.
+    let builder = unsafe { arg_mut(builder, "builder") }?;
+    if threads == 0 {
+        return Err(seedream_error::invalid_argument("threads must be at least 1"));
+    }
+    builder.worker_threads = threads;
+    Ok(())
 }
 
 /// Builds a client from the settings: starts its runtime and checks the settings (key present,
@@ -365,24 +353,24 @@ pub unsafe extern "C" fn seedream_client_builder_set_worker_threads(
 /// `*client_out`; the caller frees it with `seedream_client_free`. On failure (typically
 /// `SEEDREAM_RESULT_CONFIG`) writes an error to `*error_out` when `error_out` is not NULL.
 /// The builder is left as it was.
+#[ffi_fn(error_out)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_build(
     builder: *const seedream_client_builder,
     client_out: *mut *mut seedream_client,
     error_out: *mut *mut seedream_error,
 ) -> seedream_result {
-    ffi_fn!(error_out => {
-        // SAFETY: the caller passes NULL or a valid builder.
-        let builder = unsafe { arg_ref(builder, "builder") }?;
-        let client_out = arg_out(client_out, "client_out")?;
-        client_out.write(into_c(seedream_client::new(builder)?));
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or a valid builder.
+    let builder = unsafe { arg_ref(builder, "builder") }?;
+    let client_out = arg_out(client_out, "client_out")?;
+    client_out.write(into_c(seedream_client::new(builder)?));
+    Ok(())
 }
 
 /// Frees a builder. NULL is a no-op. Clients built from it are not affected.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_free(builder: *mut seedream_client_builder) {
     // SAFETY: the caller passes NULL or a builder from this library, once.
-    ffi_fn!({ unsafe { free_c(builder) } })
+    unsafe { free_c(builder) }
 }

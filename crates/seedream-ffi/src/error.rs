@@ -88,78 +88,90 @@ impl seedream_error {
 
 /// The result code of the failed call (never `SEEDREAM_RESULT_OK`). NULL gives
 /// `SEEDREAM_RESULT_NULL_PARAMETER`.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_code(error: *const seedream_error) -> seedream_result {
-    ffi_fn!({ try_ref!(error).code })
+    try_ref!(error).code
 }
 
 /// A human-readable message: what failed and why, with the service's message for API errors.
 /// Never contains the API key. NULL when `error` is NULL.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_message(error: *const seedream_error) -> *const c_char {
-    ffi_fn!({ try_ref!(error).message.as_ptr() })
+    try_ref!(error).message.as_ptr()
 }
 
 /// The HTTP status of an API error (such as 401 or 429); 0 when the error did not come from the
 /// service (an error event inside a stream carries the stream's status, 200).
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_http_status(error: *const seedream_error) -> u16 {
-    ffi_fn!({ try_ref!(error).http_status })
+    try_ref!(error).http_status
 }
 
 /// The service's error code, such as `QuotaExceeded`; "" when there is none.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_api_code(error: *const seedream_error) -> *const c_char {
-    ffi_fn!({ try_ref!(error).api_code.as_ptr() })
+    try_ref!(error).api_code.as_ptr()
 }
 
 /// The service's request id (`x-request-id`), to quote in a support ticket; "" when there is none.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_request_id(error: *const seedream_error) -> *const c_char {
-    ffi_fn!({ try_ref!(error).request_id.as_ptr() })
+    try_ref!(error).request_id.as_ptr()
 }
 
 /// The request field the service blamed (`param`); "" when it named none.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_param(error: *const seedream_error) -> *const c_char {
-    ffi_fn!({ try_ref!(error).param.as_ptr() })
+    try_ref!(error).param.as_ptr()
 }
 
 /// Whether sending the same request again later can succeed (rate limits, 5xx, connect failures).
 /// The client has already retried as configured before returning the error.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_is_retryable(error: *const seedream_error) -> bool {
-    ffi_fn!({ try_ref!(error).retryable })
+    try_ref!(error).retryable
 }
 
 /// How long the service asked to wait before retrying (`Retry-After`), in milliseconds; 0 when it
 /// did not say.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_retry_after_ms(error: *const seedream_error) -> u64 {
-    ffi_fn!({ try_ref!(error).retry_after_ms })
+    try_ref!(error).retry_after_ms
 }
 
 /// For `SEEDREAM_RESULT_INVALID_REQUEST`: how many rules the request breaks; 0 otherwise.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_violation_count(error: *const seedream_error) -> usize {
-    ffi_fn!({ try_ref!(error).violations.len() })
+    try_ref!(error).violations.len()
 }
 
 /// The field path of violation `index` (such as `size` or `image[3]`); NULL when `index` is out of range.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_violation_field(error: *const seedream_error, index: usize) -> *const c_char {
-    ffi_fn!({ violation_field(&try_ref!(error).violations, index, |v| &v.field) })
+    violation_field(&try_ref!(error).violations, index, |v| &v.field)
 }
 
 /// The message of violation `index` (the rule and the accepted values); NULL when `index` is out of range.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_violation_message(error: *const seedream_error, index: usize) -> *const c_char {
-    ffi_fn!({ violation_field(&try_ref!(error).violations, index, |v| &v.message) })
+    violation_field(&try_ref!(error).violations, index, |v| &v.message)
 }
 
 /// Frees an error. NULL is a no-op. The error and its strings must not be used afterwards.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_free(error: *mut seedream_error) {
     // SAFETY: the caller passes NULL or an error from this library, once.
-    ffi_fn!({ unsafe { free_c(error) } })
+    unsafe { free_c(error) }
 }

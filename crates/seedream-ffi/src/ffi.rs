@@ -1,4 +1,4 @@
-//! The boundary every exported function goes through: [`ffi_fn!`] catches panics (nothing unwinds
+//! The boundary every exported function goes through: [`ffi_fn`] catches panics (nothing unwinds
 //! into C) and turns errors into a result code plus an optional error object; the `arg_*` helpers
 //! check pointers for NULL and strings for UTF-8 before any use.
 
@@ -9,23 +9,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use crate::error::{FfiResult, seedream_error};
 use crate::result::seedream_result;
 
-/// Runs the body of an exported function behind the panic boundary.
-///
-/// - `ffi_fn!(error_out => { ... })`: the body returns `FfiResult<()>`; the function returns
-///   `SEEDREAM_RESULT_OK`, or the error's code, in which case a new `seedream_error` is written to
-///   `*error_out` when `error_out` is not NULL. A panic becomes `SEEDREAM_RESULT_PANIC`.
-/// - `ffi_fn!({ ... })`: for accessors that cannot fail; the body returns a value whose
-///   [`Sentinel`] stands in for it after a panic, and [`try_ref!`] returns the NULL sentinel early.
-macro_rules! ffi_fn {
-    ($error_out:ident => $body:block) => {
-        $crate::ffi::fallible($error_out, move || -> $crate::error::FfiResult<()> { $body })
-    };
-    ($body:block) => {
-        $crate::ffi::infallible(move || $body)
-    };
-}
+/// The attribute every export carries: `#[ffi_fn]` (an accessor: a panic returns its [`Sentinel`]),
+/// `#[ffi_fn(error_out)]` (a fallible call writing an error object to `error_out`) or
+/// `#[ffi_fn(result)]` (a fallible call without one). It puts the whole body behind the panic
+/// boundary, through [`infallible`] or [`fallible`]; see the `seedream-ffi-macros` crate.
+pub(crate) use seedream_ffi_macros::ffi_fn;
 
-/// Inside `ffi_fn!({ ... })`: borrows `*ptr`, or returns the function's NULL sentinel when `ptr` is NULL.
+/// Inside a `#[ffi_fn]` accessor: borrows `*ptr`, or returns the function's NULL sentinel when `ptr` is NULL.
 macro_rules! try_ref {
     ($ptr:expr) => {
         match unsafe { $ptr.as_ref() } {
@@ -35,9 +25,9 @@ macro_rules! try_ref {
     };
 }
 
-pub(crate) use {ffi_fn, try_ref};
+pub(crate) use try_ref;
 
-/// `ffi_fn!(NO_ERROR_OUT => { ... })`: for fallible functions without an `error_out` parameter
+/// `#[ffi_fn(result)]`: the `error_out` of fallible functions without an `error_out` parameter
 /// (setters and accessors, whose result code says all).
 pub(crate) const NO_ERROR_OUT: *mut *mut seedream_error = std::ptr::null_mut();
 
@@ -91,7 +81,8 @@ macro_rules! zero_sentinel {
 
 zero_sentinel!((), bool, u16, u32, u64, usize);
 
-/// The fallible form of [`ffi_fn!`].
+/// The fallible form of [`ffi_fn`]: runs `body`, turning its error or panic into a result code and,
+/// when `error_out` is not NULL, an error object written there.
 pub(crate) fn fallible(error_out: *mut *mut seedream_error, body: impl FnOnce() -> FfiResult<()>) -> seedream_result {
     let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| Err(seedream_error::panic(&*payload)));
     match outcome {
@@ -107,7 +98,7 @@ pub(crate) fn fallible(error_out: *mut *mut seedream_error, body: impl FnOnce() 
     }
 }
 
-/// The infallible form of [`ffi_fn!`].
+/// The infallible form of [`ffi_fn`]: runs `body`, returning its sentinel after a panic.
 pub(crate) fn infallible<T: Sentinel>(body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| T::on_panic())
 }
@@ -213,7 +204,7 @@ mod tests {
     use crate::error::seedream_error_message;
 
     fn sample(fail: bool, boom: bool, error_out: *mut *mut seedream_error) -> seedream_result {
-        ffi_fn!(error_out => {
+        fallible(error_out, move || {
             if boom {
                 panic!("boom {}", 42);
             }
@@ -225,7 +216,7 @@ mod tests {
     }
 
     fn accessor(value: *const u32, boom: bool) -> u32 {
-        ffi_fn!({
+        infallible(move || {
             let value = try_ref!(value);
             if boom {
                 panic!("boom");

@@ -100,18 +100,20 @@ impl seedream_image_format {
 /// The media type of `format` (a `seedream_image_format` value), such as "image/png"; "" for
 /// `SEEDREAM_IMAGE_FORMAT_UNKNOWN` and for values this version does not know. Static: valid for the
 /// life of the program, never free it.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub extern "C" fn seedream_image_format_mime_type(format: c_int) -> *const c_char {
     // An `int`, not the enum: C may pass any number, and an enum must hold one of its values.
-    ffi_fn!({ seedream_image_format::from_raw(format).mime_type() })
+    seedream_image_format::from_raw(format).mime_type()
 }
 
 /// The usual file extension of `format` (a `seedream_image_format` value), without a dot: "jpg",
 /// "png", ...; "" for `SEEDREAM_IMAGE_FORMAT_UNKNOWN` and for values this version does not know.
 /// Static: valid for the life of the program, never free it.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub extern "C" fn seedream_image_format_extension(format: c_int) -> *const c_char {
-    ffi_fn!({ seedream_image_format::from_raw(format).extension() })
+    seedream_image_format::from_raw(format).extension()
 }
 
 #[cfg(test)]

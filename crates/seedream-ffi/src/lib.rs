@@ -3,7 +3,8 @@
 //!
 //! One module per C type, each named `seedream_<type>`, functions `seedream_<type>_<verb>`.
 //! Conventions (also in `include/README.md`):
-//! - every exported function goes through `ffi_fn!`: panics are caught and become
+//! - every exported function carries `#[ffi_fn]`, which puts its whole body behind the panic
+//!   boundary: panics are caught and become
 //!   `SEEDREAM_RESULT_PANIC` (or a NULL / zero sentinel for accessors), NULL pointers are checked;
 //! - fallible functions return a `seedream_result`, take their outputs last, write them only on
 //!   success, and on failure write a `seedream_error` to the optional `error_out`;
@@ -31,6 +32,8 @@ pub mod validation;
 
 use std::ffi::c_char;
 
+use crate::ffi::ffi_fn;
+
 pub use cancel::seedream_cancel;
 pub use client::{seedream_buffer, seedream_client, seedream_stream_callback};
 pub use client_builder::seedream_client_builder;
@@ -42,7 +45,8 @@ pub use stream_event::{seedream_event_type, seedream_stream_event};
 pub use validation::seedream_validation;
 
 /// The library version, such as "0.1.0" (static string: never free it).
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub extern "C" fn seedream_version() -> *const c_char {
-    ffi::ffi_fn!({ concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast() })
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }

@@ -12,7 +12,7 @@ use seedream_types::{BoundingBox, GeneratedImage, ImageItem, ImagesResponse, Usa
 
 use crate::client::ImageBytes;
 use crate::error::{FfiResult, seedream_error};
-use crate::ffi::{NO_ERROR_OUT, OutPtr, arg_out, arg_ref, c_string, ffi_fn, free_c, try_ref};
+use crate::ffi::{OutPtr, arg_out, arg_ref, c_string, ffi_fn, free_c, try_ref};
 use crate::image_format::seedream_image_format;
 use crate::result::seedream_result;
 
@@ -273,26 +273,29 @@ impl seedream_response {
 }
 
 /// The number of images in the response, failed ones included (the length of `data`).
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_count(response: *const seedream_response) -> usize {
-    ffi_fn!({ try_ref!(response).images.len() })
+    try_ref!(response).images.len()
 }
 
 /// Whether image `index` succeeded. False for a failed image (see `_image_error_code`), and when
 /// `index` is out of range.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_succeeded(response: *const seedream_response, index: usize) -> bool {
-    ffi_fn!({ try_ref!(response).images.get(index).is_some_and(|image| image.succeeded) })
+    try_ref!(response).images.get(index).is_some_and(|image| image.succeeded)
 }
 
 /// The download link of image `index` (valid 24 hours); "" when the response holds `b64_json` or
 /// the image failed; NULL when `index` is out of range.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_url(
     response: *const seedream_response,
     index: usize,
 ) -> *const c_char {
-    ffi_fn!({ try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.url.as_ptr()) })
+    try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.url.as_ptr())
 }
 
 /// The bytes of image `index` (JPEG, PNG, ...: see `seedream_response_image_format`): on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out`
@@ -301,6 +304,7 @@ pub unsafe extern "C" fn seedream_response_image_url(
 /// `SEEDREAM_RESULT_INVALID_ARGUMENT` (`index` out of range), `SEEDREAM_RESULT_DECODE` (bad base64),
 /// or the code of the download's failure (such as `SEEDREAM_RESULT_TIMEOUT`).
 /// `b64_json` is decoded on the first call for each image.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_bytes(
     response: *const seedream_response,
@@ -308,55 +312,57 @@ pub unsafe extern "C" fn seedream_response_image_bytes(
     data_out: *mut *const u8,
     len_out: *mut usize,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or a valid response.
-        let response = unsafe { arg_ref(response, "response") }?;
-        let (data_out, len_out) = (arg_out(data_out, "data_out")?, arg_out(len_out, "len_out")?);
-        let bytes = response.bytes(index).ok_or_else(|| {
-            seedream_error::invalid_argument(format!("index {index} is out of range"))
-        })?;
-        match bytes {
-            Ok(bytes) => {
-                data_out.write(bytes.as_ptr());
-                len_out.write(bytes.len());
-                Ok(())
-            }
-            Err(code) => Err(seedream_error::new(*code, "the image bytes are not available")),
+    // SAFETY: the caller passes NULL or a valid response.
+    let response = unsafe { arg_ref(response, "response") }?;
+    let (data_out, len_out) = (arg_out(data_out, "data_out")?, arg_out(len_out, "len_out")?);
+    let bytes = response
+        .bytes(index)
+        .ok_or_else(|| seedream_error::invalid_argument(format!("index {index} is out of range")))?;
+    match bytes {
+        Ok(bytes) => {
+            data_out.write(bytes.as_ptr());
+            len_out.write(bytes.len());
+            Ok(())
         }
-    })
+        Err(code) => Err(seedream_error::new(*code, "the image bytes are not available")),
+    }
 }
 
 /// The width of image `index` in pixels, from the response's `size` or else the image's header;
 /// 0 when unknown, failed, or out of range.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_width(response: *const seedream_response, index: usize) -> u32 {
-    ffi_fn!({ try_ref!(response).dimensions(index).0 })
+    try_ref!(response).dimensions(index).0
 }
 
 /// The height of image `index` in pixels; 0 when unknown, failed, or out of range.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_height(response: *const seedream_response, index: usize) -> u32 {
-    ffi_fn!({ try_ref!(response).dimensions(index).1 })
+    try_ref!(response).dimensions(index).1
 }
 
 /// The service's error code of failed image `index`, such as `OutputImageSensitiveContentDetected`;
 /// "" for a successful image; NULL when `index` is out of range.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_error_code(
     response: *const seedream_response,
     index: usize,
 ) -> *const c_char {
-    ffi_fn!({ try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.error_code.as_ptr()) })
+    try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.error_code.as_ptr())
 }
 
 /// The service's message for failed image `index`; "" for a successful image; NULL when `index`
 /// is out of range.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_error_message(
     response: *const seedream_response,
     index: usize,
 ) -> *const c_char {
-    ffi_fn!({ try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.error_message.as_ptr()) })
+    try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.error_message.as_ptr())
 }
 
 /// The file format of image `index`: read from its bytes (decoding `b64_json` on the first call, as
@@ -364,35 +370,38 @@ pub unsafe extern "C" fn seedream_response_image_error_message(
 /// the response states for it (`output_format`, sent by Seedream 5.0 pro and flash).
 /// `SEEDREAM_IMAGE_FORMAT_UNKNOWN` when neither tells (a `url` image with downloads turned off and
 /// no stated format), for a failed image, and when `index` is out of range.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_format(
     response: *const seedream_response,
     index: usize,
 ) -> seedream_image_format {
-    ffi_fn!({ try_ref!(response).format(index).unwrap_or(seedream_image_format::Unknown) })
+    try_ref!(response).format(index).unwrap_or(seedream_image_format::Unknown)
 }
 
 /// The media type of image `index` (see `seedream_response_image_format`), such as "image/png" or
 /// "image/jpeg"; "" when the format is unknown; NULL when `index` is out of range. A static string:
 /// valid for the life of the program (longer than `response`), never free it.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_mime_type(
     response: *const seedream_response,
     index: usize,
 ) -> *const c_char {
-    ffi_fn!({ try_ref!(response).format(index).map_or(std::ptr::null(), seedream_image_format::mime_type) })
+    try_ref!(response).format(index).map_or(std::ptr::null(), seedream_image_format::mime_type)
 }
 
 /// The usual file extension of image `index`, without a dot: "png", "jpg", ...; "" when the format
 /// is unknown; NULL when `index` is out of range. Name saved files with it: the service sends PNG
 /// for `"output_format": "png"`, transparent backgrounds and layers. A static string: valid for the
 /// life of the program (longer than `response`), never free it.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_extension(
     response: *const seedream_response,
     index: usize,
 ) -> *const c_char {
-    ffi_fn!({ try_ref!(response).format(index).map_or(std::ptr::null(), seedream_image_format::extension) })
+    try_ref!(response).format(index).map_or(std::ptr::null(), seedream_image_format::extension)
 }
 
 /// Layer decomposition (`"layer_decomposition": true`, Seedream 5.0 pro and flash): the z-index of
@@ -400,22 +409,22 @@ pub unsafe extern "C" fn seedream_response_image_extension(
 /// `SEEDREAM_RESULT_OK` writes it to `*z_index_out`. `SEEDREAM_RESULT_NOT_AVAILABLE` when the image
 /// has none (a response without layers, a failed image); `SEEDREAM_RESULT_INVALID_ARGUMENT` when
 /// `index` is out of range.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_z_index(
     response: *const seedream_response,
     index: usize,
     z_index_out: *mut i64,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or a valid response.
-        let response = unsafe { arg_ref(response, "response") }?;
-        let z_index_out = arg_out(z_index_out, "z_index_out")?;
-        let z_index = response.image(index)?.z_index.ok_or_else(|| {
-            seedream_error::new(seedream_result::NotAvailable, format!("image {index} has no z_index"))
-        })?;
-        z_index_out.write(z_index);
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or a valid response.
+    let response = unsafe { arg_ref(response, "response") }?;
+    let z_index_out = arg_out(z_index_out, "z_index_out")?;
+    let z_index = response
+        .image(index)?
+        .z_index
+        .ok_or_else(|| seedream_error::new(seedream_result::NotAvailable, format!("image {index} has no z_index")))?;
+    z_index_out.write(z_index);
+    Ok(())
 }
 
 /// Layer decomposition: where layer `index` sits on the base image. On `SEEDREAM_RESULT_OK` writes
@@ -423,118 +432,118 @@ pub unsafe extern "C" fn seedream_response_image_z_index(
 /// `SEEDREAM_RESULT_NOT_AVAILABLE` when the image has no bounding box with four numbers (the base
 /// image, a response without layers, a failed image); `SEEDREAM_RESULT_INVALID_ARGUMENT` when
 /// `index` is out of range. `*bounding_box_out` is caller-owned memory, written only on success.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_bounding_box(
     response: *const seedream_response,
     index: usize,
     bounding_box_out: *mut seedream_bounding_box,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or a valid response.
-        let response = unsafe { arg_ref(response, "response") }?;
-        let bounding_box_out = arg_out(bounding_box_out, "bounding_box_out")?;
-        let bounding_box = response.image(index)?.bounding_box.ok_or_else(|| {
-            seedream_error::new(seedream_result::NotAvailable, format!("image {index} has no bounding box"))
-        })?;
-        bounding_box_out.write(bounding_box);
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or a valid response.
+    let response = unsafe { arg_ref(response, "response") }?;
+    let bounding_box_out = arg_out(bounding_box_out, "bounding_box_out")?;
+    let bounding_box = response.image(index)?.bounding_box.ok_or_else(|| {
+        seedream_error::new(seedream_result::NotAvailable, format!("image {index} has no bounding box"))
+    })?;
+    bounding_box_out.write(bounding_box);
+    Ok(())
 }
 
 /// Layer decomposition: the short name the service gave layer `index`, such as "sky"; "" when it
 /// has none; NULL when `index` is out of range. Valid until `response` is freed.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_name(
     response: *const seedream_response,
     index: usize,
 ) -> *const c_char {
-    ffi_fn!({ try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.name.as_ptr()) })
+    try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.name.as_ptr())
 }
 
 /// Layer decomposition: what layer `index` shows, in the service's words; "" when it has no
 /// description; NULL when `index` is out of range. Valid until `response` is freed.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_description(
     response: *const seedream_response,
     index: usize,
 ) -> *const c_char {
-    ffi_fn!({ try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.description.as_ptr()) })
+    try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.description.as_ptr())
 }
 
 /// The usage: on `SEEDREAM_RESULT_OK` writes it to `*usage_out`; `SEEDREAM_RESULT_NOT_AVAILABLE`
 /// when the response has none. See also `seedream_response_usage_input_images` and
 /// `seedream_response_usage_web_searches` for the counts only some models report.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_usage(
     response: *const seedream_response,
     usage_out: *mut seedream_usage,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or a valid response.
-        let response = unsafe { arg_ref(response, "response") }?;
-        let usage_out = arg_out(usage_out, "usage_out")?;
-        let usage = response.usage.ok_or_else(|| seedream_error::new(seedream_result::NotAvailable, "no usage"))?;
-        usage_out.write(usage);
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or a valid response.
+    let response = unsafe { arg_ref(response, "response") }?;
+    let usage_out = arg_out(usage_out, "usage_out")?;
+    let usage = response.usage.ok_or_else(|| seedream_error::new(seedream_result::NotAvailable, "no usage"))?;
+    usage_out.write(usage);
+    Ok(())
 }
 
 /// The number of reference images the request carried, as the service counted them
 /// (`usage.input_images`, reported by Seedream 5.0 pro and flash; 0 without references). On
 /// `SEEDREAM_RESULT_OK` writes it to `*count_out`; `SEEDREAM_RESULT_NOT_AVAILABLE` when the service
 /// did not report it (other models, relays).
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_usage_input_images(
     response: *const seedream_response,
     count_out: *mut u64,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or a valid response.
-        let response = unsafe { arg_ref(response, "response") }?;
-        write_count(response.usage_counts.input_images, arg_out(count_out, "count_out")?, "input_images")
-    })
+    // SAFETY: the caller passes NULL or a valid response.
+    let response = unsafe { arg_ref(response, "response") }?;
+    write_count(response.usage_counts.input_images, arg_out(count_out, "count_out")?, "input_images")
 }
 
 /// The number of web searches billed (`usage.tool_usage.web_search`, Seedream 5.0 lite with
 /// `"tools": [{"type": "web_search"}]`). On `SEEDREAM_RESULT_OK` writes it to `*count_out`;
 /// `SEEDREAM_RESULT_NOT_AVAILABLE` when the service did not report it.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_usage_web_searches(
     response: *const seedream_response,
     count_out: *mut u64,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or a valid response.
-        let response = unsafe { arg_ref(response, "response") }?;
-        write_count(response.usage_counts.web_searches, arg_out(count_out, "count_out")?, "tool_usage.web_search")
-    })
+    // SAFETY: the caller passes NULL or a valid response.
+    let response = unsafe { arg_ref(response, "response") }?;
+    write_count(response.usage_counts.web_searches, arg_out(count_out, "count_out")?, "tool_usage.web_search")
 }
 
 /// The response as JSON (NUL-terminated): every field the service sent, unknown ones included
 /// (key order may differ from the wire). Built on the first call; lives as long as the response.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_json(response: *const seedream_response) -> *const c_char {
-    ffi_fn!({
-        let response = try_ref!(response);
-        response.json.get_or_init(|| c_string(serde_json::to_string(&response.response).unwrap_or_default())).as_ptr()
-    })
+    let response = try_ref!(response);
+    response.json.get_or_init(|| c_string(serde_json::to_string(&response.response).unwrap_or_default())).as_ptr()
 }
 
 /// The service's request id (`x-request-id`); "" when it sent none.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_request_id(response: *const seedream_response) -> *const c_char {
-    ffi_fn!({ try_ref!(response).request_id.as_ptr() })
+    try_ref!(response).request_id.as_ptr()
 }
 
 /// How many attempts the call took (1 = no retry).
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_attempts(response: *const seedream_response) -> u32 {
-    ffi_fn!({ try_ref!(response).attempts })
+    try_ref!(response).attempts
 }
 
 /// Frees a response and everything it lent out (strings, bytes). NULL is a no-op.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_free(response: *mut seedream_response) {
     // SAFETY: the caller passes NULL or a response from this library, once.
-    ffi_fn!({ unsafe { free_c(response) } })
+    unsafe { free_c(response) }
 }

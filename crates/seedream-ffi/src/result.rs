@@ -96,14 +96,13 @@ impl seedream_result {
 /// A short English description of a result code, such as "timed out", for logs.
 /// Takes an `int` so that any value is safe to pass; an unknown value gives "unknown result code".
 /// The string is static: never free it.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub extern "C" fn seedream_result_name(result: c_int) -> *const c_char {
-    ffi_fn!({
-        NAMES
-            .iter()
-            .find(|(code, _)| *code as c_int == result)
-            .map_or(c"unknown result code".as_ptr(), |(_, text)| text.as_ptr())
-    })
+    NAMES
+        .iter()
+        .find(|(code, _)| *code as c_int == result)
+        .map_or(c"unknown result code".as_ptr(), |(_, text)| text.as_ptr())
 }
 
 #[cfg(test)]

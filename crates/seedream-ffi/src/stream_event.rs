@@ -7,7 +7,7 @@ use seedream_types::{GeneratedImage, Size, StreamEvent};
 
 use crate::client::ImageBytes;
 use crate::error::seedream_error;
-use crate::ffi::{NO_ERROR_OUT, arg_out, arg_ref, c_string, ffi_fn, try_ref};
+use crate::ffi::{arg_out, arg_ref, c_string, ffi_fn, try_ref};
 use crate::image_format::seedream_image_format;
 use crate::response::{UsageCounts, seedream_usage, write_count};
 use crate::result::seedream_result;
@@ -110,148 +110,155 @@ impl seedream_stream_event {
 }
 
 /// The kind of the event. `SEEDREAM_EVENT_TYPE_UNKNOWN` when `event` is NULL.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_type(event: *const seedream_stream_event) -> seedream_event_type {
-    ffi_fn!({ try_ref!(event).kind })
+    try_ref!(event).kind
 }
 
 /// The position of the event's image in the group, from 0 (image events only; 0 otherwise).
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_image_index(event: *const seedream_stream_event) -> u32 {
-    ffi_fn!({ try_ref!(event).image_index })
+    try_ref!(event).image_index
 }
 
 /// The image's download link; "" when the stream sends `b64_json`, or for other events.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_url(event: *const seedream_stream_event) -> *const c_char {
-    ffi_fn!({ try_ref!(event).url.as_ptr() })
+    try_ref!(event).url.as_ptr()
 }
 
 /// The image's bytes (JPEG, PNG, ...: see `seedream_stream_event_image_format`): on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out` and their
 /// number to `*len_out`, valid during the callback only. `SEEDREAM_RESULT_NOT_AVAILABLE` for events
 /// without an image (or a `url` image with downloads turned off); the download's failure code when
 /// it failed.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_bytes(
     event: *const seedream_stream_event,
     data_out: *mut *const u8,
     len_out: *mut usize,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or the event it was given.
-        let event = unsafe { arg_ref(event, "event") }?;
-        let (data_out, len_out) = (arg_out(data_out, "data_out")?, arg_out(len_out, "len_out")?);
-        match &event.bytes {
-            Some(Ok(bytes)) => {
-                data_out.write(bytes.as_ptr());
-                len_out.write(bytes.len());
-                Ok(())
-            }
-            Some(Err(code)) => Err(seedream_error::new(*code, "the image bytes could not be fetched")),
-            None => Err(seedream_error::new(seedream_result::NotAvailable, "the event has no image bytes")),
+    // SAFETY: the caller passes NULL or the event it was given.
+    let event = unsafe { arg_ref(event, "event") }?;
+    let (data_out, len_out) = (arg_out(data_out, "data_out")?, arg_out(len_out, "len_out")?);
+    match &event.bytes {
+        Some(Ok(bytes)) => {
+            data_out.write(bytes.as_ptr());
+            len_out.write(bytes.len());
+            Ok(())
         }
-    })
+        Some(Err(code)) => Err(seedream_error::new(*code, "the image bytes could not be fetched")),
+        None => Err(seedream_error::new(seedream_result::NotAvailable, "the event has no image bytes")),
+    }
 }
 
 /// The file format of the event's image: read from its bytes, else the format the event states
 /// (`output_format`). `SEEDREAM_IMAGE_FORMAT_UNKNOWN` for other events and when neither tells (a
 /// `url` image with downloads turned off and no stated format).
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_image_format(
     event: *const seedream_stream_event,
 ) -> seedream_image_format {
-    ffi_fn!({ try_ref!(event).format })
+    try_ref!(event).format
 }
 
 /// The media type of the event's image, such as "image/png"; "" when unknown or for other events.
 /// A static string: valid for the life of the program (longer than the event), never free it.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_image_mime_type(event: *const seedream_stream_event) -> *const c_char {
-    ffi_fn!({ try_ref!(event).format.mime_type() })
+    try_ref!(event).format.mime_type()
 }
 
 /// The usual file extension of the event's image, without a dot ("png", "jpg"); "" when unknown or
 /// for other events. A static string: valid for the life of the program, never free it.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_image_extension(event: *const seedream_stream_event) -> *const c_char {
-    ffi_fn!({ try_ref!(event).format.extension() })
+    try_ref!(event).format.extension()
 }
 
 /// The image's width in pixels; 0 when unknown or for other events.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_width(event: *const seedream_stream_event) -> u32 {
-    ffi_fn!({ try_ref!(event).size.0 })
+    try_ref!(event).size.0
 }
 
 /// The image's height in pixels; 0 when unknown or for other events.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_height(event: *const seedream_stream_event) -> u32 {
-    ffi_fn!({ try_ref!(event).size.1 })
+    try_ref!(event).size.1
 }
 
 /// For `SEEDREAM_EVENT_TYPE_PARTIAL_FAILED`: the service's error code; "" otherwise.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_error_code(event: *const seedream_stream_event) -> *const c_char {
-    ffi_fn!({ try_ref!(event).error_code.as_ptr() })
+    try_ref!(event).error_code.as_ptr()
 }
 
 /// For `SEEDREAM_EVENT_TYPE_PARTIAL_FAILED`: the service's message; "" otherwise.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_error_message(event: *const seedream_stream_event) -> *const c_char {
-    ffi_fn!({ try_ref!(event).error_message.as_ptr() })
+    try_ref!(event).error_message.as_ptr()
 }
 
 /// For `SEEDREAM_EVENT_TYPE_COMPLETED`: on `SEEDREAM_RESULT_OK` writes the usage to `*usage_out`;
 /// `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service sent none.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_usage(
     event: *const seedream_stream_event,
     usage_out: *mut seedream_usage,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or the event it was given.
-        let event = unsafe { arg_ref(event, "event") }?;
-        let usage_out = arg_out(usage_out, "usage_out")?;
-        let usage = event.usage.ok_or_else(|| seedream_error::new(seedream_result::NotAvailable, "no usage"))?;
-        usage_out.write(usage);
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or the event it was given.
+    let event = unsafe { arg_ref(event, "event") }?;
+    let usage_out = arg_out(usage_out, "usage_out")?;
+    let usage = event.usage.ok_or_else(|| seedream_error::new(seedream_result::NotAvailable, "no usage"))?;
+    usage_out.write(usage);
+    Ok(())
 }
 
 /// For `SEEDREAM_EVENT_TYPE_COMPLETED`: the number of web searches billed
 /// (`usage.tool_usage.web_search`, Seedream 5.0 lite with `tools`). On `SEEDREAM_RESULT_OK` writes it
 /// to `*count_out`; `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service did not
 /// report it.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_usage_web_searches(
     event: *const seedream_stream_event,
     count_out: *mut u64,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or the event it was given.
-        let event = unsafe { arg_ref(event, "event") }?;
-        write_count(event.usage_counts.web_searches, arg_out(count_out, "count_out")?, "tool_usage.web_search")
-    })
+    // SAFETY: the caller passes NULL or the event it was given.
+    let event = unsafe { arg_ref(event, "event") }?;
+    write_count(event.usage_counts.web_searches, arg_out(count_out, "count_out")?, "tool_usage.web_search")
 }
 
 /// For `SEEDREAM_EVENT_TYPE_COMPLETED`: the number of reference images the request carried
 /// (`usage.input_images`). On `SEEDREAM_RESULT_OK` writes it to `*count_out`;
 /// `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service did not report it.
+#[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_usage_input_images(
     event: *const seedream_stream_event,
     count_out: *mut u64,
 ) -> seedream_result {
-    ffi_fn!(NO_ERROR_OUT => {
-        // SAFETY: the caller passes NULL or the event it was given.
-        let event = unsafe { arg_ref(event, "event") }?;
-        write_count(event.usage_counts.input_images, arg_out(count_out, "count_out")?, "input_images")
-    })
+    // SAFETY: the caller passes NULL or the event it was given.
+    let event = unsafe { arg_ref(event, "event") }?;
+    write_count(event.usage_counts.input_images, arg_out(count_out, "count_out")?, "input_images")
 }
 
 /// The event's JSON as the service sent it (unknown fields included; key order may differ),
 /// valid during the callback only.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_json(event: *const seedream_stream_event) -> *const c_char {
-    ffi_fn!({ try_ref!(event).json.as_ptr() })
+    try_ref!(event).json.as_ptr()
 }

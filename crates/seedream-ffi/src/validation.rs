@@ -82,103 +82,110 @@ pub struct seedream_validation {
 /// (not an object, fields of the wrong type, `model` missing) is reported as violations, with the
 /// same field paths the command line gives (`prompt: must be a string, not a number`).
 /// On failure, writes an error to `*error_out` when `error_out` is not NULL.
+#[ffi_fn(error_out)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_request_validate(
     request_json: *const c_char,
     validation_out: *mut *mut seedream_validation,
     error_out: *mut *mut seedream_error,
 ) -> seedream_result {
-    ffi_fn!(error_out => {
-        // SAFETY: the caller passes NULL or a NUL-terminated string.
-        let json = unsafe { arg_str(request_json, "request_json") }?;
-        let validation_out = arg_out(validation_out, "validation_out")?;
-        let validation = match check::check_text(json, None) {
-            Ok(checked) => seedream_validation {
-                violations: Violations::default(),
-                warnings: Violations::new(&checked.warnings),
-            },
-            Err(CheckError::Invalid(error)) => seedream_validation {
-                violations: Violations::new(&error.violations),
-                warnings: Violations::new(&error.warnings),
-            },
-            Err(CheckError::NotJson(reason)) => return Err(not_json(&reason)),
-        };
-        validation_out.write(into_c(validation));
-        Ok(())
-    })
+    // SAFETY: the caller passes NULL or a NUL-terminated string.
+    let json = unsafe { arg_str(request_json, "request_json") }?;
+    let validation_out = arg_out(validation_out, "validation_out")?;
+    let validation = match check::check_text(json, None) {
+        Ok(checked) => {
+            seedream_validation { violations: Violations::default(), warnings: Violations::new(&checked.warnings) }
+        }
+        Err(CheckError::Invalid(error)) => seedream_validation {
+            violations: Violations::new(&error.violations),
+            warnings: Violations::new(&error.warnings),
+        },
+        Err(CheckError::NotJson(reason)) => return Err(not_json(&reason)),
+    };
+    validation_out.write(into_c(validation));
+    Ok(())
 }
 
 /// Whether the request breaks no rule (warnings do not count). False when `validation` is NULL.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_is_valid(validation: *const seedream_validation) -> bool {
-    ffi_fn!({ try_ref!(validation).violations.len() == 0 })
+    try_ref!(validation).violations.len() == 0
 }
 
 /// How many rules the request breaks.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_violation_count(validation: *const seedream_validation) -> usize {
-    ffi_fn!({ try_ref!(validation).violations.len() })
+    try_ref!(validation).violations.len()
 }
 
 /// The field path of violation `index`, such as `size`, `image[3]` or
 /// `sequential_image_generation_options.max_images`; NULL when `index` is out of range.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_violation_field(
     validation: *const seedream_validation,
     index: usize,
 ) -> *const c_char {
-    ffi_fn!({ violation_field(&try_ref!(validation).violations, index, |v| &v.field) })
+    violation_field(&try_ref!(validation).violations, index, |v| &v.field)
 }
 
 /// The rule violation `index` breaks, as a short word: `required`, `range`, `value`, `unsupported`,
 /// `size`, `count`, `image` or `length`; NULL when `index` is out of range.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_violation_code(
     validation: *const seedream_validation,
     index: usize,
 ) -> *const c_char {
-    ffi_fn!({ violation_field(&try_ref!(validation).violations, index, |v| &v.code) })
+    violation_field(&try_ref!(validation).violations, index, |v| &v.code)
 }
 
 /// The message of violation `index`: the rule and the accepted values, in English; NULL when
 /// `index` is out of range.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_violation_message(
     validation: *const seedream_validation,
     index: usize,
 ) -> *const c_char {
-    ffi_fn!({ violation_field(&try_ref!(validation).violations, index, |v| &v.message) })
+    violation_field(&try_ref!(validation).violations, index, |v| &v.message)
 }
 
 /// How many warnings (advice that does not make the request invalid).
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_warning_count(validation: *const seedream_validation) -> usize {
-    ffi_fn!({ try_ref!(validation).warnings.len() })
+    try_ref!(validation).warnings.len()
 }
 
 /// The field path of warning `index`; NULL when `index` is out of range.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_warning_field(
     validation: *const seedream_validation,
     index: usize,
 ) -> *const c_char {
-    ffi_fn!({ violation_field(&try_ref!(validation).warnings, index, |v| &v.field) })
+    violation_field(&try_ref!(validation).warnings, index, |v| &v.field)
 }
 
 /// The message of warning `index`; NULL when `index` is out of range.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_warning_message(
     validation: *const seedream_validation,
     index: usize,
 ) -> *const c_char {
-    ffi_fn!({ violation_field(&try_ref!(validation).warnings, index, |v| &v.message) })
+    violation_field(&try_ref!(validation).warnings, index, |v| &v.message)
 }
 
 /// Frees a validation result. NULL is a no-op.
+#[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_free(validation: *mut seedream_validation) {
     // SAFETY: the caller passes NULL or a validation from this library, once.
-    ffi_fn!({ unsafe { free_c(validation) } })
+    unsafe { free_c(validation) }
 }
 
 #[cfg(test)]
