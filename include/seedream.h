@@ -614,6 +614,13 @@ size_t seedream_error_violation_count(const struct seedream_error *error);
 const char *seedream_error_violation_field(const struct seedream_error *error, size_t index);
 
 /**
+ * The rule violation `index` breaks, as a short word: `required`, `range`, `value`, `unsupported`,
+ * `size`, `count`, `image` or `length` (as `seedream_validation_violation_code`); NULL when `index` is
+ * out of range. `error` is borrowed for the call; the string is valid until `error` is freed.
+ */
+const char *seedream_error_violation_code(const struct seedream_error *error, size_t index);
+
+/**
  * The message of violation `index` (the rule and the accepted values); NULL when `index` is out of range.
  */
 const char *seedream_error_violation_message(const struct seedream_error *error, size_t index);
@@ -890,8 +897,8 @@ enum seedream_result seedream_stream_event_usage_input_images(const struct seedr
                                                               uint64_t *count_out);
 
 /**
- * The event's JSON as the service sent it (unknown fields included; key order may differ),
- * valid during the callback only.
+ * The event's JSON as the service sent it (unknown fields included; key order may differ), written
+ * on the first call for the event. Valid until the callback returns.
  */
 const char *seedream_stream_event_json(const struct seedream_stream_event *event);
 

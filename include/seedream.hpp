@@ -40,6 +40,8 @@ inline std::string version() { return seedream_version(); }
 struct Violation {
   std::string field;
   std::string message;
+  /// The rule broken, as a short word (`size`, `range`, ...); "" for a warning.
+  std::string code;
 };
 
 /// Bytes lent by the library or by the caller: `size` bytes at `data`. Does not own them.
@@ -89,7 +91,8 @@ class Error : public std::runtime_error {
         retry_after_ms_(seedream_error_retry_after_ms(error)) {
     for (std::size_t i = 0, n = seedream_error_violation_count(error); i < n; i++) {
       violations_.push_back({detail::text(seedream_error_violation_field(error, i)),
-                             detail::text(seedream_error_violation_message(error, i))});
+                             detail::text(seedream_error_violation_message(error, i)),
+                             detail::text(seedream_error_violation_code(error, i))});
     }
     seedream_error_free(error);
   }
@@ -166,11 +169,12 @@ inline Validation validate(const std::string &request_json) {
   Validation result;
   for (std::size_t i = 0, n = seedream_validation_violation_count(raw); i < n; i++) {
     result.violations_.push_back({detail::text(seedream_validation_violation_field(raw, i)),
-                                  detail::text(seedream_validation_violation_message(raw, i))});
+                                  detail::text(seedream_validation_violation_message(raw, i)),
+                                  detail::text(seedream_validation_violation_code(raw, i))});
   }
   for (std::size_t i = 0, n = seedream_validation_warning_count(raw); i < n; i++) {
     result.warnings_.push_back({detail::text(seedream_validation_warning_field(raw, i)),
-                                detail::text(seedream_validation_warning_message(raw, i))});
+                                detail::text(seedream_validation_warning_message(raw, i)), std::string()});
   }
   return result;
 }

@@ -39,6 +39,10 @@ static void invalid_json_and_invalid_requests(seedream_client *client) {
     CHECK_STR(seedream_error_violation_field(error, 1), "size");
     CHECK(seedream_error_violation_message(error, 1) != NULL);
     CHECK(seedream_error_violation_field(error, 2) == NULL);
+    /* The same rule words as seedream_validation_violation_code. */
+    CHECK_STR(seedream_error_violation_code(error, 1), "size");
+    CHECK(seedream_error_violation_code(error, 0) != NULL);
+    CHECK(seedream_error_violation_code(error, 2) == NULL);
   }
   seedream_error_free(error);
   CHECK(response == NULL);

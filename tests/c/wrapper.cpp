@@ -37,6 +37,7 @@ static void validation() {
       seedream::validate(R"({"model":"doubao-seedream-4-5-251128","prompt":"p","size":"1K"})");
   CHECK(!invalid.is_valid());
   CHECK(invalid.violations().size() == 1 && invalid.violations()[0].field == "size");
+  CHECK(invalid.violations()[0].code == "size");
   try {
     seedream::validate("{");
     CHECK(false);

@@ -7,19 +7,20 @@ use std::fmt;
 use std::pin::Pin;
 use std::time::Duration;
 
-use ::seedream_client::{Client, ResponseMeta};
+use ::seedream_client::decode::decode_b64;
+use ::seedream_client::{Client, ClientBuilder, ResponseMeta};
 use futures_core::Stream;
 use seedream_types::{
-    EditRequest, ImageCount, ImageFile, ImagesResponse, PartialSucceeded, ResponseFormat, Size, StreamEvent,
+    EditRequest, GeneratedImage, ImageCount, ImageFile, ImagesResponse, PartialSucceeded, ResponseFormat, Size,
+    StreamEvent,
 };
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
 
 use crate::cancel::seedream_cancel;
-use crate::client_builder::seedream_client_builder;
 use crate::error::{FfiResult, seedream_error};
 use crate::ffi::{arg_bytes, arg_out, arg_ref, arg_str, ffi_fn, free_c, into_c};
-use crate::response::seedream_response;
+use crate::response::{ImageBytes, seedream_response};
 use crate::result::seedream_result;
 use crate::stream_event::seedream_stream_event;
 use crate::validation::parse_request;
@@ -49,6 +50,15 @@ pub struct seedream_buffer {
     pub len: usize,
 }
 
+/// What the C side does itself around each call, besides what the Rust client does: download the
+/// `url` images of a response, how many at a time, and one deadline over a call and its downloads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallSettings {
+    pub(crate) download_images: bool,
+    pub(crate) max_parallel_downloads: usize,
+    pub(crate) overall: Option<Duration>,
+}
+
 /// A client of the image API with its own async runtime (worker threads for network I/O).
 /// Thread-safe: several threads may make calls on one client at the same time, each call
 /// blocking only its own thread. Owned by the caller, freed with `seedream_client_free` once no
@@ -57,17 +67,14 @@ pub struct seedream_buffer {
 pub struct seedream_client {
     client: Client,
     runtime: Option<Runtime>,
-    download_images: bool,
-    max_parallel_downloads: usize,
-    /// One deadline for a call and the downloads of its images.
-    overall: Option<Duration>,
+    calls: CallSettings,
 }
 
 impl fmt::Debug for seedream_client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("seedream_client")
             .field("client", &self.client)
-            .field("download_images", &self.download_images)
+            .field("calls", &self.calls)
             .finish_non_exhaustive()
     }
 }
@@ -85,89 +92,25 @@ impl Drop for seedream_client {
     }
 }
 
-impl seedream_error {
-    /// Any error of the client, mapped to the most precise result code.
-    pub(crate) fn from_client(error: &::seedream_client::Error) -> Box<Self> {
-        use ::seedream_client::Error;
-        let code = match error {
-            Error::Validation(validation) => return Self::validation(validation),
-            Error::Api(api) => api_result(api.class),
-            Error::Timeout { .. } => seedream_result::Timeout,
-            Error::Transport(_) => seedream_result::Transport,
-            Error::Decode { .. } => seedream_result::Decode,
-            Error::BodyTooLarge { .. } => seedream_result::BodyTooLarge,
-            Error::Config(_) => seedream_result::Config,
-            Error::Io(_) => seedream_result::Io,
-            _ => seedream_result::Other,
-        };
-        let mut this = Self::new(code, message_with_sources(error));
-        this.retryable = error.is_retryable();
-        if let Some(api) = error.api() {
-            this.http_status = api.status;
-            this.api_code = crate::ffi::c_string(api.code.as_str());
-            this.request_id = crate::ffi::c_string(api.request_id.clone().unwrap_or_default());
-            this.param = crate::ffi::c_string(api.param.clone().unwrap_or_default());
-            this.retry_after_ms = api.retry_after.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        }
-        this
-    }
-}
-
-/// The result code for an API error of a class.
-fn api_result(class: seedream_types::ErrorClass) -> seedream_result {
-    use seedream_types::ErrorClass;
-    match class {
-        ErrorClass::Authentication => seedream_result::Authentication,
-        ErrorClass::RateLimited => seedream_result::RateLimited,
-        ErrorClass::QuotaExhausted => seedream_result::QuotaExhausted,
-        ErrorClass::ServerError => seedream_result::ServerError,
-        ErrorClass::SensitiveContent => seedream_result::ContentRejected,
-        _ => seedream_result::Api,
-    }
-}
-
-/// The error's message followed by its causes (`connection failed: connection refused`).
-fn message_with_sources(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
-}
-
-/// The bytes of an image with their format, or why they are not there.
-pub(crate) type ImageBytes = Result<::seedream_client::ImageBytes, seedream_result>;
-
 impl seedream_client {
-    pub(crate) fn new(builder: &seedream_client_builder) -> FfiResult<Self> {
+    /// Starts a runtime of `worker_threads` threads and builds the Rust client inside it.
+    pub(crate) fn start(builder: ClientBuilder, worker_threads: usize, calls: CallSettings) -> FfiResult<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(builder.worker_threads)
+            .worker_threads(worker_threads)
             .thread_name("seedream-io")
             .enable_all()
             .build()
             .map_err(|e| seedream_error::new(seedream_result::Io, format!("cannot start the runtime: {e}")))?;
         let client = {
             let _context = runtime.enter();
-            builder.client()?
+            builder.build().map_err(|e| seedream_error::from_client(&e))?
         };
-        Ok(Self {
-            client,
-            runtime: Some(runtime),
-            download_images: builder.download_images,
-            max_parallel_downloads: builder.max_parallel_downloads,
-            overall: builder.timeouts.overall,
-        })
+        Ok(Self { client, runtime: Some(runtime), calls })
     }
 
     /// The client for one call: with the overall deadline, when set, over the call and its downloads.
     fn job(&self) -> Client {
-        match self.overall {
+        match self.calls.overall {
             Some(overall) => self.client.with_deadline(overall),
             None => self.client.clone(),
         }
@@ -203,7 +146,7 @@ impl seedream_client {
     /// 1 500 (the client's own bound holds across calls too).
     async fn download_all(&self, client: &Client, response: &ImagesResponse) -> Vec<Option<ImageBytes>> {
         let mut slots: Vec<Option<ImageBytes>> = vec![None; response.data.len()];
-        if !self.download_images {
+        if !self.calls.download_images {
             return slots;
         }
         let mut pending = response.data.iter().enumerate().filter_map(|(index, item)| {
@@ -211,7 +154,7 @@ impl seedream_client {
         });
         let mut downloads = JoinSet::new();
         loop {
-            while downloads.len() < self.max_parallel_downloads {
+            while downloads.len() < self.calls.max_parallel_downloads {
                 let Some((index, image)) = pending.next() else { break };
                 let (client, image) = (client.clone(), image.clone());
                 downloads.spawn(async move { (index, client.image_bytes(&image).await) });
@@ -224,13 +167,23 @@ impl seedream_client {
         slots
     }
 
-    /// The bytes of one streamed image: `b64_json` decoded, or `url` downloaded when enabled.
+    /// The bytes of one streamed image: `b64_json` decoded (from the event's own text, not a copy of
+    /// it), or `url` downloaded when enabled.
     async fn event_bytes(&self, client: &Client, event: &PartialSucceeded) -> Option<ImageBytes> {
-        if event.b64_json.is_none() && (event.url.is_none() || !self.download_images) {
-            return None;
+        // What the bytes are read against: the link and the stated format, without the base64.
+        let image =
+            GeneratedImage { url: event.url.clone(), output_format: event.output_format.clone(), ..Default::default() };
+        match &event.b64_json {
+            Some(text) => Some(
+                decode_b64(text)
+                    .map(|bytes| ::seedream_client::ImageBytes::of(&image, bytes))
+                    .map_err(|_| seedream_result::Decode),
+            ),
+            None if image.url.is_some() && self.calls.download_images => {
+                Some(client.image_bytes(&image).await.map_err(|e| seedream_error::from_client(&e).code()))
+            }
+            None => None,
         }
-        let image = event.clone().into_image();
-        Some(client.into_image_bytes(image).await.map_err(|e| seedream_error::from_client(&e).code()))
     }
 
     async fn finish(&self, client: &Client, response: ImagesResponse, meta: ResponseMeta) -> seedream_response {
@@ -320,7 +273,7 @@ pub unsafe extern "C" fn seedream_client_generate_stream(
                 StreamEvent::PartialSucceeded(image) => client.event_bytes(&job, image).await,
                 _ => None,
             };
-            let event = seedream_stream_event::new(&event, bytes);
+            let event = seedream_stream_event::new(event, bytes);
             // SAFETY: the host's callback, given the userdata it asked for and an event that
             // lives until it returns.
             let action = unsafe { callback(userdata, &event) };

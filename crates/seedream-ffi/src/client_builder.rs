@@ -6,10 +6,10 @@ use std::ffi::c_char;
 use std::fmt;
 use std::time::Duration;
 
-use ::seedream_client::{Client, DEFAULT_MAX_PARALLEL_DOWNLOADS, RetryPolicy, Timeouts};
+use ::seedream_client::{Client, ClientBuilder, DEFAULT_MAX_PARALLEL_DOWNLOADS, RetryPolicy, Timeouts};
 
-use crate::client::seedream_client;
-use crate::error::{FfiResult, seedream_error};
+use crate::client::{CallSettings, seedream_client};
+use crate::error::seedream_error;
 use crate::ffi::{arg_bytes, arg_mut, arg_out, arg_ref, arg_str, ffi_fn, free_c, into_c};
 use crate::result::seedream_result;
 
@@ -22,40 +22,27 @@ pub const SEEDREAM_DEFAULT_WORKER_THREADS: usize = 2;
 /// clients).
 #[allow(non_camel_case_types)]
 pub struct seedream_client_builder {
-    pub(crate) base_url: Option<String>,
-    pub(crate) api_key: Option<String>,
-    pub(crate) timeouts: Timeouts,
-    pub(crate) max_attempts: Option<u32>,
-    pub(crate) certificates: Vec<String>,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) allow_insecure_http: bool,
-    pub(crate) download_images: bool,
-    pub(crate) validate_requests: bool,
-    pub(crate) worker_threads: usize,
+    /// The Rust client's settings: every setter that is one of them updates it.
+    client: ClientBuilder,
+    /// What the C side does around calls (downloads, the deadline over a call and its downloads).
+    calls: CallSettings,
+    worker_threads: usize,
     /// `Some(url)`: every request through this proxy; `None`: the proxy variables of the environment.
-    pub(crate) proxy: Option<String>,
-    /// Ignore the environment's proxy variables (and `proxy`).
-    pub(crate) no_proxy: bool,
-    pub(crate) max_parallel_downloads: usize,
+    /// Kept apart, with `no_proxy`, because `set_no_proxy(true)` wins over `set_proxy` whatever their
+    /// order, and `set_no_proxy(false)` brings the proxy back.
+    proxy: Option<String>,
+    no_proxy: bool,
 }
 
 impl fmt::Debug for seedream_client_builder {
-    // The key is a secret: only whether it is set is shown.
+    // The client builder shows only whether a key is set; the proxy is shown without credentials.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("seedream_client_builder")
-            .field("base_url", &self.base_url)
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("timeouts", &self.timeouts)
-            .field("max_attempts", &self.max_attempts)
-            .field("certificates", &self.certificates.len())
-            .field("headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
-            .field("allow_insecure_http", &self.allow_insecure_http)
-            .field("download_images", &self.download_images)
-            .field("validate_requests", &self.validate_requests)
+            .field("client", &self.client)
+            .field("calls", &self.calls)
             .field("worker_threads", &self.worker_threads)
             .field("proxy", &self.proxy.as_deref().map(::seedream_client::transport::strip_userinfo))
             .field("no_proxy", &self.no_proxy)
-            .field("max_parallel_downloads", &self.max_parallel_downloads)
             .finish()
     }
 }
@@ -63,52 +50,33 @@ impl fmt::Debug for seedream_client_builder {
 impl Default for seedream_client_builder {
     fn default() -> Self {
         Self {
-            base_url: None,
-            api_key: None,
-            timeouts: Timeouts::default(),
-            max_attempts: None,
-            certificates: Vec::new(),
-            headers: Vec::new(),
-            allow_insecure_http: false,
-            download_images: true,
-            validate_requests: true,
+            client: Client::builder(),
+            calls: CallSettings {
+                download_images: true,
+                max_parallel_downloads: DEFAULT_MAX_PARALLEL_DOWNLOADS,
+                overall: None,
+            },
             worker_threads: SEEDREAM_DEFAULT_WORKER_THREADS,
             proxy: None,
             no_proxy: false,
-            max_parallel_downloads: DEFAULT_MAX_PARALLEL_DOWNLOADS,
         }
     }
 }
 
 impl seedream_client_builder {
-    /// The Rust client these settings describe. Must run inside the client's runtime.
-    pub(crate) fn client(&self) -> FfiResult<Client> {
-        let mut builder = Client::builder()
-            .timeouts(self.timeouts)
-            .allow_insecure_http(self.allow_insecure_http)
-            .validate_requests(self.validate_requests)
-            .max_parallel_downloads(self.max_parallel_downloads);
-        if self.no_proxy {
-            builder = builder.no_proxy();
-        } else if let Some(proxy) = &self.proxy {
-            builder = builder.proxy(proxy.as_str());
+    /// Changes the Rust client's settings.
+    fn update(&mut self, change: impl FnOnce(ClientBuilder) -> ClientBuilder) {
+        self.client = change(std::mem::take(&mut self.client));
+    }
+
+    /// The Rust client's settings with the proxy choice applied.
+    fn client_builder(&self) -> ClientBuilder {
+        let builder = self.client.clone();
+        match (&self.proxy, self.no_proxy) {
+            (_, true) => builder.no_proxy(),
+            (Some(proxy), false) => builder.proxy(proxy.as_str()),
+            (None, false) => builder,
         }
-        if let Some(url) = &self.base_url {
-            builder = builder.base_url(url.as_str());
-        }
-        if let Some(key) = &self.api_key {
-            builder = builder.api_key(key.as_str());
-        }
-        if let Some(attempts) = self.max_attempts {
-            builder = builder.retry(RetryPolicy { max_attempts: attempts, ..RetryPolicy::default() });
-        }
-        for pem in &self.certificates {
-            builder = builder.trust_certificate_pem(pem.as_str());
-        }
-        for (name, value) in &self.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        builder.build().map_err(|e| seedream_error::from_client(&e))
     }
 }
 
@@ -133,7 +101,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_base_url(
 ) -> seedream_result {
     // SAFETY: the caller passes NULL or valid pointers.
     let (builder, base_url) = unsafe { (arg_mut(builder, "builder")?, arg_str(base_url, "base_url")?) };
-    builder.base_url = Some(base_url.to_owned());
+    builder.update(|client| client.base_url(base_url));
     Ok(())
 }
 
@@ -147,7 +115,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_api_key(
 ) -> seedream_result {
     // SAFETY: the caller passes NULL or valid pointers.
     let (builder, api_key) = unsafe { (arg_mut(builder, "builder")?, arg_str(api_key, "api_key")?) };
-    builder.api_key = Some(api_key.to_owned());
+    builder.update(|client| client.api_key(api_key));
     Ok(())
 }
 
@@ -171,14 +139,16 @@ pub unsafe extern "C" fn seedream_client_builder_set_timeouts(
 ) -> seedream_result {
     // SAFETY: the caller passes NULL or a valid builder.
     let builder = unsafe { arg_mut(builder, "builder") }?;
-    let defaults = Timeouts::default();
     let or = |ms: u64, default: Duration| if ms == 0 { default } else { Duration::from_millis(ms) };
-    builder.timeouts = Timeouts {
-        connect: or(connect_ms, defaults.connect),
-        headers: or(headers_ms, defaults.headers),
-        idle: or(idle_ms, defaults.idle),
-        overall: (overall_ms != 0).then(|| Duration::from_millis(overall_ms)),
-    };
+    let defaults = Timeouts::default();
+    let overall = (overall_ms != 0).then(|| Duration::from_millis(overall_ms));
+    let timeouts = defaults
+        .with_connect(or(connect_ms, defaults.connect))
+        .with_headers(or(headers_ms, defaults.headers))
+        .with_idle(or(idle_ms, defaults.idle))
+        .with_overall(overall);
+    builder.calls.overall = overall;
+    builder.update(|client| client.timeouts(timeouts));
     Ok(())
 }
 
@@ -196,7 +166,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_max_attempts(
     if max_attempts == 0 {
         return Err(seedream_error::invalid_argument("max_attempts must be at least 1"));
     }
-    builder.max_attempts = Some(max_attempts);
+    builder.update(|client| client.retry(RetryPolicy { max_attempts, ..RetryPolicy::default() }));
     Ok(())
 }
 
@@ -213,7 +183,7 @@ pub unsafe extern "C" fn seedream_client_builder_add_trusted_certificate(
     let (builder, pem) = unsafe { (arg_mut(builder, "builder")?, arg_bytes(pem, pem_len, "pem")?) };
     let pem =
         std::str::from_utf8(pem).map_err(|_| seedream_error::invalid_argument("the certificate is not PEM text"))?;
-    builder.certificates.push(pem.to_owned());
+    builder.update(|client| client.trust_certificate_pem(pem));
     Ok(())
 }
 
@@ -230,7 +200,7 @@ pub unsafe extern "C" fn seedream_client_builder_add_header(
     // SAFETY: the caller passes NULL or valid pointers.
     let (builder, name, value) =
         unsafe { (arg_mut(builder, "builder")?, arg_str(name, "name")?, arg_str(value, "value")?) };
-    builder.headers.push((name.to_owned(), value.to_owned()));
+    builder.update(|client| client.header(name, value));
     Ok(())
 }
 
@@ -243,7 +213,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_allow_insecure_http(
     allow: bool,
 ) -> seedream_result {
     // SAFETY: the caller passes NULL or a valid builder.
-    unsafe { arg_mut(builder, "builder") }?.allow_insecure_http = allow;
+    unsafe { arg_mut(builder, "builder") }?.update(|client| client.allow_insecure_http(allow));
     Ok(())
 }
 
@@ -256,7 +226,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_download_images(
     download: bool,
 ) -> seedream_result {
     // SAFETY: the caller passes NULL or a valid builder.
-    unsafe { arg_mut(builder, "builder") }?.download_images = download;
+    unsafe { arg_mut(builder, "builder") }?.calls.download_images = download;
     Ok(())
 }
 
@@ -272,7 +242,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_validate_requests(
     validate: bool,
 ) -> seedream_result {
     // SAFETY: the caller passes NULL or a valid builder.
-    unsafe { arg_mut(builder, "builder") }?.validate_requests = validate;
+    unsafe { arg_mut(builder, "builder") }?.update(|client| client.validate_requests(validate));
     Ok(())
 }
 
@@ -326,7 +296,8 @@ pub unsafe extern "C" fn seedream_client_builder_set_max_parallel_downloads(
     if max == 0 {
         return Err(seedream_error::invalid_argument("max must be at least 1"));
     }
-    builder.max_parallel_downloads = max;
+    builder.calls.max_parallel_downloads = max;
+    builder.update(|client| client.max_parallel_downloads(max));
     Ok(())
 }
 
@@ -363,7 +334,8 @@ pub unsafe extern "C" fn seedream_client_builder_build(
     // SAFETY: the caller passes NULL or a valid builder.
     let builder = unsafe { arg_ref(builder, "builder") }?;
     let client_out = arg_out(client_out, "client_out")?;
-    client_out.write(into_c(seedream_client::new(builder)?));
+    let client = seedream_client::start(builder.client_builder(), builder.worker_threads, builder.calls)?;
+    client_out.write(into_c(client));
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use seedream_types::ValidationError;
 
 use crate::ffi::{c_string, ffi_fn, free_c, panic_message, try_ref};
 use crate::result::seedream_result;
-use crate::validation::{Violations, violation_field};
+use crate::violation::{Violations, violation_field};
 
 /// The internal result type of fallible calls; the error is boxed because it is handed to C as is.
 pub(crate) type FfiResult<T> = Result<T, Box<seedream_error>>;
@@ -86,6 +86,62 @@ impl seedream_error {
     }
 }
 
+impl seedream_error {
+    /// Any error of the client, mapped to the most precise result code.
+    pub(crate) fn from_client(error: &::seedream_client::Error) -> Box<Self> {
+        use ::seedream_client::Error;
+        let code = match error {
+            Error::Validation(validation) => return Self::validation(validation),
+            Error::Api(api) => api_result(api.class),
+            Error::Timeout { .. } => seedream_result::Timeout,
+            Error::Transport(_) => seedream_result::Transport,
+            Error::Decode { .. } => seedream_result::Decode,
+            Error::BodyTooLarge { .. } => seedream_result::BodyTooLarge,
+            Error::Config(_) => seedream_result::Config,
+            Error::Io(_) => seedream_result::Io,
+            _ => seedream_result::Other,
+        };
+        let mut this = Self::new(code, message_with_sources(error));
+        this.retryable = error.is_retryable();
+        if let Some(api) = error.api() {
+            this.http_status = api.status;
+            this.api_code = c_string(api.code.as_str());
+            this.request_id = c_string(api.request_id.clone().unwrap_or_default());
+            this.param = c_string(api.param.clone().unwrap_or_default());
+            this.retry_after_ms = api.retry_after.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        }
+        this
+    }
+}
+
+/// The result code for an API error of a class.
+fn api_result(class: seedream_types::ErrorClass) -> seedream_result {
+    use seedream_types::ErrorClass;
+    match class {
+        ErrorClass::Authentication => seedream_result::Authentication,
+        ErrorClass::RateLimited => seedream_result::RateLimited,
+        ErrorClass::QuotaExhausted => seedream_result::QuotaExhausted,
+        ErrorClass::ServerError => seedream_result::ServerError,
+        ErrorClass::SensitiveContent => seedream_result::ContentRejected,
+        _ => seedream_result::Api,
+    }
+}
+
+/// The error's message followed by its causes (`connection failed: connection refused`).
+fn message_with_sources(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
 /// The result code of the failed call (never `SEEDREAM_RESULT_OK`). NULL gives
 /// `SEEDREAM_RESULT_NULL_PARAMETER`.
 #[ffi_fn]
@@ -159,6 +215,15 @@ pub unsafe extern "C" fn seedream_error_violation_count(error: *const seedream_e
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_violation_field(error: *const seedream_error, index: usize) -> *const c_char {
     violation_field(&try_ref!(error).violations, index, |v| &v.field)
+}
+
+/// The rule violation `index` breaks, as a short word: `required`, `range`, `value`, `unsupported`,
+/// `size`, `count`, `image` or `length` (as `seedream_validation_violation_code`); NULL when `index` is
+/// out of range. `error` is borrowed for the call; the string is valid until `error` is freed.
+#[ffi_fn]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_error_violation_code(error: *const seedream_error, index: usize) -> *const c_char {
+    violation_field(&try_ref!(error).violations, index, |v| &v.code)
 }
 
 /// The message of violation `index` (the rule and the accepted values); NULL when `index` is out of range.

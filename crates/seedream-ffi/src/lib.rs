@@ -29,6 +29,7 @@ pub mod response;
 pub mod result;
 pub mod stream_event;
 pub mod validation;
+mod violation;
 
 use std::ffi::c_char;
 

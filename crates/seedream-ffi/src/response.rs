@@ -10,11 +10,13 @@ use ::seedream_client::decode::decode_b64;
 use seedream_types::image::read_dimensions;
 use seedream_types::{BoundingBox, GeneratedImage, ImageItem, ImagesResponse, Usage};
 
-use crate::client::ImageBytes;
 use crate::error::{FfiResult, seedream_error};
 use crate::ffi::{OutPtr, arg_out, arg_ref, c_string, ffi_fn, free_c, try_ref};
 use crate::image_format::seedream_image_format;
 use crate::result::seedream_result;
+
+/// The bytes of an image with their format, or why they are not there.
+pub(crate) type ImageBytes = Result<::seedream_client::ImageBytes, seedream_result>;
 
 /// Usage as the service reports it; a count the service did not report is 0.
 #[allow(non_camel_case_types)]

@@ -1,15 +1,15 @@
 //! `seedream_stream_event`: one event of a streamed generation, lent to the stream callback.
 
 use std::ffi::{CString, c_char};
+use std::sync::OnceLock;
 
 use seedream_types::image::read_dimensions;
 use seedream_types::{GeneratedImage, Size, StreamEvent};
 
-use crate::client::ImageBytes;
 use crate::error::seedream_error;
 use crate::ffi::{arg_out, arg_ref, c_string, ffi_fn, try_ref};
 use crate::image_format::seedream_image_format;
-use crate::response::{UsageCounts, seedream_usage, write_count};
+use crate::response::{ImageBytes, UsageCounts, seedream_usage, write_count};
 use crate::result::seedream_result;
 
 /// The kind of a stream event.
@@ -51,12 +51,15 @@ pub struct seedream_stream_event {
     error_message: CString,
     usage: Option<seedream_usage>,
     usage_counts: UsageCounts,
-    json: CString,
+    /// The event itself, serialized only if `seedream_stream_event_json` is called.
+    event: StreamEvent,
+    json: OnceLock<CString>,
 }
 
 impl seedream_stream_event {
-    /// An event with the bytes of its image (decoded or downloaded), when there are any.
-    pub(crate) fn new(event: &StreamEvent, bytes: Option<ImageBytes>) -> Self {
+    /// An event with the bytes of its image (decoded or downloaded), when there are any. Keeps the
+    /// event as is: its JSON is written only when asked for.
+    pub(crate) fn new(event: StreamEvent, bytes: Option<ImageBytes>) -> Self {
         let mut this = Self {
             kind: seedream_event_type::Unknown,
             image_index: 0,
@@ -68,9 +71,10 @@ impl seedream_stream_event {
             error_message: CString::default(),
             usage: None,
             usage_counts: UsageCounts::default(),
-            json: c_string(serde_json::to_string(event).unwrap_or_default()),
+            event,
+            json: OnceLock::new(),
         };
-        match event {
+        match &this.event {
             StreamEvent::PartialSucceeded(image) => {
                 this.kind = seedream_event_type::PartialSucceeded;
                 this.image_index = image.image_index;
@@ -255,10 +259,11 @@ pub unsafe extern "C" fn seedream_stream_event_usage_input_images(
     write_count(event.usage_counts.input_images, arg_out(count_out, "count_out")?, "input_images")
 }
 
-/// The event's JSON as the service sent it (unknown fields included; key order may differ),
-/// valid during the callback only.
+/// The event's JSON as the service sent it (unknown fields included; key order may differ), written
+/// on the first call for the event. Valid until the callback returns.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_json(event: *const seedream_stream_event) -> *const c_char {
-    try_ref!(event).json.as_ptr()
+    let event = try_ref!(event);
+    event.json.get_or_init(|| c_string(serde_json::to_string(&event.event).unwrap_or_default())).as_ptr()
 }

@@ -1,49 +1,15 @@
 //! `seedream_validation`: checking a generations request JSON against its model's rules, without
 //! any network, and reading each violation's field path and message.
 
-use std::ffi::{CString, c_char};
+use std::ffi::c_char;
 
+use seedream_types::GenerateRequest;
 use seedream_types::check::{self, CheckError};
-use seedream_types::{GenerateRequest, Violation};
 
 use crate::error::{FfiResult, seedream_error};
-use crate::ffi::{arg_out, arg_str, c_string, ffi_fn, free_c, into_c, try_ref};
+use crate::ffi::{arg_out, arg_str, ffi_fn, free_c, into_c, try_ref};
 use crate::result::seedream_result;
-
-/// One violation (or warning) as C strings.
-#[derive(Debug)]
-pub(crate) struct CViolation {
-    pub(crate) field: CString,
-    pub(crate) code: CString,
-    pub(crate) message: CString,
-}
-
-/// A list of violations, kept as C strings so accessors can lend them out.
-#[derive(Debug, Default)]
-pub(crate) struct Violations(Vec<CViolation>);
-
-impl Violations {
-    pub(crate) fn new(list: &[Violation]) -> Self {
-        Self(
-            list.iter()
-                .map(|v| CViolation {
-                    field: c_string(v.field.as_str()),
-                    code: c_string(v.code),
-                    message: c_string(v.message.as_str()),
-                })
-                .collect(),
-        )
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.0.len()
-    }
-}
-
-/// One field of violation `index`, or NULL when out of range.
-pub(crate) fn violation_field(list: &Violations, index: usize, field: fn(&CViolation) -> &CString) -> *const c_char {
-    list.0.get(index).map_or(std::ptr::null(), |v| field(v).as_ptr())
-}
+use crate::violation::{Violations, violation_field};
 
 /// Parses a generations request body without applying the model's rules (the client does, unless
 /// told not to): text that is not JSON is `INVALID_JSON`; fields of the wrong JSON type are
