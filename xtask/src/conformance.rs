@@ -309,12 +309,13 @@ fn rust_client(base: &str, validate: bool) -> Result<Client, String> {
     Client::builder()
         .api_key(KEY)
         .base_url(base)
-        .timeouts(Timeouts {
-            connect: Duration::from_secs(5),
-            headers: Duration::from_secs(30),
-            idle: Duration::from_secs(30),
-            overall: Some(CELL_BOUND),
-        })
+        .timeouts(
+            Timeouts::default()
+                .with_connect(Duration::from_secs(5))
+                .with_headers(Duration::from_secs(30))
+                .with_idle(Duration::from_secs(30))
+                .with_overall(CELL_BOUND),
+        )
         // A conforming exchange takes one attempt; a retry would hide a failure.
         .retry(RetryPolicy::none())
         .validate_requests(validate)

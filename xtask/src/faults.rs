@@ -257,12 +257,11 @@ fn request(stream: bool) -> GenerateRequest {
 }
 
 fn retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(20),
-        max_delay: Duration::from_millis(200),
-        max_retry_after: Duration::from_secs(2),
-    }
+    RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_base_delay(Duration::from_millis(20))
+        .with_max_delay(Duration::from_millis(200))
+        .with_max_retry_after(Duration::from_secs(2))
 }
 
 /// Saves one received image atomically after checking it.
@@ -431,7 +430,13 @@ fn run_cell(rig: &Rig, row: usize, case: &Case, column: Column) -> CellRun {
                     .api_key(KEY)
                     .base_url(&base)
                     .transport(transport.clone())
-                    .timeouts(Timeouts { connect: CONNECT, headers: HEADERS, idle: IDLE, overall: Some(OVERALL) })
+                    .timeouts(
+                        Timeouts::default()
+                            .with_connect(CONNECT)
+                            .with_headers(HEADERS)
+                            .with_idle(IDLE)
+                            .with_overall(OVERALL),
+                    )
                     .retry(retry())
                     .header(FAULT_HEADER, spec(i))
                     .build();

@@ -298,18 +298,20 @@ fn rust_client(emulator: &EmulatorHandle, concurrency: usize) -> Result<Client, 
         .api_key(KEY)
         .base_url(emulator.base_url())
         .transport(transport)
-        .timeouts(Timeouts {
-            connect: Duration::from_secs(5),
-            headers: Duration::from_secs(10),
-            idle: Duration::from_secs(10),
-            overall: Some(OVERALL),
-        })
-        .retry(RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(100),
-            max_retry_after: Duration::from_millis(100),
-        })
+        .timeouts(
+            Timeouts::default()
+                .with_connect(Duration::from_secs(5))
+                .with_headers(Duration::from_secs(10))
+                .with_idle(Duration::from_secs(10))
+                .with_overall(OVERALL),
+        )
+        .retry(
+            RetryPolicy::default()
+                .with_max_attempts(3)
+                .with_base_delay(Duration::from_millis(10))
+                .with_max_delay(Duration::from_millis(100))
+                .with_max_retry_after(Duration::from_millis(100)),
+        )
         .build()
         .map_err(|e| e.to_string())
 }

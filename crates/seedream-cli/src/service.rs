@@ -104,8 +104,8 @@ impl Service {
     /// sends requests as they are, for the service to judge. `call` gives the time limits and retries.
     pub async fn connect(global: &GlobalArgs, call: &CallArgs, out: &Output, validate: bool) -> Result<Self, Failure> {
         let setup = Setup::resolve(global)?;
-        let timeouts = Timeouts { idle: call.idle_timeout, ..Timeouts::default() };
-        let retry = RetryPolicy { max_attempts: call.retries.saturating_add(1), ..RetryPolicy::default() };
+        let timeouts = Timeouts::default().with_idle(call.idle_timeout);
+        let retry = RetryPolicy::default().with_max_attempts(call.retries.saturating_add(1));
         let mut builder = Client::builder_from_env().validate_requests(validate).timeouts(timeouts).retry(retry);
         for header in &global.headers {
             let Some((name, value)) = header.split_once(':') else {
@@ -284,9 +284,10 @@ pub fn describe(error: &Error, model: Option<&str>, service: &str) -> Failure {
                 .with_hint(hint)
         }
         Error::Transport(transport) => {
-            let failure = Failure::new(Exit::Unavailable, format!("the connection to {service} failed: {transport}"))
+            // The transport error says what failed; its causes (refused, a TLS alert) are its sources.
+            let text = seedream_client::text::with_causes(transport);
+            let failure = Failure::new(Exit::Unavailable, format!("the connection to {service} failed: {text}"))
                 .with_kind("transport");
-            let text = transport.to_string();
             if text.contains("UnknownIssuer") || text.contains("unknown issuer") {
                 failure.with_hint(
                     "the server's certificate is signed by an authority this machine does not trust: if it is \
@@ -439,16 +440,7 @@ mod tests {
     #[test]
     fn api_errors_map_to_refused_or_unavailable_with_hints() {
         let api = |status, code: &str| {
-            Error::from(ApiError {
-                status,
-                code: code.into(),
-                message: "Something. Request id: abc".into(),
-                param: None,
-                request_id: Some("abc".into()),
-                class: ErrorClass::classify(Some(status), code),
-                retry_after: None,
-                location: None,
-            })
+            Error::from(ApiError::new(status, code, "Something. Request id: abc").with_request_id("abc".to_owned()))
         };
         let auth = describe(&api(401, "AuthenticationError"), None, "x");
         assert_eq!(auth.exit, Exit::Refused);
@@ -514,16 +506,7 @@ mod tests {
             flags.extend(sub.get_arguments().filter_map(|a| a.get_long().map(|l| format!("--{l}"))));
         }
         let api = |status: u16, code: &str, location: Option<&str>| {
-            Error::from(ApiError {
-                status,
-                code: code.into(),
-                message: "m".into(),
-                param: None,
-                request_id: None,
-                class: ErrorClass::classify(Some(status), code),
-                retry_after: None,
-                location: location.map(str::to_owned),
-            })
+            Error::from(ApiError::new(status, code, "m").with_location(location.map(str::to_owned)))
         };
         let mut errors = vec![
             api(404, "ModelNotOpen", None),

@@ -110,7 +110,11 @@ impl From<ApiError> for Error {
 }
 
 /// An error answer from the service.
+///
+/// The client builds these; hosts and tests that need one (a fake transport's error, a test of
+/// error handling) use [`ApiError::new`] and the `with_*` setters, since fields may be added.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// HTTP status (200 for an error event inside a stream).
     pub status: u16,
@@ -132,6 +136,48 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// An error answer with `status`, the service's `code` (empty when it gave none) and `message`;
+    /// its [`class`](Self::class) from the status and code ([`ErrorClass::classify`]), no param,
+    /// request id, `Retry-After` or redirect.
+    pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
+        let code = code.into();
+        Self {
+            status,
+            class: ErrorClass::classify(Some(status), &code),
+            code,
+            message: message.into(),
+            param: None,
+            request_id: None,
+            retry_after: None,
+            location: None,
+        }
+    }
+
+    /// The same error with the request field at fault (`None`: none named).
+    pub fn with_param(self, param: impl Into<Option<String>>) -> Self {
+        Self { param: param.into(), ..self }
+    }
+
+    /// The same error with the service's request id.
+    pub fn with_request_id(self, request_id: impl Into<Option<String>>) -> Self {
+        Self { request_id: request_id.into(), ..self }
+    }
+
+    /// The same error with another class than the one [`new`](Self::new) derived.
+    pub fn with_class(self, class: ErrorClass) -> Self {
+        Self { class, ..self }
+    }
+
+    /// The same error with the wait the service asked for (`Retry-After`).
+    pub fn with_retry_after(self, retry_after: impl Into<Option<Duration>>) -> Self {
+        Self { retry_after: retry_after.into(), ..self }
+    }
+
+    /// The same error with where a `3xx` answer pointed (`Location`).
+    pub fn with_location(self, location: impl Into<Option<String>>) -> Self {
+        Self { location: location.into(), ..self }
+    }
+
     /// Whether a retry can succeed: 429 rate limits (not quota) and 500/502/503/504.
     pub fn is_retryable(&self) -> bool {
         match self.status {

@@ -7,22 +7,30 @@
 //!   error type ([`Error`]) a caller can act on.
 //! - [`Transport`]: the swappable HTTP layer; [`HyperTransport`] (hyper + rustls) is the default,
 //!   and the `testing` feature adds a recording/replaying one.
-//! - [`sse`]: a standalone server-sent-events decoder; [`decode`]: copy-free decoding of large
-//!   `b64_json` responses.
+//! - [`sse`]: a standalone server-sent-events decoder. Large `b64_json` responses are decoded
+//!   without copying the images ([`Client::into_image_bytes`] decodes each in its own memory).
 //!
 //! The models (requests, responses, events, validation) come from [`seedream_types`].
 
 #![warn(missing_docs)]
 
+mod api_error;
 mod body;
+mod builder;
 mod client;
+mod config;
 mod error;
 mod image;
+mod meta;
 mod retry;
 mod save;
+mod send;
 mod stream;
 
+// Public only so that fuzz/ and the benches can reach them; not part of the API.
+#[doc(hidden)]
 pub mod decode;
+#[doc(hidden)]
 pub mod multipart;
 pub mod sse;
 #[cfg(feature = "testing")]
@@ -30,12 +38,14 @@ pub mod testing;
 pub mod text;
 pub mod transport;
 
-pub use client::{
-    ARK_BASE_URL, Client, ClientBuilder, DEFAULT_MAX_PARALLEL_DOWNLOADS, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_USER_AGENT, EditMode, ResponseMeta, Timeouts,
+pub use builder::{
+    ARK_BASE_URL, ClientBuilder, DEFAULT_MAX_PARALLEL_DOWNLOADS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_USER_AGENT,
 };
+pub use client::Client;
+pub use config::{EditMode, Timeouts};
 pub use error::{ApiError, CallPhase, Error, TimeoutPhase};
 pub use image::{ImageBytes, UNKNOWN_EXTENSION};
+pub use meta::ResponseMeta;
 pub use retry::RetryPolicy;
 pub use save::{SaveOptions, save_atomically, save_image, save_image_with};
 pub use stream::ImageStream;

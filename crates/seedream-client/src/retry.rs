@@ -7,7 +7,17 @@ use http::HeaderMap;
 
 /// How failed calls are retried. Only failures where a retry can help are retried: rate limits
 /// (not quota), 500/502/503/504, and connections that could not be opened.
+///
+/// Start from [`RetryPolicy::default`] or [`RetryPolicy::none`] and change what you need with the
+/// `with_*` setters (fields may be added, so the struct cannot be written out literally):
+///
+/// ```
+/// # use std::time::Duration;
+/// let retry = seedream_client::RetryPolicy::default().with_max_attempts(5).with_max_delay(Duration::from_secs(20));
+/// # assert_eq!(retry.max_attempts, 5);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1 = no retries). Default 3.
     pub max_attempts: u32,
@@ -34,6 +44,27 @@ impl RetryPolicy {
     /// One attempt, no retries.
     pub fn none() -> Self {
         Self { max_attempts: 1, ..Self::default() }
+    }
+
+    /// The same policy with `max_attempts` set (attempts in all, the first included; the client
+    /// counts 0 as 1).
+    pub fn with_max_attempts(self, max_attempts: u32) -> Self {
+        Self { max_attempts, ..self }
+    }
+
+    /// The same policy with `base_delay` set (the backoff before the second attempt).
+    pub fn with_base_delay(self, base_delay: Duration) -> Self {
+        Self { base_delay, ..self }
+    }
+
+    /// The same policy with `max_delay` set (the largest backoff).
+    pub fn with_max_delay(self, max_delay: Duration) -> Self {
+        Self { max_delay, ..self }
+    }
+
+    /// The same policy with `max_retry_after` set (the largest wait taken from `Retry-After`).
+    pub fn with_max_retry_after(self, max_retry_after: Duration) -> Self {
+        Self { max_retry_after, ..self }
     }
 
     /// The wait after failed attempt number `attempt` (1-based): the service's `Retry-After` when it

@@ -7,14 +7,12 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use seedream_types::stream::DONE_MARKER;
-use seedream_types::{
-    ApiErrorBody, Completed, ErrorClass, FailedImage, ImageItem, ImagesResponse, PartialFailed, PartialSucceeded,
-    StreamEvent,
-};
+use seedream_types::{ImagesResponse, StreamEvent, StreamGatherer};
 
+use crate::api_error;
 use crate::body::BodyReader;
-use crate::client::ResponseMeta;
-use crate::error::{ApiError, CallPhase, Error};
+use crate::error::{CallPhase, Error};
+use crate::meta::ResponseMeta;
 use crate::sse::{SseDecoder, SseEvent};
 use crate::text::Redactor;
 use crate::transport::{TransportError, TransportErrorKind};
@@ -54,7 +52,7 @@ impl ImageStream {
     }
 
     pub(crate) fn from_response(response: ImagesResponse, meta: ResponseMeta, redactor: Redactor) -> Self {
-        let source = Source::Ready(events_of(response));
+        let source = Source::Ready(response.into_events().collect());
         Self { source, queue: VecDeque::new(), ended: false, completed: true, meta, redactor }
     }
 
@@ -71,38 +69,11 @@ impl ImageStream {
     /// Reads the whole stream into the response a non-stream call would have given: images in
     /// `image_index` order (failed ones as per-image errors), usage from `Completed`.
     pub async fn into_response(mut self) -> Result<ImagesResponse, Error> {
-        let mut response = ImagesResponse {
-            model: None,
-            created: None,
-            data: Vec::new(),
-            usage: None,
-            tools: None,
-            extra: Default::default(),
-        };
-        let mut items: Vec<(u32, ImageItem)> = Vec::new();
+        let mut gatherer = StreamGatherer::new();
         while let Some(event) = std::future::poll_fn(|cx| Pin::new(&mut self).poll_next(cx)).await {
-            match event? {
-                StreamEvent::PartialSucceeded(mut e) => {
-                    response.model = response.model.or(e.model.take());
-                    response.created = response.created.or(e.created);
-                    items.push((e.image_index, ImageItem::Image(e.into_image())));
-                }
-                StreamEvent::PartialFailed(e) => {
-                    response.model = response.model.or(e.model);
-                    response.created = response.created.or(e.created);
-                    items.push((e.image_index, ImageItem::Failed(FailedImage { error: e.error, extra: e.extra })));
-                }
-                StreamEvent::Completed(e) => {
-                    response.model = response.model.or(e.model);
-                    response.created = response.created.or(e.created);
-                    response.usage = e.usage;
-                }
-                StreamEvent::Error(_) | StreamEvent::Unknown(_) => {}
-            }
+            gatherer.push(event?);
         }
-        items.sort_by_key(|(index, _)| *index);
-        response.data = items.into_iter().map(|(_, item)| item).collect();
-        Ok(response)
+        Ok(gatherer.finish())
     }
 
     fn end_with(&mut self, error: Error) -> Poll<Option<Result<StreamEvent, Error>>> {
@@ -122,7 +93,7 @@ impl ImageStream {
             return None; // a keep-alive
         }
         match StreamEvent::from_json(data) {
-            Ok(StreamEvent::Error(body)) => Some(self.end_with(stream_error(body, &self.meta))),
+            Ok(StreamEvent::Error(body)) => Some(self.end_with(api_error::from_stream_event(body, &self.meta).into())),
             Ok(mut event) => {
                 if matches!(event, StreamEvent::Completed(_)) {
                     self.completed = true;
@@ -136,55 +107,6 @@ impl ImageStream {
             })),
         }
     }
-}
-
-fn stream_error(body: ApiErrorBody, meta: &ResponseMeta) -> Error {
-    let class = ErrorClass::classify(None, &body.code);
-    let request_id = meta.request_id.clone().or_else(|| crate::client::request_id_in(&body.message));
-    Error::from(ApiError {
-        status: meta.status,
-        code: body.code,
-        message: body.message,
-        param: body.param,
-        request_id,
-        class,
-        retry_after: None,
-        location: None,
-    })
-}
-
-/// The images of a whole response as the events a stream would have sent.
-fn events_of(response: ImagesResponse) -> VecDeque<StreamEvent> {
-    let mut events = VecDeque::with_capacity(response.data.len() + 1);
-    for (index, item) in response.data.into_iter().enumerate() {
-        let image_index = u32::try_from(index).unwrap_or(u32::MAX);
-        events.push_back(match item {
-            ImageItem::Image(image) => StreamEvent::PartialSucceeded(PartialSucceeded {
-                model: response.model.clone(),
-                created: response.created,
-                image_index,
-                url: image.url,
-                b64_json: image.b64_json,
-                size: image.size,
-                output_format: image.output_format,
-                extra: image.extra,
-            }),
-            ImageItem::Failed(failed) => StreamEvent::PartialFailed(PartialFailed {
-                model: response.model.clone(),
-                created: response.created,
-                image_index,
-                error: failed.error,
-                extra: failed.extra,
-            }),
-        });
-    }
-    events.push_back(StreamEvent::Completed(Completed {
-        model: response.model,
-        created: response.created,
-        usage: response.usage,
-        extra: response.extra,
-    }));
-    events
 }
 
 impl Stream for ImageStream {

@@ -1,6 +1,7 @@
 //! Text that came from a server, made safe to show: secrets it echoes replaced by `<redacted>`
 //! ([`redact`]; the client does this to every server text it returns), and control characters
-//! escaped before it reaches a terminal ([`for_terminal`]; for front ends that print).
+//! escaped before it reaches a terminal ([`for_terminal`]; for front ends that print), and an error
+//! with its causes as one line ([`with_causes`]).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -9,6 +10,24 @@ use std::sync::Arc;
 use seedream_types::{ImageItem, ImagesResponse, StreamEvent};
 
 use crate::error::Error;
+
+/// An error's message followed by those of its causes, `: `-separated (`connection failed: error
+/// trying to connect: tcp connect error: Connection refused (os error 111)`). A cause whose text
+/// the line already ends with is not repeated ([`Error::Io`] and some other crates' errors show
+/// their cause in their own message too).
+pub fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let part = inner.to_string();
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = inner.source();
+    }
+    text
+}
 
 /// What replaces a secret.
 pub const REDACTED: &str = "<redacted>";
@@ -160,6 +179,17 @@ impl Redactor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_transport_error_names_its_cause_once_in_a_chain() {
+        use crate::transport::{TransportError, TransportErrorKind};
+        let cause = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let error = Error::Transport(TransportError::with_source(TransportErrorKind::Connect, cause));
+        assert_eq!(error.to_string(), "could not connect");
+        assert_eq!(with_causes(&error), "could not connect: Connection refused");
+        let io = Error::Io(std::io::Error::other("disk full"));
+        assert_eq!(with_causes(&io), "I/O error: disk full");
+    }
 
     #[test]
     fn secrets_are_replaced_longest_first() {

@@ -35,18 +35,19 @@ fn client_for(emulator: &EmulatorHandle, base: &str) -> ClientBuilder {
     let mut builder = Client::builder()
         .api_key(KEY)
         .base_url(base)
-        .timeouts(Timeouts {
-            connect: Duration::from_secs(2),
-            headers: Duration::from_secs(5),
-            idle: Duration::from_secs(2),
-            overall: None,
-        })
-        .retry(RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(50),
-            max_retry_after: Duration::from_millis(200),
-        });
+        .timeouts(
+            Timeouts::default()
+                .with_connect(Duration::from_secs(2))
+                .with_headers(Duration::from_secs(5))
+                .with_idle(Duration::from_secs(2)),
+        )
+        .retry(
+            RetryPolicy::default()
+                .with_max_attempts(3)
+                .with_base_delay(Duration::from_millis(10))
+                .with_max_delay(Duration::from_millis(50))
+                .with_max_retry_after(Duration::from_millis(200)),
+        );
     if let Some(pem) = emulator.certificate_pem() {
         builder = builder.trust_certificate_pem(pem);
     }
@@ -292,12 +293,10 @@ async fn persistent_and_final_faults_give_typed_errors() {
 async fn stalls_become_timeouts_naming_the_phase() {
     bounded(async {
         let emulator = emulator(false).await;
-        let limits = Timeouts {
-            connect: Duration::from_secs(2),
-            headers: Duration::from_millis(300),
-            idle: Duration::from_millis(300),
-            overall: None,
-        };
+        let limits = Timeouts::default()
+            .with_connect(Duration::from_secs(2))
+            .with_headers(Duration::from_millis(300))
+            .with_idle(Duration::from_millis(300));
         let request = small_request();
 
         let client = with_fault(&emulator, "slow-headers;ms=5000").timeouts(limits).build().unwrap();
@@ -320,7 +319,7 @@ async fn stalls_become_timeouts_naming_the_phase() {
         assert!(stream.next().await.is_none());
         assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
 
-        let overall = Timeouts { overall: Some(Duration::from_millis(400)), headers: Duration::from_secs(5), ..limits };
+        let overall = limits.with_overall(Duration::from_millis(400)).with_headers(Duration::from_secs(5));
         let client = with_fault(&emulator, "slow-headers;ms=5000").timeouts(overall).build().unwrap();
         let error = client.generate(&request).await.unwrap_err();
         assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Overall, .. }), "{error:?}");
@@ -434,11 +433,11 @@ async fn refused_connections_are_retried_then_reported() {
         let client = Client::builder()
             .api_key(KEY)
             .base_url(format!("http://127.0.0.1:{port}/v1"))
-            .retry(RetryPolicy {
-                base_delay: Duration::from_millis(1),
-                max_delay: Duration::from_millis(5),
-                ..Default::default()
-            })
+            .retry(
+                RetryPolicy::default()
+                    .with_base_delay(Duration::from_millis(1))
+                    .with_max_delay(Duration::from_millis(5)),
+            )
             .build()
             .unwrap();
         let error = client.generate(&small_request()).await.unwrap_err();
@@ -486,8 +485,8 @@ async fn a_tls_handshake_that_never_finishes_is_a_connect_timeout() {
         let client = Client::builder()
             .api_key(KEY)
             .base_url(format!("https://127.0.0.1:{port}/v1"))
-            .timeouts(Timeouts { connect: Duration::from_millis(200), ..Timeouts::default() })
-            .retry(RetryPolicy { max_attempts: 2, base_delay: Duration::from_millis(1), ..Default::default() })
+            .timeouts(Timeouts::default().with_connect(Duration::from_millis(200)))
+            .retry(RetryPolicy::default().with_max_attempts(2).with_base_delay(Duration::from_millis(1)))
             .build()
             .unwrap();
         let start = Instant::now();

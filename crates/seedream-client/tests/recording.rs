@@ -22,12 +22,13 @@ const ARK: &str = "https://ark.example.test/api/v3";
 const RELAY: &str = "https://relay.example.test/v1";
 
 fn builder(transport: &Arc<RecordingTransport>) -> ClientBuilder {
-    Client::builder().api_key(KEY).base_url(ARK).transport(transport.clone()).retry(RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(100),
-        max_delay: Duration::from_secs(1),
-        max_retry_after: Duration::from_secs(10),
-    })
+    Client::builder().api_key(KEY).base_url(ARK).transport(transport.clone()).retry(
+        RetryPolicy::default()
+            .with_max_attempts(3)
+            .with_base_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_secs(1))
+            .with_max_retry_after(Duration::from_secs(10)),
+    )
 }
 
 fn setup() -> (Arc<RecordingTransport>, Client) {
@@ -257,12 +258,11 @@ async fn backoff_waits_stay_under_the_exponential_ceiling() {
 
 #[tokio::test(start_paused = true)]
 async fn time_limits_name_their_phase() {
-    let timeouts = Timeouts {
-        connect: Duration::from_secs(1),
-        headers: Duration::from_secs(2),
-        idle: Duration::from_secs(3),
-        overall: None,
-    };
+    let timeouts = Timeouts::default()
+        .with_connect(Duration::from_secs(1))
+        .with_headers(Duration::from_secs(2))
+        .with_idle(Duration::from_secs(3))
+        .with_overall(None);
     let transport = Arc::new(RecordingTransport::new());
     let client = builder(&transport).timeouts(timeouts).build().unwrap();
 
@@ -284,7 +284,7 @@ async fn time_limits_name_their_phase() {
     transport.push(Reply::error(TransportErrorKind::ConnectTimeout, "slow")).push(Reply::json(200, &ok_body()));
     assert_eq!(client.generate_with_meta(&request()).await.unwrap().1.attempts, 2, "connect timeouts are retried");
 
-    let overall = Timeouts { overall: Some(Duration::from_secs(5)), headers: Duration::from_secs(60), ..timeouts };
+    let overall = timeouts.with_overall(Duration::from_secs(5)).with_headers(Duration::from_secs(60));
     let transport = Arc::new(RecordingTransport::new());
     let client = builder(&transport).timeouts(overall).build().unwrap();
     transport.push(Reply::stall());

@@ -4,7 +4,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
@@ -20,8 +19,8 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 use super::proxy::{Proxy, ProxyConnector, ProxyError, proxy_authorization};
+use super::scheme::check_scheme;
 use super::{RequestBody, ResponseBody, Transport, TransportError, TransportErrorKind};
-use crate::error::Error;
 
 /// Default limit for opening a connection (TCP and TLS handshake).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -90,7 +89,7 @@ impl HyperTransport {
     }
 
     /// A transport with the defaults.
-    pub fn new() -> Result<Self, Error> {
+    pub fn new() -> Result<Self, TransportError> {
         Self::builder().build()
     }
 }
@@ -141,9 +140,9 @@ impl HyperTransportBuilder {
         self.proxy(Proxy::none())
     }
 
-    /// Builds the transport. Fails ([`Error::Config`]) on a PEM without a usable certificate or a
+    /// Builds the transport. Fails ([`TransportErrorKind::Config`]) on a PEM without a usable certificate or a
     /// proxy URL that is not an `http://` URL.
-    pub fn build(self) -> Result<HyperTransport, Error> {
+    pub fn build(self) -> Result<HyperTransport, TransportError> {
         let proxy = self.proxy.clone().unwrap_or_else(Proxy::from_env);
         let proxies = if proxy.is_none() { None } else { Some(Arc::new(proxy.matcher()?)) };
         let mut roots = (*base_roots()).clone();
@@ -151,19 +150,19 @@ impl HyperTransportBuilder {
         for pem in &self.trusted_pems {
             let mut found = 0;
             for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-                let cert = cert.map_err(|e| Error::Config(format!("bad PEM certificate: {e}")))?;
-                roots.add(cert).map_err(|e| Error::Config(format!("unusable certificate: {e}")))?;
+                let cert = cert.map_err(|e| config_error(format!("bad PEM certificate: {e}")))?;
+                roots.add(cert).map_err(|e| config_error(format!("unusable certificate: {e}")))?;
                 found += 1;
             }
             if found == 0 {
-                return Err(Error::Config("the PEM text holds no certificate".into()));
+                return Err(config_error("the PEM text holds no certificate".into()));
             }
             extra_roots += found;
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Config(format!("TLS setup failed: {e}")))?
+            .map_err(|e| config_error(format!("TLS setup failed: {e}")))?
             .with_root_certificates(roots)
             .with_no_client_auth();
 
@@ -248,27 +247,8 @@ fn base_roots() -> Arc<RootCertStore> {
         .clone()
 }
 
-/// Whether `host` (as in a URI, IPv6 in brackets) is this machine.
-pub(crate) fn is_loopback_host(host: &str) -> bool {
-    if host == "127.0.0.1" || host == "localhost" {
-        return true;
-    }
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Checks that `uri` can be sent: `https`, or `http` to loopback (or anywhere when allowed).
-pub(crate) fn check_scheme(uri: &http::Uri, allow_insecure_http: bool) -> Result<(), TransportError> {
-    let host = uri.host().unwrap_or_default();
-    match uri.scheme_str() {
-        Some("https") if !host.is_empty() => Ok(()),
-        Some("http") if !host.is_empty() && (allow_insecure_http || is_loopback_host(host)) => Ok(()),
-        Some("http") if !host.is_empty() => Err(TransportError::new(
-            TransportErrorKind::InvalidRequest,
-            format!("plain http:// to {host} is refused (use https, or allow insecure http explicitly)"),
-        )),
-        _ => Err(TransportError::new(TransportErrorKind::InvalidRequest, format!("not an http(s) URL: {uri}"))),
-    }
+fn config_error(message: String) -> TransportError {
+    TransportError::new(TransportErrorKind::Config, message)
 }
 
 fn classify(error: hyper_util::client::legacy::Error) -> TransportError {
@@ -304,21 +284,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_http_is_for_loopback_unless_allowed() {
-        let ok = ["http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:1/x", "https://example.com/v1"];
-        for uri in ok {
-            assert!(check_scheme(&uri.parse().unwrap(), false).is_ok(), "{uri}");
-        }
-        let refused: http::Uri = "http://example.com/v1".parse().unwrap();
-        let error = check_scheme(&refused, false).unwrap_err();
-        assert_eq!(error.kind(), TransportErrorKind::InvalidRequest);
-        assert!(check_scheme(&refused, true).is_ok());
-        assert!(check_scheme(&"ftp://example.com/".parse().unwrap(), true).is_err());
-    }
-
-    #[test]
     fn a_pem_without_certificates_is_a_config_error() {
         let error = HyperTransport::builder().trust_pem("not a pem").build().unwrap_err();
-        assert!(matches!(error, Error::Config(_)), "{error:?}");
+        assert_eq!(error.kind(), TransportErrorKind::Config, "{error:?}");
     }
 }

@@ -13,12 +13,14 @@ use futures_core::Stream;
 
 pub(crate) mod hyper;
 pub(crate) mod proxy;
+mod scheme;
 
 pub use self::hyper::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_POOL_MAX_IDLE_PER_HOST, HyperTransport,
     HyperTransportBuilder,
 };
 pub use self::proxy::{Proxy, strip_userinfo};
+pub(crate) use self::scheme::check_scheme;
 
 /// Sends one HTTP request and returns the response with its body still streaming.
 ///
@@ -225,11 +227,18 @@ pub enum TransportErrorKind {
     /// The proxy could not be reached, refused the tunnel or asked for credentials: the request did
     /// not reach the server. [`TransportError::proxy`] names the proxy (without credentials).
     Proxy,
+    /// The transport's own settings are unusable (a PEM without a certificate, a proxy URL that is
+    /// not `http://`): building it failed, nothing was sent.
+    Config,
 }
 
 /// A failure below HTTP: connecting, TLS, a reset connection, a malformed response.
+///
+/// Its `Display` says what failed (`could not connect`, `connection failed: …`); what caused it (the
+/// io error, the TLS alert) is its [`source`](std::error::Error::source) only, so that printing an
+/// error chain names each cause once ([`text::with_causes`](crate::text::with_causes) prints it).
 #[derive(Debug, thiserror::Error)]
-#[error("{kind_text}: {message}", kind_text = self.kind_text())]
+#[error("{}", self.text())]
 pub struct TransportError {
     kind: TransportErrorKind,
     message: String,
@@ -244,18 +253,10 @@ impl TransportError {
         Self { kind, message: message.into(), proxy: None, source: None }
     }
 
-    /// An error of `kind` caused by `source` (its text becomes the message).
+    /// An error of `kind` caused by `source`, which stays the error's [`source`](std::error::Error::source)
+    /// and not part of its message.
     pub fn with_source(kind: TransportErrorKind, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        let source = source.into();
-        let mut message = source.to_string();
-        // hyper's errors keep the useful part (the io error) in their source chain.
-        let mut cause = source.source();
-        while let Some(inner) = cause {
-            message.push_str(": ");
-            message.push_str(&inner.to_string());
-            cause = inner.source();
-        }
-        Self { kind, message, proxy: None, source: Some(source) }
+        Self { kind, message: String::new(), proxy: None, source: Some(source.into()) }
     }
 
     /// The same error, naming the proxy it happened at (`http://host:port`, no credentials).
@@ -283,9 +284,17 @@ impl TransportError {
         )
     }
 
-    /// The error's text, without the kind.
+    /// The error's own text, without the kind (empty for an error made by
+    /// [`with_source`](Self::with_source): then all is in the cause).
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    fn text(&self) -> String {
+        match self.message.as_str() {
+            "" => self.kind_text().to_owned(),
+            message => format!("{}: {message}", self.kind_text()),
+        }
     }
 
     fn kind_text(&self) -> &'static str {
@@ -295,6 +304,7 @@ impl TransportError {
             TransportErrorKind::InvalidRequest => "invalid request",
             TransportErrorKind::Io => "connection failed",
             TransportErrorKind::Proxy => "proxy failed",
+            TransportErrorKind::Config => "invalid transport settings",
         }
     }
 }

@@ -20,7 +20,7 @@ use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::error::Error;
+use super::{TransportError, TransportErrorKind};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -127,9 +127,9 @@ impl Proxy {
         secrets
     }
 
-    /// Checks the proxy URLs and builds hyper-util's matcher. [`Error::Config`] for a URL that does
+    /// Checks the proxy URLs and builds hyper-util's matcher. [`TransportErrorKind::Config`] for a URL that does
     /// not parse or a proxy kind not supported (`https://`, SOCKS), naming it without credentials.
-    pub(crate) fn matcher(&self) -> Result<Matcher, Error> {
+    pub(crate) fn matcher(&self) -> Result<Matcher, TransportError> {
         for url in [&self.http, &self.https].into_iter().flatten() {
             check_proxy_url(url, self.source)?;
         }
@@ -189,25 +189,29 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn check_proxy_url(url: &str, source: &str) -> Result<(), Error> {
+fn check_proxy_url(url: &str, source: &str) -> Result<(), TransportError> {
     let shown = strip_userinfo(url);
     let with_scheme = if url.contains("://") { url.to_owned() } else { format!("http://{url}") };
     let uri: Uri = with_scheme
         .parse()
-        .map_err(|_| Error::Config(format!("the proxy {shown:?} from {source} is not a URL (http://host:port)")))?;
+        .map_err(|_| config_error(format!("the proxy {shown:?} from {source} is not a URL (http://host:port)")))?;
     match uri.scheme_str() {
         Some(scheme) if scheme.eq_ignore_ascii_case("http") => {}
         Some(scheme) => {
-            return Err(Error::Config(format!(
+            return Err(config_error(format!(
                 "the proxy {shown:?} from {source} is a {scheme} proxy; only http:// proxies are supported"
             )));
         }
         None => unreachable!("a scheme was added"),
     }
     if uri.host().is_none_or(str::is_empty) {
-        return Err(Error::Config(format!("the proxy {shown:?} from {source} has no host")));
+        return Err(config_error(format!("the proxy {shown:?} from {source} has no host")));
     }
     Ok(())
+}
+
+fn config_error(message: String) -> TransportError {
+    TransportError::new(TransportErrorKind::Config, message)
 }
 
 /// `http://host:port` of a proxy (hyper-util's intercept URI holds no credentials).

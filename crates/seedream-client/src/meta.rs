@@ -1,0 +1,45 @@
+//! [`ResponseMeta`]: what came with an answer besides its body (status, request id, attempts).
+
+use http::HeaderMap;
+
+/// What came with a response besides its body.
+///
+/// Built by the client; hosts and tests that need one make it with [`ResponseMeta::new`] and the
+/// `with_*` setters (fields may be added, so the struct cannot be written out literally).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseMeta {
+    /// `x-request-id`, when the service sent one.
+    pub request_id: Option<String>,
+    /// The HTTP status of the last attempt.
+    pub status: u16,
+    /// How many attempts the call took (1 = no retry).
+    pub attempts: u32,
+}
+
+impl ResponseMeta {
+    /// The meta of a first-attempt answer with `status` and no request id.
+    pub fn new(status: u16) -> Self {
+        Self { request_id: None, status, attempts: 1 }
+    }
+
+    /// The same meta with `request_id` set.
+    pub fn with_request_id(self, request_id: impl Into<Option<String>>) -> Self {
+        Self { request_id: request_id.into(), ..self }
+    }
+
+    /// The same meta with `attempts` set (1 = no retry).
+    pub fn with_attempts(self, attempts: u32) -> Self {
+        Self { attempts, ..self }
+    }
+
+    /// The meta of an answer with these headers, after `attempts` attempts.
+    pub(crate) fn of(status: http::StatusCode, headers: &HeaderMap, attempts: u32) -> Self {
+        Self::new(status.as_u16()).with_request_id(header_text(headers, "x-request-id")).with_attempts(attempts)
+    }
+}
+
+/// A header's value as trimmed text; `None` when absent, empty or not text.
+pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|value| value.to_str().ok()).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+}

@@ -1,0 +1,167 @@
+//! Sending one call: the request rebuilt for each attempt, retries as the policy allows, the
+//! per-attempt time limits, and an error answer read into an [`ApiError`](crate::ApiError).
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Method, Uri};
+use tokio::time::Instant;
+
+use crate::api_error;
+use crate::body::BodyReader;
+use crate::config::Timeouts;
+use crate::error::{CallPhase, Error, TimeoutPhase};
+use crate::meta::ResponseMeta;
+use crate::retry::RetryPolicy;
+use crate::transport::{RequestBody, Transport, TransportErrorKind};
+
+/// How much of an error body is kept for its message.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// What every request of a client carries and how it is sent: the transport, the credentials and
+/// headers, the time limits and the retry policy.
+pub(crate) struct Sender {
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) user_agent: HeaderValue,
+    /// Extra headers for API requests (and downloads from the API's own host).
+    pub(crate) headers: HeaderMap,
+    pub(crate) auth: HeaderValue,
+    pub(crate) max_response_bytes: u64,
+}
+
+impl fmt::Debug for Sender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("transport", &self.transport)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .field("extra_headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request to send, rebuilt for each attempt.
+pub(crate) struct Call<'a> {
+    pub(crate) method: Method,
+    pub(crate) uri: &'a Uri,
+    pub(crate) content_type: Option<&'a str>,
+    pub(crate) accept: &'static str,
+    pub(crate) body: RequestBody,
+    /// Send the key and the extra headers (API calls, and downloads from the API's own host).
+    pub(crate) authorized: bool,
+    /// An image download rather than an API call (names the phase of a timeout).
+    pub(crate) download: bool,
+}
+
+impl<'a> Call<'a> {
+    /// A JSON `POST` to the API.
+    pub(crate) fn json(uri: &'a Uri, body: Vec<u8>, accept: &'static str) -> Self {
+        Call {
+            method: Method::POST,
+            uri,
+            content_type: Some("application/json"),
+            accept,
+            body: RequestBody::from(body),
+            authorized: true,
+            download: false,
+        }
+    }
+}
+
+/// A successful response, its body not yet read.
+pub(crate) struct Answer {
+    pub(crate) headers: HeaderMap,
+    pub(crate) reader: BodyReader,
+    pub(crate) meta: ResponseMeta,
+}
+
+impl Answer {
+    /// Whether the body is server-sent events.
+    pub(crate) fn is_event_stream(&self) -> bool {
+        const EVENT_STREAM: &[u8] = b"text/event-stream";
+        self.headers.get(CONTENT_TYPE).is_some_and(|value| {
+            let value = value.as_bytes().trim_ascii_start();
+            value.len() >= EVENT_STREAM.len() && value[..EVENT_STREAM.len()].eq_ignore_ascii_case(EVENT_STREAM)
+        })
+    }
+}
+
+impl Sender {
+    /// Sends `call`, retrying as the policy allows, until a `2xx` answer or an error that stays.
+    pub(crate) async fn execute(&self, call: &Call<'_>, deadline: Option<Instant>) -> Result<Answer, Error> {
+        let policy = &self.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (error, wait_hint) = match self.attempt(call, deadline, attempt).await {
+                Ok(answer) => return Ok(answer),
+                Err(error) => {
+                    let hint = error.api().and_then(|api| api.retry_after);
+                    (error, hint)
+                }
+            };
+            if attempt >= policy.max_attempts || !error.is_retryable() {
+                return Err(error);
+            }
+            let delay = policy.delay(attempt, wait_hint);
+            if deadline.is_some_and(|at| Instant::now() + delay >= at) {
+                return Err(error); // waiting would only run into the deadline
+            }
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn attempt(&self, call: &Call<'_>, deadline: Option<Instant>, attempt: u32) -> Result<Answer, Error> {
+        let mut request = http::Request::new(call.body.clone());
+        *request.method_mut() = call.method.clone();
+        *request.uri_mut() = call.uri.clone();
+        let headers = request.headers_mut();
+        headers.insert(USER_AGENT, self.user_agent.clone());
+        headers.insert(ACCEPT, HeaderValue::from_static(call.accept));
+        if call.authorized {
+            for name in self.headers.keys() {
+                headers.remove(name); // the caller's value replaces the client's
+            }
+            for (name, value) in &self.headers {
+                headers.append(name, value.clone());
+            }
+            headers.insert(AUTHORIZATION, self.auth.clone());
+        }
+        if let Some(content_type) = call.content_type {
+            let value = HeaderValue::try_from(content_type).map_err(|_| Error::Config("bad content type".into()))?;
+            headers.insert(CONTENT_TYPE, value);
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(call.body.len()));
+        }
+
+        let waiting = if call.download { CallPhase::Download } else { CallPhase::Headers };
+        let sending = tokio::time::timeout(self.timeouts.headers, self.transport.send(request));
+        let sent = match deadline {
+            Some(at) => tokio::time::timeout_at(at, sending)
+                .await
+                .map_err(|_| Error::timeout(TimeoutPhase::Overall, waiting))?,
+            None => sending.await,
+        };
+        let response = match sent {
+            Err(_) => return Err(Error::timeout(TimeoutPhase::Headers, waiting)),
+            Ok(Err(error)) if error.kind() == TransportErrorKind::ConnectTimeout => {
+                return Err(Error::timeout(TimeoutPhase::Connect, CallPhase::Connect));
+            }
+            Ok(Err(error)) => return Err(Error::Transport(error)),
+            Ok(Ok(response)) => response,
+        };
+        let (parts, body) = response.into_parts();
+        let meta = ResponseMeta::of(parts.status, &parts.headers, attempt);
+        let reading = if call.download { CallPhase::Download } else { CallPhase::Body };
+        let reader = BodyReader::new(body, Some(self.timeouts.idle), deadline, self.max_response_bytes, reading);
+        if parts.status.is_success() {
+            return Ok(Answer { headers: parts.headers, reader, meta });
+        }
+        let body = reader.read_prefix(ERROR_BODY_LIMIT).await;
+        Err(api_error::from_answer(parts.status, &parts.headers, &body).into())
+    }
+}
