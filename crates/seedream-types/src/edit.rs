@@ -122,6 +122,48 @@ impl EditRequest {
         }
     }
 
+    /// Adds another image to edit (the first comes with [`new`](Self::new)).
+    pub fn with_image(mut self, image: ImageFile) -> Self {
+        self.images.push(image);
+        self
+    }
+
+    /// Adds more images to edit.
+    pub fn with_images(mut self, images: impl IntoIterator<Item = ImageFile>) -> Self {
+        self.images.extend(images);
+        self
+    }
+
+    /// Sets `mask`.
+    pub fn with_mask(mut self, mask: ImageFile) -> Self {
+        self.mask = Some(mask);
+        self
+    }
+
+    /// Sets `n`, the number of images (1 to 15).
+    pub fn with_n(mut self, n: i64) -> Self {
+        self.n = Some(ImageCount::Number(n));
+        self
+    }
+
+    /// Sets `size`.
+    pub fn with_size(mut self, size: impl Into<Size>) -> Self {
+        self.size = Some(size.into());
+        self
+    }
+
+    /// Sets `response_format`.
+    pub fn with_response_format(mut self, format: ResponseFormat) -> Self {
+        self.response_format = Some(format);
+        self
+    }
+
+    /// Sets `watermark`.
+    pub fn with_watermark(mut self, watermark: bool) -> Self {
+        self.watermark = Some(watermark);
+        self
+    }
+
     /// The form's parts, in order: text fields first, then the image files and the mask.
     /// A field that is `None` has no part.
     pub fn form_parts(&self) -> Vec<FormPart<'_>> {
@@ -189,6 +231,24 @@ mod tests {
         assert_eq!(names, ["model", "prompt", "n", "watermark", "image", "mask"]);
         assert_eq!(req.form_parts()[2].value, PartValue::Text("2".into()));
         assert_eq!(req.images[0].media_type, "image/png");
+    }
+
+    #[test]
+    fn builders_set_the_fields_they_name() {
+        let req = EditRequest::new("m", "p", png())
+            .with_image(png())
+            .with_images([png()])
+            .with_mask(png())
+            .with_n(2)
+            .with_size(crate::size::SizePreset::TwoK)
+            .with_response_format(ResponseFormat::B64Json)
+            .with_watermark(false);
+        assert_eq!(req.images.len(), 3);
+        assert!(req.mask.is_some());
+        assert_eq!(req.n, Some(ImageCount::Number(2)));
+        assert_eq!(req.size, Some(Size::from(crate::size::SizePreset::TwoK)));
+        assert_eq!(req.response_format, Some(ResponseFormat::B64Json));
+        assert_eq!(req.watermark, Some(false));
     }
 
     #[test]
