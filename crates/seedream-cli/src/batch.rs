@@ -17,14 +17,13 @@ use tokio::task::JoinSet;
 
 use crate::cli::{BatchArgs, CallArgs, GlobalArgs};
 use crate::failure::{Exit, Failure};
+use crate::files::prepare_out_dir;
 use crate::identity::{request_key, text_key};
 use crate::input;
 use crate::interrupt::Interrupt;
 use crate::journal::{self, Record};
 use crate::limiter::Limiter;
-use crate::manifest::{
-    LineRecord, Outcome, Status, abbreviate_data_urls, line_hash, now_rfc3339, prepare_out_dir, redact,
-};
+use crate::manifest::{LineRecord, Outcome, Status, abbreviate_data_urls, line_hash, now_rfc3339, redact};
 use crate::output::Output;
 use crate::request::{RequestError, check_value, parse_json, parse_unchecked};
 use crate::run::timed_out;

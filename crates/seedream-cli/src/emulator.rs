@@ -7,8 +7,8 @@ use serde_json::json;
 
 use crate::cli::{EmulatorArgs, GlobalArgs};
 use crate::failure::{Exit, Failure};
+use crate::files::save_file;
 use crate::interrupt::Interrupt;
-use crate::manifest::save_file;
 use crate::output::Output;
 
 /// Runs the command; returns when interrupted (exit 0) or when the emulator cannot start (exit 1).

@@ -5,7 +5,33 @@ use std::fmt;
 use std::io;
 use std::path::Path;
 
-use crate::manifest::ErrorRecord;
+use serde::{Deserialize, Serialize};
+
+/// Why a request failed as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorRecord {
+    /// `invalid`, `not-json`, `input`, `api`, `timeout`, `transport`, `decode`, `io`, `config`.
+    pub kind: String,
+    /// The exit status this error alone would give.
+    pub exit_code: u8,
+    /// What failed.
+    pub message: String,
+    /// HTTP status, for API errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The service's code, for API errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The service's request id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Each violated rule, as `field: rule`, for invalid requests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<String>,
+    /// What to do about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
 
 /// The documented exit statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

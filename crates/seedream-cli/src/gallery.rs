@@ -14,7 +14,8 @@ pub use seedream_types::markup::escape;
 use serde_json::Value;
 
 use crate::failure::Failure;
-use crate::manifest::{MANIFEST_FILE, Manifest, Outcome, save_file};
+use crate::files::save_file;
+use crate::manifest::{MANIFEST_FILE, Manifest, Outcome};
 
 /// The gallery's file name inside the output directory.
 pub const GALLERY_FILE: &str = "index.html";
@@ -243,7 +244,8 @@ fn percent_encode(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{ErrorRecord, FailedImageRecord, LineRecord, RunRecord, SavedImage};
+    use crate::failure::ErrorRecord;
+    use crate::manifest::{FailedImageRecord, LineRecord, RunRecord, SavedImage};
     use serde_json::json;
 
     fn image(file: &str, time: &str, prompt: &str) -> Card {

@@ -12,7 +12,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read as _, Write as _};
 use std::path::Path;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -22,9 +21,6 @@ use crate::manifest::{BatchSection, LineRecord, Manifest, RunRecord, SavedImage,
 
 /// The journal's file name inside the output directory.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
-
-/// A temporary file older than this is a leftover, whoever wrote it (saving one file takes seconds).
-const STALE_AFTER: Duration = Duration::from_secs(10 * 60);
 
 /// Rebuilds give up converging after this many rounds (each round is one read and one rename).
 const REBUILD_ROUNDS: usize = 50;
@@ -286,50 +282,10 @@ fn grew_by_whole_lines(path: &Path, length: u64) -> bool {
     file.read_to_end(&mut rest).is_ok() && rest.contains(&b'\n')
 }
 
-/// Removes temporary files (`.….tmp`) that no live run is writing: those whose writer's pid is gone,
-/// and any older than ten minutes. Errors are ignored (another run may remove the same file).
-pub fn remove_stale_temps(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with('.') || !name.ends_with(".tmp") {
-            continue;
-        }
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|modified| modified.elapsed().ok())
-            .is_some_and(|age| age > STALE_AFTER);
-        let dead = writer_pid(&name).is_some_and(|pid| !is_alive(pid));
-        if old || dead {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
-/// The pid in a temporary name made by `manifest::temp_name`: `.{name}.{pid}-{random}.tmp`.
-fn writer_pid(name: &str) -> Option<u32> {
-    let stem = name.strip_suffix(".tmp")?;
-    let (_, tail) = stem.rsplit_once('.')?;
-    let (pid, random) = tail.split_once('-')?;
-    (random.len() == 8 && random.bytes().all(|b| b.is_ascii_hexdigit())).then_some(())?;
-    pid.parse().ok()
-}
-
-/// Whether a process with this pid runs (Linux: `/proc`; elsewhere assumed alive, and only age counts).
-fn is_alive(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return true;
-    }
-    let proc = Path::new("/proc");
-    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{Outcome, temp_name};
+    use crate::manifest::Outcome;
 
     fn scratch(name: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("seedream-journal-{name}-{:x}", fastrand::u64(..)));
@@ -384,23 +340,5 @@ mod tests {
         let folded = Folded::of(vec![image("r-0.jpg"), end]);
         assert_eq!(folded.runs.len(), 1);
         assert_eq!(folded.runs[0].outcome.status, Status::Failed);
-    }
-
-    #[test]
-    fn stale_temps_of_dead_writers_go_and_live_ones_stay() {
-        let dir = scratch("stale");
-        let mine = temp_name("a.jpg");
-        std::fs::write(dir.join(&mine), b"x").unwrap();
-        // pid 4194305 is above Linux's largest pid: never alive.
-        let dead = ".b.jpg.4194305-0badcafe.tmp";
-        std::fs::write(dir.join(dead), b"x").unwrap();
-        std::fs::write(dir.join("keep.jpg"), b"x").unwrap();
-        assert_eq!(writer_pid(dead), Some(4_194_305));
-        assert_eq!(writer_pid(".a.jpg.0123456789abcdef.tmp"), None);
-        remove_stale_temps(&dir);
-        assert!(dir.join(&mine).exists());
-        assert_eq!(dir.join(dead).exists(), !Path::new("/proc/self").exists());
-        assert!(dir.join("keep.jpg").exists());
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

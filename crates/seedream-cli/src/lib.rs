@@ -7,6 +7,7 @@ pub mod failure;
 
 mod batch;
 mod emulator;
+mod files;
 mod gallery;
 mod identity;
 mod input;

@@ -11,7 +11,9 @@ use seedream_types::{BoundingBox, Usage};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::failure::ErrorRecord;
 use crate::failure::Failure;
+use crate::files::save_file;
 
 /// The manifest's file name inside the output directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -177,32 +179,6 @@ pub struct FailedImageRecord {
     pub url: Option<String>,
 }
 
-/// Why a request failed as a whole.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorRecord {
-    /// `invalid`, `not-json`, `input`, `api`, `timeout`, `transport`, `decode`, `io`, `config`.
-    pub kind: String,
-    /// The exit status this error alone would give.
-    pub exit_code: u8,
-    /// What failed.
-    pub message: String,
-    /// HTTP status, for API errors.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    /// The service's code, for API errors.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// The service's request id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// Each violated rule, as `field: rule`, for invalid requests.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub violations: Vec<String>,
-    /// What to do about it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-}
-
 /// One generate or edit run. Every field may be missing when read back (older or hand-edited manifests).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -324,47 +300,6 @@ impl Manifest {
     }
 }
 
-/// The name of a temporary file for `name` written by this process: `.{name}.{pid}-{random}.tmp`.
-/// The pid lets a later run tell a dead run's leftovers from a live run's work (`journal.rs`).
-pub fn temp_name(name: &str) -> String {
-    format!(".{name}.{}-{:08x}.tmp", std::process::id(), fastrand::u32(..))
-}
-
-/// Saves `bytes` as `dir/name` atomically: written to a temporary file in `dir`, flushed to disk and
-/// renamed over the final name (no partial file under the final name, ever).
-pub fn save_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Failure> {
-    use std::io::Write as _;
-    let plain = Path::new(name).file_name().is_some_and(|n| n == name) && name != "." && name != "..";
-    if !plain || name.is_empty() {
-        return Err(Failure::local(format!("cannot save {name:?}: not a plain file name")));
-    }
-    std::fs::create_dir_all(dir).map_err(|e| Failure::write(dir, &e))?;
-    let temp = dir.join(temp_name(name));
-    let target = dir.join(name);
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&temp, &target)
-    })();
-    result.map_err(|error| {
-        let _ = std::fs::remove_file(&temp);
-        Failure::write(&target, &error)
-    })
-}
-
-/// Makes sure `dir` exists and takes files, before any paid request is sent; removes the temporary
-/// files dead runs left there.
-pub fn prepare_out_dir(dir: &Path) -> Result<(), Failure> {
-    std::fs::create_dir_all(dir).map_err(|e| Failure::write(dir, &e))?;
-    crate::journal::remove_stale_temps(dir);
-    let probe = dir.join(temp_name("seedream-probe"));
-    std::fs::write(&probe, b"").map_err(|e| Failure::write(dir, &e))?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
-}
-
 /// Hash of a batch line (FNV-1a 64 over its trimmed text), as 16 hex digits. Stable across versions.
 pub fn line_hash(text: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -426,6 +361,7 @@ fn redact_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::prepare_out_dir;
     use serde_json::json;
 
     #[test]

@@ -9,20 +9,19 @@ use std::time::Instant;
 use futures_util::StreamExt as _;
 use seedream_client::Error;
 use seedream_types::{
-    Background, EditRequest, GenerateRequest, ImageCount, ImageFormat, OutputFormat, ResponseFormat, Size, StreamEvent,
-    Tool, ValidationError, Violation, catalog,
+    Background, EditRequest, GenerateRequest, ImageCount, ImageFormat, ImageItem, OutputFormat, ResponseFormat, Size,
+    StreamGatherer, Tool, ValidationError, Violation, catalog,
 };
 use serde_json::{Value, json};
 
 use crate::cli::{BackgroundArg, CallArgs, EditArgs, Format, GenerateArgs, GlobalArgs, OutputFormatArg, duration_text};
 use crate::failure::{Exit, Failure};
+use crate::files::prepare_out_dir;
 use crate::identity::request_key;
 use crate::input;
 use crate::interrupt::Interrupt;
 use crate::journal::{self, Record};
-use crate::manifest::{
-    Outcome, RunRecord, Status, abbreviate_data_urls, now_compact, now_rfc3339, prepare_out_dir, redact,
-};
+use crate::manifest::{Outcome, RunRecord, Status, abbreviate_data_urls, now_compact, now_rfc3339, redact};
 use crate::output::Output;
 use crate::save::{Saved, Target, record_failed, requested_format, save_image, save_response, slug, stamp};
 use crate::service::{Service, Setup, describe, validation_hint};
@@ -530,22 +529,21 @@ async fn call(
             outcome.request_id = events.request_id().map(str::to_owned);
             outcome.attempts = Some(events.meta().attempts);
             phase.set("receiving the stream");
+            // Each image is saved as it arrives; the gatherer keeps what the events say of the whole.
+            let mut gatherer = StreamGatherer::new();
             while let Some(event) = events.next().await {
-                match event.map_err(|e| describe(&e, model, target.service))? {
-                    StreamEvent::PartialSucceeded(mut event) => {
-                        outcome.model = outcome.model.take().or(event.model.take());
-                        let index = event.image_index;
-                        save_image(client, target, index, event.into_image(), outcome, &mut report).await?;
+                let item = gatherer.note(event.map_err(|e| describe(&e, model, target.service))?);
+                if outcome.model.is_none() {
+                    outcome.model = gatherer.model().map(str::to_owned);
+                }
+                match item {
+                    Some((index, ImageItem::Image(image))) => {
+                        save_image(client, target, index, image, outcome, &mut report).await?;
                     }
-                    StreamEvent::PartialFailed(event) => {
-                        outcome.model = outcome.model.take().or(event.model.clone());
-                        record_failed(event.image_index, &event.error, outcome, &mut report);
+                    Some((index, ImageItem::Failed(failed))) => {
+                        record_failed(index, &failed.error, outcome, &mut report)
                     }
-                    StreamEvent::Completed(event) => {
-                        outcome.model = outcome.model.take().or(event.model);
-                        outcome.usage = event.usage;
-                    }
-                    StreamEvent::Error(_) | StreamEvent::Unknown(_) => {}
+                    None => outcome.usage = gatherer.usage().cloned(),
                 }
             }
             Ok(())

@@ -12,7 +12,8 @@ use seedream_types::time::UtcTime;
 use seedream_types::{ApiErrorBody, GeneratedImage, ImageFormat, ImageItem, ImagesResponse, OutputFormat};
 
 use crate::failure::Failure;
-use crate::manifest::{FailedImageRecord, Outcome, SavedImage, save_file};
+use crate::files::save_file;
+use crate::manifest::{FailedImageRecord, Outcome, SavedImage};
 use crate::openraster;
 use crate::service::describe;
 

@@ -236,7 +236,7 @@ pub enum TransportErrorKind {
 ///
 /// Its `Display` says what failed (`could not connect`, `connection failed: …`); what caused it (the
 /// io error, the TLS alert) is its [`source`](std::error::Error::source) only, so that printing an
-/// error chain names each cause once ([`text::with_causes`](crate::text::with_causes) prints it).
+/// error chain names each cause once (`text::with_causes` prints it so).
 #[derive(Debug, thiserror::Error)]
 #[error("{}", self.text())]
 pub struct TransportError {
