@@ -92,7 +92,7 @@ impl Client {
 
     /// A handle to the same client (same connections, same settings) whose every call — generate,
     /// edit, stream, download — ends by `now + within`, retries and waiting included; with the
-    /// client's own [`Timeouts::overall`] the earlier of the two holds. Take one per job to give a
+    /// client's own [`Timeouts::overall`](crate::Timeouts::overall) the earlier of the two holds. Take one per job to give a
     /// call and the downloads of its images one deadline together:
     ///
     /// ```no_run
@@ -268,7 +268,7 @@ impl Client {
     /// Downloads `url` (an image link) through the client's transport, with its retries and time
     /// limits, refusing bodies over the response limit. The API key is sent only when the URL is on
     /// the API's own host. The format is sniffed from the bytes, else taken from `Content-Type`.
-    /// At most [`ClientBuilder::max_parallel_downloads`] downloads run at once; the others wait.
+    /// At most [`ClientBuilder::max_parallel_downloads`](crate::ClientBuilder::max_parallel_downloads) downloads run at once; the others wait.
     pub async fn download(&self, url: &str) -> Result<ImageBytes, Error> {
         let (bytes, header_format) = self.fetch(url).await?;
         Ok(ImageBytes::new(bytes, header_format))
