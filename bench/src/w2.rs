@@ -42,7 +42,7 @@ fn request() -> GenerateRequest {
 pub fn child(name: &str, base: &str) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     let start_rss = status_bytes("VmRSS");
-    let (elapsed, images) = runtime.block_on(async {
+    let (elapsed, images, peak) = runtime.block_on(async {
         let start = Instant::now();
         let images = match name {
             CLIENT => through_client(base).await?,
@@ -51,17 +51,18 @@ pub fn child(name: &str, base: &str) -> Result<(), String> {
             STREAM_SAVE => {
                 let dir = std::env::temp_dir().join(format!("seedream-bench-save-{}", std::process::id()));
                 std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-                stream_save(base, &dir).await?;
+                let paths = stream_save(base, &dir).await?;
                 let elapsed = start.elapsed();
-                let images = read_saved(&dir);
+                // The peak of the save itself, before the files are read back to be checked.
+                let peak = status_bytes("VmHWM");
+                let images = read_saved(&paths);
                 let _ = std::fs::remove_dir_all(&dir);
-                return Ok::<_, String>((elapsed, images?));
+                return Ok::<_, String>((elapsed, images?, peak));
             }
             other => return Err(format!("unknown W2 contender {other:?}")),
         };
-        Ok::<_, String>((start.elapsed(), images))
+        Ok::<_, String>((start.elapsed(), images, status_bytes("VmHWM")))
     })?;
-    let peak = status_bytes("VmHWM");
     let decoded: usize = images.iter().map(|image| image.len()).sum();
     let line = json!({
         "wall_ms": elapsed.as_secs_f64() * 1e3,
@@ -121,26 +122,19 @@ async fn fetch_json(base: &str) -> Result<ImagesResponse, String> {
     serde_json::from_slice(&body).map_err(|e| e.to_string())
 }
 
-/// `Client::save_all`: the answer streamed to files without holding it whole. Only with the
-/// `save-all` feature, which `cargo xtask bench` turns on when the client has the method.
+/// `Client::generate_and_save`: the answer streamed to files without holding it whole (what
+/// `save_all`'s docs send large answers to). Only with the `save-all` feature, which
+/// `cargo xtask bench` turns on when the client has `save_all`. Returns the files in `data` order.
 #[cfg(feature = "save-all")]
-async fn stream_save(base: &str, dir: &std::path::Path) -> Result<(), String> {
+async fn stream_save(base: &str, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
     let client = seedream_client::Client::builder().api_key(KEY).base_url(base).build().map_err(|e| e.to_string())?;
-    client.save_all(&request(), dir).await.map_err(|e| e.to_string())?;
-    Ok(())
+    let saved = client.generate_and_save(&request(), dir, "w2").await.map_err(|e| e.to_string())?;
+    Ok(saved.paths())
 }
 
-/// The image files `save_all` wrote, in name order (read after the peak was taken).
+/// The image files the streaming save wrote, in `data` order (read after the peak was taken).
 #[cfg(feature = "save-all")]
-fn read_saved(dir: &std::path::Path) -> Result<Vec<Bytes>, String> {
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| e.to_string())?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| {
-            path.extension().is_some_and(|ext| ext == "jpg" || ext == "jpeg" || ext == "png" || ext == "bin")
-        })
-        .collect();
-    paths.sort();
+fn read_saved(paths: &[std::path::PathBuf]) -> Result<Vec<Bytes>, String> {
     paths.iter().map(|path| std::fs::read(path).map(Bytes::from).map_err(|e| e.to_string())).collect()
 }
 

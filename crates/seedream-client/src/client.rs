@@ -349,6 +349,32 @@ impl Client {
         result.map_err(|e| self.inner.redactor.error(e))
     }
 
+    /// Sends a generate request (validated unless turned off) under the call's deadline and hands its
+    /// `2xx` answer to `read`, with the redactor for what it parses; errors come back redacted. The
+    /// base of the streaming save (`save.rs`).
+    pub(crate) async fn generate_reading<'a, T, F, Fut>(
+        &'a self,
+        request: &'a GenerateRequest,
+        read: F,
+    ) -> Result<(T, ResponseMeta), Error>
+    where
+        F: FnOnce(Answer, &'a Redactor) -> Fut + 'a,
+        Fut: Future<Output = Result<(T, ResponseMeta), Error>> + 'a,
+    {
+        if self.inner.validate {
+            request.validate()?;
+        }
+        let accept = if request.is_stream() { "text/event-stream" } else { "application/json" };
+        self.within_deadline(CallPhase::Body, |deadline| async move {
+            let body =
+                serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
+            let call = Call::json(&self.inner.generations, body, accept);
+            let answer = self.inner.sender.execute(&call, deadline).await?;
+            read(answer, &self.inner.redactor).await
+        })
+        .await
+    }
+
     /// Reads a `2xx` answer as images: JSON (decoded as it arrives) or, for a stream, its events.
     pub(crate) async fn images_response(&self, answer: Answer) -> Result<(ImagesResponse, ResponseMeta), Error> {
         if answer.is_event_stream() {

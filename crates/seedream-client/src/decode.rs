@@ -9,11 +9,17 @@
 //!
 //! [`decode_b64`] and [`decode_b64_owned`] turn `b64_json` text into image bytes; the owned one decodes
 //! in place, reusing the string's memory.
+//!
+//! The streaming save (`Client::generate_and_save`) feeds the same scanner with an `ImageSink`: the
+//! image strings then go to the sink as they arrive (to be decoded into files) instead of buffers, and
+//! only the skeleton is kept.
 
 use bytes::Bytes;
 use seedream_types::response::{ParseError, parse_json};
 use seedream_types::{ImageItem, ImagesResponse};
 use serde_json::Value;
+
+use crate::error::Error;
 
 /// Bodies up to this size are parsed in one go: extracting their strings would gain nothing.
 const DIRECT_PARSE_LIMIT: usize = 64 * 1024;
@@ -111,6 +117,20 @@ enum State {
     Str { start: usize, escape: bool },
     /// Inside a `data[i].b64_json` string that is moved to its own buffer.
     Extract,
+    /// Inside a `data[i].b64_json` string that goes to an [`ImageSink`]; `escape` after a `\\` that
+    /// ended the last chunk.
+    Stream { escape: bool },
+}
+
+/// Where `data[i].b64_json` strings go as they arrive when fed with
+/// [`ImagesDecoder::feed_streaming`]: the text as it comes, its JSON escapes (`\\/`) resolved.
+pub(crate) trait ImageSink {
+    /// The string of `data[index].b64_json` starts.
+    fn start(&mut self, index: usize) -> Result<(), Error>;
+    /// The next piece of its text.
+    fn write(&mut self, text: &[u8]) -> Result<(), Error>;
+    /// The string has ended.
+    fn end(&mut self) -> Result<(), Error>;
 }
 
 /// Which string last ended, to recognize the keys that matter.
@@ -136,6 +156,8 @@ pub struct ImagesDecoder {
     /// The key whose `:` was just seen, until its value starts.
     pending_key: Option<Key>,
     current: Vec<u8>,
+    /// Every extracted string so far is ASCII (so UTF-8 without checking it again).
+    ascii: bool,
     extracted: Vec<(usize, Vec<u8>)>,
     total: u64,
 }
@@ -158,6 +180,7 @@ impl ImagesDecoder {
             last_string: None,
             pending_key: None,
             current: Vec::new(),
+            ascii: true,
             extracted: Vec::new(),
             total: 0,
         }
@@ -169,26 +192,49 @@ impl ImagesDecoder {
     }
 
     /// Takes the next piece of the body.
-    pub fn feed(&mut self, mut chunk: &[u8]) {
+    pub fn feed(&mut self, chunk: &[u8]) {
+        // Without a sink nothing can fail.
+        let _ = self.run::<dyn ImageSink>(chunk, None);
+    }
+
+    /// Takes the next piece of the body, handing the image strings to `sink` as they arrive rather than
+    /// keeping them (their placeholders in the response stay empty strings). Use the same sink for
+    /// every piece. After an error from the sink the decoder must not be fed again.
+    pub(crate) fn feed_streaming(&mut self, chunk: &[u8], sink: &mut dyn ImageSink) -> Result<(), Error> {
+        self.run(chunk, Some(sink))
+    }
+
+    fn run<S: ImageSink + ?Sized>(&mut self, mut chunk: &[u8], mut sink: Option<&mut S>) -> Result<(), Error> {
         self.total += chunk.len() as u64;
         while !chunk.is_empty() {
             chunk = match self.state {
-                State::Structure => self.structure(chunk),
+                State::Structure => self.structure(chunk, sink.as_deref_mut())?,
                 State::Str { start, escape } => self.string(chunk, start, escape),
                 State::Extract => self.extract(chunk),
+                State::Stream { escape } => match sink.as_deref_mut() {
+                    Some(sink) => self.stream(chunk, escape, sink)?,
+                    None => return Err(Error::Config("a streamed image string fed without its sink".into())),
+                },
             };
         }
+        Ok(())
     }
 
     /// Parses what was fed. The error carries the body's start (with the image strings left out).
     pub fn finish(self) -> Result<ImagesResponse, ParseError> {
-        if self.state == State::Extract {
+        if matches!(self.state, State::Extract | State::Stream { .. }) {
             return Err(ParseError::new("the body ends inside an image string", &self.skeleton));
         }
         let mut response = parse_response(&self.skeleton)?;
         for (index, bytes) in self.extracted {
-            let text = String::from_utf8(bytes)
-                .map_err(|e| ParseError::new(format!("b64_json of image {index} is not UTF-8: {e}"), &self.skeleton))?;
+            let text = if self.ascii {
+                // SAFETY: every byte was checked to be ASCII as it was extracted (`push_current`).
+                unsafe { String::from_utf8_unchecked(bytes) }
+            } else {
+                String::from_utf8(bytes).map_err(|e| {
+                    ParseError::new(format!("b64_json of image {index} is not UTF-8: {e}"), &self.skeleton)
+                })?
+            };
             match response.data.get_mut(index) {
                 Some(ImageItem::Image(image)) => image.b64_json = Some(text),
                 Some(ImageItem::Failed(failed)) => {
@@ -210,7 +256,11 @@ impl ImagesDecoder {
         decoder.finish()
     }
 
-    fn structure<'a>(&mut self, chunk: &'a [u8]) -> &'a [u8] {
+    fn structure<'a, S: ImageSink + ?Sized>(
+        &mut self,
+        chunk: &'a [u8],
+        sink: Option<&mut S>,
+    ) -> Result<&'a [u8], Error> {
         for (i, &byte) in chunk.iter().enumerate() {
             match byte {
                 b' ' | b'\t' | b'\n' | b'\r' => {}
@@ -221,16 +271,21 @@ impl ImagesDecoder {
                         // The placeholder: an empty string, filled in by `finish`.
                         self.skeleton.extend_from_slice(&chunk[..i]);
                         self.skeleton.extend_from_slice(b"\"\"");
+                        if let Some(sink) = sink {
+                            sink.start(self.element)?;
+                            self.state = State::Stream { escape: false };
+                            return Ok(&chunk[i + 1..]);
+                        }
                         // Images of a group are about the same size: room for the last one's length plus a
                         // margin avoids regrowing (copying) the buffer for each.
                         let guess = self.extracted.last().map_or(64 * 1024, |(_, last)| last.len());
                         self.current = Vec::with_capacity(guess);
                         self.state = State::Extract;
-                        return &chunk[i + 1..];
+                        return Ok(&chunk[i + 1..]);
                     }
                     self.skeleton.extend_from_slice(&chunk[..=i]);
                     self.state = State::Str { start: self.skeleton.len(), escape: false };
-                    return &chunk[i + 1..];
+                    return Ok(&chunk[i + 1..]);
                 }
                 b':' => self.pending_key = self.last_string.take(),
                 b'{' | b'[' => {
@@ -264,7 +319,44 @@ impl ImagesDecoder {
             }
         }
         self.skeleton.extend_from_slice(chunk);
-        &[]
+        Ok(&[])
+    }
+
+    /// Hands the image string's text to `sink` up to its closing quote. Base64 needs no escape, but a
+    /// server may write `/` as `\\/`; any other escape cannot be base64 and is refused.
+    fn stream<'a, S: ImageSink + ?Sized>(
+        &mut self,
+        chunk: &'a [u8],
+        escape: bool,
+        sink: &mut S,
+    ) -> Result<&'a [u8], Error> {
+        if escape {
+            self.state = State::Stream { escape: false };
+            return match chunk[0] {
+                b'/' => sink.write(b"/").map(|()| &chunk[1..]),
+                other => Err(Error::Decode {
+                    reason: format!("b64_json of image {} holds the escape \\{}", self.element, char::from(other)),
+                    body_start: String::from_utf8_lossy(&self.skeleton[..self.skeleton.len().min(256)]).into_owned(),
+                }),
+            };
+        }
+        match memchr::memchr2(b'"', b'\\', chunk) {
+            None => {
+                sink.write(chunk)?;
+                Ok(&[])
+            }
+            Some(pos) if chunk[pos] == b'"' => {
+                sink.write(&chunk[..pos])?;
+                sink.end()?;
+                self.state = State::Structure;
+                Ok(&chunk[pos + 1..])
+            }
+            Some(pos) => {
+                sink.write(&chunk[..pos])?;
+                self.state = State::Stream { escape: true };
+                Ok(&chunk[pos + 1..])
+            }
+        }
     }
 
     fn string<'a>(&mut self, chunk: &'a [u8], start: usize, escape: bool) -> &'a [u8] {
@@ -303,6 +395,8 @@ impl ImagesDecoder {
     /// the buffer grows in steps of an eighth rather than doubling: a slightly larger image than the
     /// last must not cost twice its size.
     fn push_current(&mut self, bytes: &[u8]) {
+        // Checked while the bytes are in cache: `finish` then needs no UTF-8 pass over them.
+        self.ascii &= bytes.is_ascii();
         let room = self.current.capacity() - self.current.len();
         if bytes.len() > room && !self.extracted.is_empty() {
             self.current.reserve_exact(bytes.len().max(self.current.len() / 8));
@@ -372,6 +466,72 @@ pub fn decode_b64_owned(text: String) -> Result<Bytes, Base64Error> {
     buf.truncate(written);
     buf.shrink_to_fit();
     Ok(Bytes::from(buf))
+}
+
+/// Decodes base64 text that arrives in pieces (the streaming save): whole groups of four characters
+/// are decoded as they come, up to three wait for the next piece. Accepts and refuses exactly what
+/// [`decode_b64`] does for the same text, however it is cut.
+#[derive(Debug, Default)]
+pub(crate) struct B64Stream {
+    carry: [u8; 4],
+    carried: usize,
+    /// Characters decoded so far (for error offsets).
+    offset: usize,
+    /// Padding was seen: the text must end here.
+    ended: bool,
+}
+
+impl B64Stream {
+    /// Room `out` needs for a piece of `len` characters.
+    pub(crate) fn room_for(len: usize) -> usize {
+        decoded_capacity(len + 3)
+    }
+
+    /// Decodes the next piece of text into the start of `out` (at least [`room_for`](Self::room_for)
+    /// its length); returns the bytes written.
+    pub(crate) fn feed(&mut self, mut text: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
+        let mut written = 0;
+        if self.carried > 0 {
+            let take = (4 - self.carried).min(text.len());
+            self.carry[self.carried..self.carried + take].copy_from_slice(&text[..take]);
+            self.carried += take;
+            text = &text[take..];
+            if self.carried < 4 {
+                return Ok(0);
+            }
+            self.carried = 0;
+            let quad = self.carry;
+            written += self.decode(&quad, out)?;
+        }
+        let whole = text.len() / 4 * 4;
+        written += self.decode(&text[..whole], &mut out[written..])?;
+        let rest = &text[whole..];
+        self.carry[..rest.len()].copy_from_slice(rest);
+        self.carried = rest.len();
+        Ok(written)
+    }
+
+    /// Decodes what waits at the end of the text into `out` (at least 3 bytes); returns the bytes written.
+    pub(crate) fn finish(&mut self, out: &mut [u8]) -> Result<usize, Base64Error> {
+        let carried = std::mem::take(&mut self.carried);
+        let rest = self.carry;
+        self.decode(&rest[..carried], out)
+    }
+
+    fn decode(&mut self, text: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
+        if text.is_empty() {
+            return Ok(0);
+        }
+        if self.ended {
+            // As `decode_b64` sees it: padding inside the text.
+            let at = self.offset.saturating_sub(1);
+            return Err(Base64Error(format!("invalid character '=' at offset {at}")));
+        }
+        let written = decode_into(text, out, self.offset)?;
+        self.offset += text.len();
+        self.ended = text.ends_with(b"=");
+        Ok(written)
+    }
 }
 
 /// Marks a character outside the alphabet in the tables below (above any 24-bit group value).
@@ -613,6 +773,103 @@ mod tests {
             for text in [padded.clone(), padded.trim_end_matches('=').to_owned()] {
                 assert_eq!(decode_b64(&text).unwrap(), bytes, "len {len}");
                 assert_eq!(decode_b64_owned(text).unwrap(), bytes, "len {len}, in place");
+            }
+        }
+    }
+
+    /// Collects what a streaming feed hands over: `(index, text)` per string.
+    #[derive(Default)]
+    struct Collect {
+        strings: Vec<(usize, Vec<u8>)>,
+        open: bool,
+    }
+
+    impl ImageSink for Collect {
+        fn start(&mut self, index: usize) -> Result<(), Error> {
+            assert!(!self.open, "strings do not nest");
+            self.open = true;
+            self.strings.push((index, Vec::new()));
+            Ok(())
+        }
+        fn write(&mut self, text: &[u8]) -> Result<(), Error> {
+            assert!(self.open);
+            self.strings.last_mut().unwrap().1.extend_from_slice(text);
+            Ok(())
+        }
+        fn end(&mut self) -> Result<(), Error> {
+            self.open = std::mem::take(&mut self.open).then_some(false).expect("an end follows a start");
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn streaming_hands_over_the_strings_extraction_keeps_for_any_chunking() {
+        let text = serde_json::to_vec_pretty(&body()).unwrap();
+        let escaped = br#"{"data":[{"b64_json":"AB\/CD"},{"b64_json":"QUJD"}],"x":"a\"b"}"#;
+        for text in [&text[..], &escaped[..]] {
+            let expected: ImagesResponse = serde_json::from_slice(text).unwrap();
+            let images: Vec<(usize, Vec<u8>)> = expected
+                .data
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| item.image()?.b64_json.clone().map(|b| (i, b.into_bytes())))
+                .collect();
+            for cut in 0..text.len() {
+                for second in [cut, (cut + 3).min(text.len())] {
+                    let mut decoder = ImagesDecoder::new();
+                    let mut sink = Collect::default();
+                    for piece in [&text[..cut], &text[cut..second], &text[second..]] {
+                        decoder.feed_streaming(piece, &mut sink).unwrap();
+                    }
+                    assert!(!sink.open, "cut {cut}");
+                    assert_eq!(sink.strings, images, "cut {cut}");
+                    let skeleton = decoder.finish().unwrap();
+                    assert_eq!(skeleton.data.len(), expected.data.len());
+                    assert_eq!(skeleton.model, expected.model);
+                }
+            }
+        }
+        // Escapes that base64 cannot hold, and bodies that end inside an image string, are errors.
+        let mut decoder = ImagesDecoder::new();
+        let error = decoder.feed_streaming(br#"{"data":[{"b64_json":"AB\nCD"}]}"#, &mut Collect::default());
+        assert!(matches!(error, Err(Error::Decode { .. })), "{error:?}");
+        let mut decoder = ImagesDecoder::new();
+        decoder.feed_streaming(br#"{"data":[{"b64_json":"ABCD"#, &mut Collect::default()).unwrap();
+        assert!(decoder.finish().is_err());
+    }
+
+    #[test]
+    fn streamed_base64_accepts_and_refuses_what_whole_text_does_however_cut() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let mut texts: Vec<String> = (0..40usize)
+            .map(|len| general_purpose::STANDARD.encode((0..len).map(|_| rng.u8(..)).collect::<Vec<_>>()))
+            .collect();
+        texts.extend(texts.clone().into_iter().map(|t| t.trim_end_matches('=').to_owned()));
+        texts.extend(
+            ["QUJD=QUJD", "QUJDQ", "QU=D", "QUJD\n", "Q===", "QU==QUJD", "QUJD=", "AB=", "A"].map(String::from),
+        );
+        for text in texts {
+            let whole = decode_b64(&text);
+            for cut in 0..=text.len() {
+                for second in cut..=text.len() {
+                    let mut stream = B64Stream::default();
+                    let mut out = vec![0; decoded_capacity(text.len()) + 16];
+                    let mut written = 0;
+                    let result = (|| {
+                        for piece in
+                            [&text.as_bytes()[..cut], &text.as_bytes()[cut..second], &text.as_bytes()[second..]]
+                        {
+                            written += stream.feed(piece, &mut out[written..])?;
+                        }
+                        written += stream.finish(&mut out[written..])?;
+                        Ok::<_, Base64Error>(())
+                    })();
+                    match (&whole, result) {
+                        (Ok(bytes), Ok(())) => assert_eq!(&out[..written], &bytes[..], "{text} cut {cut}/{second}"),
+                        (Err(_), Err(_)) => {}
+                        (whole, streamed) => panic!("{text} cut {cut}/{second}: {whole:?} but {streamed:?}"),
+                    }
+                }
             }
         }
     }

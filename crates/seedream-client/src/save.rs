@@ -1,14 +1,25 @@
 //! Saving image bytes so that an interrupted save never leaves a half-written file under the final name,
 //! optionally with the image's provenance written into the file.
+//!
+//! [`Client::save_all`] saves every image of a response; [`Client::generate_and_save`] sends a request
+//! and decodes its `b64_json` images straight from the body into their files as the bytes arrive, so
+//! a 100 MB (or 1 GB) answer costs a few MiB of memory. Each image goes to a temporary file in the
+//! target directory, renamed to `{stem}-{index}.{extension}` once the whole answer has arrived and
+//! parsed; on any error, or when the call is dropped, the temporary files are removed.
 
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use seedream_types::image::sniff_format;
 use seedream_types::provenance::{self, Provenance};
+use seedream_types::{GenerateRequest, GeneratedImage, ImageFormat, ImageItem, ImagesResponse};
 
+use crate::client::Client;
+use crate::decode::{B64Stream, ImageSink, ImagesDecoder};
 use crate::error::Error;
 use crate::image::ImageBytes;
+use crate::meta::ResponseMeta;
 
 /// How [`save_image_with`] saves: with or without metadata in the file.
 ///
@@ -72,11 +83,7 @@ pub fn save_image_with(dir: &Path, stem: &str, image: &ImageBytes, options: &Sav
 /// `file_name` must be a plain name (no directory parts, not `.` or `..`); an existing file of that
 /// name is replaced. On any error the temporary file is removed and the final name is untouched.
 pub fn save_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<PathBuf, Error> {
-    let name = Path::new(file_name);
-    let plain = name.file_name().is_some_and(|n| n == name.as_os_str()) && file_name != "." && file_name != "..";
-    if !plain || file_name.is_empty() {
-        return Err(Error::Config(format!("not a plain file name: {file_name:?}")));
-    }
+    check_plain(file_name)?;
     fs::create_dir_all(dir)?;
     let target = dir.join(file_name);
     let temp = dir.join(format!(".{file_name}.{:016x}.tmp", fastrand::u64(..)));
@@ -92,6 +99,340 @@ pub fn save_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<Path
         return Err(Error::Io(error));
     }
     Ok(target)
+}
+
+/// Refuses a file name with directory parts, `.` or `..`.
+fn check_plain(file_name: &str) -> Result<(), Error> {
+    let name = Path::new(file_name);
+    let plain = name.file_name().is_some_and(|n| n == name.as_os_str()) && file_name != "." && file_name != "..";
+    if !plain || file_name.is_empty() {
+        return Err(Error::Config(format!("not a plain file name: {file_name:?}")));
+    }
+    Ok(())
+}
+
+/// What [`Client::generate_and_save`] did: the response, the files written, and the call's meta.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SavedResponse {
+    /// The response as parsed; each saved image's `b64_json` is `None` (its bytes are in its file).
+    pub response: ImagesResponse,
+    /// The files written, in the order of `data` (failed images have none).
+    pub saved: Vec<SavedFile>,
+    /// Request id, status and attempts of the call.
+    pub meta: ResponseMeta,
+}
+
+impl SavedResponse {
+    /// The paths of the files written, in the order of `data`.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.saved.iter().map(|file| file.path.clone()).collect()
+    }
+}
+
+/// One image saved by [`Client::generate_and_save`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SavedFile {
+    /// Its index in the response's `data`.
+    pub index: usize,
+    /// Where it was saved: `{dir}/{stem}-{index}.{extension}`.
+    pub path: PathBuf,
+    /// Its format: sniffed from the bytes, else as the response stated it.
+    pub format: Option<ImageFormat>,
+    /// Its size in bytes, as written.
+    pub bytes: u64,
+}
+
+/// Base64 characters decoded per step, and the write buffer that takes their bytes.
+const PIECE: usize = 64 * 1024;
+const WRITE_BUFFER: usize = 256 * 1024;
+/// Decoded bytes kept from the start of each image, to sniff its format.
+const HEAD: usize = 32;
+
+/// An image decoded into a temporary file, not yet under its final name.
+#[derive(Debug)]
+struct Streamed {
+    index: usize,
+    temp: PathBuf,
+    head: Vec<u8>,
+    bytes: u64,
+}
+
+/// The [`ImageSink`] of the streaming save: each `b64_json` string decoded as it arrives into a
+/// temporary file in `dir`. Dropped before [`FileSink::commit`], it removes its temporary files.
+struct FileSink<'a> {
+    dir: &'a Path,
+    stem: &'a str,
+    done: Vec<Streamed>,
+    open: Option<(Streamed, fs::File)>,
+    b64: B64Stream,
+    buf: Box<[u8]>,
+    filled: usize,
+}
+
+impl<'a> FileSink<'a> {
+    fn new(dir: &'a Path, stem: &'a str) -> Self {
+        Self {
+            dir,
+            stem,
+            done: Vec::new(),
+            open: None,
+            b64: B64Stream::default(),
+            buf: vec![0; WRITE_BUFFER].into_boxed_slice(),
+            filled: 0,
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        if let Some((image, file)) = &mut self.open {
+            let bytes = &self.buf[..self.filled];
+            if image.head.len() < HEAD {
+                let take = (HEAD - image.head.len()).min(bytes.len());
+                image.head.extend_from_slice(&bytes[..take]);
+            }
+            file.write_all(bytes)?;
+            image.bytes += bytes.len() as u64;
+        }
+        self.filled = 0;
+        Ok(())
+    }
+
+    fn base64_error(&self, error: impl std::fmt::Display) -> Error {
+        let index = self.open.as_ref().map_or(0, |(image, _)| image.index);
+        Error::Decode { reason: format!("image {index}: {error}"), body_start: String::new() }
+    }
+
+    /// Gives every image its final name, the extension that of its format (sniffed, else as `response`
+    /// states it), after writing `options`' metadata into it. `response` loses the saved `b64_json`s.
+    fn commit(mut self, response: &mut ImagesResponse, options: &SaveOptions) -> Result<Vec<SavedFile>, Error> {
+        let mut saved = Vec::with_capacity(self.done.len());
+        for image in std::mem::take(&mut self.done) {
+            // Removed on any error below, as the rest are when `self` drops.
+            let _temp = TempFile(image.temp.clone());
+            let stated = match response.data.get_mut(image.index) {
+                Some(ImageItem::Image(item)) => {
+                    item.b64_json = None;
+                    item.stated_format()
+                }
+                Some(ImageItem::Failed(failed)) => {
+                    failed.extra.remove("b64_json");
+                    None
+                }
+                None => None,
+            };
+            let format = sniff_format(&image.head).or(stated);
+            let mut bytes = image.bytes;
+            if let Some(record) = &options.provenance {
+                bytes = stamp_file(&image.temp, record)?;
+            }
+            let extension = format.map_or(crate::UNKNOWN_EXTENSION, ImageFormat::extension);
+            let path = self.dir.join(format!("{}-{}.{extension}", self.stem, image.index));
+            fs::rename(&image.temp, &path)?;
+            saved.push(SavedFile { index: image.index, path, format, bytes });
+        }
+        Ok(saved)
+    }
+}
+
+impl ImageSink for FileSink<'_> {
+    fn start(&mut self, index: usize) -> Result<(), Error> {
+        let name = format!(".{}-{index}.{}-{:08x}.tmp", self.stem, std::process::id(), fastrand::u32(..));
+        let image = Streamed { index, temp: self.dir.join(name), head: Vec::with_capacity(HEAD), bytes: 0 };
+        // `create_new`: when it fails, nothing was created.
+        let file = fs::OpenOptions::new().write(true).create_new(true).open(&image.temp)?;
+        self.open = Some((image, file));
+        self.b64 = B64Stream::default();
+        self.filled = 0;
+        Ok(())
+    }
+
+    fn write(&mut self, mut text: &[u8]) -> Result<(), Error> {
+        while !text.is_empty() {
+            let piece = text.len().min(PIECE);
+            if self.buf.len() - self.filled < B64Stream::room_for(piece) {
+                self.flush()?;
+            }
+            match self.b64.feed(&text[..piece], &mut self.buf[self.filled..]) {
+                Ok(written) => self.filled += written,
+                Err(error) => return Err(self.base64_error(error)),
+            }
+            text = &text[piece..];
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), Error> {
+        if self.buf.len() - self.filled < B64Stream::room_for(0) {
+            self.flush()?;
+        }
+        match self.b64.finish(&mut self.buf[self.filled..]) {
+            Ok(written) => self.filled += written,
+            Err(error) => return Err(self.base64_error(error)),
+        }
+        self.flush()?;
+        if let Some((image, file)) = self.open.take() {
+            self.done.push(image);
+            file.sync_all()?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for FileSink<'_> {
+    fn drop(&mut self) {
+        for image in self.done.iter().chain(self.open.as_ref().map(|(image, _)| image)) {
+            let _ = fs::remove_file(&image.temp);
+        }
+    }
+}
+
+/// Removes a temporary file when dropped (a no-op once it was renamed).
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+/// Writes `record` into the image file at `path` (read whole: one image, not the answer); bytes that
+/// cannot carry it are left as they are. Returns the file's size.
+fn stamp_file(path: &Path, record: &Provenance) -> Result<u64, Error> {
+    let bytes = fs::read(path)?;
+    let Ok(stamped) = provenance::embed(&bytes, record) else {
+        return Ok(bytes.len() as u64);
+    };
+    drop(bytes);
+    let mut file = fs::OpenOptions::new().write(true).truncate(true).open(path)?;
+    file.write_all(&stamped)?;
+    file.sync_all()?;
+    Ok(stamped.len() as u64)
+}
+
+impl Client {
+    /// Saves every image of `response` into `dir` (created if needed) as `{stem}-{index}.{extension}`,
+    /// `index` its place in `data` and the extension that of its real format (see
+    /// [`ImageBytes::file_name`]): `b64_json` decoded in place ([`into_image_bytes`](Self::into_image_bytes)),
+    /// links downloaded. Each file is written atomically. Failed images are skipped. Returns the paths.
+    ///
+    /// To save a large `b64_json` answer without holding it whole, send the request with
+    /// [`generate_and_save`](Self::generate_and_save) instead.
+    pub async fn save_all(
+        &self,
+        response: ImagesResponse,
+        dir: impl AsRef<Path>,
+        stem: &str,
+    ) -> Result<Vec<PathBuf>, Error> {
+        self.save_items(response, dir.as_ref(), stem, &SaveOptions::new())
+            .await
+            .map(|files| files.into_iter().map(|file| file.path).collect())
+    }
+
+    async fn save_items(
+        &self,
+        response: ImagesResponse,
+        dir: &Path,
+        stem: &str,
+        options: &SaveOptions,
+    ) -> Result<Vec<SavedFile>, Error> {
+        check_plain(&format!("{stem}-0.bin"))?;
+        let mut saved = Vec::new();
+        for (index, item) in response.data.into_iter().enumerate() {
+            if let ImageItem::Image(image) = item {
+                let bytes = self.into_image_bytes(image).await?;
+                let path = save_image_with(dir, &format!("{stem}-{index}"), &bytes, options)?;
+                let size = fs::metadata(&path).map_or(bytes.len() as u64, |meta| meta.len());
+                saved.push(SavedFile { index, path, format: bytes.format(), bytes: size });
+            }
+        }
+        Ok(saved)
+    }
+
+    /// Generates and saves: sends `request` as [`generate`](Self::generate) does and decodes each
+    /// `b64_json` image straight from the response body into its file as the bytes arrive, so memory
+    /// stays at a few MiB however large the answer (within
+    /// [`max_response_bytes`](crate::ClientBuilder::max_response_bytes)). Images sent as links are
+    /// downloaded and saved after. Files are named as [`save_all`](Self::save_all) names them, in `dir`
+    /// (created if needed); none appears under its final name before the whole answer has arrived
+    /// and parsed, and on any error (or when the call is dropped) no temporary file is left.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), seedream_client::Error> {
+    /// use seedream_client::Client;
+    /// use seedream_types::{GenerateRequest, ResponseFormat, SEEDREAM_4_0};
+    ///
+    /// let client = Client::from_env()?;
+    /// let request = GenerateRequest::new(SEEDREAM_4_0, "a lighthouse at dawn")
+    ///     .with_response_format(ResponseFormat::B64Json);
+    /// let saved = client.generate_and_save(&request, "out", "lighthouse").await?;
+    /// for path in saved.paths() {
+    ///     println!("{}", path.display()); // out/lighthouse-0.jpg, ...
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn generate_and_save(
+        &self,
+        request: &GenerateRequest,
+        dir: impl AsRef<Path>,
+        stem: &str,
+    ) -> Result<SavedResponse, Error> {
+        self.generate_and_save_with(request, dir, stem, &SaveOptions::new()).await
+    }
+
+    /// [`generate_and_save`](Self::generate_and_save), with the metadata `options` ask for written into
+    /// each file (read back and rewritten one image at a time, before it gets its final name).
+    pub async fn generate_and_save_with(
+        &self,
+        request: &GenerateRequest,
+        dir: impl AsRef<Path>,
+        stem: &str,
+        options: &SaveOptions,
+    ) -> Result<SavedResponse, Error> {
+        let dir = dir.as_ref();
+        check_plain(&format!("{stem}-0.bin"))?;
+        fs::create_dir_all(dir)?;
+        let ((mut response, streamed), meta) = self
+            .generate_reading(request, |answer, redactor| async move {
+                if answer.is_event_stream() {
+                    let (response, meta) = self.images_response(answer).await?;
+                    return Ok(((response, None), meta));
+                }
+                let mut reader = answer.reader;
+                let mut decoder = ImagesDecoder::new();
+                let mut sink = FileSink::new(dir, stem);
+                while let Some(chunk) = reader.next_chunk().await {
+                    let chunk = chunk?;
+                    decoder.feed_streaming(&chunk, &mut sink)?;
+                }
+                let mut response = decoder.finish().map_err(Error::decode)?;
+                redactor.response(&mut response);
+                Ok(((response, Some(sink)), answer.meta))
+            })
+            .await?;
+        let mut saved = match streamed {
+            Some(sink) => sink.commit(&mut response, options)?,
+            None => Vec::new(),
+        };
+        // What was not streamed: links, and every image of an event stream.
+        for index in 0..response.data.len() {
+            if saved.iter().any(|file| file.index == index) {
+                continue;
+            }
+            let Some(ImageItem::Image(item)) = response.data.get_mut(index) else { continue };
+            if item.b64_json.is_none() && item.url.is_none() {
+                continue;
+            }
+            let text = item.b64_json.take();
+            let image = GeneratedImage { b64_json: text, ..item.clone() };
+            let bytes = self.into_image_bytes(image).await?;
+            let path = save_image_with(dir, &format!("{stem}-{index}"), &bytes, options)?;
+            let size = fs::metadata(&path).map_or(bytes.len() as u64, |meta| meta.len());
+            saved.push(SavedFile { index, path, format: bytes.format(), bytes: size });
+        }
+        saved.sort_by_key(|file| file.index);
+        Ok(SavedResponse { response, saved, meta })
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,263 @@
+//! `Client::generate_and_save` and `Client::save_all` against loopback servers: files named by index
+//! and real format, no partial file under a final name when the answer breaks off or is bad, and the
+//! streaming save's peak memory for a 100 MB and a 1 GB answer (measured in a child process: this
+//! test binary run again, reading its own `VmHWM`).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use seedream_client::{Client, Error};
+use seedream_types::{GenerateRequest, ImageFormat, ResponseFormat, SEEDREAM_4_0};
+use tokio::io::AsyncWriteExt as _;
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR png bytes";
+const JPEG: &[u8] = b"\xff\xd8\xff\xe0\0\x10JFIF jpeg bytes";
+
+fn request() -> GenerateRequest {
+    GenerateRequest::new(SEEDREAM_4_0, "a lighthouse at dawn").with_response_format(ResponseFormat::B64Json)
+}
+
+fn client(addr: std::net::SocketAddr) -> Client {
+    Client::builder()
+        .api_key("test-key")
+        .base_url(format!("http://{addr}/v1"))
+        .no_proxy()
+        .retry(seedream_client::RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let base = if Path::new("/dev/shm").is_dir() { PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
+    let dir = base.join(format!("seedream-stream-save-{name}-{}-{:x}", std::process::id(), fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+/// A server answering every POST with `body` (cut after `send` bytes, then the connection closed,
+/// when `send` is shorter) and `GET /img.png` with a PNG.
+async fn serve(body: Vec<u8>, send: usize) -> std::net::SocketAddr {
+    let body = Arc::new(body);
+    support::server(move |head, mut stream| {
+        let body = body.clone();
+        async move {
+            if head.method == "GET" {
+                support::respond(&mut stream, "200 OK", &[("Content-Type", "image/png")], PNG).await;
+                return Some(stream);
+            }
+            let head =
+                format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());
+            stream.write_all(head.as_bytes()).await.ok()?;
+            stream.write_all(&body[..send.min(body.len())]).await.ok()?;
+            (send >= body.len()).then_some(stream)
+        }
+    })
+    .await
+}
+
+fn answer(items: &[serde_json::Value]) -> Vec<u8> {
+    serde_json::to_vec(
+        &serde_json::json!({"model": "m", "created": 1, "data": items, "usage": {"generated_images": 2}}),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn generate_and_save_names_files_by_index_and_real_format() {
+    let items = [
+        serde_json::json!({"b64_json": STANDARD.encode(PNG), "size": "1x1", "output_format": "jpeg"}),
+        serde_json::json!({"error": {"code": "OutputImageSensitiveContentDetected", "message": "no"}}),
+        serde_json::json!({"b64_json": STANDARD.encode(JPEG), "size": "1x1"}),
+        serde_json::json!({"b64_json": STANDARD.encode(b"neither"), "output_format": "png"}),
+    ];
+    let mut body = answer(&items);
+    body.extend_from_slice(b"   ");
+    let addr = serve(body, usize::MAX).await;
+    let dir = scratch("names");
+    let saved = client(addr).generate_and_save(&request(), &dir, "shot").await.unwrap();
+    assert_eq!(entries(&dir), ["shot-0.png", "shot-2.jpg", "shot-3.png"]);
+    assert_eq!(std::fs::read(dir.join("shot-0.png")).unwrap(), PNG, "the bytes decide over output_format");
+    assert_eq!(std::fs::read(dir.join("shot-2.jpg")).unwrap(), JPEG);
+    assert_eq!(std::fs::read(dir.join("shot-3.png")).unwrap(), b"neither", "else the stated format");
+    let indices: Vec<usize> = saved.saved.iter().map(|file| file.index).collect();
+    assert_eq!(indices, [0, 2, 3]);
+    assert_eq!(saved.saved[0].format, Some(ImageFormat::Png));
+    assert_eq!(saved.saved[1].bytes, JPEG.len() as u64);
+    assert_eq!(saved.paths(), [dir.join("shot-0.png"), dir.join("shot-2.jpg"), dir.join("shot-3.png")]);
+    assert!(saved.response.images().all(|image| image.b64_json.is_none()), "the text is not kept");
+    assert_eq!(saved.response.data.len(), 4);
+    assert_eq!(saved.meta.status, 200);
+
+    // Links are downloaded and saved the same way.
+    let url = format!("http://{addr}/img.png");
+    let linked = serve(answer(&[serde_json::json!({"url": url})]), usize::MAX).await;
+    let saved = client(linked).generate_and_save(&request(), &dir, "linked").await.unwrap();
+    assert_eq!(saved.paths(), [dir.join("linked-0.png")]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn save_all_saves_each_image_by_index_and_format() {
+    let items = [
+        serde_json::json!({"error": {"code": "x", "message": "no"}}),
+        serde_json::json!({"b64_json": STANDARD.encode(JPEG)}),
+        serde_json::json!({"b64_json": STANDARD.encode(PNG)}),
+    ];
+    let addr = serve(answer(&items), usize::MAX).await;
+    let client = client(addr);
+    let response = client.generate(&request()).await.unwrap();
+    let dir = scratch("save-all");
+    let paths = client.save_all(response, &dir, "all").await.unwrap();
+    assert_eq!(paths, [dir.join("all-1.jpg"), dir.join("all-2.png")]);
+    assert_eq!(std::fs::read(&paths[1]).unwrap(), PNG);
+    assert_eq!(entries(&dir), ["all-1.jpg", "all-2.png"]);
+    let again = client.generate(&request()).await.unwrap();
+    let error = client.save_all(again, &dir, "../up").await.unwrap_err();
+    assert!(matches!(error, Error::Config(_)), "{error:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_broken_answer_leaves_no_file_under_any_name() {
+    let image = STANDARD.encode(vec![7u8; 300_000]);
+    let good = answer(&[serde_json::json!({"b64_json": image}), serde_json::json!({"b64_json": image})]);
+    let mut bad_base64 = good.clone();
+    let at = bad_base64.len() - 1000;
+    bad_base64[at] = b'$';
+    let mut bad_json = good.clone();
+    bad_json.extend_from_slice(b"]]");
+    let cases: [(&str, Vec<u8>, usize); 3] = [
+        ("cut off in the second image", good.clone(), good.len() - 5000),
+        ("bad base64 in the second image", bad_base64.clone(), bad_base64.len()),
+        ("bad JSON after the images", bad_json.clone(), bad_json.len()),
+    ];
+    for (case, body, send) in cases {
+        let addr = serve(body, send).await;
+        let dir = scratch("broken");
+        let result = client(addr).generate_and_save(&request(), &dir, "x").await;
+        assert!(result.is_err(), "{case}: {result:?}");
+        assert_eq!(entries(&dir), Vec::<String>::new(), "{case}: no file, final or temporary");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+/// 1 MiB of base64 text (no padding: blocks can be joined) and the bytes it decodes to.
+fn block() -> (String, Vec<u8>) {
+    let mut rng = fastrand::Rng::with_seed(15);
+    let bytes: Vec<u8> = (0..768 * 1024).map(|_| rng.u8(..)).collect();
+    (STANDARD.encode(&bytes), bytes)
+}
+
+/// The child's side: `SEEDREAM_STREAM_SAVE_CHILD=<base URL> <dir>`; prints `VmHWM <bytes>`.
+#[test]
+fn stream_save_child() {
+    let Ok(args) = std::env::var("SEEDREAM_STREAM_SAVE_CHILD") else { return };
+    let (base, dir) = args.split_once(' ').unwrap();
+    // Multi-threaded, as most hosts run it: the connection's task may then read ahead of the save.
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let client = Client::builder()
+            .api_key("test-key")
+            .base_url(base)
+            .no_proxy()
+            .max_response_bytes(2 << 30)
+            .build()
+            .unwrap();
+        client.generate_and_save(&request(), dir, "big").await.unwrap();
+    });
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|line| line.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    println!("VmHWM {}", kib * 1024);
+}
+
+/// Serves `images` images of `mib` MiB of base64 each from a thread of this process, runs the child
+/// against it, checks every file, and returns the child's peak resident set.
+fn stream_save_peak(images: usize, mib: usize) -> u64 {
+    let (text, bytes) = block();
+    // The body as pieces: the JSON around the images, and the same block of text repeated.
+    let mut pieces: Vec<(Vec<u8>, usize)> = vec![(b"{\"model\":\"m\",\"created\":1,\"data\":[".to_vec(), 1)];
+    for i in 0..images {
+        let open = if i == 0 { "{\"b64_json\":\"" } else { ",{\"b64_json\":\"" };
+        pieces.push((open.as_bytes().to_vec(), 1));
+        pieces.push((text.clone().into_bytes(), mib));
+        pieces.push((b"\",\"size\":\"1024x768\"}".to_vec(), 1));
+    }
+    pieces.push((b"],\"usage\":{\"generated_images\":1}}".to_vec(), 1));
+    let length: usize = pieces.iter().map(|(piece, times)| piece.len() * times).sum();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let pieces = Arc::new(pieces);
+            let addr = support::server(move |_head, mut stream| {
+                let pieces = pieces.clone();
+                async move {
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+                    );
+                    stream.write_all(head.as_bytes()).await.ok()?;
+                    for (piece, times) in pieces.iter() {
+                        for _ in 0..*times {
+                            stream.write_all(piece).await.ok()?;
+                        }
+                    }
+                    Some(stream)
+                }
+            })
+            .await;
+            ready_tx.send(addr).unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    let addr = ready_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let dir = scratch("peak");
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "stream_save_child", "--nocapture", "--test-threads=1"])
+        .env("SEEDREAM_STREAM_SAVE_CHILD", format!("http://{addr}/v1 {}", dir.display()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "child failed: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let peak: u64 = stdout
+        .lines()
+        .find_map(|line| line.split_once("VmHWM ").map(|(_, v)| v))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmHWM line: {stdout}"));
+    let names = entries(&dir);
+    assert_eq!(names.len(), images, "{names:?}");
+    for i in 0..images {
+        // Random bytes have no format and the item states none.
+        let path = dir.join(format!("big-{i}.bin"));
+        let saved = std::fs::read(&path).unwrap();
+        assert_eq!(saved.len(), bytes.len() * mib, "{}", path.display());
+        assert!(saved.chunks(bytes.len()).all(|chunk| chunk == &bytes[..]), "{}", path.display());
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+    peak
+}
+
+#[test]
+fn streaming_save_of_a_100_mb_answer_peaks_under_64_mib() {
+    let peak = stream_save_peak(15, 7);
+    eprintln!("peak {} MiB", peak >> 20);
+    assert!(peak <= 64 << 20, "peak resident set {} MiB", peak >> 20);
+}
+
+#[test]
+fn streaming_save_of_a_1_gb_answer_peaks_under_64_mib() {
+    let peak = stream_save_peak(15, 68);
+    assert!(peak <= 64 << 20, "peak resident set {} MiB", peak >> 20);
+}
