@@ -322,22 +322,30 @@ const char *seedream_version(void);
 
 /**
  * A new token, not cancelled. Never NULL. Free it with `seedream_cancel_free`.
+ *
+ * The caller owns the token: valid until freed with `seedream_cancel_free`.
  */
 struct seedream_cancel *seedream_cancel_new(void);
 
 /**
  * Cancels every call that uses the token, now and later. Safe from any thread, also while those
  * calls run; calling it again does nothing. NULL is a no-op.
+ *
+ * `cancel` is borrowed for the call only.
  */
 void seedream_cancel_cancel(const struct seedream_cancel *cancel);
 
 /**
  * Whether the token was cancelled. False when `cancel` is NULL.
+ *
+ * `cancel` is borrowed for the call only.
  */
 bool seedream_cancel_is_cancelled(const struct seedream_cancel *cancel);
 
 /**
  * Frees a token. NULL is a no-op. No call may use the token any more, and no thread may cancel it.
+ *
+ * Consumes `cancel`: it and everything borrowed from it are invalid afterwards.
  */
 void seedream_cancel_free(struct seedream_cancel *cancel);
 
@@ -351,6 +359,9 @@ void seedream_cancel_free(struct seedream_cancel *cancel);
  * failure writes an error to `*error_out` when that is not NULL: `SEEDREAM_RESULT_INVALID_JSON`,
  * `_INVALID_REQUEST` (every violation listed, nothing sent), API errors with their HTTP status, code
  * and request id, `_TIMEOUT`, `_TRANSPORT`, `_CANCELLED`, ...
+ *
+ * `client`, `request_json` and `cancel` are borrowed for the call only. `*error_out` is the caller's,
+ * freed with `seedream_error_free`.
  */
 enum seedream_result seedream_client_generate(const struct seedream_client *client,
                                               const char *request_json,
@@ -366,6 +377,9 @@ enum seedream_result seedream_client_generate(const struct seedream_client *clie
  * returns non-zero (`SEEDREAM_STREAM_STOP`: the connection is closed, the result is
  * `SEEDREAM_RESULT_OK`), or on an error, including an error event inside the stream and a stream
  * cut short. `cancel` may be NULL.
+ *
+ * `client`, `request_json` and `cancel` are borrowed for the call only. `userdata` is borrowed: passed to
+ * `callback` as is, never read or freed. `*error_out` is the caller's, freed with `seedream_error_free`.
  */
 enum seedream_result seedream_client_generate_stream(const struct seedream_client *client,
                                                      const char *request_json,
@@ -382,6 +396,10 @@ enum seedream_result seedream_client_generate_stream(const struct seedream_clien
  * (`model` and `prompt` required; other names are refused). Relays get a multipart
  * `POST /images/edits`; Ark (a base URL ending in `/api/v3`) gets generations with data URLs.
  * Otherwise as `seedream_client_generate`.
+ *
+ * `client`, `params_json` and `cancel` are borrowed for the call only. `images` and `mask` are copied:
+ * they may be freed once the call returns. `*response_out` is the caller's, freed with
+ * `seedream_response_free`. `*error_out` is the caller's, freed with `seedream_error_free`.
  */
 enum seedream_result seedream_client_edit(const struct seedream_client *client,
                                           const char *params_json,
@@ -404,6 +422,9 @@ enum seedream_result seedream_client_edit(const struct seedream_client *client,
  * (`SEEDREAM_RESULT_TIMEOUT`, `_TRANSPORT`, an expired link's `_API`, ...), after which it may be
  * called again. The overall deadline of `seedream_client_builder_set_timeouts` applies to this
  * download alone. Safe to call from several threads for the same response. `cancel` may be NULL.
+ *
+ * `client`, `response` and `cancel` are borrowed for the call only. `*error_out` is the caller's, freed
+ * with `seedream_error_free`.
  */
 enum seedream_result seedream_client_download_image(const struct seedream_client *client,
                                                     const struct seedream_response *response,
@@ -414,6 +435,8 @@ enum seedream_result seedream_client_download_image(const struct seedream_client
 /**
  * Frees a client: closes its connections and stops its runtime, waiting for its worker threads.
  * NULL is a no-op. No call on the client may be running, and none may start afterwards.
+ *
+ * Consumes `client`: it and everything borrowed from it are invalid afterwards.
  */
 void seedream_client_free(struct seedream_client *client);
 
@@ -423,12 +446,16 @@ void seedream_client_free(struct seedream_client *client);
  * idle 5 min / no overall deadline, 3 attempts, the system's and Mozilla's root certificates,
  * URL images downloaded (4 at a time), requests validated before sending, 2 worker threads, the
  * proxy of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`). Never NULL.
+ *
+ * The caller owns the builder: valid until freed with `seedream_client_builder_free`.
  */
 struct seedream_client_builder *seedream_client_builder_new(void);
 
 /**
  * Sets the API base URL, such as a relay's `https://host/v1` (NUL-terminated UTF-8). Requests go to
  * `{base_url}/images/generations` and `{base_url}/images/edits`. Checked by `_build`.
+ *
+ * `builder` is borrowed for the call only. `base_url` is copied: it may be freed once the call returns.
  */
 enum seedream_result seedream_client_builder_set_base_url(struct seedream_client_builder *builder,
                                                           const char *base_url);
@@ -436,6 +463,8 @@ enum seedream_result seedream_client_builder_set_base_url(struct seedream_client
 /**
  * Sets the API key (NUL-terminated UTF-8), sent as `Authorization: Bearer <key>`. Required. The
  * key is copied; it never appears in messages or errors.
+ *
+ * `builder` is borrowed for the call only. `api_key` is copied: it may be freed once the call returns.
  */
 enum seedream_result seedream_client_builder_set_api_key(struct seedream_client_builder *builder, const char *api_key);
 
@@ -449,6 +478,8 @@ enum seedream_result seedream_client_builder_set_api_key(struct seedream_client_
  *   server sending one byte a second, or stream keep-alives forever, ends there with
  *   `SEEDREAM_RESULT_TIMEOUT` and a message naming the phase: connecting, waiting for the answer,
  *   reading the answer or the stream, downloading an image). Default 0: none.
+ *
+ * `builder` is borrowed for the call only.
  */
 enum seedream_result seedream_client_builder_set_timeouts(struct seedream_client_builder *builder,
                                                           uint64_t connect_ms,
@@ -460,6 +491,8 @@ enum seedream_result seedream_client_builder_set_timeouts(struct seedream_client
  * Sets how many attempts a call may take in all, the first included (default 3; 1 = no retries).
  * Only failures a retry can help are retried: rate limits (not quota), 5xx, refused connections.
  * 0 is `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+ *
+ * `builder` is borrowed for the call only.
  */
 enum seedream_result seedream_client_builder_set_max_attempts(struct seedream_client_builder *builder,
                                                               uint32_t max_attempts);
@@ -467,6 +500,8 @@ enum seedream_result seedream_client_builder_set_max_attempts(struct seedream_cl
 /**
  * Also trusts the certificate(s) in a PEM buffer of `pem_len` bytes (such as a local server's
  * self-signed certificate), besides the usual roots. Checked by `_build`.
+ *
+ * `builder` is borrowed for the call only. `pem` is copied: it may be freed once the call returns.
  */
 enum seedream_result seedream_client_builder_add_trusted_certificate(struct seedream_client_builder *builder,
                                                                      const uint8_t *pem,
@@ -476,6 +511,9 @@ enum seedream_result seedream_client_builder_add_trusted_certificate(struct seed
  * Adds a header sent with every API request (not with image downloads from other hosts), such as a
  * relay's routing header. `Authorization`, `Content-Type` and `Content-Length` are refused by
  * `_build`. Values are treated as secrets: never shown in messages.
+ *
+ * `builder` is borrowed for the call only. `name` and `value` are copied: they may be freed once the call
+ * returns.
  */
 enum seedream_result seedream_client_builder_add_header(struct seedream_client_builder *builder,
                                                         const char *name,
@@ -484,6 +522,8 @@ enum seedream_result seedream_client_builder_add_header(struct seedream_client_b
 /**
  * Whether a plain `http://` base URL to a host other than loopback is allowed (default false: the
  * key would travel in clear). Loopback (`127.0.0.1`, `localhost`) is always allowed.
+ *
+ * `builder` is borrowed for the call only.
  */
 enum seedream_result seedream_client_builder_set_allow_insecure_http(struct seedream_client_builder *builder,
                                                                      bool allow);
@@ -491,6 +531,8 @@ enum seedream_result seedream_client_builder_set_allow_insecure_http(struct seed
 /**
  * Whether generate and edit calls also download the images of `url` responses, so that
  * `seedream_response_image_bytes` has them (default true). `b64_json` images are always available.
+ *
+ * `builder` is borrowed for the call only.
  */
 enum seedream_result seedream_client_builder_set_download_images(struct seedream_client_builder *builder,
                                                                  bool download);
@@ -501,6 +543,8 @@ enum seedream_result seedream_client_builder_set_download_images(struct seedream
  * without any network traffic. Turn it off to let the service decide, for example when it accepts
  * something this version's rules do not know yet. The JSON must still parse as a request
  * (`SEEDREAM_RESULT_INVALID_JSON`); `seedream_request_validate` still checks on demand.
+ *
+ * `builder` is borrowed for the call only.
  */
 enum seedream_result seedream_client_builder_set_validate_requests(struct seedream_client_builder *builder,
                                                                    bool validate);
@@ -516,12 +560,16 @@ enum seedream_result seedream_client_builder_set_validate_requests(struct seedre
  *
  * Without this call the client follows `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (upper
  * or lower case) as curl does: loopback hosts are proxied too unless `NO_PROXY` names them.
+ *
+ * `builder` is borrowed for the call only. `url` is copied: it may be freed once the call returns.
  */
 enum seedream_result seedream_client_builder_set_proxy(struct seedream_client_builder *builder, const char *url);
 
 /**
  * Whether the client connects straight to every server (default false): when true, neither the
  * proxy variables of the environment nor `seedream_client_builder_set_proxy` are used.
+ *
+ * `builder` is borrowed for the call only.
  */
 enum seedream_result seedream_client_builder_set_no_proxy(struct seedream_client_builder *builder, bool no_proxy);
 
@@ -530,6 +578,8 @@ enum seedream_result seedream_client_builder_set_no_proxy(struct seedream_client
  * call makes and for `seedream_client_download_image`, across all calls on the client. Bounds the
  * connections and memory of downloads in progress: a response with 1 500 links opens a handful of
  * connections, not 1 500. 0 is `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+ *
+ * `builder` is borrowed for the call only.
  */
 enum seedream_result seedream_client_builder_set_max_parallel_downloads(struct seedream_client_builder *builder,
                                                                         size_t max);
@@ -538,6 +588,8 @@ enum seedream_result seedream_client_builder_set_max_parallel_downloads(struct s
  * Sets the number of worker threads of the client's own async runtime (default 2). They carry the
  * network I/O of every call; the calls themselves block the threads that make them. 0 is
  * `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+ *
+ * `builder` is borrowed for the call only.
  */
 enum seedream_result seedream_client_builder_set_worker_threads(struct seedream_client_builder *builder,
                                                                 size_t threads);
@@ -548,6 +600,8 @@ enum seedream_result seedream_client_builder_set_worker_threads(struct seedream_
  * `*client_out`; the caller frees it with `seedream_client_free`. On failure (typically
  * `SEEDREAM_RESULT_CONFIG`) writes an error to `*error_out` when `error_out` is not NULL.
  * The builder is left as it was.
+ *
+ * `builder` is borrowed for the call only. `*error_out` is the caller's, freed with `seedream_error_free`.
  */
 enum seedream_result seedream_client_builder_build(const struct seedream_client_builder *builder,
                                                    struct seedream_client **client_out,
@@ -555,78 +609,106 @@ enum seedream_result seedream_client_builder_build(const struct seedream_client_
 
 /**
  * Frees a builder. NULL is a no-op. Clients built from it are not affected.
+ *
+ * Consumes `builder`: it and everything borrowed from it are invalid afterwards.
  */
 void seedream_client_builder_free(struct seedream_client_builder *builder);
 
 /**
  * The result code of the failed call (never `SEEDREAM_RESULT_OK`). NULL gives
  * `SEEDREAM_RESULT_NULL_PARAMETER`.
+ *
+ * `error` is borrowed for the call only.
  */
 enum seedream_result seedream_error_code(const struct seedream_error *error);
 
 /**
  * A human-readable message: what failed and why, with the service's message for API errors.
  * Never contains the API key. NULL when `error` is NULL.
+ *
+ * `error` is borrowed for the call only. The string is valid until `error` is freed.
  */
 const char *seedream_error_message(const struct seedream_error *error);
 
 /**
  * The HTTP status of an API error (such as 401 or 429); 0 when the error did not come from the
  * service (an error event inside a stream carries the stream's status, 200).
+ *
+ * `error` is borrowed for the call only.
  */
 uint16_t seedream_error_http_status(const struct seedream_error *error);
 
 /**
  * The service's error code, such as `QuotaExceeded`; "" when there is none.
+ *
+ * `error` is borrowed for the call only. The string is valid until `error` is freed.
  */
 const char *seedream_error_api_code(const struct seedream_error *error);
 
 /**
  * The service's request id (`x-request-id`), to quote in a support ticket; "" when there is none.
+ *
+ * `error` is borrowed for the call only. The string is valid until `error` is freed.
  */
 const char *seedream_error_request_id(const struct seedream_error *error);
 
 /**
  * The request field the service blamed (`param`); "" when it named none.
+ *
+ * `error` is borrowed for the call only. The string is valid until `error` is freed.
  */
 const char *seedream_error_param(const struct seedream_error *error);
 
 /**
  * Whether sending the same request again later can succeed (rate limits, 5xx, connect failures).
  * The client has already retried as configured before returning the error.
+ *
+ * `error` is borrowed for the call only.
  */
 bool seedream_error_is_retryable(const struct seedream_error *error);
 
 /**
  * How long the service asked to wait before retrying (`Retry-After`), in milliseconds; 0 when it
  * did not say.
+ *
+ * `error` is borrowed for the call only.
  */
 uint64_t seedream_error_retry_after_ms(const struct seedream_error *error);
 
 /**
  * For `SEEDREAM_RESULT_INVALID_REQUEST`: how many rules the request breaks; 0 otherwise.
+ *
+ * `error` is borrowed for the call only.
  */
 size_t seedream_error_violation_count(const struct seedream_error *error);
 
 /**
  * The field path of violation `index` (such as `size` or `image[3]`); NULL when `index` is out of range.
+ *
+ * `error` is borrowed for the call only. The string is valid until `error` is freed.
  */
 const char *seedream_error_violation_field(const struct seedream_error *error, size_t index);
 
 /**
  * The rule violation `index` breaks, as a short word: `required`, `range`, `value`, `unsupported`,
  * `size`, `count`, `image` or `length` (as `seedream_validation_violation_code`); NULL when `index` is
- * out of range. `error` is borrowed for the call; the string is valid until `error` is freed.
+ * out of range.
+ *
+ * `error` is borrowed for the call only. The string is valid until `error` is freed.
  */
 const char *seedream_error_violation_code(const struct seedream_error *error, size_t index);
 
 /**
  * The message of violation `index` (the rule and the accepted values); NULL when `index` is out of range.
+ *
+ * `error` is borrowed for the call only. The string is valid until `error` is freed.
  */
 const char *seedream_error_violation_message(const struct seedream_error *error, size_t index);
 
 /**
  * Frees an error. NULL is a no-op. The error and its strings must not be used afterwards.
+ *
+ * Consumes `error`: it and everything borrowed from it are invalid afterwards.
  */
 void seedream_error_free(struct seedream_error *error);
 
@@ -646,18 +728,24 @@ const char *seedream_image_format_extension(int format);
 
 /**
  * The number of images in the response, failed ones included (the length of `data`).
+ *
+ * `response` is borrowed for the call only.
  */
 size_t seedream_response_image_count(const struct seedream_response *response);
 
 /**
  * Whether image `index` succeeded. False for a failed image (see `_image_error_code`), and when
  * `index` is out of range.
+ *
+ * `response` is borrowed for the call only.
  */
 bool seedream_response_image_succeeded(const struct seedream_response *response, size_t index);
 
 /**
  * The download link of image `index` (valid 24 hours); "" when the response holds `b64_json` or
  * the image failed; NULL when `index` is out of range.
+ *
+ * `response` is borrowed for the call only. The string is valid until `response` is freed.
  */
 const char *seedream_response_image_url(const struct seedream_response *response, size_t index);
 
@@ -668,6 +756,8 @@ const char *seedream_response_image_url(const struct seedream_response *response
  * `SEEDREAM_RESULT_INVALID_ARGUMENT` (`index` out of range), `SEEDREAM_RESULT_DECODE` (bad base64),
  * or the code of the download's failure (such as `SEEDREAM_RESULT_TIMEOUT`).
  * `b64_json` is decoded on the first call for each image.
+ *
+ * `response` is borrowed for the call only. `*data_out` is valid until `response` is freed.
  */
 enum seedream_result seedream_response_image_bytes(const struct seedream_response *response,
                                                    size_t index,
@@ -677,23 +767,31 @@ enum seedream_result seedream_response_image_bytes(const struct seedream_respons
 /**
  * The width of image `index` in pixels, from the response's `size` or else the image's header;
  * 0 when unknown, failed, or out of range.
+ *
+ * `response` is borrowed for the call only.
  */
 uint32_t seedream_response_image_width(const struct seedream_response *response, size_t index);
 
 /**
  * The height of image `index` in pixels; 0 when unknown, failed, or out of range.
+ *
+ * `response` is borrowed for the call only.
  */
 uint32_t seedream_response_image_height(const struct seedream_response *response, size_t index);
 
 /**
  * The service's error code of failed image `index`, such as `OutputImageSensitiveContentDetected`;
  * "" for a successful image; NULL when `index` is out of range.
+ *
+ * `response` is borrowed for the call only. The string is valid until `response` is freed.
  */
 const char *seedream_response_image_error_code(const struct seedream_response *response, size_t index);
 
 /**
  * The service's message for failed image `index`; "" for a successful image; NULL when `index`
  * is out of range.
+ *
+ * `response` is borrowed for the call only. The string is valid until `response` is freed.
  */
 const char *seedream_response_image_error_message(const struct seedream_response *response, size_t index);
 
@@ -703,6 +801,8 @@ const char *seedream_response_image_error_message(const struct seedream_response
  * the response states for it (`output_format`, sent by Seedream 5.0 pro and flash).
  * `SEEDREAM_IMAGE_FORMAT_UNKNOWN` when neither tells (a `url` image with downloads turned off and
  * no stated format), for a failed image, and when `index` is out of range.
+ *
+ * `response` is borrowed for the call only.
  */
 enum seedream_image_format seedream_response_image_format(const struct seedream_response *response, size_t index);
 
@@ -710,6 +810,8 @@ enum seedream_image_format seedream_response_image_format(const struct seedream_
  * The media type of image `index` (see `seedream_response_image_format`), such as "image/png" or
  * "image/jpeg"; "" when the format is unknown; NULL when `index` is out of range. A static string:
  * valid for the life of the program (longer than `response`), never free it.
+ *
+ * `response` is borrowed for the call only.
  */
 const char *seedream_response_image_mime_type(const struct seedream_response *response, size_t index);
 
@@ -718,6 +820,8 @@ const char *seedream_response_image_mime_type(const struct seedream_response *re
  * is unknown; NULL when `index` is out of range. Name saved files with it: the service sends PNG
  * for `"output_format": "png"`, transparent backgrounds and layers. A static string: valid for the
  * life of the program (longer than `response`), never free it.
+ *
+ * `response` is borrowed for the call only.
  */
 const char *seedream_response_image_extension(const struct seedream_response *response, size_t index);
 
@@ -727,6 +831,8 @@ const char *seedream_response_image_extension(const struct seedream_response *re
  * `SEEDREAM_RESULT_OK` writes it to `*z_index_out`. `SEEDREAM_RESULT_NOT_AVAILABLE` when the image
  * has none (a response without layers, a failed image); `SEEDREAM_RESULT_INVALID_ARGUMENT` when
  * `index` is out of range.
+ *
+ * `response` is borrowed for the call only.
  */
 enum seedream_result seedream_response_image_z_index(const struct seedream_response *response,
                                                      size_t index,
@@ -738,6 +844,8 @@ enum seedream_result seedream_response_image_z_index(const struct seedream_respo
  * `SEEDREAM_RESULT_NOT_AVAILABLE` when the image has no bounding box with four numbers (the base
  * image, a response without layers, a failed image); `SEEDREAM_RESULT_INVALID_ARGUMENT` when
  * `index` is out of range. `*bounding_box_out` is caller-owned memory, written only on success.
+ *
+ * `response` is borrowed for the call only.
  */
 enum seedream_result seedream_response_image_bounding_box(const struct seedream_response *response,
                                                           size_t index,
@@ -746,12 +854,16 @@ enum seedream_result seedream_response_image_bounding_box(const struct seedream_
 /**
  * Layer decomposition: the short name the service gave layer `index`, such as "sky"; "" when it
  * has none; NULL when `index` is out of range. Valid until `response` is freed.
+ *
+ * `response` is borrowed for the call only.
  */
 const char *seedream_response_image_name(const struct seedream_response *response, size_t index);
 
 /**
  * Layer decomposition: what layer `index` shows, in the service's words; "" when it has no
  * description; NULL when `index` is out of range. Valid until `response` is freed.
+ *
+ * `response` is borrowed for the call only.
  */
 const char *seedream_response_image_description(const struct seedream_response *response, size_t index);
 
@@ -759,6 +871,8 @@ const char *seedream_response_image_description(const struct seedream_response *
  * The usage: on `SEEDREAM_RESULT_OK` writes it to `*usage_out`; `SEEDREAM_RESULT_NOT_AVAILABLE`
  * when the response has none. See also `seedream_response_usage_input_images` and
  * `seedream_response_usage_web_searches` for the counts only some models report.
+ *
+ * `response` is borrowed for the call only.
  */
 enum seedream_result seedream_response_usage(const struct seedream_response *response,
                                              struct seedream_usage *usage_out);
@@ -768,6 +882,8 @@ enum seedream_result seedream_response_usage(const struct seedream_response *res
  * (`usage.input_images`, reported by Seedream 5.0 pro and flash; 0 without references). On
  * `SEEDREAM_RESULT_OK` writes it to `*count_out`; `SEEDREAM_RESULT_NOT_AVAILABLE` when the service
  * did not report it (other models, relays).
+ *
+ * `response` is borrowed for the call only.
  */
 enum seedream_result seedream_response_usage_input_images(const struct seedream_response *response,
                                                           uint64_t *count_out);
@@ -776,6 +892,8 @@ enum seedream_result seedream_response_usage_input_images(const struct seedream_
  * The number of web searches billed (`usage.tool_usage.web_search`, Seedream 5.0 lite with
  * `"tools": [{"type": "web_search"}]`). On `SEEDREAM_RESULT_OK` writes it to `*count_out`;
  * `SEEDREAM_RESULT_NOT_AVAILABLE` when the service did not report it.
+ *
+ * `response` is borrowed for the call only.
  */
 enum seedream_result seedream_response_usage_web_searches(const struct seedream_response *response,
                                                           uint64_t *count_out);
@@ -783,21 +901,29 @@ enum seedream_result seedream_response_usage_web_searches(const struct seedream_
 /**
  * The response as JSON (NUL-terminated): every field the service sent, unknown ones included
  * (key order may differ from the wire). Built on the first call; lives as long as the response.
+ *
+ * `response` is borrowed for the call only. The string is valid until `response` is freed.
  */
 const char *seedream_response_json(const struct seedream_response *response);
 
 /**
  * The service's request id (`x-request-id`); "" when it sent none.
+ *
+ * `response` is borrowed for the call only. The string is valid until `response` is freed.
  */
 const char *seedream_response_request_id(const struct seedream_response *response);
 
 /**
  * How many attempts the call took (1 = no retry).
+ *
+ * `response` is borrowed for the call only.
  */
 uint32_t seedream_response_attempts(const struct seedream_response *response);
 
 /**
  * Frees a response and everything it lent out (strings, bytes). NULL is a no-op.
+ *
+ * Consumes `response`: it and everything borrowed from it are invalid afterwards.
  */
 void seedream_response_free(struct seedream_response *response);
 
@@ -810,16 +936,22 @@ const char *seedream_result_name(int result);
 
 /**
  * The kind of the event. `SEEDREAM_EVENT_TYPE_UNKNOWN` when `event` is NULL.
+ *
+ * `event` is borrowed for the call only.
  */
 enum seedream_event_type seedream_stream_event_type(const struct seedream_stream_event *event);
 
 /**
  * The position of the event's image in the group, from 0 (image events only; 0 otherwise).
+ *
+ * `event` is borrowed for the call only.
  */
 uint32_t seedream_stream_event_image_index(const struct seedream_stream_event *event);
 
 /**
  * The image's download link; "" when the stream sends `b64_json`, or for other events.
+ *
+ * `event` is borrowed for the call only. The string is valid until the callback returns.
  */
 const char *seedream_stream_event_url(const struct seedream_stream_event *event);
 
@@ -828,6 +960,8 @@ const char *seedream_stream_event_url(const struct seedream_stream_event *event)
  * number to `*len_out`, valid during the callback only. `SEEDREAM_RESULT_NOT_AVAILABLE` for events
  * without an image (or a `url` image with downloads turned off); the download's failure code when
  * it failed.
+ *
+ * `event` is borrowed for the call only. `*data_out` is valid until the callback returns.
  */
 enum seedream_result seedream_stream_event_bytes(const struct seedream_stream_event *event,
                                                  const uint8_t **data_out,
@@ -837,44 +971,60 @@ enum seedream_result seedream_stream_event_bytes(const struct seedream_stream_ev
  * The file format of the event's image: read from its bytes, else the format the event states
  * (`output_format`). `SEEDREAM_IMAGE_FORMAT_UNKNOWN` for other events and when neither tells (a
  * `url` image with downloads turned off and no stated format).
+ *
+ * `event` is borrowed for the call only.
  */
 enum seedream_image_format seedream_stream_event_image_format(const struct seedream_stream_event *event);
 
 /**
  * The media type of the event's image, such as "image/png"; "" when unknown or for other events.
  * A static string: valid for the life of the program (longer than the event), never free it.
+ *
+ * `event` is borrowed for the call only.
  */
 const char *seedream_stream_event_image_mime_type(const struct seedream_stream_event *event);
 
 /**
  * The usual file extension of the event's image, without a dot ("png", "jpg"); "" when unknown or
  * for other events. A static string: valid for the life of the program, never free it.
+ *
+ * `event` is borrowed for the call only.
  */
 const char *seedream_stream_event_image_extension(const struct seedream_stream_event *event);
 
 /**
  * The image's width in pixels; 0 when unknown or for other events.
+ *
+ * `event` is borrowed for the call only.
  */
 uint32_t seedream_stream_event_width(const struct seedream_stream_event *event);
 
 /**
  * The image's height in pixels; 0 when unknown or for other events.
+ *
+ * `event` is borrowed for the call only.
  */
 uint32_t seedream_stream_event_height(const struct seedream_stream_event *event);
 
 /**
  * For `SEEDREAM_EVENT_TYPE_PARTIAL_FAILED`: the service's error code; "" otherwise.
+ *
+ * `event` is borrowed for the call only. The string is valid until the callback returns.
  */
 const char *seedream_stream_event_error_code(const struct seedream_stream_event *event);
 
 /**
  * For `SEEDREAM_EVENT_TYPE_PARTIAL_FAILED`: the service's message; "" otherwise.
+ *
+ * `event` is borrowed for the call only. The string is valid until the callback returns.
  */
 const char *seedream_stream_event_error_message(const struct seedream_stream_event *event);
 
 /**
  * For `SEEDREAM_EVENT_TYPE_COMPLETED`: on `SEEDREAM_RESULT_OK` writes the usage to `*usage_out`;
  * `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service sent none.
+ *
+ * `event` is borrowed for the call only.
  */
 enum seedream_result seedream_stream_event_usage(const struct seedream_stream_event *event,
                                                  struct seedream_usage *usage_out);
@@ -884,6 +1034,8 @@ enum seedream_result seedream_stream_event_usage(const struct seedream_stream_ev
  * (`usage.tool_usage.web_search`, Seedream 5.0 lite with `tools`). On `SEEDREAM_RESULT_OK` writes it
  * to `*count_out`; `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service did not
  * report it.
+ *
+ * `event` is borrowed for the call only.
  */
 enum seedream_result seedream_stream_event_usage_web_searches(const struct seedream_stream_event *event,
                                                               uint64_t *count_out);
@@ -892,6 +1044,8 @@ enum seedream_result seedream_stream_event_usage_web_searches(const struct seedr
  * For `SEEDREAM_EVENT_TYPE_COMPLETED`: the number of reference images the request carried
  * (`usage.input_images`). On `SEEDREAM_RESULT_OK` writes it to `*count_out`;
  * `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service did not report it.
+ *
+ * `event` is borrowed for the call only.
  */
 enum seedream_result seedream_stream_event_usage_input_images(const struct seedream_stream_event *event,
                                                               uint64_t *count_out);
@@ -899,6 +1053,8 @@ enum seedream_result seedream_stream_event_usage_input_images(const struct seedr
 /**
  * The event's JSON as the service sent it (unknown fields included; key order may differ), written
  * on the first call for the event. Valid until the callback returns.
+ *
+ * `event` is borrowed for the call only.
  */
 const char *seedream_stream_event_json(const struct seedream_stream_event *event);
 
@@ -913,6 +1069,9 @@ const char *seedream_stream_event_json(const struct seedream_stream_event *event
  * (not an object, fields of the wrong type, `model` missing) is reported as violations, with the
  * same field paths the command line gives (`prompt: must be a string, not a number`).
  * On failure, writes an error to `*error_out` when `error_out` is not NULL.
+ *
+ * `request_json` is borrowed for the call only. `*validation_out` is the caller's, freed with
+ * `seedream_validation_free`. `*error_out` is the caller's, freed with `seedream_error_free`.
  */
 enum seedream_result seedream_request_validate(const char *request_json,
                                                struct seedream_validation **validation_out,
@@ -920,49 +1079,67 @@ enum seedream_result seedream_request_validate(const char *request_json,
 
 /**
  * Whether the request breaks no rule (warnings do not count). False when `validation` is NULL.
+ *
+ * `validation` is borrowed for the call only.
  */
 bool seedream_validation_is_valid(const struct seedream_validation *validation);
 
 /**
  * How many rules the request breaks.
+ *
+ * `validation` is borrowed for the call only.
  */
 size_t seedream_validation_violation_count(const struct seedream_validation *validation);
 
 /**
  * The field path of violation `index`, such as `size`, `image[3]` or
  * `sequential_image_generation_options.max_images`; NULL when `index` is out of range.
+ *
+ * `validation` is borrowed for the call only. The string is valid until `validation` is freed.
  */
 const char *seedream_validation_violation_field(const struct seedream_validation *validation, size_t index);
 
 /**
  * The rule violation `index` breaks, as a short word: `required`, `range`, `value`, `unsupported`,
  * `size`, `count`, `image` or `length`; NULL when `index` is out of range.
+ *
+ * `validation` is borrowed for the call only. The string is valid until `validation` is freed.
  */
 const char *seedream_validation_violation_code(const struct seedream_validation *validation, size_t index);
 
 /**
  * The message of violation `index`: the rule and the accepted values, in English; NULL when
  * `index` is out of range.
+ *
+ * `validation` is borrowed for the call only. The string is valid until `validation` is freed.
  */
 const char *seedream_validation_violation_message(const struct seedream_validation *validation, size_t index);
 
 /**
  * How many warnings (advice that does not make the request invalid).
+ *
+ * `validation` is borrowed for the call only.
  */
 size_t seedream_validation_warning_count(const struct seedream_validation *validation);
 
 /**
  * The field path of warning `index`; NULL when `index` is out of range.
+ *
+ * `validation` is borrowed for the call only. The string is valid until `validation` is freed.
  */
 const char *seedream_validation_warning_field(const struct seedream_validation *validation, size_t index);
 
 /**
  * The message of warning `index`; NULL when `index` is out of range.
+ *
+ * `validation` is borrowed for the call only. The string is valid until `validation` is freed.
  */
 const char *seedream_validation_warning_message(const struct seedream_validation *validation, size_t index);
 
 /**
  * Frees a validation result. NULL is a no-op.
+ *
+ * Consumes `validation`: it and everything borrowed from it are invalid afterwards.
  */
 void seedream_validation_free(struct seedream_validation *validation);
 

@@ -37,6 +37,8 @@ impl seedream_cancel {
 }
 
 /// A new token, not cancelled. Never NULL. Free it with `seedream_cancel_free`.
+///
+/// The caller owns the token: valid until freed with `seedream_cancel_free`.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub extern "C" fn seedream_cancel_new() -> *mut seedream_cancel {
@@ -45,6 +47,8 @@ pub extern "C" fn seedream_cancel_new() -> *mut seedream_cancel {
 
 /// Cancels every call that uses the token, now and later. Safe from any thread, also while those
 /// calls run; calling it again does nothing. NULL is a no-op.
+///
+/// `cancel` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_cancel_cancel(cancel: *const seedream_cancel) {
@@ -52,6 +56,8 @@ pub unsafe extern "C" fn seedream_cancel_cancel(cancel: *const seedream_cancel) 
 }
 
 /// Whether the token was cancelled. False when `cancel` is NULL.
+///
+/// `cancel` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_cancel_is_cancelled(cancel: *const seedream_cancel) -> bool {
@@ -59,6 +65,8 @@ pub unsafe extern "C" fn seedream_cancel_is_cancelled(cancel: *const seedream_ca
 }
 
 /// Frees a token. NULL is a no-op. No call may use the token any more, and no thread may cancel it.
+///
+/// Consumes `cancel`: it and everything borrowed from it are invalid afterwards.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_cancel_free(cancel: *mut seedream_cancel) {

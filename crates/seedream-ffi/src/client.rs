@@ -219,6 +219,9 @@ fn image_file(name: &str, bytes: &[u8]) -> ImageFile {
 /// failure writes an error to `*error_out` when that is not NULL: `SEEDREAM_RESULT_INVALID_JSON`,
 /// `_INVALID_REQUEST` (every violation listed, nothing sent), API errors with their HTTP status, code
 /// and request id, `_TIMEOUT`, `_TRANSPORT`, `_CANCELLED`, ...
+///
+/// `client`, `request_json` and `cancel` are borrowed for the call only. `*error_out` is the caller's,
+/// freed with `seedream_error_free`.
 #[ffi_fn(error_out)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_generate(
@@ -249,6 +252,9 @@ pub unsafe extern "C" fn seedream_client_generate(
 /// returns non-zero (`SEEDREAM_STREAM_STOP`: the connection is closed, the result is
 /// `SEEDREAM_RESULT_OK`), or on an error, including an error event inside the stream and a stream
 /// cut short. `cancel` may be NULL.
+///
+/// `client`, `request_json` and `cancel` are borrowed for the call only. `userdata` is borrowed: passed to
+/// `callback` as is, never read or freed. `*error_out` is the caller's, freed with `seedream_error_free`.
 #[ffi_fn(error_out)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_generate_stream(
@@ -292,6 +298,10 @@ pub unsafe extern "C" fn seedream_client_generate_stream(
 /// (`model` and `prompt` required; other names are refused). Relays get a multipart
 /// `POST /images/edits`; Ark (a base URL ending in `/api/v3`) gets generations with data URLs.
 /// Otherwise as `seedream_client_generate`.
+///
+/// `client`, `params_json` and `cancel` are borrowed for the call only. `images` and `mask` are copied:
+/// they may be freed once the call returns. `*response_out` is the caller's, freed with
+/// `seedream_response_free`. `*error_out` is the caller's, freed with `seedream_error_free`.
 #[ffi_fn(error_out)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_edit(
@@ -354,6 +364,9 @@ pub unsafe extern "C" fn seedream_client_edit(
 /// (`SEEDREAM_RESULT_TIMEOUT`, `_TRANSPORT`, an expired link's `_API`, ...), after which it may be
 /// called again. The overall deadline of `seedream_client_builder_set_timeouts` applies to this
 /// download alone. Safe to call from several threads for the same response. `cancel` may be NULL.
+///
+/// `client`, `response` and `cancel` are borrowed for the call only. `*error_out` is the caller's, freed
+/// with `seedream_error_free`.
 #[ffi_fn(error_out)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_download_image(
@@ -391,6 +404,8 @@ unsafe fn arg_slice<'a, T>(ptr: *const T, len: usize, name: &str) -> FfiResult<&
 
 /// Frees a client: closes its connections and stops its runtime, waiting for its worker threads.
 /// NULL is a no-op. No call on the client may be running, and none may start afterwards.
+///
+/// Consumes `client`: it and everything borrowed from it are invalid afterwards.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_free(client: *mut seedream_client) {

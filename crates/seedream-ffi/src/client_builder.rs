@@ -85,6 +85,8 @@ impl seedream_client_builder {
 /// idle 5 min / no overall deadline, 3 attempts, the system's and Mozilla's root certificates,
 /// URL images downloaded (4 at a time), requests validated before sending, 2 worker threads, the
 /// proxy of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`). Never NULL.
+///
+/// The caller owns the builder: valid until freed with `seedream_client_builder_free`.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub extern "C" fn seedream_client_builder_new() -> *mut seedream_client_builder {
@@ -93,6 +95,8 @@ pub extern "C" fn seedream_client_builder_new() -> *mut seedream_client_builder 
 
 /// Sets the API base URL, such as a relay's `https://host/v1` (NUL-terminated UTF-8). Requests go to
 /// `{base_url}/images/generations` and `{base_url}/images/edits`. Checked by `_build`.
+///
+/// `builder` is borrowed for the call only. `base_url` is copied: it may be freed once the call returns.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_base_url(
@@ -107,6 +111,8 @@ pub unsafe extern "C" fn seedream_client_builder_set_base_url(
 
 /// Sets the API key (NUL-terminated UTF-8), sent as `Authorization: Bearer <key>`. Required. The
 /// key is copied; it never appears in messages or errors.
+///
+/// `builder` is borrowed for the call only. `api_key` is copied: it may be freed once the call returns.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_api_key(
@@ -128,6 +134,8 @@ pub unsafe extern "C" fn seedream_client_builder_set_api_key(
 ///   server sending one byte a second, or stream keep-alives forever, ends there with
 ///   `SEEDREAM_RESULT_TIMEOUT` and a message naming the phase: connecting, waiting for the answer,
 ///   reading the answer or the stream, downloading an image). Default 0: none.
+///
+/// `builder` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_timeouts(
@@ -155,6 +163,8 @@ pub unsafe extern "C" fn seedream_client_builder_set_timeouts(
 /// Sets how many attempts a call may take in all, the first included (default 3; 1 = no retries).
 /// Only failures a retry can help are retried: rate limits (not quota), 5xx, refused connections.
 /// 0 is `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+///
+/// `builder` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_max_attempts(
@@ -166,12 +176,14 @@ pub unsafe extern "C" fn seedream_client_builder_set_max_attempts(
     if max_attempts == 0 {
         return Err(seedream_error::invalid_argument("max_attempts must be at least 1"));
     }
-    builder.update(|client| client.retry(RetryPolicy::default().with_max_attempts(max_attempts)));
+    builder.update(|client| client.retry(RetryPolicy { max_attempts, ..RetryPolicy::default() }));
     Ok(())
 }
 
 /// Also trusts the certificate(s) in a PEM buffer of `pem_len` bytes (such as a local server's
 /// self-signed certificate), besides the usual roots. Checked by `_build`.
+///
+/// `builder` is borrowed for the call only. `pem` is copied: it may be freed once the call returns.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_add_trusted_certificate(
@@ -190,6 +202,9 @@ pub unsafe extern "C" fn seedream_client_builder_add_trusted_certificate(
 /// Adds a header sent with every API request (not with image downloads from other hosts), such as a
 /// relay's routing header. `Authorization`, `Content-Type` and `Content-Length` are refused by
 /// `_build`. Values are treated as secrets: never shown in messages.
+///
+/// `builder` is borrowed for the call only. `name` and `value` are copied: they may be freed once the call
+/// returns.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_add_header(
@@ -206,6 +221,8 @@ pub unsafe extern "C" fn seedream_client_builder_add_header(
 
 /// Whether a plain `http://` base URL to a host other than loopback is allowed (default false: the
 /// key would travel in clear). Loopback (`127.0.0.1`, `localhost`) is always allowed.
+///
+/// `builder` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_allow_insecure_http(
@@ -219,6 +236,8 @@ pub unsafe extern "C" fn seedream_client_builder_set_allow_insecure_http(
 
 /// Whether generate and edit calls also download the images of `url` responses, so that
 /// `seedream_response_image_bytes` has them (default true). `b64_json` images are always available.
+///
+/// `builder` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_download_images(
@@ -235,6 +254,8 @@ pub unsafe extern "C" fn seedream_client_builder_set_download_images(
 /// without any network traffic. Turn it off to let the service decide, for example when it accepts
 /// something this version's rules do not know yet. The JSON must still parse as a request
 /// (`SEEDREAM_RESULT_INVALID_JSON`); `seedream_request_validate` still checks on demand.
+///
+/// `builder` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_validate_requests(
@@ -256,6 +277,8 @@ pub unsafe extern "C" fn seedream_client_builder_set_validate_requests(
 ///
 /// Without this call the client follows `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (upper
 /// or lower case) as curl does: loopback hosts are proxied too unless `NO_PROXY` names them.
+///
+/// `builder` is borrowed for the call only. `url` is copied: it may be freed once the call returns.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_proxy(
@@ -270,6 +293,8 @@ pub unsafe extern "C" fn seedream_client_builder_set_proxy(
 
 /// Whether the client connects straight to every server (default false): when true, neither the
 /// proxy variables of the environment nor `seedream_client_builder_set_proxy` are used.
+///
+/// `builder` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_no_proxy(
@@ -285,6 +310,8 @@ pub unsafe extern "C" fn seedream_client_builder_set_no_proxy(
 /// call makes and for `seedream_client_download_image`, across all calls on the client. Bounds the
 /// connections and memory of downloads in progress: a response with 1 500 links opens a handful of
 /// connections, not 1 500. 0 is `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+///
+/// `builder` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_max_parallel_downloads(
@@ -304,6 +331,8 @@ pub unsafe extern "C" fn seedream_client_builder_set_max_parallel_downloads(
 /// Sets the number of worker threads of the client's own async runtime (default 2). They carry the
 /// network I/O of every call; the calls themselves block the threads that make them. 0 is
 /// `SEEDREAM_RESULT_INVALID_ARGUMENT`.
+///
+/// `builder` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_worker_threads(
@@ -324,6 +353,8 @@ pub unsafe extern "C" fn seedream_client_builder_set_worker_threads(
 /// `*client_out`; the caller frees it with `seedream_client_free`. On failure (typically
 /// `SEEDREAM_RESULT_CONFIG`) writes an error to `*error_out` when `error_out` is not NULL.
 /// The builder is left as it was.
+///
+/// `builder` is borrowed for the call only. `*error_out` is the caller's, freed with `seedream_error_free`.
 #[ffi_fn(error_out)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_build(
@@ -340,6 +371,8 @@ pub unsafe extern "C" fn seedream_client_builder_build(
 }
 
 /// Frees a builder. NULL is a no-op. Clients built from it are not affected.
+///
+/// Consumes `builder`: it and everything borrowed from it are invalid afterwards.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_free(builder: *mut seedream_client_builder) {

@@ -144,6 +144,8 @@ fn message_with_sources(error: &dyn std::error::Error) -> String {
 
 /// The result code of the failed call (never `SEEDREAM_RESULT_OK`). NULL gives
 /// `SEEDREAM_RESULT_NULL_PARAMETER`.
+///
+/// `error` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_code(error: *const seedream_error) -> seedream_result {
@@ -152,6 +154,8 @@ pub unsafe extern "C" fn seedream_error_code(error: *const seedream_error) -> se
 
 /// A human-readable message: what failed and why, with the service's message for API errors.
 /// Never contains the API key. NULL when `error` is NULL.
+///
+/// `error` is borrowed for the call only. The string is valid until `error` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_message(error: *const seedream_error) -> *const c_char {
@@ -160,6 +164,8 @@ pub unsafe extern "C" fn seedream_error_message(error: *const seedream_error) ->
 
 /// The HTTP status of an API error (such as 401 or 429); 0 when the error did not come from the
 /// service (an error event inside a stream carries the stream's status, 200).
+///
+/// `error` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_http_status(error: *const seedream_error) -> u16 {
@@ -167,6 +173,8 @@ pub unsafe extern "C" fn seedream_error_http_status(error: *const seedream_error
 }
 
 /// The service's error code, such as `QuotaExceeded`; "" when there is none.
+///
+/// `error` is borrowed for the call only. The string is valid until `error` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_api_code(error: *const seedream_error) -> *const c_char {
@@ -174,6 +182,8 @@ pub unsafe extern "C" fn seedream_error_api_code(error: *const seedream_error) -
 }
 
 /// The service's request id (`x-request-id`), to quote in a support ticket; "" when there is none.
+///
+/// `error` is borrowed for the call only. The string is valid until `error` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_request_id(error: *const seedream_error) -> *const c_char {
@@ -181,6 +191,8 @@ pub unsafe extern "C" fn seedream_error_request_id(error: *const seedream_error)
 }
 
 /// The request field the service blamed (`param`); "" when it named none.
+///
+/// `error` is borrowed for the call only. The string is valid until `error` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_param(error: *const seedream_error) -> *const c_char {
@@ -189,6 +201,8 @@ pub unsafe extern "C" fn seedream_error_param(error: *const seedream_error) -> *
 
 /// Whether sending the same request again later can succeed (rate limits, 5xx, connect failures).
 /// The client has already retried as configured before returning the error.
+///
+/// `error` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_is_retryable(error: *const seedream_error) -> bool {
@@ -197,6 +211,8 @@ pub unsafe extern "C" fn seedream_error_is_retryable(error: *const seedream_erro
 
 /// How long the service asked to wait before retrying (`Retry-After`), in milliseconds; 0 when it
 /// did not say.
+///
+/// `error` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_retry_after_ms(error: *const seedream_error) -> u64 {
@@ -204,6 +220,8 @@ pub unsafe extern "C" fn seedream_error_retry_after_ms(error: *const seedream_er
 }
 
 /// For `SEEDREAM_RESULT_INVALID_REQUEST`: how many rules the request breaks; 0 otherwise.
+///
+/// `error` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_violation_count(error: *const seedream_error) -> usize {
@@ -211,6 +229,8 @@ pub unsafe extern "C" fn seedream_error_violation_count(error: *const seedream_e
 }
 
 /// The field path of violation `index` (such as `size` or `image[3]`); NULL when `index` is out of range.
+///
+/// `error` is borrowed for the call only. The string is valid until `error` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_violation_field(error: *const seedream_error, index: usize) -> *const c_char {
@@ -219,7 +239,9 @@ pub unsafe extern "C" fn seedream_error_violation_field(error: *const seedream_e
 
 /// The rule violation `index` breaks, as a short word: `required`, `range`, `value`, `unsupported`,
 /// `size`, `count`, `image` or `length` (as `seedream_validation_violation_code`); NULL when `index` is
-/// out of range. `error` is borrowed for the call; the string is valid until `error` is freed.
+/// out of range.
+///
+/// `error` is borrowed for the call only. The string is valid until `error` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_violation_code(error: *const seedream_error, index: usize) -> *const c_char {
@@ -227,6 +249,8 @@ pub unsafe extern "C" fn seedream_error_violation_code(error: *const seedream_er
 }
 
 /// The message of violation `index` (the rule and the accepted values); NULL when `index` is out of range.
+///
+/// `error` is borrowed for the call only. The string is valid until `error` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_violation_message(error: *const seedream_error, index: usize) -> *const c_char {
@@ -234,6 +258,8 @@ pub unsafe extern "C" fn seedream_error_violation_message(error: *const seedream
 }
 
 /// Frees an error. NULL is a no-op. The error and its strings must not be used afterwards.
+///
+/// Consumes `error`: it and everything borrowed from it are invalid afterwards.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_free(error: *mut seedream_error) {

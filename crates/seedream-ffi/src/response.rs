@@ -275,6 +275,8 @@ impl seedream_response {
 }
 
 /// The number of images in the response, failed ones included (the length of `data`).
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_count(response: *const seedream_response) -> usize {
@@ -283,6 +285,8 @@ pub unsafe extern "C" fn seedream_response_image_count(response: *const seedream
 
 /// Whether image `index` succeeded. False for a failed image (see `_image_error_code`), and when
 /// `index` is out of range.
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_succeeded(response: *const seedream_response, index: usize) -> bool {
@@ -291,6 +295,8 @@ pub unsafe extern "C" fn seedream_response_image_succeeded(response: *const seed
 
 /// The download link of image `index` (valid 24 hours); "" when the response holds `b64_json` or
 /// the image failed; NULL when `index` is out of range.
+///
+/// `response` is borrowed for the call only. The string is valid until `response` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_url(
@@ -306,6 +312,8 @@ pub unsafe extern "C" fn seedream_response_image_url(
 /// `SEEDREAM_RESULT_INVALID_ARGUMENT` (`index` out of range), `SEEDREAM_RESULT_DECODE` (bad base64),
 /// or the code of the download's failure (such as `SEEDREAM_RESULT_TIMEOUT`).
 /// `b64_json` is decoded on the first call for each image.
+///
+/// `response` is borrowed for the call only. `*data_out` is valid until `response` is freed.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_bytes(
@@ -332,6 +340,8 @@ pub unsafe extern "C" fn seedream_response_image_bytes(
 
 /// The width of image `index` in pixels, from the response's `size` or else the image's header;
 /// 0 when unknown, failed, or out of range.
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_width(response: *const seedream_response, index: usize) -> u32 {
@@ -339,6 +349,8 @@ pub unsafe extern "C" fn seedream_response_image_width(response: *const seedream
 }
 
 /// The height of image `index` in pixels; 0 when unknown, failed, or out of range.
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_height(response: *const seedream_response, index: usize) -> u32 {
@@ -347,6 +359,8 @@ pub unsafe extern "C" fn seedream_response_image_height(response: *const seedrea
 
 /// The service's error code of failed image `index`, such as `OutputImageSensitiveContentDetected`;
 /// "" for a successful image; NULL when `index` is out of range.
+///
+/// `response` is borrowed for the call only. The string is valid until `response` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_error_code(
@@ -358,6 +372,8 @@ pub unsafe extern "C" fn seedream_response_image_error_code(
 
 /// The service's message for failed image `index`; "" for a successful image; NULL when `index`
 /// is out of range.
+///
+/// `response` is borrowed for the call only. The string is valid until `response` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_error_message(
@@ -372,6 +388,8 @@ pub unsafe extern "C" fn seedream_response_image_error_message(
 /// the response states for it (`output_format`, sent by Seedream 5.0 pro and flash).
 /// `SEEDREAM_IMAGE_FORMAT_UNKNOWN` when neither tells (a `url` image with downloads turned off and
 /// no stated format), for a failed image, and when `index` is out of range.
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_format(
@@ -384,6 +402,8 @@ pub unsafe extern "C" fn seedream_response_image_format(
 /// The media type of image `index` (see `seedream_response_image_format`), such as "image/png" or
 /// "image/jpeg"; "" when the format is unknown; NULL when `index` is out of range. A static string:
 /// valid for the life of the program (longer than `response`), never free it.
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_mime_type(
@@ -397,6 +417,8 @@ pub unsafe extern "C" fn seedream_response_image_mime_type(
 /// is unknown; NULL when `index` is out of range. Name saved files with it: the service sends PNG
 /// for `"output_format": "png"`, transparent backgrounds and layers. A static string: valid for the
 /// life of the program (longer than `response`), never free it.
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_extension(
@@ -411,6 +433,8 @@ pub unsafe extern "C" fn seedream_response_image_extension(
 /// `SEEDREAM_RESULT_OK` writes it to `*z_index_out`. `SEEDREAM_RESULT_NOT_AVAILABLE` when the image
 /// has none (a response without layers, a failed image); `SEEDREAM_RESULT_INVALID_ARGUMENT` when
 /// `index` is out of range.
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_z_index(
@@ -434,6 +458,8 @@ pub unsafe extern "C" fn seedream_response_image_z_index(
 /// `SEEDREAM_RESULT_NOT_AVAILABLE` when the image has no bounding box with four numbers (the base
 /// image, a response without layers, a failed image); `SEEDREAM_RESULT_INVALID_ARGUMENT` when
 /// `index` is out of range. `*bounding_box_out` is caller-owned memory, written only on success.
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_bounding_box(
@@ -453,6 +479,8 @@ pub unsafe extern "C" fn seedream_response_image_bounding_box(
 
 /// Layer decomposition: the short name the service gave layer `index`, such as "sky"; "" when it
 /// has none; NULL when `index` is out of range. Valid until `response` is freed.
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_name(
@@ -464,6 +492,8 @@ pub unsafe extern "C" fn seedream_response_image_name(
 
 /// Layer decomposition: what layer `index` shows, in the service's words; "" when it has no
 /// description; NULL when `index` is out of range. Valid until `response` is freed.
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_image_description(
@@ -476,6 +506,8 @@ pub unsafe extern "C" fn seedream_response_image_description(
 /// The usage: on `SEEDREAM_RESULT_OK` writes it to `*usage_out`; `SEEDREAM_RESULT_NOT_AVAILABLE`
 /// when the response has none. See also `seedream_response_usage_input_images` and
 /// `seedream_response_usage_web_searches` for the counts only some models report.
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_usage(
@@ -494,6 +526,8 @@ pub unsafe extern "C" fn seedream_response_usage(
 /// (`usage.input_images`, reported by Seedream 5.0 pro and flash; 0 without references). On
 /// `SEEDREAM_RESULT_OK` writes it to `*count_out`; `SEEDREAM_RESULT_NOT_AVAILABLE` when the service
 /// did not report it (other models, relays).
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_usage_input_images(
@@ -508,6 +542,8 @@ pub unsafe extern "C" fn seedream_response_usage_input_images(
 /// The number of web searches billed (`usage.tool_usage.web_search`, Seedream 5.0 lite with
 /// `"tools": [{"type": "web_search"}]`). On `SEEDREAM_RESULT_OK` writes it to `*count_out`;
 /// `SEEDREAM_RESULT_NOT_AVAILABLE` when the service did not report it.
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_usage_web_searches(
@@ -521,6 +557,8 @@ pub unsafe extern "C" fn seedream_response_usage_web_searches(
 
 /// The response as JSON (NUL-terminated): every field the service sent, unknown ones included
 /// (key order may differ from the wire). Built on the first call; lives as long as the response.
+///
+/// `response` is borrowed for the call only. The string is valid until `response` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_json(response: *const seedream_response) -> *const c_char {
@@ -529,6 +567,8 @@ pub unsafe extern "C" fn seedream_response_json(response: *const seedream_respon
 }
 
 /// The service's request id (`x-request-id`); "" when it sent none.
+///
+/// `response` is borrowed for the call only. The string is valid until `response` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_request_id(response: *const seedream_response) -> *const c_char {
@@ -536,6 +576,8 @@ pub unsafe extern "C" fn seedream_response_request_id(response: *const seedream_
 }
 
 /// How many attempts the call took (1 = no retry).
+///
+/// `response` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_attempts(response: *const seedream_response) -> u32 {
@@ -543,6 +585,8 @@ pub unsafe extern "C" fn seedream_response_attempts(response: *const seedream_re
 }
 
 /// Frees a response and everything it lent out (strings, bytes). NULL is a no-op.
+///
+/// Consumes `response`: it and everything borrowed from it are invalid afterwards.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_free(response: *mut seedream_response) {

@@ -114,6 +114,8 @@ impl seedream_stream_event {
 }
 
 /// The kind of the event. `SEEDREAM_EVENT_TYPE_UNKNOWN` when `event` is NULL.
+///
+/// `event` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_type(event: *const seedream_stream_event) -> seedream_event_type {
@@ -121,6 +123,8 @@ pub unsafe extern "C" fn seedream_stream_event_type(event: *const seedream_strea
 }
 
 /// The position of the event's image in the group, from 0 (image events only; 0 otherwise).
+///
+/// `event` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_image_index(event: *const seedream_stream_event) -> u32 {
@@ -128,6 +132,8 @@ pub unsafe extern "C" fn seedream_stream_event_image_index(event: *const seedrea
 }
 
 /// The image's download link; "" when the stream sends `b64_json`, or for other events.
+///
+/// `event` is borrowed for the call only. The string is valid until the callback returns.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_url(event: *const seedream_stream_event) -> *const c_char {
@@ -138,6 +144,8 @@ pub unsafe extern "C" fn seedream_stream_event_url(event: *const seedream_stream
 /// number to `*len_out`, valid during the callback only. `SEEDREAM_RESULT_NOT_AVAILABLE` for events
 /// without an image (or a `url` image with downloads turned off); the download's failure code when
 /// it failed.
+///
+/// `event` is borrowed for the call only. `*data_out` is valid until the callback returns.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_bytes(
@@ -162,6 +170,8 @@ pub unsafe extern "C" fn seedream_stream_event_bytes(
 /// The file format of the event's image: read from its bytes, else the format the event states
 /// (`output_format`). `SEEDREAM_IMAGE_FORMAT_UNKNOWN` for other events and when neither tells (a
 /// `url` image with downloads turned off and no stated format).
+///
+/// `event` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_image_format(
@@ -172,6 +182,8 @@ pub unsafe extern "C" fn seedream_stream_event_image_format(
 
 /// The media type of the event's image, such as "image/png"; "" when unknown or for other events.
 /// A static string: valid for the life of the program (longer than the event), never free it.
+///
+/// `event` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_image_mime_type(event: *const seedream_stream_event) -> *const c_char {
@@ -180,6 +192,8 @@ pub unsafe extern "C" fn seedream_stream_event_image_mime_type(event: *const see
 
 /// The usual file extension of the event's image, without a dot ("png", "jpg"); "" when unknown or
 /// for other events. A static string: valid for the life of the program, never free it.
+///
+/// `event` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_image_extension(event: *const seedream_stream_event) -> *const c_char {
@@ -187,6 +201,8 @@ pub unsafe extern "C" fn seedream_stream_event_image_extension(event: *const see
 }
 
 /// The image's width in pixels; 0 when unknown or for other events.
+///
+/// `event` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_width(event: *const seedream_stream_event) -> u32 {
@@ -194,6 +210,8 @@ pub unsafe extern "C" fn seedream_stream_event_width(event: *const seedream_stre
 }
 
 /// The image's height in pixels; 0 when unknown or for other events.
+///
+/// `event` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_height(event: *const seedream_stream_event) -> u32 {
@@ -201,6 +219,8 @@ pub unsafe extern "C" fn seedream_stream_event_height(event: *const seedream_str
 }
 
 /// For `SEEDREAM_EVENT_TYPE_PARTIAL_FAILED`: the service's error code; "" otherwise.
+///
+/// `event` is borrowed for the call only. The string is valid until the callback returns.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_error_code(event: *const seedream_stream_event) -> *const c_char {
@@ -208,6 +228,8 @@ pub unsafe extern "C" fn seedream_stream_event_error_code(event: *const seedream
 }
 
 /// For `SEEDREAM_EVENT_TYPE_PARTIAL_FAILED`: the service's message; "" otherwise.
+///
+/// `event` is borrowed for the call only. The string is valid until the callback returns.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_error_message(event: *const seedream_stream_event) -> *const c_char {
@@ -216,6 +238,8 @@ pub unsafe extern "C" fn seedream_stream_event_error_message(event: *const seedr
 
 /// For `SEEDREAM_EVENT_TYPE_COMPLETED`: on `SEEDREAM_RESULT_OK` writes the usage to `*usage_out`;
 /// `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service sent none.
+///
+/// `event` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_usage(
@@ -234,6 +258,8 @@ pub unsafe extern "C" fn seedream_stream_event_usage(
 /// (`usage.tool_usage.web_search`, Seedream 5.0 lite with `tools`). On `SEEDREAM_RESULT_OK` writes it
 /// to `*count_out`; `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service did not
 /// report it.
+///
+/// `event` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_usage_web_searches(
@@ -248,6 +274,8 @@ pub unsafe extern "C" fn seedream_stream_event_usage_web_searches(
 /// For `SEEDREAM_EVENT_TYPE_COMPLETED`: the number of reference images the request carried
 /// (`usage.input_images`). On `SEEDREAM_RESULT_OK` writes it to `*count_out`;
 /// `SEEDREAM_RESULT_NOT_AVAILABLE` for other events or when the service did not report it.
+///
+/// `event` is borrowed for the call only.
 #[ffi_fn(result)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_usage_input_images(
@@ -261,6 +289,8 @@ pub unsafe extern "C" fn seedream_stream_event_usage_input_images(
 
 /// The event's JSON as the service sent it (unknown fields included; key order may differ), written
 /// on the first call for the event. Valid until the callback returns.
+///
+/// `event` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_stream_event_json(event: *const seedream_stream_event) -> *const c_char {

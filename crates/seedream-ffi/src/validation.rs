@@ -48,6 +48,9 @@ pub struct seedream_validation {
 /// (not an object, fields of the wrong type, `model` missing) is reported as violations, with the
 /// same field paths the command line gives (`prompt: must be a string, not a number`).
 /// On failure, writes an error to `*error_out` when `error_out` is not NULL.
+///
+/// `request_json` is borrowed for the call only. `*validation_out` is the caller's, freed with
+/// `seedream_validation_free`. `*error_out` is the caller's, freed with `seedream_error_free`.
 #[ffi_fn(error_out)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_request_validate(
@@ -73,6 +76,8 @@ pub unsafe extern "C" fn seedream_request_validate(
 }
 
 /// Whether the request breaks no rule (warnings do not count). False when `validation` is NULL.
+///
+/// `validation` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_is_valid(validation: *const seedream_validation) -> bool {
@@ -80,6 +85,8 @@ pub unsafe extern "C" fn seedream_validation_is_valid(validation: *const seedrea
 }
 
 /// How many rules the request breaks.
+///
+/// `validation` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_violation_count(validation: *const seedream_validation) -> usize {
@@ -88,6 +95,8 @@ pub unsafe extern "C" fn seedream_validation_violation_count(validation: *const 
 
 /// The field path of violation `index`, such as `size`, `image[3]` or
 /// `sequential_image_generation_options.max_images`; NULL when `index` is out of range.
+///
+/// `validation` is borrowed for the call only. The string is valid until `validation` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_violation_field(
@@ -99,6 +108,8 @@ pub unsafe extern "C" fn seedream_validation_violation_field(
 
 /// The rule violation `index` breaks, as a short word: `required`, `range`, `value`, `unsupported`,
 /// `size`, `count`, `image` or `length`; NULL when `index` is out of range.
+///
+/// `validation` is borrowed for the call only. The string is valid until `validation` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_violation_code(
@@ -110,6 +121,8 @@ pub unsafe extern "C" fn seedream_validation_violation_code(
 
 /// The message of violation `index`: the rule and the accepted values, in English; NULL when
 /// `index` is out of range.
+///
+/// `validation` is borrowed for the call only. The string is valid until `validation` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_violation_message(
@@ -120,6 +133,8 @@ pub unsafe extern "C" fn seedream_validation_violation_message(
 }
 
 /// How many warnings (advice that does not make the request invalid).
+///
+/// `validation` is borrowed for the call only.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_warning_count(validation: *const seedream_validation) -> usize {
@@ -127,6 +142,8 @@ pub unsafe extern "C" fn seedream_validation_warning_count(validation: *const se
 }
 
 /// The field path of warning `index`; NULL when `index` is out of range.
+///
+/// `validation` is borrowed for the call only. The string is valid until `validation` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_warning_field(
@@ -137,6 +154,8 @@ pub unsafe extern "C" fn seedream_validation_warning_field(
 }
 
 /// The message of warning `index`; NULL when `index` is out of range.
+///
+/// `validation` is borrowed for the call only. The string is valid until `validation` is freed.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_warning_message(
@@ -147,6 +166,8 @@ pub unsafe extern "C" fn seedream_validation_warning_message(
 }
 
 /// Frees a validation result. NULL is a no-op.
+///
+/// Consumes `validation`: it and everything borrowed from it are invalid afterwards.
 #[ffi_fn]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_validation_free(validation: *mut seedream_validation) {

@@ -18,11 +18,12 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use seedream_emulator::{Emulator, EmulatorConfig};
+use seedream_tests::{installed, run_bounded};
 
 const API_KEY: &str = "test-key-ffi-hosts";
 /// Longest any one program may take (under valgrind); every wait here is bounded.
@@ -51,37 +52,11 @@ fn library_dir() -> PathBuf {
     })
 }
 
-/// Runs a command to completion within `timeout`, returning its exit success and its output.
+/// Runs a command to completion within `timeout` (killed after it), returning its exit success and
+/// its status and output in words.
 fn run(command: &mut Command, timeout: Duration, log: &Path) -> (bool, String) {
-    let out = fs::File::create(log).expect("log file");
-    let err = out.try_clone().expect("log file");
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(out))
-        .stderr(Stdio::from(err))
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for child") {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let output = fs::read_to_string(log).unwrap_or_default();
-    match status {
-        Some(status) => (status.success(), format!("{status}\n{output}")),
-        None => (false, format!("killed after {timeout:?}\n{output}")),
-    }
-}
-
-fn installed(tool: &str) -> bool {
-    Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+    let finished = run_bounded(command, timeout, log).unwrap_or_else(|e| panic!("{e}"));
+    (finished.success(), finished.describe(timeout))
 }
 
 /// The scratch install prefix and the directory of the built programs.
