@@ -56,6 +56,11 @@ pub use transport::{
 
 pub use seedream_types;
 
+/// Every ```rust block of the README compiles (and runs, unless marked `no_run`) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 #[cfg(test)]
 mod tests {
     /// What hosts rely on: a client shared across tasks and threads, streams moved into tasks.

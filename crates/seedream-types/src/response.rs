@@ -51,6 +51,14 @@ impl ImageItem {
         }
     }
 
+    /// The image, moved out, when this item succeeded (no copy of a large `b64_json`).
+    pub fn into_image(self) -> Option<GeneratedImage> {
+        match self {
+            ImageItem::Image(image) => Some(image),
+            ImageItem::Failed(_) => None,
+        }
+    }
+
     /// The error, when this item failed.
     pub fn error(&self) -> Option<&ApiErrorBody> {
         match self {
