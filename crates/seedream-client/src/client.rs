@@ -31,12 +31,11 @@ use crate::transport::RequestBody;
 /// use seedream_types::{GenerateRequest, SEEDREAM_4_0};
 ///
 /// let client = Client::from_env()?;
-/// let response = client.generate(&GenerateRequest::new(SEEDREAM_4_0, "a lighthouse at dawn")).await?;
-/// for (index, image) in response.data.into_iter().filter_map(|item| item.image().cloned()).enumerate() {
-///     // JPEG or PNG (5.0 with `output_format: png`): the file gets the extension of the bytes.
-///     let bytes = client.into_image_bytes(image).await?;
-///     client.save_image(".".as_ref(), &format!("lighthouse-{index}"), &bytes)?;
-/// }
+/// let request = GenerateRequest::new(SEEDREAM_4_0, "a lighthouse at dawn");
+/// // ./lighthouse-0.jpg (or .png: the extension of the bytes), `b64_json` decoded into the file as
+/// // the answer arrives; see `save_all` for a response already in hand.
+/// let saved = client.generate_and_save(&request, ".", "lighthouse").await?;
+/// # let _ = saved;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
