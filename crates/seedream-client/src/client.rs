@@ -136,18 +136,7 @@ impl Client {
 
     /// [`generate`](Self::generate), also returning the request id, status and attempts.
     pub async fn generate_with_meta(&self, request: &GenerateRequest) -> Result<(ImagesResponse, ResponseMeta), Error> {
-        if self.inner.validate {
-            request.validate()?;
-        }
-        let accept = if request.is_stream() { "text/event-stream" } else { "application/json" };
-        self.within_deadline(CallPhase::Body, |deadline| async move {
-            let body =
-                serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
-            let call = Call::json(&self.inner.generations, body, accept);
-            let answer = self.inner.sender.execute(&call, deadline).await?;
-            self.images_response(answer).await
-        })
-        .await
+        self.generate_reading(request, |answer, _| self.images_response(answer)).await
     }
 
     /// Generates with `stream: true` (set on a copy when the request lacks it) and returns the events
