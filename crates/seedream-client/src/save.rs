@@ -15,11 +15,16 @@ use seedream_types::image::sniff_format;
 use seedream_types::provenance::{self, Provenance};
 use seedream_types::{GenerateRequest, GeneratedImage, ImageFormat, ImageItem, ImagesResponse};
 
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::body::BodyReader;
 use crate::client::Client;
 use crate::decode::{B64Stream, ImageSink, ImagesDecoder};
 use crate::error::Error;
 use crate::image::ImageBytes;
 use crate::meta::ResponseMeta;
+use crate::text::Redactor;
 
 /// How [`save_image_with`] saves: with or without metadata in the file.
 ///
@@ -149,6 +154,9 @@ const PIECE: usize = 64 * 1024;
 const WRITE_BUFFER: usize = 256 * 1024;
 /// Decoded bytes kept from the start of each image, to sniff its format.
 const HEAD: usize = 32;
+/// Pieces of text on their way from the body's reader to the writer: a bound on what waits (each
+/// is part of a chunk the transport read, a few hundred KiB at most).
+const IN_FLIGHT: usize = 32;
 
 /// An image decoded into a temporary file, not yet under its final name.
 #[derive(Debug)]
@@ -159,20 +167,63 @@ struct Streamed {
     bytes: u64,
 }
 
-/// The [`ImageSink`] of the streaming save: each `b64_json` string decoded as it arrives into a
-/// temporary file in `dir`. Dropped before [`FileSink::commit`], it removes its temporary files.
-struct FileSink<'a> {
-    dir: &'a Path,
-    stem: &'a str,
+/// What the body's reader hands the writer, in order.
+#[derive(Debug)]
+enum Op {
+    Start(usize),
+    Write(Bytes),
+    End,
+    /// The body has arrived and parsed: the files are wanted.
+    Finish,
+}
+
+/// The reader's [`ImageSink`]: the operations for one chunk, its text shared rather than copied.
+struct OpSink<'c> {
+    chunk: &'c Bytes,
+    ops: Vec<Op>,
+}
+
+impl ImageSink for OpSink<'_> {
+    fn start(&mut self, index: usize) -> Result<(), Error> {
+        self.ops.push(Op::Start(index));
+        Ok(())
+    }
+
+    fn write(&mut self, text: &[u8]) -> Result<(), Error> {
+        let inside = self.chunk.as_ptr_range();
+        let piece = if inside.start <= text.as_ptr() && text.as_ptr_range().end <= inside.end {
+            self.chunk.slice_ref(text)
+        } else {
+            Bytes::copy_from_slice(text) // an unescaped `/`
+        };
+        if !piece.is_empty() {
+            self.ops.push(Op::Write(piece));
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), Error> {
+        self.ops.push(Op::End);
+        Ok(())
+    }
+}
+
+/// The writer: each `b64_json` string decoded as it arrives into a temporary file in `dir`, each
+/// finished file flushed to disk by a second thread while the next is decoded. Dropped before
+/// [`into_pending`](Self::into_pending), it removes its temporary files.
+struct FileSink {
+    dir: PathBuf,
+    stem: String,
     done: Vec<Streamed>,
     open: Option<(Streamed, fs::File)>,
     b64: B64Stream,
     buf: Box<[u8]>,
     filled: usize,
+    syncer: Option<Syncer>,
 }
 
-impl<'a> FileSink<'a> {
-    fn new(dir: &'a Path, stem: &'a str) -> Self {
+impl FileSink {
+    fn new(dir: PathBuf, stem: String) -> Self {
         Self {
             dir,
             stem,
@@ -181,7 +232,66 @@ impl<'a> FileSink<'a> {
             b64: B64Stream::default(),
             buf: vec![0; WRITE_BUFFER].into_boxed_slice(),
             filled: 0,
+            syncer: None,
         }
+    }
+
+    /// Runs the writer's side of the pipe until [`Op::Finish`]; without it (the reader failed or was
+    /// dropped) the temporary files are removed and the result is an error nobody reads.
+    fn run(mut self, mut ops: mpsc::Receiver<Op>) -> Result<Pending, Error> {
+        while let Some(op) = ops.blocking_recv() {
+            match op {
+                Op::Start(index) => self.start(index)?,
+                Op::Write(text) => self.write(&text)?,
+                Op::End => self.end()?,
+                Op::Finish => return self.into_pending(),
+            }
+        }
+        Err(Error::Config("the save was abandoned".into()))
+    }
+
+    fn start(&mut self, index: usize) -> Result<(), Error> {
+        let name = format!(".{}-{index}.{}-{:08x}.tmp", self.stem, std::process::id(), fastrand::u32(..));
+        let image = Streamed { index, temp: self.dir.join(name), head: Vec::with_capacity(HEAD), bytes: 0 };
+        // `create_new`: when it fails, nothing was created.
+        let file = fs::OpenOptions::new().write(true).create_new(true).open(&image.temp)?;
+        if let Some((unfinished, _)) = self.open.replace((image, file)) {
+            let _ = fs::remove_file(unfinished.temp);
+        }
+        self.b64 = B64Stream::default();
+        self.filled = 0;
+        Ok(())
+    }
+
+    fn write(&mut self, mut text: &[u8]) -> Result<(), Error> {
+        while !text.is_empty() {
+            let piece = text.len().min(PIECE);
+            if self.buf.len() - self.filled < B64Stream::room_for(piece) {
+                self.flush()?;
+            }
+            match self.b64.feed(&text[..piece], &mut self.buf[self.filled..]) {
+                Ok(written) => self.filled += written,
+                Err(error) => return Err(self.base64_error(error)),
+            }
+            text = &text[piece..];
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), Error> {
+        if self.buf.len() - self.filled < B64Stream::room_for(0) {
+            self.flush()?;
+        }
+        match self.b64.finish(&mut self.buf[self.filled..]) {
+            Ok(written) => self.filled += written,
+            Err(error) => return Err(self.base64_error(error)),
+        }
+        self.flush()?;
+        if let Some((image, file)) = self.open.take() {
+            self.done.push(image);
+            self.syncer.get_or_insert_with(Syncer::start).sync(file);
+        }
+        Ok(())
     }
 
     fn flush(&mut self) -> Result<(), Error> {
@@ -203,6 +313,68 @@ impl<'a> FileSink<'a> {
         Error::Decode { reason: format!("image {index}: {error}"), body_start: String::new() }
     }
 
+    /// The finished images, once every one is on disk.
+    fn into_pending(mut self) -> Result<Pending, Error> {
+        if let Some(syncer) = self.syncer.take() {
+            syncer.wait()?;
+        }
+        let done = std::mem::take(&mut self.done);
+        Ok(Pending { dir: self.dir.clone(), stem: self.stem.clone(), done })
+    }
+}
+
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        for image in self.done.iter().chain(self.open.as_ref().map(|(image, _)| image)) {
+            let _ = fs::remove_file(&image.temp);
+        }
+    }
+}
+
+/// Flushes finished files to disk on its own thread, so the next image is decoded meanwhile.
+struct Syncer {
+    files: std::sync::mpsc::Sender<fs::File>,
+    thread: std::thread::JoinHandle<std::io::Result<()>>,
+}
+
+impl Syncer {
+    fn start() -> Self {
+        let (files, queue) = std::sync::mpsc::channel::<fs::File>();
+        let thread = std::thread::spawn(move || {
+            let mut result = Ok(());
+            for file in queue {
+                if result.is_ok() {
+                    result = file.sync_all();
+                }
+            }
+            result
+        });
+        Self { files, thread }
+    }
+
+    fn sync(&self, file: fs::File) {
+        // A send fails only when the thread is gone; `wait` then reports it.
+        let _ = self.files.send(file);
+    }
+
+    fn wait(self) -> Result<(), Error> {
+        drop(self.files);
+        match self.thread.join() {
+            Ok(result) => result.map_err(Error::Io),
+            Err(_) => Err(Error::Io(std::io::Error::other("the thread flushing saved images panicked"))),
+        }
+    }
+}
+
+/// Images decoded into temporary files, waiting for their final names. Dropped before
+/// [`commit`](Self::commit), it removes them.
+struct Pending {
+    dir: PathBuf,
+    stem: String,
+    done: Vec<Streamed>,
+}
+
+impl Pending {
     /// Gives every image its final name, the extension that of its format (sniffed, else as `response`
     /// states it), after writing `options`' metadata into it. `response` loses the saved `b64_json`s.
     fn commit(mut self, response: &mut ImagesResponse, options: &SaveOptions) -> Result<Vec<SavedFile>, Error> {
@@ -235,55 +407,55 @@ impl<'a> FileSink<'a> {
     }
 }
 
-impl ImageSink for FileSink<'_> {
-    fn start(&mut self, index: usize) -> Result<(), Error> {
-        let name = format!(".{}-{index}.{}-{:08x}.tmp", self.stem, std::process::id(), fastrand::u32(..));
-        let image = Streamed { index, temp: self.dir.join(name), head: Vec::with_capacity(HEAD), bytes: 0 };
-        // `create_new`: when it fails, nothing was created.
-        let file = fs::OpenOptions::new().write(true).create_new(true).open(&image.temp)?;
-        self.open = Some((image, file));
-        self.b64 = B64Stream::default();
-        self.filled = 0;
-        Ok(())
-    }
-
-    fn write(&mut self, mut text: &[u8]) -> Result<(), Error> {
-        while !text.is_empty() {
-            let piece = text.len().min(PIECE);
-            if self.buf.len() - self.filled < B64Stream::room_for(piece) {
-                self.flush()?;
-            }
-            match self.b64.feed(&text[..piece], &mut self.buf[self.filled..]) {
-                Ok(written) => self.filled += written,
-                Err(error) => return Err(self.base64_error(error)),
-            }
-            text = &text[piece..];
+impl Drop for Pending {
+    fn drop(&mut self) {
+        for image in &self.done {
+            let _ = fs::remove_file(&image.temp);
         }
-        Ok(())
-    }
-
-    fn end(&mut self) -> Result<(), Error> {
-        if self.buf.len() - self.filled < B64Stream::room_for(0) {
-            self.flush()?;
-        }
-        match self.b64.finish(&mut self.buf[self.filled..]) {
-            Ok(written) => self.filled += written,
-            Err(error) => return Err(self.base64_error(error)),
-        }
-        self.flush()?;
-        if let Some((image, file)) = self.open.take() {
-            self.done.push(image);
-            file.sync_all()?;
-        }
-        Ok(())
     }
 }
 
-impl Drop for FileSink<'_> {
-    fn drop(&mut self) {
-        for image in self.done.iter().chain(self.open.as_ref().map(|(image, _)| image)) {
-            let _ = fs::remove_file(&image.temp);
+/// Reads a JSON answer's body into the scanner, handing the image strings to the writer as they
+/// come; `Err(None)` when the writer stopped (its own result says why).
+async fn feed_body(
+    mut reader: BodyReader,
+    ops: &mpsc::Sender<Op>,
+    redactor: &Redactor,
+) -> Result<ImagesResponse, Option<Error>> {
+    let mut decoder = ImagesDecoder::new();
+    while let Some(chunk) = reader.next_chunk().await {
+        let chunk = chunk?;
+        let mut sink = OpSink { chunk: &chunk, ops: Vec::new() };
+        decoder.feed_streaming(&chunk, &mut sink)?;
+        for op in sink.ops {
+            ops.send(op).await.map_err(|_| None)?;
         }
+    }
+    let mut response = decoder.finish().map_err(Error::decode)?;
+    redactor.response(&mut response);
+    ops.send(Op::Finish).await.map_err(|_| None)?;
+    Ok(response)
+}
+
+/// Streams a JSON answer's images into temporary files in `dir`: the body read here, decoding and
+/// writing on a blocking thread, so the two overlap. Returns the response and the files to commit.
+async fn stream_to_files(
+    reader: BodyReader,
+    dir: &Path,
+    stem: &str,
+    redactor: &Redactor,
+) -> Result<(ImagesResponse, Pending), Error> {
+    let (ops, queue) = mpsc::channel(IN_FLIGHT);
+    let sink = FileSink::new(dir.to_owned(), stem.to_owned());
+    let writer = tokio::task::spawn_blocking(move || sink.run(queue));
+    let read = feed_body(reader, &ops, redactor).await;
+    drop(ops);
+    // Waited for in every case: when this returns, no temporary file of a failed save is left.
+    let written = writer.await.map_err(|e| Error::Io(std::io::Error::other(e)))?;
+    match (read, written) {
+        (Ok(response), Ok(pending)) => Ok((response, pending)),
+        (Err(Some(error)), _) | (_, Err(error)) => Err(error),
+        (Err(None), Ok(_)) => Err(Error::Config("the writer of the saved images stopped".into())),
     }
 }
 
@@ -398,20 +570,12 @@ impl Client {
                     let (response, meta) = self.images_response(answer).await?;
                     return Ok(((response, None), meta));
                 }
-                let mut reader = answer.reader;
-                let mut decoder = ImagesDecoder::new();
-                let mut sink = FileSink::new(dir, stem);
-                while let Some(chunk) = reader.next_chunk().await {
-                    let chunk = chunk?;
-                    decoder.feed_streaming(&chunk, &mut sink)?;
-                }
-                let mut response = decoder.finish().map_err(Error::decode)?;
-                redactor.response(&mut response);
-                Ok(((response, Some(sink)), answer.meta))
+                let (response, pending) = stream_to_files(answer.reader, dir, stem, redactor).await?;
+                Ok(((response, Some(pending)), answer.meta))
             })
             .await?;
         let mut saved = match streamed {
-            Some(sink) => sink.commit(&mut response, options)?,
+            Some(pending) => pending.commit(&mut response, options)?,
             None => Vec::new(),
         };
         // What was not streamed: links, and every image of an event stream.
