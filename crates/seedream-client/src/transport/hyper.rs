@@ -14,9 +14,12 @@ use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioExecutor;
-use rustls::RootCertStore;
-use rustls::pki_types::CertificateDer;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use super::proxy::{Proxy, ProxyConnector, ProxyError, proxy_authorization};
 use super::scheme::check_scheme;
@@ -145,13 +148,15 @@ impl HyperTransportBuilder {
     pub fn build(self) -> Result<HyperTransport, TransportError> {
         let proxy = self.proxy.clone().unwrap_or_else(Proxy::from_env);
         let proxies = if proxy.is_none() { None } else { Some(Arc::new(proxy.matcher()?)) };
-        let mut roots = (*base_roots()).clone();
+        // The certificates given are checked now; the system's roots are read on the first https
+        // connection (see `LazyRoots`): a client that only speaks http:// never parses them.
+        let mut extra = RootCertStore::empty();
         let mut extra_roots = 0;
         for pem in &self.trusted_pems {
             let mut found = 0;
             for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
                 let cert = cert.map_err(|e| config_error(format!("bad PEM certificate: {e}")))?;
-                roots.add(cert).map_err(|e| config_error(format!("unusable certificate: {e}")))?;
+                extra.add(cert).map_err(|e| config_error(format!("unusable certificate: {e}")))?;
                 found += 1;
             }
             if found == 0 {
@@ -160,10 +165,12 @@ impl HyperTransportBuilder {
             extra_roots += found;
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = Arc::new(LazyRoots { extra, provider: provider.clone(), verifier: OnceLock::new() });
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| config_error(format!("TLS setup failed: {e}")))?
-            .with_root_certificates(roots)
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
             .with_no_client_auth();
 
         let mut http = HttpConnector::new();
@@ -231,6 +238,75 @@ where
     }
 }
 
+/// rustls's own WebPKI verifier over the system's roots and the certificates given, built on the
+/// first certificate to check: reading and parsing the ~150 system CA files is most of a short
+/// command's start-up, and plain `http://` never needs them. Signatures need no roots and are
+/// checked as the WebPKI verifier checks them.
+struct LazyRoots {
+    extra: RootCertStore,
+    provider: Arc<CryptoProvider>,
+    verifier: OnceLock<Result<Arc<WebPkiServerVerifier>, rustls::Error>>,
+}
+
+impl fmt::Debug for LazyRoots {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LazyRoots")
+            .field("extra_roots", &self.extra.len())
+            .field("loaded", &self.verifier.get().is_some())
+            .finish()
+    }
+}
+
+impl LazyRoots {
+    fn verifier(&self) -> Result<&Arc<WebPkiServerVerifier>, rustls::Error> {
+        self.verifier
+            .get_or_init(|| {
+                let mut roots = (*base_roots()).clone();
+                roots.roots.extend(self.extra.roots.iter().cloned());
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), self.provider.clone())
+                    .build()
+                    .map_err(|e| rustls::Error::General(format!("no usable root certificates: {e}")))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl ServerCertVerifier for LazyRoots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.verifier()?.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 /// The system's roots, loaded once; the bundled webpki roots when the system has none.
 fn base_roots() -> Arc<RootCertStore> {
     static ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
@@ -282,6 +358,20 @@ impl Transport for HyperTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roots_are_read_on_the_first_certificate_to_check() {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let lazy = LazyRoots { extra: RootCertStore::empty(), provider, verifier: OnceLock::new() };
+        assert!(!lazy.supported_verify_schemes().is_empty());
+        assert!(lazy.verifier.get().is_none(), "nothing read for building or negotiating");
+        assert!(lazy.verifier().is_ok());
+        assert!(lazy.verifier.get().is_some());
+        // An unknown issuer is still refused, as rustls's own verifier refuses it.
+        let cert = CertificateDer::from(&b"not a certificate"[..]);
+        let name = ServerName::try_from("example.com").unwrap();
+        assert!(lazy.verify_server_cert(&cert, &[], &name, &[], UnixTime::now()).is_err());
+    }
 
     #[test]
     fn a_pem_without_certificates_is_a_config_error() {
