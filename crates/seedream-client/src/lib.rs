@@ -47,7 +47,9 @@ pub use error::{ApiError, CallPhase, Error, TimeoutPhase};
 pub use image::{ImageBytes, UNKNOWN_EXTENSION};
 pub use meta::ResponseMeta;
 pub use retry::RetryPolicy;
-pub use save::{SaveOptions, SavedFile, SavedResponse, save_atomically, save_image, save_image_with};
+pub use save::{
+    SaveOptions, SavedFile, SavedResponse, StagedImage, StagedResponse, save_atomically, save_image, save_image_with,
+};
 pub use stream::ImageStream;
 pub use transport::{
     HyperTransport, HyperTransportBuilder, Proxy, RequestBody, ResponseBody, Transport, TransportError,

@@ -238,7 +238,7 @@ impl FileSink {
 
     /// Runs the writer's side of the pipe until [`Op::Finish`]; without it (the reader failed or was
     /// dropped) the temporary files are removed and the result is an error nobody reads.
-    fn run(mut self, mut ops: mpsc::Receiver<Op>) -> Result<Pending, Error> {
+    fn run(mut self, mut ops: mpsc::Receiver<Op>) -> Result<Vec<Streamed>, Error> {
         while let Some(op) = ops.blocking_recv() {
             match op {
                 Op::Start(index) => self.start(index)?,
@@ -313,13 +313,12 @@ impl FileSink {
         Error::Decode { reason: format!("image {index}: {error}"), body_start: String::new() }
     }
 
-    /// The finished images, once every one is on disk.
-    fn into_pending(mut self) -> Result<Pending, Error> {
+    /// The finished images, once every one is on disk (their temporary files now the caller's).
+    fn into_pending(mut self) -> Result<Vec<Streamed>, Error> {
         if let Some(syncer) = self.syncer.take() {
             syncer.wait()?;
         }
-        let done = std::mem::take(&mut self.done);
-        Ok(Pending { dir: self.dir.clone(), stem: self.stem.clone(), done })
+        Ok(std::mem::take(&mut self.done))
     }
 }
 
@@ -366,23 +365,96 @@ impl Syncer {
     }
 }
 
-/// Images decoded into temporary files, waiting for their final names. Dropped before
-/// [`commit`](Self::commit), it removes them.
-struct Pending {
-    dir: PathBuf,
-    stem: String,
-    done: Vec<Streamed>,
+/// What [`Client::generate_staged`] returns: the response, and its `b64_json` images already
+/// decoded into temporary files, for the caller to name (or read) one at a time.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct StagedResponse {
+    /// The response as parsed; each staged image's `b64_json` is `None` (its bytes are in its file).
+    pub response: ImagesResponse,
+    /// The staged images, in the order of `data`.
+    pub images: Vec<StagedImage>,
+    /// Request id, status and attempts of the call.
+    pub meta: ResponseMeta,
 }
 
-impl Pending {
-    /// Gives every image its final name, the extension that of its format (sniffed, else as `response`
-    /// states it), after writing `options`' metadata into it. `response` loses the saved `b64_json`s.
-    fn commit(mut self, response: &mut ImagesResponse, options: &SaveOptions) -> Result<Vec<SavedFile>, Error> {
-        let mut saved = Vec::with_capacity(self.done.len());
-        for image in std::mem::take(&mut self.done) {
-            // Removed on any error below, as the rest are when `self` drops.
-            let _temp = TempFile(image.temp.clone());
-            let stated = match response.data.get_mut(image.index) {
+impl StagedResponse {
+    /// Takes the staged image of `data[index]`, when there is one.
+    pub fn take(&mut self, index: usize) -> Option<StagedImage> {
+        let at = self.images.iter().position(|image| image.index == index)?;
+        Some(self.images.remove(at))
+    }
+}
+
+/// One image decoded into a temporary file of the target directory (flushed to disk), not yet under
+/// its final name. Dropped without [`persist`](Self::persist), the file is removed.
+#[derive(Debug)]
+pub struct StagedImage {
+    index: usize,
+    temp: PathBuf,
+    format: Option<ImageFormat>,
+    bytes: u64,
+    kept: bool,
+}
+
+impl StagedImage {
+    /// Its index in the response's `data`.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The temporary file.
+    pub fn path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Its format: sniffed from the bytes, else as the response stated it.
+    pub fn format(&self) -> Option<ImageFormat> {
+        self.format
+    }
+
+    /// Its size in bytes.
+    pub fn len(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.bytes == 0
+    }
+
+    /// Reads the image (this one image, not the answer) into memory.
+    pub fn read(&self) -> Result<ImageBytes, Error> {
+        Ok(ImageBytes::new(fs::read(&self.temp)?, self.format))
+    }
+
+    /// Renames the file to `file_name` in the same directory (replacing a file of that name) and
+    /// returns the final path. `file_name` must be a plain name, as for [`save_atomically`].
+    pub fn persist(mut self, file_name: &str) -> Result<PathBuf, Error> {
+        check_plain(file_name)?;
+        let dir = self.temp.parent().map(Path::to_path_buf).unwrap_or_default();
+        let path = dir.join(file_name);
+        fs::rename(&self.temp, &path)?;
+        self.kept = true;
+        Ok(path)
+    }
+}
+
+impl Drop for StagedImage {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Gives each staged image its format (sniffed from `head`, else as `response` states it); `response`
+/// loses their `b64_json`.
+fn stage(images: Vec<(StagedImage, Vec<u8>)>, response: &mut ImagesResponse) -> Vec<StagedImage> {
+    images
+        .into_iter()
+        .map(|(mut staged, head)| {
+            let stated = match response.data.get_mut(staged.index) {
                 Some(ImageItem::Image(item)) => {
                     item.b64_json = None;
                     item.stated_format()
@@ -393,26 +465,10 @@ impl Pending {
                 }
                 None => None,
             };
-            let format = sniff_format(&image.head).or(stated);
-            let mut bytes = image.bytes;
-            if let Some(record) = &options.provenance {
-                bytes = stamp_file(&image.temp, record)?;
-            }
-            let extension = format.map_or(crate::UNKNOWN_EXTENSION, ImageFormat::extension);
-            let path = self.dir.join(format!("{}-{}.{extension}", self.stem, image.index));
-            fs::rename(&image.temp, &path)?;
-            saved.push(SavedFile { index: image.index, path, format, bytes });
-        }
-        Ok(saved)
-    }
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        for image in &self.done {
-            let _ = fs::remove_file(&image.temp);
-        }
-    }
+            staged.format = sniff_format(&head).or(stated);
+            staged
+        })
+        .collect()
 }
 
 /// Reads a JSON answer's body into the scanner, handing the image strings to the writer as they
@@ -438,33 +494,34 @@ async fn feed_body(
 }
 
 /// Streams a JSON answer's images into temporary files in `dir`: the body read here, decoding and
-/// writing on a blocking thread, so the two overlap. Returns the response and the files to commit.
+/// writing on a blocking thread, so the two overlap. Returns the response and the staged images.
 async fn stream_to_files(
     reader: BodyReader,
     dir: &Path,
     stem: &str,
     redactor: &Redactor,
-) -> Result<(ImagesResponse, Pending), Error> {
+) -> Result<(ImagesResponse, Vec<StagedImage>), Error> {
     let (ops, queue) = mpsc::channel(IN_FLIGHT);
     let sink = FileSink::new(dir.to_owned(), stem.to_owned());
     let writer = tokio::task::spawn_blocking(move || sink.run(queue));
     let read = feed_body(reader, &ops, redactor).await;
     drop(ops);
     // Waited for in every case: when this returns, no temporary file of a failed save is left.
-    let written = writer.await.map_err(|e| Error::Io(std::io::Error::other(e)))?;
+    let written = writer.await.map_err(|e| Error::Io(std::io::Error::other(e)))?.map(|done| {
+        // Each temporary file owned by a `StagedImage` from here: removed unless persisted.
+        let staged = |image: Streamed| {
+            let Streamed { index, temp, head, bytes } = image;
+            (StagedImage { index, temp, format: None, bytes, kept: false }, head)
+        };
+        done.into_iter().map(staged).collect()
+    });
     match (read, written) {
-        (Ok(response), Ok(pending)) => Ok((response, pending)),
+        (Ok(mut response), Ok(images)) => {
+            let staged = stage(images, &mut response);
+            Ok((response, staged))
+        }
         (Err(Some(error)), _) | (_, Err(error)) => Err(error),
         (Err(None), Ok(_)) => Err(Error::Config("the writer of the saved images stopped".into())),
-    }
-}
-
-/// Removes a temporary file when dropped (a no-op once it was renamed).
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
     }
 }
 
@@ -521,6 +578,40 @@ impl Client {
         Ok(saved)
     }
 
+    /// Generates, with the answer's `b64_json` images decoded from the body into temporary files of
+    /// `dir` (created if needed) as the bytes arrive, for the caller to name ([`StagedImage::persist`])
+    /// or read one at a time; links and failed images stay in the response. Memory stays at a few MiB
+    /// however large the answer. The base of [`generate_and_save`](Self::generate_and_save), for
+    /// callers that name or stamp files their own way. An event stream (`stream: true`) is gathered
+    /// as [`generate`](Self::generate) gathers it and stages nothing.
+    pub async fn generate_staged(
+        &self,
+        request: &GenerateRequest,
+        dir: impl AsRef<Path>,
+    ) -> Result<StagedResponse, Error> {
+        self.generate_staged_as(request, dir.as_ref(), "image").await
+    }
+
+    async fn generate_staged_as(
+        &self,
+        request: &GenerateRequest,
+        dir: &Path,
+        stem: &str,
+    ) -> Result<StagedResponse, Error> {
+        fs::create_dir_all(dir)?;
+        let ((response, images), meta) = self
+            .generate_reading(request, |answer, redactor| async move {
+                if answer.is_event_stream() {
+                    let (response, meta) = self.images_response(answer).await?;
+                    return Ok(((response, Vec::new()), meta));
+                }
+                let staged = stream_to_files(answer.reader, dir, stem, redactor).await?;
+                Ok((staged, answer.meta))
+            })
+            .await?;
+        Ok(StagedResponse { response, images, meta })
+    }
+
     /// Generates and saves: sends `request` as [`generate`](Self::generate) does and decodes each
     /// `b64_json` image straight from the response body into its file as the bytes arrive, so memory
     /// stays at a few MiB however large the answer (within
@@ -563,21 +654,18 @@ impl Client {
     ) -> Result<SavedResponse, Error> {
         let dir = dir.as_ref();
         check_plain(&format!("{stem}-0.bin"))?;
-        fs::create_dir_all(dir)?;
-        let ((mut response, streamed), meta) = self
-            .generate_reading(request, |answer, redactor| async move {
-                if answer.is_event_stream() {
-                    let (response, meta) = self.images_response(answer).await?;
-                    return Ok(((response, None), meta));
-                }
-                let (response, pending) = stream_to_files(answer.reader, dir, stem, redactor).await?;
-                Ok(((response, Some(pending)), answer.meta))
-            })
-            .await?;
-        let mut saved = match streamed {
-            Some(pending) => pending.commit(&mut response, options)?,
-            None => Vec::new(),
-        };
+        let StagedResponse { mut response, images, meta } = self.generate_staged_as(request, dir, stem).await?;
+        let mut saved = Vec::with_capacity(images.len());
+        for image in images {
+            let mut bytes = image.len();
+            if let Some(record) = &options.provenance {
+                bytes = stamp_file(image.path(), record)?;
+            }
+            let (index, format) = (image.index(), image.format());
+            let extension = format.map_or(crate::UNKNOWN_EXTENSION, ImageFormat::extension);
+            let path = image.persist(&format!("{stem}-{index}.{extension}"))?;
+            saved.push(SavedFile { index, path, format, bytes });
+        }
         // What was not streamed: links, and every image of an event stream.
         for index in 0..response.data.len() {
             if saved.iter().any(|file| file.index == index) {

@@ -109,6 +109,30 @@ async fn generate_and_save_names_files_by_index_and_real_format() {
 }
 
 #[tokio::test]
+async fn staged_images_are_read_or_named_by_the_caller_and_removed_when_dropped() {
+    let items = [
+        serde_json::json!({"b64_json": STANDARD.encode(PNG)}),
+        serde_json::json!({"url": "https://example.com/x.jpeg"}),
+        serde_json::json!({"b64_json": STANDARD.encode(JPEG)}),
+    ];
+    let addr = serve(answer(&items), usize::MAX).await;
+    let dir = scratch("staged");
+    let mut staged = client(addr).generate_staged(&request(), &dir).await.unwrap();
+    assert_eq!(staged.images.iter().map(|image| image.index()).collect::<Vec<_>>(), [0, 2]);
+    assert_eq!(entries(&dir).len(), 2, "two temporary files");
+    assert!(entries(&dir).iter().all(|name| name.starts_with('.') && name.ends_with(".tmp")), "{:?}", entries(&dir));
+    let first = staged.take(0).unwrap();
+    assert_eq!((first.format(), first.len()), (Some(ImageFormat::Png), PNG.len() as u64));
+    assert_eq!(&first.read().unwrap()[..], PNG);
+    assert_eq!(first.persist("mine.png").unwrap(), dir.join("mine.png"));
+    assert!(staged.take(1).is_none(), "links are not staged");
+    assert_eq!(staged.response.images().nth(1).unwrap().url.as_deref(), Some("https://example.com/x.jpeg"));
+    drop(staged);
+    assert_eq!(entries(&dir), ["mine.png"], "what was not persisted is gone");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
 async fn save_all_saves_each_image_by_index_and_format() {
     let items = [
         serde_json::json!({"error": {"code": "x", "message": "no"}}),
