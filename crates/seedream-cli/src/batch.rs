@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use seedream_client::{Client, Error};
+use seedream_client::{Client, Error, StagedResponse};
 use seedream_types::{ErrorClass, GenerateRequest, SEEDREAM_4_0};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc};
@@ -564,13 +564,15 @@ async fn send(
     outcome: &mut Outcome,
 ) -> Result<(), (Failure, Option<ErrorClass>)> {
     let model = Some(request.model.as_str());
-    let (response, meta) = client
-        .generate_with_meta(request)
+    // `b64_json` images go into temporary files as the answer arrives (see `run::call`).
+    let staged = client
+        .generate_staged(request, target.dir)
         .await
         .map_err(|e| (describe(&e, model, target.service), e.api().map(|api| api.class)))?;
+    let StagedResponse { response, images, meta, .. } = staged;
     outcome.request_id = meta.request_id;
     outcome.attempts = Some(meta.attempts);
-    save_response(client, target, response, outcome, |_| {}).await.map_err(|failure| (failure, None))
+    save_response(client, target, response, images, outcome, |_| {}).await.map_err(|failure| (failure, None))
 }
 
 /// Replaces local file names in `image` with data URLs (relative to the JSONL file).

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use futures_util::StreamExt as _;
-use seedream_client::Error;
+use seedream_client::{Error, StagedResponse};
 use seedream_types::{
     Background, EditRequest, GenerateRequest, ImageCount, ImageFormat, ImageItem, OutputFormat, ResponseFormat, Size,
     StreamGatherer, Tool, ValidationError, Violation, catalog,
@@ -538,7 +538,7 @@ async fn call(
                 }
                 match item {
                     Some((index, ImageItem::Image(image))) => {
-                        save_image(client, target, index, image, outcome, &mut report).await?;
+                        save_image(client, target, index, image, None, outcome, &mut report).await?;
                     }
                     Some((index, ImageItem::Failed(failed))) => {
                         record_failed(index, &failed.error, outcome, &mut report)
@@ -549,12 +549,15 @@ async fn call(
             Ok(())
         }
         Job::Generate(request) => {
-            let (response, meta) =
-                client.generate_with_meta(request).await.map_err(|e| describe(&e, model, target.service))?;
+            // `b64_json` images are decoded into temporary files in the output folder as the answer
+            // arrives (a few MiB however large it is), then stamped and saved one at a time.
+            let staged =
+                client.generate_staged(request, target.dir).await.map_err(|e| describe(&e, model, target.service))?;
+            let StagedResponse { response, images, meta, .. } = staged;
             outcome.request_id = meta.request_id;
             outcome.attempts = Some(meta.attempts);
             phase.set(format!("downloading and saving {} image(s)", response.data.len()));
-            save_response(client, target, response, outcome, report).await
+            save_response(client, target, response, images, outcome, report).await
         }
         Job::Edit(request) => {
             let (response, meta) =
@@ -562,7 +565,7 @@ async fn call(
             outcome.request_id = meta.request_id;
             outcome.attempts = Some(meta.attempts);
             phase.set(format!("downloading and saving {} image(s)", response.data.len()));
-            save_response(client, target, response, outcome, report).await
+            save_response(client, target, response, Vec::new(), outcome, report).await
         }
     }
 }

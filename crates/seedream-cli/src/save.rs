@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use seedream_client::{Client, ImageBytes};
+use seedream_client::{Client, ImageBytes, StagedImage};
 use seedream_types::provenance::{self, Provenance};
 use seedream_types::time::UtcTime;
 use seedream_types::{ApiErrorBody, GeneratedImage, ImageFormat, ImageItem, ImagesResponse, OutputFormat};
@@ -89,10 +89,13 @@ pub enum Saved<'a> {
 
 /// Saves every image of `response` and records the per-image errors. A download that fails is a
 /// per-image failure (with its link, to fetch by hand); a file that cannot be written stops everything.
+/// `staged` holds the images the client already decoded into temporary files as the answer arrived
+/// (`Client::generate_staged`): each is read from there, one at a time, rather than from `b64_json`.
 pub async fn save_response(
     client: &Client,
     target: Target<'_>,
     response: ImagesResponse,
+    mut staged: Vec<StagedImage>,
     outcome: &mut Outcome,
     mut report: impl FnMut(Saved<'_>),
 ) -> Result<(), Failure> {
@@ -105,7 +108,8 @@ pub async fn save_response(
         match item {
             ImageItem::Image(image) => {
                 let layered = image.z_index.is_some();
-                let saved = save_image(client, target, index, image, outcome, &mut report).await?;
+                let file = staged.iter().position(|file| file.index() == index as usize).map(|at| staged.remove(at));
+                let saved = save_image(client, target, index, image, file, outcome, &mut report).await?;
                 if let (true, Some(bytes)) = (layered, saved) {
                     layers.push((outcome.images.len() - 1, bytes));
                 }
@@ -157,13 +161,15 @@ fn save_openraster(target: Target<'_>, layers: &[(usize, ImageBytes)], outcome: 
     Ok(())
 }
 
-/// Saves one image (for streams, as each arrives). Returns the bytes of a layer decomposition's
-/// images (those with a `z_index`), for the OpenRaster file.
+/// Saves one image (for streams, as each arrives), its bytes read from `staged` when the client
+/// staged it, else decoded or downloaded. Returns the bytes of a layer decomposition's images (those
+/// with a `z_index`), for the OpenRaster file.
 pub async fn save_image(
     client: &Client,
     target: Target<'_>,
     index: u32,
     mut image: GeneratedImage,
+    staged: Option<StagedImage>,
     outcome: &mut Outcome,
     report: &mut impl FnMut(Saved<'_>),
 ) -> Result<Option<ImageBytes>, Failure> {
@@ -171,7 +177,12 @@ pub async fn save_image(
     let url = image.url.clone();
     let (size, z_index) = (image.size.take(), image.z_index);
     let (bounding_box, name, description) = (image.bounding_box.take(), image.name.take(), image.description.take());
-    let bytes = match client.into_image_bytes(image).await {
+    let read = match staged {
+        // The temporary file goes once read: the final file is written (stamped) below.
+        Some(staged) => staged.read(),
+        None => client.into_image_bytes(image).await,
+    };
+    let bytes = match read {
         Ok(bytes) => bytes,
         Err(error) => {
             let failure = describe(&error, None, target.service);
