@@ -4,6 +4,8 @@
 //! The pictures are flat 8×8 blocks, so most rows repeat the one above: the `Up` filter turns them
 //! into zeros and the fast (`fdeflate`) compression keeps the cost small even in debug builds.
 
+use std::io::Write as _;
+
 use crate::canvas::{Alpha, Canvas};
 use crate::jpeg::MAX_SIDE;
 
@@ -16,18 +18,22 @@ pub(crate) fn synthetic_png(width: u32, height: u32, seed: u64, watermark: bool,
     let canvas = Canvas::new(width, height, seed, watermark);
     let (color, channels) = if alpha == Alpha::Opaque { (png::ColorType::Rgb, 3) } else { (png::ColorType::Rgba, 4) };
     let stride = width as usize * channels;
-    let mut pixels = vec![0u8; stride * height as usize];
-    for (y, row) in pixels.chunks_exact_mut(stride).enumerate() {
-        canvas.write_row(y as u32, alpha, row);
-    }
-    let mut out = Vec::with_capacity(pixels.len() / 16 + 1024);
+    let mut out = Vec::with_capacity(stride * height as usize / 16 + 1024);
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(color);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Fast);
     encoder.set_filter(png::Filter::Up);
     let mut writer = encoder.write_header().ok()?;
-    writer.write_image_data(&pixels).ok()?;
+    // Row by row through one row buffer: the whole picture (12 MiB for 2048×2048 RGB) is never held,
+    // so a response does not allocate, fault in and hand back megabytes it only passes through.
+    let mut stream = writer.stream_writer().ok()?;
+    let mut row = vec![0u8; stride];
+    for y in 0..height {
+        canvas.write_row(y, alpha, &mut row);
+        stream.write_all(&row).ok()?;
+    }
+    stream.finish().ok()?;
     writer.finish().ok()?;
     Some(out)
 }
