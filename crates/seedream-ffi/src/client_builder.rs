@@ -176,7 +176,7 @@ pub unsafe extern "C" fn seedream_client_builder_set_max_attempts(
     if max_attempts == 0 {
         return Err(seedream_error::invalid_argument("max_attempts must be at least 1"));
     }
-    builder.update(|client| client.retry(RetryPolicy { max_attempts, ..RetryPolicy::default() }));
+    builder.update(|client| client.retry(RetryPolicy::default().with_max_attempts(max_attempts)));
     Ok(())
 }
 
