@@ -186,7 +186,7 @@ impl HyperTransportBuilder {
         let client = PooledClient::builder(TokioExecutor::new())
             .pool_idle_timeout(self.pool_idle_timeout)
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
-            .build(TimedConnector { inner: connector, timeout: self.connect_timeout });
+            .build(TimedConnector { inner: Arc::new(connector), timeout: self.connect_timeout });
         Ok(HyperTransport {
             client,
             allow_insecure_http: self.allow_insecure_http,
@@ -203,15 +203,24 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// A connector whose whole connect (TCP and the TLS handshake) has a time limit: hyper-util's own
 /// limit covers only TCP, and a server that accepts but never finishes the handshake must not hang
 /// a call until the time-to-headers limit.
-#[derive(Clone)]
+///
+/// The connector stack (TLS config, proxy matcher, TCP settings) sits behind one `Arc`: the pooled
+/// client clones its connector for every request, even one that reuses a pooled connection, and only
+/// a real connect needs a copy of its own.
 struct TimedConnector<C> {
-    inner: C,
+    inner: Arc<C>,
     timeout: Option<Duration>,
+}
+
+impl<C> Clone for TimedConnector<C> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone(), timeout: self.timeout }
+    }
 }
 
 impl<C> tower_service::Service<http::Uri> for TimedConnector<C>
 where
-    C: tower_service::Service<http::Uri>,
+    C: tower_service::Service<http::Uri> + Clone + Send + 'static,
     C::Future: Send + 'static,
     C::Error: Into<BoxError>,
 {
@@ -219,18 +228,23 @@ where
     type Error = BoxError;
     type Future = Pin<Box<dyn Future<Output = Result<C::Response, BoxError>> + Send>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        // Readiness is asked of the copy that connects, in `call`.
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, uri: http::Uri) -> Self::Future {
-        let connecting = self.inner.call(uri);
+        let mut inner = C::clone(&self.inner);
         let timeout = self.timeout;
         Box::pin(async move {
+            let connecting = async move {
+                std::future::poll_fn(|cx| inner.poll_ready(cx)).await.map_err(Into::into)?;
+                inner.call(uri).await.map_err(Into::into)
+            };
             match timeout {
-                None => connecting.await.map_err(Into::into),
+                None => connecting.await,
                 Some(limit) => match tokio::time::timeout(limit, connecting).await {
-                    Ok(result) => result.map_err(Into::into),
+                    Ok(result) => result,
                     Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out").into()),
                 },
             }
