@@ -101,7 +101,7 @@ impl seedream_error {
             Error::Io(_) => seedream_result::Io,
             _ => seedream_result::Other,
         };
-        let mut this = Self::new(code, message_with_sources(error));
+        let mut this = Self::new(code, seedream_client::text::with_causes(error));
         this.retryable = error.is_retryable();
         if let Some(api) = error.api() {
             this.http_status = api.status;
@@ -125,21 +125,6 @@ fn api_result(class: seedream_types::ErrorClass) -> seedream_result {
         ErrorClass::SensitiveContent => seedream_result::ContentRejected,
         _ => seedream_result::Api,
     }
-}
-
-/// The error's message followed by its causes (`connection failed: connection refused`).
-fn message_with_sources(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
 }
 
 /// The result code of the failed call (never `SEEDREAM_RESULT_OK`). NULL gives
