@@ -2,7 +2,6 @@
 //! sent through the [`Sender`](crate::send::Sender) under the call's deadline, and read into a response.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -291,29 +290,6 @@ impl Client {
         })
         .await
         .map(|(fetched, _)| fetched)
-    }
-
-    /// Saves image bytes atomically; see [`save_atomically`](crate::save_atomically).
-    pub fn save(&self, dir: &Path, file_name: &str, bytes: &[u8]) -> Result<PathBuf, Error> {
-        crate::save::save_atomically(dir, file_name, bytes)
-    }
-
-    /// Saves an image atomically as `dir/<stem>.<extension>`, the extension that of its format
-    /// (`png`, `jpg`, ...; see [`ImageBytes::file_name`]). Returns the final path.
-    pub fn save_image(&self, dir: &Path, stem: &str, image: &ImageBytes) -> Result<PathBuf, Error> {
-        crate::save::save_image(dir, stem, image)
-    }
-
-    /// Saves an image as [`save_image`](Self::save_image) does, with metadata on or off as `options`
-    /// say (see [`SaveOptions`](crate::SaveOptions)).
-    pub fn save_image_with(
-        &self,
-        dir: &Path,
-        stem: &str,
-        image: &ImageBytes,
-        options: &crate::SaveOptions,
-    ) -> Result<PathBuf, Error> {
-        crate::save::save_image_with(dir, stem, image, options)
     }
 
     /// Runs `job` under the call's deadline, when there is one, and redacts the secrets from the

@@ -540,6 +540,24 @@ fn stamp_file(path: &Path, record: &Provenance) -> Result<u64, Error> {
 }
 
 impl Client {
+    /// Saves an image atomically as `dir/<stem>.<extension>`, the extension that of its format
+    /// (`png`, `jpg`, ...; see [`ImageBytes::file_name`]). Returns the final path.
+    pub fn save_image(&self, dir: &Path, stem: &str, image: &ImageBytes) -> Result<PathBuf, Error> {
+        save_image(dir, stem, image)
+    }
+
+    /// Saves an image as [`save_image`](Self::save_image) does, with metadata on or off as `options`
+    /// say (see [`SaveOptions`]).
+    pub fn save_image_with(
+        &self,
+        dir: &Path,
+        stem: &str,
+        image: &ImageBytes,
+        options: &SaveOptions,
+    ) -> Result<PathBuf, Error> {
+        save_image_with(dir, stem, image, options)
+    }
+
     /// Saves every image of `response` into `dir` (created if needed) as `{stem}-{index}.{extension}`,
     /// `index` its place in `data` and the extension that of its real format (see
     /// [`ImageBytes::file_name`]): `b64_json` decoded in place ([`into_image_bytes`](Self::into_image_bytes)),
