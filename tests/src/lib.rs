@@ -1,4 +1,5 @@
-//! Cross-crate test helpers: bounded child processes for the C host tests and `cargo xtask`.
+//! Cross-crate test helpers: bounded child processes for the C host tests and `cargo xtask`, and
+//! PNG inputs for the emulator's tests and conformance.
 
 use std::fs;
 use std::path::Path;
@@ -52,6 +53,35 @@ pub fn run_bounded(command: &mut Command, timeout: Duration, log: &Path) -> Resu
         std::thread::sleep(Duration::from_millis(20));
     };
     Ok(Finished { status, output: fs::read_to_string(log).unwrap_or_default() })
+}
+
+/// A PNG of `width` × `height` made with the `png` crate, for inputs: RGBA with a fully transparent
+/// left half when `alpha`, else RGB (no alpha channel at all).
+pub fn png_bytes(width: u32, height: u32, alpha: bool) -> Vec<u8> {
+    let channels = if alpha { 4 } else { 3 };
+    let mut pixels = Vec::with_capacity((width * height) as usize * channels);
+    for y in 0..height {
+        for x in 0..width {
+            pixels.extend_from_slice(&[(x % 256) as u8, (y % 256) as u8, 128]);
+            if alpha {
+                pixels.push(if x < width / 2 { 0 } else { 255 });
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(if alpha { png::ColorType::Rgba } else { png::ColorType::Rgb });
+    encoder.set_depth(png::BitDepth::Eight);
+    // Writing into a Vec of a size that fits cannot fail.
+    let mut writer = encoder.write_header().expect("PNG header into memory");
+    writer.write_image_data(&pixels).expect("PNG data into memory");
+    writer.finish().expect("PNG end into memory");
+    out
+}
+
+/// [`png_bytes`] as a `data:image/png;base64,` URL.
+pub fn png_data_url(width: u32, height: u32, alpha: bool) -> String {
+    seedream_types::image::encode_data_url(seedream_types::ImageFormat::Png, &png_bytes(width, height, alpha))
 }
 
 /// Whether `tool --version` runs.

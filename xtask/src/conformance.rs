@@ -18,7 +18,6 @@ use futures_util::StreamExt as _;
 use seedream::seedream_image_format;
 use seedream_client::{Client, Error, RetryPolicy, Timeouts};
 use seedream_emulator::EmulatorConfig;
-use seedream_types::image::encode_data_url;
 use seedream_types::{
     Background, EditRequest, GenerateRequest, ImageCount, ImageFile, ImageFormat, ImagesResponse, OutputFormat,
     ResponseFormat, SEEDREAM_5_0_FLASH, SEEDREAM_5_0_LITE, SEEDREAM_5_0_PRO, Size, SizePreset, StreamEvent, Tool,
@@ -125,28 +124,6 @@ fn edit_image() -> Result<ImageFile, String> {
     Ok(ImageFile::new("otter.jpeg", jpeg))
 }
 
-/// A PNG of `width` × `height` (RGBA with a transparent half when `alpha`), as a data URL.
-fn png_data_url(width: u32, height: u32, alpha: bool) -> Result<String, String> {
-    let channels = if alpha { 4 } else { 3 };
-    let mut pixels = Vec::with_capacity((width * height) as usize * channels);
-    for y in 0..height {
-        for x in 0..width {
-            pixels.extend_from_slice(&[(x % 256) as u8, (y % 256) as u8, 128]);
-            if alpha {
-                pixels.push(if x < width / 2 { 255 } else { 0 });
-            }
-        }
-    }
-    let mut bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut bytes, width, height);
-    encoder.set_color(if alpha { png::ColorType::Rgba } else { png::ColorType::Rgb });
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-    writer.write_image_data(&pixels).map_err(|e| e.to_string())?;
-    writer.finish().map_err(|e| e.to_string())?;
-    Ok(encode_data_url(ImageFormat::Png, &bytes))
-}
-
 /// The Seedream 5.0 systems of the spec (no seed page has them): PNG output, transparent
 /// backgrounds, layers, groups, streams and web search, and the live service's 400s.
 fn spec_5_0_systems() -> Vec<System> {
@@ -154,7 +131,7 @@ fn spec_5_0_systems() -> Vec<System> {
     let pro = || GenerateRequest::new(SEEDREAM_5_0_PRO, prompt);
     let lite = || GenerateRequest::new(SEEDREAM_5_0_LITE, prompt).with_size(SizePreset::TwoK);
     let system = |label: &str, job: Result<Job, String>| System { label: label.to_owned(), job };
-    let png = |w, h, alpha| png_data_url(w, h, alpha);
+    let png = |w, h, alpha| Ok::<_, String>(seedream_tests::png_data_url(w, h, alpha));
     let generate = |request: GenerateRequest| Ok(Job::Generate(request));
     vec![
         system(

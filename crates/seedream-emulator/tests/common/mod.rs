@@ -202,33 +202,8 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-/// A PNG of the given size made with the `png` crate: RGBA with a transparent left half when `alpha`,
-/// else RGB.
-pub fn png_bytes(width: u32, height: u32, alpha: bool) -> Vec<u8> {
-    let channels = if alpha { 4 } else { 3 };
-    let mut pixels = Vec::with_capacity((width * height) as usize * channels);
-    for y in 0..height {
-        for x in 0..width {
-            pixels.extend_from_slice(&[(x % 256) as u8, (y % 256) as u8, 128]);
-            if alpha {
-                pixels.push(if x < width / 2 { 0 } else { 255 });
-            }
-        }
-    }
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, width, height);
-    encoder.set_color(if alpha { png::ColorType::Rgba } else { png::ColorType::Rgb });
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().unwrap();
-    writer.write_image_data(&pixels).unwrap();
-    writer.finish().unwrap();
-    out
-}
-
-/// [`png_bytes`] as a data URL.
-pub fn png_data_url(width: u32, height: u32, alpha: bool) -> String {
-    seedream_types::image::encode_data_url(seedream_types::ImageFormat::Png, &png_bytes(width, height, alpha))
-}
+#[allow(unused_imports)] // each test file uses a part
+pub use seedream_tests::{png_bytes, png_data_url};
 
 /// A decoded PNG.
 #[derive(Debug)]
