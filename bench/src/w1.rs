@@ -55,25 +55,32 @@ pub fn contenders(base: &str) -> Result<Vec<Contender>, String> {
     ])
 }
 
+/// The floor: one generations call with bare hyper-util, the answer parsed by serde_json (W1 and W2).
+pub async fn floor_generate(
+    client: &LegacyClient<HttpConnector, Full<Bytes>>,
+    uri: http::Uri,
+    request: &GenerateRequest,
+) -> Result<ImagesResponse, String> {
+    let body = serde_json::to_vec(request).map_err(|e| e.to_string())?;
+    let request = http::Request::post(uri)
+        .header(http::header::AUTHORIZATION, format!("Bearer {KEY}"))
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let response = client.request(request).await.map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("status {}", response.status()));
+    }
+    let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    serde_json::from_slice(&body).map_err(|e| e.to_string())
+}
+
 impl Contender {
     /// One request, answer parsed.
     pub async fn one(&self) -> Result<ImagesResponse, String> {
         match self {
             Contender::Sdk(client, request) => client.generate(request).await.map_err(|e| e.to_string()),
-            Contender::Hyper(client, uri, request) => {
-                let body = serde_json::to_vec(&**request).map_err(|e| e.to_string())?;
-                let request = http::Request::post(uri.clone())
-                    .header(http::header::AUTHORIZATION, format!("Bearer {KEY}"))
-                    .header(http::header::CONTENT_TYPE, "application/json")
-                    .body(Full::new(Bytes::from(body)))
-                    .map_err(|e| e.to_string())?;
-                let response = client.request(request).await.map_err(|e| e.to_string())?;
-                if !response.status().is_success() {
-                    return Err(format!("status {}", response.status()));
-                }
-                let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-                serde_json::from_slice(&body).map_err(|e| e.to_string())
-            }
+            Contender::Hyper(client, uri, request) => floor_generate(client, uri.clone(), request).await,
             Contender::Reqwest(client, url, request) => {
                 let body = serde_json::to_vec(&**request).map_err(|e| e.to_string())?;
                 let response = client

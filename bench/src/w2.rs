@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::Full;
 use hyper_util::client::legacy::Client as LegacyClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -108,18 +108,9 @@ async fn fetch_json(base: &str) -> Result<ImagesResponse, String> {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     let client: LegacyClient<_, Full<Bytes>> = LegacyClient::builder(TokioExecutor::new()).build(connector);
-    let body = serde_json::to_vec(&request()).map_err(|e| e.to_string())?;
-    let request = http::Request::post(format!("{base}/images/generations"))
-        .header(http::header::AUTHORIZATION, format!("Bearer {KEY}"))
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| e.to_string())?;
-    let response = client.request(request).await.map_err(|e| e.to_string())?;
-    if !response.status().is_success() {
-        return Err(format!("status {}", response.status()));
-    }
-    let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-    serde_json::from_slice(&body).map_err(|e| e.to_string())
+    let uri: http::Uri =
+        format!("{base}/images/generations").parse().map_err(|e: http::uri::InvalidUri| e.to_string())?;
+    crate::w1::floor_generate(&client, uri, &request()).await
 }
 
 /// `Client::generate_and_save`: the answer streamed to files without holding it whole (what
