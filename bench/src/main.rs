@@ -13,8 +13,9 @@
 //! the contenders, in rotating order; this program writes every round's figures (`--raw FILE`), and
 //! xtask takes the medians and the ratios to the floor of the same round.
 //!
-//! Commands: `run [--quick] [--seedream PATH] --raw FILE`, and the internal `serve` and
-//! `w2-child NAME BASE`.
+//! Commands: `run [--quick] [--seedream PATH] --raw FILE`, the internal `serve` and
+//! `w2-child NAME BASE`, and `w1-fixed NAME BASE REQUESTS CONCURRENCY` (a fixed number of W1 requests
+//! through one contender, to run under a profiler or `strace -c`; `serve` gives the server).
 
 mod server;
 mod sys;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["serve"] => server::serve(),
         ["w2-child", name, base] => w2::child(name, base),
+        ["w1-fixed", name, base, requests, concurrency] => w1::fixed(name, base, requests, concurrency),
         ["run", rest @ ..] => run(rest),
         _ => Err("usage: seedream-bench run [--quick] [--seedream PATH] --raw FILE".to_owned()),
     };

@@ -180,3 +180,35 @@ pub async fn run(base: &str, concurrencies: &[usize], rounds: usize, time: Durat
     }
     Ok(Value::Array(out))
 }
+
+/// `w1-fixed`: exactly `requests` W1 requests through the contender `name`, `concurrency` at a time,
+/// then this process's CPU µs per request on stdout. The same work every run, so instruction counts
+/// (callgrind) and system calls (`strace -c`) compare contenders exactly where CPU time is noisy.
+pub fn fixed(name: &str, base: &str, requests: &str, concurrency: &str) -> Result<(), String> {
+    let requests: usize = requests.parse().map_err(|e| format!("REQUESTS {requests:?}: {e}"))?;
+    let concurrency: usize = concurrency.parse().map_err(|e| format!("CONCURRENCY {concurrency:?}: {e}"))?;
+    let at = NAMES.iter().position(|known| *known == name).ok_or_else(|| format!("no W1 contender {name:?}"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let contender = contenders(base)?.swap_remove(at);
+        let cpu = process_cpu();
+        let per_task = requests.div_ceil(concurrency.max(1));
+        let tasks: Vec<_> = (0..concurrency.max(1))
+            .map(|_| {
+                let contender = contender.clone();
+                tokio::spawn(async move {
+                    for _ in 0..per_task {
+                        contender.one().await?;
+                    }
+                    Ok::<(), String>(())
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.map_err(|e| e.to_string())??;
+        }
+        let cpu = process_cpu() - cpu;
+        println!("{name}: {:.1} µs CPU per request", cpu.as_secs_f64() * 1e6 / (per_task * concurrency.max(1)) as f64);
+        Ok(())
+    })
+}

@@ -6,7 +6,7 @@ use http::{HeaderMap, StatusCode};
 use seedream_types::{ApiErrorBody, ErrorClass, ErrorEnvelope};
 
 use crate::error::ApiError;
-use crate::meta::{ResponseMeta, header_text};
+use crate::meta::{REQUEST_ID, ResponseMeta, header_text};
 use crate::retry::retry_after;
 
 /// An error answer as an [`ApiError`]: the JSON envelope when there is one, else the body's text
@@ -30,9 +30,9 @@ pub(crate) fn from_answer(status: StatusCode, headers: &HeaderMap, body: &[u8]) 
         Some(error) => (error.code, error.message, error.param.filter(|p| !p.is_empty())),
         None => (String::new(), body_text(status, body), None),
     };
-    let request_id = header_text(headers, "x-request-id").or_else(|| request_id_in(&message));
+    let request_id = header_text(headers, REQUEST_ID).or_else(|| request_id_in(&message));
     // The client follows no redirect (the key must not travel to another host): say where it led.
-    let location = if status.is_redirection() { header_text(headers, LOCATION.as_str()) } else { None };
+    let location = if status.is_redirection() { header_text(headers, LOCATION) } else { None };
     ApiError::new(status.as_u16(), code, message)
         .with_param(param)
         .with_request_id(request_id)

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
-use http::{Method, Uri};
+use http::{HeaderValue, Method, Uri};
 use seedream_types::{EditRequest, GenerateRequest, GeneratedImage, ImageFormat, ImagesResponse};
 use tokio::time::Instant;
 
@@ -198,11 +198,13 @@ impl Client {
             }
             EditMode::Multipart | EditMode::Auto => {
                 let form = multipart::encode(request);
+                let content_type = HeaderValue::try_from(&form.content_type)
+                    .map_err(|_| Error::Config(format!("bad content type {:?}", form.content_type)))?;
                 self.within_deadline(CallPhase::Body, |deadline| async move {
                     let call = Call {
                         method: Method::POST,
                         uri: &self.inner.edits,
-                        content_type: Some(&form.content_type),
+                        content_type: Some(content_type),
                         accept: "application/json",
                         body: form.body.clone().into(),
                         authorized: true,
@@ -284,7 +286,7 @@ impl Client {
                 download: true,
             };
             let answer = self.inner.sender.execute(&call, deadline).await?;
-            let format = header_text(&answer.headers, CONTENT_TYPE.as_str()).and_then(|v| format_of_media_type(&v));
+            let format = header_text(&answer.headers, CONTENT_TYPE).and_then(|v| format_of_media_type(&v));
             let bytes = answer.reader.read_all().await?;
             Ok(((bytes, format), answer.meta))
         })

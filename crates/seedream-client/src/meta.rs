@@ -1,6 +1,10 @@
 //! [`ResponseMeta`]: what came with an answer besides its body (status, request id, attempts).
 
 use http::HeaderMap;
+use http::header::{AsHeaderName, HeaderName};
+
+/// The header that carries the service's request id.
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// What came with a response besides its body.
 ///
@@ -35,11 +39,11 @@ impl ResponseMeta {
 
     /// The meta of an answer with these headers, after `attempts` attempts.
     pub(crate) fn of(status: http::StatusCode, headers: &HeaderMap, attempts: u32) -> Self {
-        Self::new(status.as_u16()).with_request_id(header_text(headers, "x-request-id")).with_attempts(attempts)
+        Self::new(status.as_u16()).with_request_id(header_text(headers, REQUEST_ID)).with_attempts(attempts)
     }
 }
 
 /// A header's value as trimmed text; `None` when absent, empty or not text.
-pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn header_text(headers: &HeaderMap, name: impl AsHeaderName) -> Option<String> {
     headers.get(name).and_then(|value| value.to_str().ok()).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
 }

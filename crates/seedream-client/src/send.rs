@@ -28,8 +28,8 @@ pub(crate) struct Sender {
     pub(crate) user_agent: HeaderValue,
     /// Extra headers for API requests (and downloads from the API's own host).
     pub(crate) headers: HeaderMap,
-    pub(crate) auth: HeaderValue,
     pub(crate) max_response_bytes: u64,
+    pub(crate) auth: HeaderValue,
 }
 
 impl fmt::Debug for Sender {
@@ -49,7 +49,7 @@ impl fmt::Debug for Sender {
 pub(crate) struct Call<'a> {
     pub(crate) method: Method,
     pub(crate) uri: &'a Uri,
-    pub(crate) content_type: Option<&'a str>,
+    pub(crate) content_type: Option<HeaderValue>,
     pub(crate) accept: &'static str,
     pub(crate) body: RequestBody,
     /// Send the key and the extra headers (API calls, and downloads from the API's own host).
@@ -64,7 +64,7 @@ impl<'a> Call<'a> {
         Call {
             method: Method::POST,
             uri,
-            content_type: Some("application/json"),
+            content_type: Some(HeaderValue::from_static("application/json")),
             accept,
             body: RequestBody::from(body),
             authorized: true,
@@ -121,33 +121,37 @@ impl Sender {
         *request.method_mut() = call.method.clone();
         *request.uri_mut() = call.uri.clone();
         let headers = request.headers_mut();
+        // Ours, the caller's, and what hyper adds (Host, Proxy-Authorization) without growing the map.
+        headers.reserve(8 + self.headers.len());
         headers.insert(USER_AGENT, self.user_agent.clone());
         headers.insert(ACCEPT, HeaderValue::from_static(call.accept));
         if call.authorized {
-            for name in self.headers.keys() {
-                headers.remove(name); // the caller's value replaces the client's
-            }
-            for (name, value) in &self.headers {
-                headers.append(name, value.clone());
+            if !self.headers.is_empty() {
+                for name in self.headers.keys() {
+                    headers.remove(name); // the caller's value replaces the client's
+                }
+                for (name, value) in &self.headers {
+                    headers.append(name, value.clone());
+                }
             }
             headers.insert(AUTHORIZATION, self.auth.clone());
         }
-        if let Some(content_type) = call.content_type {
-            let value = HeaderValue::try_from(content_type).map_err(|_| Error::Config("bad content type".into()))?;
-            headers.insert(CONTENT_TYPE, value);
+        if let Some(content_type) = &call.content_type {
+            headers.insert(CONTENT_TYPE, content_type.clone());
             headers.insert(CONTENT_LENGTH, HeaderValue::from(call.body.len()));
         }
 
+        // One timer for the wait for the headers: their own limit, or the call's deadline when that
+        // comes first.
         let waiting = if call.download { CallPhase::Download } else { CallPhase::Headers };
-        let sending = tokio::time::timeout(self.timeouts.headers, self.transport.send(request));
-        let sent = match deadline {
-            Some(at) => tokio::time::timeout_at(at, sending)
-                .await
-                .map_err(|_| Error::timeout(TimeoutPhase::Overall, waiting))?,
-            None => sending.await,
+        let headers_at = Instant::now() + self.timeouts.headers;
+        let (limit, phase) = match deadline {
+            Some(at) if at <= headers_at => (at, TimeoutPhase::Overall),
+            _ => (headers_at, TimeoutPhase::Headers),
         };
+        let sent = tokio::time::timeout_at(limit, self.transport.send(request)).await;
         let response = match sent {
-            Err(_) => return Err(Error::timeout(TimeoutPhase::Headers, waiting)),
+            Err(_) => return Err(Error::timeout(phase, waiting)),
             Ok(Err(error)) if error.kind() == TransportErrorKind::ConnectTimeout => {
                 return Err(Error::timeout(TimeoutPhase::Connect, CallPhase::Connect));
             }

@@ -164,6 +164,11 @@ fn check_prompt(report: &mut Report, prompt: &str, layers: bool) {
         }
         return;
     }
+    // A CJK character takes 3 bytes and a word with its space 2: a prompt this short cannot be over
+    // either advice, so it is not counted.
+    if prompt.len() <= (3 * ADVISED_PROMPT_CJK_CHARS).min(2 * ADVISED_PROMPT_WORDS) {
+        return;
+    }
     let cjk = prompt.chars().filter(|c| matches!(*c as u32, 0x3400..=0x9FFF | 0xF900..=0xFAFF)).count();
     let words = prompt.split_whitespace().count();
     if cjk > ADVISED_PROMPT_CJK_CHARS || words > ADVISED_PROMPT_WORDS {

@@ -169,19 +169,7 @@ impl ResponseBody {
         B::Error: Into<TransportError>,
     {
         let size_hint = body.size_hint().exact();
-        let stream = futures_util::stream::unfold(Box::pin(body), |mut body| async move {
-            loop {
-                match std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await? {
-                    Ok(frame) => match frame.into_data() {
-                        Ok(data) if data.is_empty() => continue,
-                        Ok(data) => return Some((Ok(data), body)),
-                        Err(_trailers) => continue,
-                    },
-                    Err(error) => return Some((Err(error.into()), body)),
-                }
-            }
-        });
-        Self { inner: Box::pin(stream), size_hint }
+        Self { inner: Box::pin(BodyChunks { body }), size_hint }
     }
 
     /// The body's length when the transport knows it in advance (`Content-Length`).
@@ -201,6 +189,37 @@ impl Stream for ResponseBody {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.inner.as_mut().poll_next(cx)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The data frames of an `http_body::Body` as a stream of non-empty chunks (trailers skipped):
+    /// polled directly, in the one allocation of the [`ResponseBody`].
+    struct BodyChunks<B> {
+        #[pin]
+        body: B,
+    }
+}
+
+impl<B> Stream for BodyChunks<B>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<TransportError>,
+{
+    type Item = Result<Bytes, TransportError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut body = self.project().body;
+        loop {
+            match std::task::ready!(body.as_mut().poll_frame(cx)) {
+                None => return Poll::Ready(None),
+                Some(Err(error)) => return Poll::Ready(Some(Err(error.into()))),
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) if !data.is_empty() => return Poll::Ready(Some(Ok(data))),
+                    _ => continue, // an empty frame or trailers
+                },
+            }
+        }
     }
 }
 

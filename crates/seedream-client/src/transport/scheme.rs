@@ -15,9 +15,24 @@ fn is_loopback_host(host: &str) -> bool {
     bare.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// The host of an authority (`user@host:port`, `[::1]:port`), brackets kept as `Uri::host` keeps
+/// them; a byte scan, as this runs for every request.
+fn host_of(authority: &str) -> &str {
+    let after_userinfo = match memchr::memrchr(b'@', authority.as_bytes()) {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
+    let end = if after_userinfo.starts_with('[') {
+        memchr::memchr(b']', after_userinfo.as_bytes()).map_or(after_userinfo.len(), |at| at + 1)
+    } else {
+        memchr::memchr(b':', after_userinfo.as_bytes()).unwrap_or(after_userinfo.len())
+    };
+    &after_userinfo[..end]
+}
+
 /// Checks that `uri` can be sent: `https`, or `http` to loopback (or anywhere when allowed).
 pub(crate) fn check_scheme(uri: &http::Uri, allow_insecure_http: bool) -> Result<(), TransportError> {
-    let host = uri.host().unwrap_or_default();
+    let host = uri.authority().map_or("", |authority| host_of(authority.as_str()));
     match uri.scheme_str() {
         Some("https") if !host.is_empty() => Ok(()),
         Some("http") if !host.is_empty() && (allow_insecure_http || is_loopback_host(host)) => Ok(()),
@@ -44,5 +59,22 @@ mod tests {
         assert_eq!(error.kind(), TransportErrorKind::InvalidRequest);
         assert!(check_scheme(&refused, true).is_ok());
         assert!(check_scheme(&"ftp://example.com/".parse().unwrap(), true).is_err());
+        assert!(check_scheme(&"http://user:pw@127.0.0.1:9/x".parse().unwrap(), false).is_ok());
+        assert!(check_scheme(&"http://127.0.0.1@example.com/x".parse().unwrap(), false).is_err());
+    }
+
+    #[test]
+    fn the_host_is_read_as_uri_reads_it() {
+        for uri in [
+            "http://a.example:80/",
+            "http://u:p@h:1/",
+            "http://[::1]:8/",
+            "https://[fe80::1]/",
+            "http://h/",
+            "http://u@h",
+        ] {
+            let uri: http::Uri = uri.parse().unwrap();
+            assert_eq!(host_of(uri.authority().unwrap().as_str()), uri.host().unwrap(), "{uri}");
+        }
     }
 }
