@@ -15,7 +15,6 @@ use seedream_types::image::sniff_format;
 use seedream_types::provenance::{self, Provenance};
 use seedream_types::{GenerateRequest, GeneratedImage, ImageFormat, ImageItem, ImagesResponse};
 
-use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use crate::body::BodyReader;
@@ -149,13 +148,13 @@ pub struct SavedFile {
     pub bytes: u64,
 }
 
-/// Base64 characters decoded per step, and the write buffer that takes their bytes.
+/// Base64 characters decoded per step, and the buffers that take their bytes on their way to disk.
 const PIECE: usize = 64 * 1024;
 const WRITE_BUFFER: usize = 256 * 1024;
 /// Decoded bytes kept from the start of each image, to sniff its format.
 const HEAD: usize = 32;
-/// Pieces of text on their way from the body's reader to the writer: a bound on what waits (each
-/// is part of a chunk the transport read, a few hundred KiB at most).
+/// Operations on their way from the body's reader to the writer: with [`WRITE_BUFFER`], a bound on
+/// the decoded bytes that wait (8 MiB).
 const IN_FLIGHT: usize = 32;
 
 /// An image decoded into a temporary file, not yet under its final name.
@@ -171,69 +170,102 @@ struct Streamed {
 #[derive(Debug)]
 enum Op {
     Start(usize),
-    Write(Bytes),
+    /// Decoded bytes: the first `len` of the buffer, which goes back to the reader once written.
+    Write(Vec<u8>, usize),
     End,
     /// The body has arrived and parsed: the files are wanted.
     Finish,
 }
 
-/// The reader's [`ImageSink`]: the operations for one chunk, its text shared rather than copied.
-struct OpSink<'c> {
-    chunk: &'c Bytes,
+/// The reader's [`ImageSink`]: each `b64_json` string decoded as it arrives, so that no chunk of the
+/// body outlives its reading (the transport then reuses its read buffer rather than faulting in
+/// fresh pages for every chunk), into buffers that cycle between the reader and the writer.
+struct DecodeSink {
+    b64: B64Stream,
+    /// The image being decoded (for error messages).
+    index: usize,
+    buf: Vec<u8>,
+    filled: usize,
+    /// The operations of the chunk being read, sent to the writer after it.
     ops: Vec<Op>,
+    /// Buffers the writer is done with.
+    written: std::sync::mpsc::Receiver<Vec<u8>>,
 }
 
-impl ImageSink for OpSink<'_> {
+impl DecodeSink {
+    fn new(written: std::sync::mpsc::Receiver<Vec<u8>>) -> Self {
+        Self { b64: B64Stream::default(), index: 0, buf: Vec::new(), filled: 0, ops: Vec::new(), written }
+    }
+
+    /// Hands the decoded bytes to the writer and takes an empty buffer: one it returned, or a new one.
+    fn hand_over(&mut self) {
+        let empty = self.written.try_recv().unwrap_or_else(|_| vec![0; WRITE_BUFFER]);
+        let full = std::mem::replace(&mut self.buf, empty);
+        if self.filled > 0 {
+            self.ops.push(Op::Write(full, std::mem::take(&mut self.filled)));
+        }
+    }
+
+    fn base64_error(&self, error: impl std::fmt::Display) -> Error {
+        Error::Decode { reason: format!("image {}: {error}", self.index), body_start: String::new() }
+    }
+}
+
+impl ImageSink for DecodeSink {
     fn start(&mut self, index: usize) -> Result<(), Error> {
+        self.b64 = B64Stream::default();
+        self.index = index;
         self.ops.push(Op::Start(index));
         Ok(())
     }
 
-    fn write(&mut self, text: &[u8]) -> Result<(), Error> {
-        let inside = self.chunk.as_ptr_range();
-        let piece = if inside.start <= text.as_ptr() && text.as_ptr_range().end <= inside.end {
-            self.chunk.slice_ref(text)
-        } else {
-            Bytes::copy_from_slice(text) // an unescaped `/`
-        };
-        if !piece.is_empty() {
-            self.ops.push(Op::Write(piece));
+    fn write(&mut self, mut text: &[u8]) -> Result<(), Error> {
+        while !text.is_empty() {
+            let piece = text.len().min(PIECE);
+            if self.buf.len() - self.filled < B64Stream::room_for(piece) {
+                self.hand_over();
+            }
+            match self.b64.feed(&text[..piece], &mut self.buf[self.filled..]) {
+                Ok(written) => self.filled += written,
+                Err(error) => return Err(self.base64_error(error)),
+            }
+            text = &text[piece..];
         }
         Ok(())
     }
 
     fn end(&mut self) -> Result<(), Error> {
+        if self.buf.len() - self.filled < B64Stream::room_for(0) {
+            self.hand_over();
+        }
+        match self.b64.finish(&mut self.buf[self.filled..]) {
+            Ok(written) => self.filled += written,
+            Err(error) => return Err(self.base64_error(error)),
+        }
+        if self.filled > 0 {
+            self.hand_over();
+        }
         self.ops.push(Op::End);
         Ok(())
     }
 }
 
-/// The writer: each `b64_json` string decoded as it arrives into a temporary file in `dir`, each
-/// finished file flushed to disk by a second thread while the next is decoded. Dropped before
+/// The writer: each image's decoded bytes written into a temporary file in `dir` as they come, each
+/// finished file flushed to disk by a second thread while the next is written. Dropped before
 /// [`into_pending`](Self::into_pending), it removes its temporary files.
 struct FileSink {
     dir: PathBuf,
     stem: String,
     done: Vec<Streamed>,
     open: Option<(Streamed, fs::File)>,
-    b64: B64Stream,
-    buf: Box<[u8]>,
-    filled: usize,
+    /// Where written buffers go back to the reader.
+    written: std::sync::mpsc::Sender<Vec<u8>>,
     syncer: Option<Syncer>,
 }
 
 impl FileSink {
-    fn new(dir: PathBuf, stem: String) -> Self {
-        Self {
-            dir,
-            stem,
-            done: Vec::new(),
-            open: None,
-            b64: B64Stream::default(),
-            buf: vec![0; WRITE_BUFFER].into_boxed_slice(),
-            filled: 0,
-            syncer: None,
-        }
+    fn new(dir: PathBuf, stem: String, written: std::sync::mpsc::Sender<Vec<u8>>) -> Self {
+        Self { dir, stem, done: Vec::new(), open: None, written, syncer: None }
     }
 
     /// Runs the writer's side of the pipe until [`Op::Finish`]; without it (the reader failed or was
@@ -242,8 +274,12 @@ impl FileSink {
         while let Some(op) = ops.blocking_recv() {
             match op {
                 Op::Start(index) => self.start(index)?,
-                Op::Write(text) => self.write(&text)?,
-                Op::End => self.end()?,
+                Op::Write(buf, len) => {
+                    self.write(&buf[..len])?;
+                    // The reader may be gone (it failed): the buffer is then dropped here.
+                    let _ = self.written.send(buf);
+                }
+                Op::End => self.end(),
                 Op::Finish => return self.into_pending(),
             }
         }
@@ -258,45 +294,11 @@ impl FileSink {
         if let Some((unfinished, _)) = self.open.replace((image, file)) {
             let _ = fs::remove_file(unfinished.temp);
         }
-        self.b64 = B64Stream::default();
-        self.filled = 0;
         Ok(())
     }
 
-    fn write(&mut self, mut text: &[u8]) -> Result<(), Error> {
-        while !text.is_empty() {
-            let piece = text.len().min(PIECE);
-            if self.buf.len() - self.filled < B64Stream::room_for(piece) {
-                self.flush()?;
-            }
-            match self.b64.feed(&text[..piece], &mut self.buf[self.filled..]) {
-                Ok(written) => self.filled += written,
-                Err(error) => return Err(self.base64_error(error)),
-            }
-            text = &text[piece..];
-        }
-        Ok(())
-    }
-
-    fn end(&mut self) -> Result<(), Error> {
-        if self.buf.len() - self.filled < B64Stream::room_for(0) {
-            self.flush()?;
-        }
-        match self.b64.finish(&mut self.buf[self.filled..]) {
-            Ok(written) => self.filled += written,
-            Err(error) => return Err(self.base64_error(error)),
-        }
-        self.flush()?;
-        if let Some((image, file)) = self.open.take() {
-            self.done.push(image);
-            self.syncer.get_or_insert_with(Syncer::start).sync(file);
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<(), Error> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
         if let Some((image, file)) = &mut self.open {
-            let bytes = &self.buf[..self.filled];
             if image.head.len() < HEAD {
                 let take = (HEAD - image.head.len()).min(bytes.len());
                 image.head.extend_from_slice(&bytes[..take]);
@@ -304,13 +306,14 @@ impl FileSink {
             file.write_all(bytes)?;
             image.bytes += bytes.len() as u64;
         }
-        self.filled = 0;
         Ok(())
     }
 
-    fn base64_error(&self, error: impl std::fmt::Display) -> Error {
-        let index = self.open.as_ref().map_or(0, |(image, _)| image.index);
-        Error::Decode { reason: format!("image {index}: {error}"), body_start: String::new() }
+    fn end(&mut self) {
+        if let Some((image, file)) = self.open.take() {
+            self.done.push(image);
+            self.syncer.get_or_insert_with(Syncer::start).sync(file);
+        }
     }
 
     /// The finished images, once every one is on disk (their temporary files now the caller's).
@@ -471,19 +474,18 @@ fn stage(images: Vec<(StagedImage, Vec<u8>)>, response: &mut ImagesResponse) -> 
         .collect()
 }
 
-/// Reads a JSON answer's body into the scanner, handing the image strings to the writer as they
-/// come; `Err(None)` when the writer stopped (its own result says why).
+/// Reads a JSON answer's body into the scanner, decoding the image strings as they come and handing
+/// their bytes to the writer; `Err(None)` when the writer stopped (its own result says why).
 async fn feed_body(
     mut reader: BodyReader,
     ops: &mpsc::Sender<Op>,
+    mut sink: DecodeSink,
     redactor: &Redactor,
 ) -> Result<ImagesResponse, Option<Error>> {
     let mut decoder = ImagesDecoder::new();
     while let Some(chunk) = reader.next_chunk().await {
-        let chunk = chunk?;
-        let mut sink = OpSink { chunk: &chunk, ops: Vec::new() };
-        decoder.feed_streaming(&chunk, &mut sink)?;
-        for op in sink.ops {
+        decoder.feed_streaming(&chunk?, &mut sink)?;
+        for op in sink.ops.drain(..) {
             ops.send(op).await.map_err(|_| None)?;
         }
     }
@@ -493,8 +495,8 @@ async fn feed_body(
     Ok(response)
 }
 
-/// Streams a JSON answer's images into temporary files in `dir`: the body read here, decoding and
-/// writing on a blocking thread, so the two overlap. Returns the response and the staged images.
+/// Streams a JSON answer's images into temporary files in `dir`: the body read and decoded here,
+/// written on a blocking thread, so the two overlap. Returns the response and the staged images.
 async fn stream_to_files(
     reader: BodyReader,
     dir: &Path,
@@ -502,9 +504,10 @@ async fn stream_to_files(
     redactor: &Redactor,
 ) -> Result<(ImagesResponse, Vec<StagedImage>), Error> {
     let (ops, queue) = mpsc::channel(IN_FLIGHT);
-    let sink = FileSink::new(dir.to_owned(), stem.to_owned());
-    let writer = tokio::task::spawn_blocking(move || sink.run(queue));
-    let read = feed_body(reader, &ops, redactor).await;
+    let (written, buffers) = std::sync::mpsc::channel();
+    let writer = FileSink::new(dir.to_owned(), stem.to_owned(), written);
+    let writer = tokio::task::spawn_blocking(move || writer.run(queue));
+    let read = feed_body(reader, &ops, DecodeSink::new(buffers), redactor).await;
     drop(ops);
     // Waited for in every case: when this returns, no temporary file of a failed save is left.
     let written = writer.await.map_err(|e| Error::Io(std::io::Error::other(e)))?.map(|done| {
