@@ -1,14 +1,25 @@
 //! `POST /v1/images/edits`: the multipart form (parsed with `multer`) into a validated
-//! [`EditRequest`], then the generations request it stands for.
+//! [`EditRequest`], then the generations request it stands for. The form's `output_format` and
+//! `background`, which [`EditRequest`] has no fields for, are set on that request and checked as the
+//! JSON path checks them.
 
 use std::convert::Infallible;
 
 use bytes::Bytes;
 use http::{HeaderMap, header};
 use seedream_types::edit::field;
-use seedream_types::{EditRequest, GenerateRequest, ImageCount, ImageFile, ResponseFormat, Size};
+use seedream_types::{
+    Background, EditRequest, GenerateRequest, ImageCount, ImageFile, OutputFormat, ResponseFormat, Size,
+};
 
-use crate::error::ApiError;
+use crate::error::{self, ApiError};
+
+// Fields of the generations request that `seedream_types::edit::field` does not list; relays take
+// them under their JSON names.
+/// `png` or `jpeg` (text).
+const OUTPUT_FORMAT: &str = "output_format";
+/// `opaque` or `transparent` (text).
+const BACKGROUND: &str = "background";
 
 /// Parses and validates the form; the answer is the equivalent generations request.
 pub(crate) async fn parse(headers: &HeaderMap, body: Bytes) -> Result<GenerateRequest, ApiError> {
@@ -31,6 +42,7 @@ pub(crate) async fn parse(headers: &HeaderMap, body: Bytes) -> Result<GenerateRe
         response_format: None,
         watermark: None,
     };
+    let (mut output_format, mut background) = (None, None);
     let malformed = |e: multer::Error| ApiError::invalid("", format!("The multipart body is malformed: {e}."));
     while let Some(part) = form.next_field().await.map_err(malformed)? {
         let name = part.name().unwrap_or_default().to_owned();
@@ -59,6 +71,8 @@ pub(crate) async fn parse(headers: &HeaderMap, body: Bytes) -> Result<GenerateRe
                     }
                 });
             }
+            OUTPUT_FORMAT => output_format = Some(OutputFormat::from_wire(text()?.trim())),
+            BACKGROUND => background = Some(Background::from_wire(text()?.trim())),
             field::IMAGE | "image[]" => request.images.push(file(file_name, media_type, bytes)),
             field::MASK => request.mask = Some(file(file_name, media_type, bytes)),
             // Relays take more fields than the emulator models; like them, ignore the rest.
@@ -70,7 +84,14 @@ pub(crate) async fn parse(headers: &HeaderMap, body: Bytes) -> Result<GenerateRe
         let family = seedream_types::catalog::family_of(&generate.model);
         return Err(ApiError::from_validation(&error, family, &generate));
     }
-    Ok(request.to_generate_request())
+    let mut generate = request.to_generate_request();
+    if output_format.is_some() || background.is_some() {
+        generate.output_format = output_format;
+        generate.background = background;
+        // The form's own fields passed above; these get the JSON path's checks against the row.
+        error::validate(&generate)?;
+    }
+    Ok(generate)
 }
 
 fn file(file_name: String, media_type: Option<String>, bytes: Bytes) -> ImageFile {

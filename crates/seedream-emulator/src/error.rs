@@ -96,6 +96,17 @@ impl ApiError {
     }
 }
 
+/// Checks a generations request as the service does: by the rules of its family's catalog row (an
+/// alias gets its family's rules too), a refusal worded by [`ApiError::from_validation`]. The JSON
+/// path and the edit form both pass through here.
+pub(crate) fn validate(request: &GenerateRequest) -> Result<(), ApiError> {
+    let family = seedream_types::catalog::resolve(&request.model).map(|(family, _)| family);
+    match request.validate_for(family) {
+        Ok(_warnings) => Ok(()),
+        Err(error) => Err(ApiError::from_validation(&error, family, request)),
+    }
+}
+
 /// The rule a violation breaks, in the service's words where they are known, and whether the
 /// service's sentence says "are" (the reference-count body does).
 fn live_rule(violation: &Violation, family: Option<&ModelFamily>, request: &GenerateRequest) -> (String, bool) {

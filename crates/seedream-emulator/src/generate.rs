@@ -12,7 +12,7 @@ use seedream_types::image::read_dimensions;
 use seedream_types::size::adaptive_dimensions;
 use seedream_types::stream::DONE_MARKER;
 use seedream_types::{
-    ApiErrorBody, Background, Completed, DataUrl, Dimensions, FailedImage, GenerateRequest, GeneratedImage, ImageItem,
+    ApiErrorBody, Background, DataUrl, Dimensions, FailedImage, GenerateRequest, GeneratedImage, ImageItem,
     ImagesResponse, ModelFamily, OutputFormat, PartialFailed, PartialSucceeded, ResponseFormat, Size, SizeForm,
     StreamEvent, Tool, ToolType, ToolUsage, Usage,
 };
@@ -128,6 +128,19 @@ impl Job {
             layered: layer_rule.is_some(),
             moderated: Vec::new(),
             request_id: request_id.to_owned(),
+        }
+    }
+
+    /// The answer's top level for `images` successful images of `pixels` pixels, `data` left empty. A
+    /// stream's `completed` event is made from it as well, so the two carry the same (`tools` too).
+    fn summary(&self, style: Style, images: u64, pixels: u64) -> ImagesResponse {
+        ImagesResponse {
+            model: Some(self.model.clone()),
+            created: Some(self.created),
+            data: Vec::new(),
+            usage: Some(self.usage(style, images, pixels / 256)),
+            tools: self.tools.clone(),
+            extra: Map::new(),
         }
     }
 
@@ -292,14 +305,7 @@ pub(crate) async fn respond(
         }
     }
     state.count_images(images);
-    let response = ImagesResponse {
-        model: Some(job.model.clone()),
-        created: Some(job.created),
-        data,
-        usage: Some(job.usage(job.style, images, pixels / 256)),
-        tools: job.tools.clone(),
-        extra: Map::new(),
-    };
+    let response = ImagesResponse { data, ..job.summary(job.style, images, pixels) };
     let json = Bytes::from(serde_json::to_vec(&response).map_err(|e| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServiceError", format!("serialization failed: {e}"))
     })?);
@@ -373,13 +379,9 @@ impl EventStream {
             Phase::Completed => {
                 self.phase = Phase::Done;
                 self.state.count_images(self.images);
-                let event = StreamEvent::Completed(Completed {
-                    model: Some(self.job.model.clone()),
-                    created: Some(self.job.created),
-                    usage: Some(self.job.usage(Style::Ark, self.images, self.pixels / 256)),
-                    extra: Map::new(),
-                });
-                Some(Ok(sse(&event)))
+                // Without items, the answer's only event is its `completed`, its top level whole.
+                let summary = self.job.summary(Style::Ark, self.images, self.pixels);
+                Some(Ok(summary.into_events().last().map_or_else(Bytes::new, |event| sse(&event))))
             }
             Phase::Done => {
                 self.phase = Phase::End;

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `POST /v1/images/generations` | relay style: JSON request, relay-shaped `usage` |
 //! | `POST /api/v3/images/generations` | Ark style: JSON request, Ark-shaped `usage` |
-//! | `POST /v1/images/edits` | relay edits: `multipart/form-data`, treated as a generation with those images |
+//! | `POST /v1/images/edits` | relay edits: `multipart/form-data`, the generation it stands for (`output_format` too) |
 //! | `GET /files/<token>.jpeg?X-Tos-…`, `….png?…` | the image links it hands out (expired: 403, unknown: 404) |
 //!
 //! Requests are validated with the `seedream-types` rules, each family's read from its catalog row
@@ -36,7 +36,8 @@
 //! - `tools: [{"type": "web_search"}]` is echoed as the answer's top-level `tools` and billed as
 //!   `usage.tool_usage.web_search: 1`;
 //! - `stream: true` gets the documented server-sent events, each `partial_succeeded` carrying the
-//!   same fields as the plain answer's item.
+//!   same fields as the plain answer's item, and `completed` the plain answer's top level (`usage`
+//!   in the Ark shape, `tools`).
 //!
 //! Faults are injected per request with the [`FAULT_HEADER`] header
 //! (`x-emulator-fault: <name>[;times=N][;id=KEY][;ms=MILLIS][;images=I,J][;retry_after=S]`, names in

@@ -12,7 +12,7 @@ use seedream_types::GenerateRequest;
 use serde_json::Value;
 
 use crate::body::{Body, full};
-use crate::error::ApiError;
+use crate::error::{self, ApiError};
 use crate::fault::{FAULT_HEADER, FaultKind, FaultSpec};
 use crate::generate::{self, Job, Style};
 use crate::state::FILES;
@@ -123,11 +123,7 @@ async fn api_request(
     let (request, style) = match api {
         Api::Generations(style) => {
             let request = parse_generate(&parts.headers, &body)?;
-            // The service knows its aliases: it applies the family's rules to them too.
-            let family = seedream_types::catalog::resolve(&request.model).map(|(family, _)| family);
-            if let Err(error) = request.validate_for(family) {
-                return Err(ApiError::from_validation(&error, family, &request));
-            }
+            error::validate(&request)?;
             (request, style)
         }
         // Validated as an edit, so violations name the form's fields.

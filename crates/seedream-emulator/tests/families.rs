@@ -217,6 +217,12 @@ async fn refused(emulator: &EmulatorHandle, client: &HttpClient, body: Value, pa
     let url = format!("{}/images/generations", emulator.ark_base_url());
     let answer = post_json(client, &url, &body, &[]).await;
     assert_eq!(answer.status, 400, "{body}");
+    refusal(&answer, param)
+}
+
+/// [`refused`] for an answer at hand.
+fn refusal(answer: &Answer, param: &str) -> String {
+    assert_eq!(answer.status, 400, "{}", String::from_utf8_lossy(&answer.body));
     let (code, got_param, kind) = answer.error();
     assert_eq!((code.as_str(), got_param.as_str(), kind.as_str()), ("InvalidParameter", param, "BadRequest"));
     let message = answer.json()["error"]["message"].as_str().unwrap().to_owned();
@@ -326,5 +332,105 @@ async fn streamed_images_carry_the_fields_of_plain_items() {
     let completed: Value = serde_json::from_str(&completed.data).unwrap();
     assert_eq!(completed["usage"]["tool_usage"]["web_search"], 1);
     assert_eq!(completed["usage"]["generated_images"], 2);
+    emulator.shutdown().await;
+}
+
+const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// Posts an edit form (text fields, then files) to the relay route.
+async fn edit(emulator: &EmulatorHandle, client: &HttpClient, text: &[(&str, &str)], input: &[u8]) -> Answer {
+    let (content_type, body) = multipart(text, &[("image", "in.png", input)]);
+    let request = http::Request::post(format!("{}/images/edits", emulator.base_url()))
+        .header("content-type", content_type)
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .unwrap();
+    send(client, request).await
+}
+
+#[tokio::test]
+async fn edits_honour_output_format_and_background_by_base64_and_by_link() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let client = client();
+    // With alpha, so that the same input serves the transparent background.
+    let input = png_bytes(64, 64, true);
+    for model in [SEEDREAM_5_0_PRO, SEEDREAM_5_0_FLASH] {
+        let form = [("model", model), ("prompt", "make it night"), ("size", "1K"), ("output_format", "png")];
+        let answer = edit(&emulator, &client, &[&form[..], &[("response_format", "b64_json")]].concat(), &input).await;
+        assert_eq!(answer.status, 200, "{model}: {}", String::from_utf8_lossy(&answer.body));
+        let item = &answer.json()["data"][0];
+        assert_eq!(item["output_format"], "png", "{model}");
+        let bytes = b64_bytes(item);
+        assert!(bytes.starts_with(PNG_MAGIC), "{model}: not a PNG");
+        assert_eq!(decode_png(&bytes).color, png::ColorType::Rgb);
+        let linked = edit(&emulator, &client, &form, &input).await.json();
+        assert_eq!(linked["data"][0]["output_format"], "png");
+        let download = get(&client, linked["data"][0]["url"].as_str().unwrap()).await;
+        assert_eq!(download.header("content-type"), Some("image/png"));
+        assert!(download.body.starts_with(PNG_MAGIC), "{model}: the link serves no PNG");
+        // `background: transparent` makes an RGBA PNG, as on the JSON path.
+        let transparent = [
+            ("model", model),
+            ("prompt", "the cat alone"),
+            ("size", "1K"),
+            ("background", "transparent"),
+            ("response_format", "b64_json"),
+        ];
+        let answer = edit(&emulator, &client, &transparent, &input).await.json();
+        assert_eq!(answer["data"][0]["output_format"], "png", "{model}");
+        let png = decode_png(&b64_bytes(&answer["data"][0]));
+        assert_eq!(png.color, png::ColorType::Rgba);
+        assert!(png.pixels.chunks_exact(4).any(|p| p[3] == 0), "{model}: some pixels transparent");
+    }
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn edits_refuse_an_output_format_as_the_json_path_does() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let client = client();
+    let input = png_bytes(64, 64, false);
+    // A JPEG-only row refuses png; every row refuses a format nobody makes.
+    for (model, format) in [(SEEDREAM_4_5, "png"), (SEEDREAM_5_0_PRO, "webp")] {
+        let form = [("model", model), ("prompt", "p"), ("output_format", format)];
+        let edited = refusal(&edit(&emulator, &client, &form, &input).await, "output_format");
+        let body =
+            json!({"model": model, "prompt": "p", "image": png_data_url(64, 64, false), "output_format": format});
+        assert_eq!(edited, refused(&emulator, &client, body, "output_format").await, "{model}");
+    }
+    let form = [("model", SEEDREAM_4_5), ("prompt", "p"), ("output_format", "png")];
+    let rule = refusal(&edit(&emulator, &client, &form, &input).await, "output_format");
+    assert_eq!(rule, "output_format is not supported by the current model");
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_streamed_answer_completes_with_the_plain_answer_top_level_tools_included() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let client = client();
+    let url = format!("{}/images/generations", emulator.ark_base_url());
+    // The top level but for `created` (two calls) and what only one side has.
+    let top = |value: &Value, only: &str| {
+        let mut fields = value.as_object().unwrap_or_else(|| panic!("not an object: {value}")).clone();
+        fields.remove("created");
+        fields.remove(only);
+        Value::Object(fields)
+    };
+    for tools in [Some(json!([{"type": "web_search"}])), None] {
+        let mut body = json!({"model": SEEDREAM_5_0_LITE, "prompt": "today's weather in Paris", "size": "2K"});
+        if let Some(tools) = &tools {
+            body["tools"] = tools.clone();
+        }
+        let plain = generate(&emulator, &client, &body).await;
+        body["stream"] = json!(true);
+        let answer = post_json(&client, &url, &body, &[]).await;
+        assert_eq!(answer.status, 200);
+        let events = parse_sse(&answer.body);
+        let completed = events.iter().find(|e| e.event.as_deref() == Some("image_generation.completed")).unwrap();
+        let completed: Value = serde_json::from_str(&completed.data).unwrap();
+        assert_eq!(top(&completed, "type"), top(&plain, "data"), "{tools:?}");
+        assert_eq!(completed.get("tools"), tools.as_ref());
+        let searches = completed["usage"].get("tool_usage").map(|usage| usage["web_search"].clone());
+        assert_eq!(searches, tools.as_ref().map(|_| json!(1)));
+    }
     emulator.shutdown().await;
 }
