@@ -2,7 +2,9 @@
 //! turns what it measures into a table and `target/bench/summary.json`.
 //!
 //! - W1: one small answer (one `url` item), concurrency 1 and 32: seedream-client, bare hyper +
-//!   serde_json (the floor) and reqwest + serde_json; this process's CPU µs per request and req/s.
+//!   serde_json (the floor) and reqwest + serde_json; this process's CPU µs per request and req/s,
+//!   and (when valgrind is installed) instructions per request counted by callgrind, which repeat
+//!   exactly from run to run where CPU time does not.
 //! - W2: one ≈ 100 MB answer of 15 random ≈ 5 MB `b64_json` images decoded to bytes: seedream-client's
 //!   documented path against serde_json + base64 (the floor), each in a fresh process; wall time,
 //!   decoded GB/s, peak RSS.
@@ -35,12 +37,16 @@ use serde_json::{Value, json};
 struct Plan {
     w1_rounds: usize,
     w1_time: Duration,
+    /// W1 requests counted under callgrind (each contender, each concurrency, twice this many).
+    w1_counted: usize,
     w2_rounds: usize,
     w3_runs: usize,
 }
 
-const FULL: Plan = Plan { w1_rounds: 15, w1_time: Duration::from_millis(1000), w2_rounds: 9, w3_runs: 30 };
-const QUICK: Plan = Plan { w1_rounds: 9, w1_time: Duration::from_millis(600), w2_rounds: 5, w3_runs: 20 };
+const FULL: Plan =
+    Plan { w1_rounds: 15, w1_time: Duration::from_millis(1000), w1_counted: 3200, w2_rounds: 9, w3_runs: 30 };
+const QUICK: Plan =
+    Plan { w1_rounds: 9, w1_time: Duration::from_millis(600), w1_counted: 960, w2_rounds: 5, w3_runs: 20 };
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -153,6 +159,8 @@ fn run(args: &[&str]) -> Result<(), String> {
         plan.w1_time,
     ))?;
     drop(runtime);
+    let w1_instructions =
+        w1::instructions(&exe, &format!("http://127.0.0.1:{}/v1", ready.port), &[1, 32], plan.w1_counted)?;
     let w2 = w2::run(&exe, &format!("http://127.0.0.1:{}/big/v1", ready.port), plan.w2_rounds, &ready)?;
     drop(server);
     let w3 = match &seedream {
@@ -166,6 +174,9 @@ fn run(args: &[&str]) -> Result<(), String> {
             "W2 streaming save not measured: this build has no `save-all` feature (the client has no `save_all`)",
         );
     }
+    if w1_instructions.is_null() {
+        notes.push("W1 instructions not counted: valgrind is not installed");
+    }
     if seedream.is_none() {
         notes.push("W3 not measured: no --seedream PATH");
     }
@@ -174,10 +185,12 @@ fn run(args: &[&str]) -> Result<(), String> {
         "plan": {
             "w1_rounds": plan.w1_rounds,
             "w1_round_ms": plan.w1_time.as_millis() as u64,
+            "w1_counted": plan.w1_counted,
             "w2_rounds": plan.w2_rounds,
             "w3_runs": plan.w3_runs,
         },
         "w1": w1,
+        "w1_instructions": w1_instructions,
         "w2": {
             "images": server::W2_IMAGES,
             "decoded_bytes": ready.decoded_bytes,

@@ -212,3 +212,55 @@ pub fn fixed(name: &str, base: &str, requests: &str, concurrency: &str) -> Resul
         Ok(())
     })
 }
+
+/// Instructions per W1 request of each contender at each concurrency, counted by valgrind's
+/// callgrind: repeatable where CPU time is noisy (the same binary and inputs give the same count,
+/// whatever else the machine does). Each count is the difference of a run of `2 * requests` and one
+/// of `requests`, so start-up and connecting are left out. `Null` when valgrind is not installed.
+pub fn instructions(
+    exe: &std::path::Path,
+    base: &str,
+    concurrencies: &[usize],
+    requests: usize,
+) -> Result<Value, String> {
+    if std::process::Command::new("valgrind").arg("--version").output().is_err() {
+        return Ok(Value::Null);
+    }
+    let count = |name: &str, requests: usize, concurrency: usize| -> Result<f64, String> {
+        let output = std::process::Command::new("valgrind")
+            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+            .arg(exe)
+            .args(["w1-fixed", name, base, &requests.to_string(), &concurrency.to_string()])
+            .output()
+            .map_err(|e| format!("running valgrind: {e}"))?;
+        let text = String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() {
+            return Err(format!("callgrind {name} c{concurrency}: {}", text.trim()));
+        }
+        // `==PID== Collected : 123456789`
+        text.lines()
+            .find_map(|line| line.split_once("Collected :").and_then(|(_, n)| n.trim().replace(',', "").parse().ok()))
+            .ok_or_else(|| format!("callgrind {name} c{concurrency}: no instruction count in {text:?}"))
+    };
+    let mut out = serde_json::Map::new();
+    out.insert("requests".into(), json!(requests));
+    for &concurrency in concurrencies {
+        // Whole rounds of `concurrency` tasks, so both runs send exactly what they say.
+        let requests = requests.div_ceil(concurrency) * concurrency;
+        let mut row = serde_json::Map::new();
+        for name in NAMES {
+            let (once, twice) = (count(name, requests, concurrency)?, count(name, 2 * requests, concurrency)?);
+            row.insert(name.to_owned(), json!((twice - once) / requests as f64));
+        }
+        eprintln!(
+            "  W1 instructions c{concurrency}: {}",
+            NAMES
+                .iter()
+                .map(|name| format!("{name} {:.0}", row[*name].as_f64().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        out.insert(format!("w1_c{concurrency}"), Value::Object(row));
+    }
+    Ok(Value::Object(out))
+}

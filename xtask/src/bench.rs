@@ -180,6 +180,12 @@ pub fn summarize(raw: &Value) -> Value {
     let w3_runs: Vec<f64> = raw["w3"]["runs_ms"].as_array().into_iter().flatten().filter_map(Value::as_f64).collect();
     let w3 = median(&w3_runs);
 
+    // Callgrind's counts: one run each, exact, so the ratio is of the counts themselves.
+    let counted = &raw["w1_instructions"];
+    let w1_instr_ratio = |c: &str| match (counted[c][CLIENT].as_f64(), counted[c][W1_FLOOR].as_f64()) {
+        (Some(ours), Some(floor)) if floor > 0.0 => json!(ours / floor),
+        _ => Value::Null,
+    };
     let w1_cpu_ratio = |c: &str| w1_ratios.get(c).map_or(Value::Null, |r| r[CLIENT]["cpu_us_per_request"].clone());
     let w1_rps_ratio = |c: &str| w1_ratios.get(c).map_or(Value::Null, |r| r[CLIENT]["requests_per_second"].clone());
     let stream_save_mib = w2_medians
@@ -198,6 +204,8 @@ pub fn summarize(raw: &Value) -> Value {
         "plan": raw["plan"],
         "w1_cpu_ratio_c1": w1_cpu_ratio("w1_c1"),
         "w1_cpu_ratio_c32": w1_cpu_ratio("w1_c32"),
+        "w1_instr_ratio_c1": w1_instr_ratio("w1_c1"),
+        "w1_instr_ratio_c32": w1_instr_ratio("w1_c32"),
         "w1_rps_ratio_c1": w1_rps_ratio("w1_c1"),
         "w1_rps_ratio_c32": w1_rps_ratio("w1_c32"),
         "w2_decoded_gbps": w2_medians.get(documented).map_or(Value::Null, |m| m["decoded_gbps"].clone()),
@@ -208,6 +216,7 @@ pub fn summarize(raw: &Value) -> Value {
         "w3_cold_start_ms": w3,
         "w2_decoded_bytes": raw["w2"]["decoded_bytes"],
         "w2_body_bytes": raw["w2"]["body_bytes"],
+        "w1_instructions": counted,
         "medians": {
             "w1": w1_medians,
             "w2": w2_medians,
@@ -251,6 +260,22 @@ pub fn render(summary: &Value) -> String {
             ]);
         }
     }
+    for (key, contenders) in summary["w1_instructions"].as_object().into_iter().flatten() {
+        let Some(concurrency) = key.strip_prefix("w1_c") else { continue };
+        let floor = contenders[W1_FLOOR].as_f64();
+        for (name, count) in contenders.as_object().into_iter().flatten() {
+            let ratio = match (count.as_f64(), floor) {
+                (Some(ours), Some(floor)) if floor > 0.0 => json!(ours / floor),
+                _ => Value::Null,
+            };
+            table.row([
+                format!("W1 instructions (callgrind), concurrency {concurrency}"),
+                name.clone(),
+                format!("{} instructions/request", number(count, 0)),
+                format!("instructions {}×", number(&ratio, 3)),
+            ]);
+        }
+    }
     for (name, m) in summary["medians"]["w2"].as_object().into_iter().flatten() {
         let r = &summary["ratios_to_floor"]["w2"][name];
         table.row([
@@ -277,6 +302,8 @@ pub fn render(summary: &Value) -> String {
     for key in [
         "w1_cpu_ratio_c1",
         "w1_cpu_ratio_c32",
+        "w1_instr_ratio_c1",
+        "w1_instr_ratio_c32",
         "w1_rps_ratio_c1",
         "w1_rps_ratio_c32",
         "w2_decoded_gbps",
@@ -331,10 +358,16 @@ mod tests {
                     W2_FLOOR: { "wall_ms": 20.0, "decoded_gbps": 0.25, "peak_rss_bytes": 3000.0, "peak_rss_per_decoded_byte": 3.0 },
                 }],
             },
+            "w1_instructions": {
+                "requests": 960,
+                "w1_c1": { CLIENT: 51000.0, W1_FLOOR: 50000.0 },
+            },
             "w3": null,
             "notes": [],
         });
         let summary = summarize(&raw);
+        assert_eq!(summary["w1_instr_ratio_c1"], json!(1.02));
+        assert_eq!(summary["w1_instr_ratio_c32"], Value::Null, "not counted");
         assert_eq!(summary["w1_cpu_ratio_c1"], json!(2.0));
         assert_eq!(summary["w1_cpu_ratio_c32"], json!(1.0));
         assert_eq!(summary["w1_rps_ratio_c1"], json!(0.5));
@@ -346,6 +379,10 @@ mod tests {
         assert_eq!(summary["medians"]["w1"]["w1_c32"][CLIENT]["cpu_us_per_request"], json!(15.0));
         let table = render(&summary);
         assert!(table.contains("W1 small answer, concurrency 32"), "{table}");
+        let counted = table
+            .lines()
+            .find(|line| line.contains("W1 instructions (callgrind), concurrency 1") && line.contains(CLIENT));
+        assert!(counted.is_some_and(|line| line.contains("51000 instructions/request") && line.contains("instructions 1.020×")), "{table}");
         assert!(table.contains("note: W3 not measured"), "{table}");
         assert_eq!(summary["w2_documented_path"], json!(CLIENT));
     }
