@@ -391,11 +391,15 @@ enum seedream_result seedream_client_generate_stream(const struct seedream_clien
 /**
  * Edits images given as bytes in memory (PNG, JPEG, WebP, ...): `images` points to `image_count`
  * buffers (at least one), `mask` to `mask_len` bytes (NULL and 0 for no mask). The bytes are
- * copied; the buffers may be freed once the call returns. `params_json` holds the other fields:
- * `{"model": ..., "prompt": ..., "n": ..., "size": ..., "response_format": ..., "watermark": ...}`
- * (`model` and `prompt` required; other names are refused). Relays get a multipart
- * `POST /images/edits`; Ark (a base URL ending in `/api/v3`) gets generations with data URLs.
- * Otherwise as `seedream_client_generate`.
+ * copied; the buffers may be freed once the call returns. `params_json` holds the other fields,
+ * named and typed as in a generations request: `{"model": ..., "prompt": ..., "n": ..., "size": ...,
+ * "response_format": ..., "watermark": ..., "seed": ..., "guidance_scale": ..., "output_format":
+ * "png", "background": "transparent", "optimize_prompt_options": {...}, "tools": [...], "stream": ...}`
+ * (`model` and `prompt` required; other names, and fields of the wrong type, are
+ * `SEEDREAM_RESULT_INVALID_JSON`). Each is checked by the model's rules as on generations, unless
+ * validation is turned off. Relays get a multipart `POST /images/edits` (objects and arrays as JSON
+ * text); Ark (a base URL ending in `/api/v3`) gets generations with data URLs. With `"stream": true`
+ * the events are gathered into the one response. Otherwise as `seedream_client_generate`.
  *
  * `client`, `params_json` and `cancel` are borrowed for the call only. `images` and `mask` are copied:
  * they may be freed once the call returns. `*response_out` is the caller's, freed with

@@ -62,6 +62,30 @@ static void edit_from_memory(seedream_client *client) {
     response = NULL;
   }
 
+  /* The generations fields an edit takes: Seedream 5.0 pro asked for PNG makes PNG. */
+  const char *png = "{\"model\":\"doubao-seedream-5-0-pro-260628\",\"prompt\":\"make it a poster\","
+                    "\"size\":\"1K\",\"output_format\":\"png\",\"background\":\"opaque\","
+                    "\"optimize_prompt_options\":{\"mode\":\"fast\"},\"response_format\":\"b64_json\"}";
+  CHECK_RESULT(seedream_client_edit(client, png, images, 1, NULL, 0, NULL, &response, &error), SEEDREAM_RESULT_OK,
+               error);
+  seedream_error_free(error);
+  error = NULL;
+  if (response != NULL) {
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    CHECK(seedream_response_image_bytes(response, 0, &data, &len) == SEEDREAM_RESULT_OK);
+    CHECK(len > 8 && memcmp(data, "\x89PNG\r\n\x1a\n", 8) == 0);
+    seedream_response_free(response);
+    response = NULL;
+  }
+  /* ... checked by the model's rules as on generations: 4.0 makes JPEG only. */
+  const char *jpeg_only = "{\"model\":\"doubao-seedream-4-0-250828\",\"prompt\":\"p\",\"output_format\":\"png\"}";
+  CHECK_RESULT(seedream_client_edit(client, jpeg_only, images, 1, NULL, 0, NULL, &response, &error),
+               SEEDREAM_RESULT_INVALID_REQUEST, error);
+  CHECK(error != NULL && strcmp(seedream_error_violation_field(error, 0), "output_format") == 0);
+  seedream_error_free(error);
+  error = NULL;
+
   /* Ark has no edits endpoint: the same edit goes out as generations with a data URL. */
   seedream_client *ark = test_client(env("SEEDREAM_TEST_ARK_URL"), NULL, 1);
   if (ark != NULL) {

@@ -1,7 +1,8 @@
 //! `POST /v1/images/edits`: the multipart form (parsed with `multer`) into a validated
-//! [`EditRequest`], then the generations request it stands for. The form's `output_format` and
-//! `background`, which [`EditRequest`] has no fields for, are set on that request and checked as the
-//! JSON path checks them.
+//! [`EditRequest`], then the generations request it stands for. Its generations fields (`seed`,
+//! `guidance_scale`, `output_format`, `background`, `stream`, `tools`, `optimize_prompt_options`) are
+//! read under the names the client sends them ([`field`]) and checked by the catalog row as the JSON
+//! path checks them.
 
 use std::convert::Infallible;
 
@@ -9,17 +10,11 @@ use bytes::Bytes;
 use http::{HeaderMap, header};
 use seedream_types::edit::field;
 use seedream_types::{
-    Background, EditRequest, GenerateRequest, ImageCount, ImageFile, OutputFormat, ResponseFormat, Size,
+    Background, EditRequest, GenerateRequest, ImageCount, ImageFile, OptimizePromptOptions, OutputFormat,
+    ResponseFormat, Size, Tool,
 };
 
-use crate::error::{self, ApiError};
-
-// Fields of the generations request that `seedream_types::edit::field` does not list; relays take
-// them under their JSON names.
-/// `png` or `jpeg` (text).
-const OUTPUT_FORMAT: &str = "output_format";
-/// `opaque` or `transparent` (text).
-const BACKGROUND: &str = "background";
+use crate::error::ApiError;
 
 /// Parses and validates the form; the answer is the equivalent generations request.
 pub(crate) async fn parse(headers: &HeaderMap, body: Bytes) -> Result<GenerateRequest, ApiError> {
@@ -32,17 +27,7 @@ pub(crate) async fn parse(headers: &HeaderMap, body: Bytes) -> Result<GenerateRe
     })?;
     let stream = futures_util::stream::once(async move { Ok::<Bytes, Infallible>(body) });
     let mut form = multer::Multipart::new(stream, boundary);
-    let mut request = EditRequest {
-        model: String::new(),
-        prompt: String::new(),
-        images: Vec::new(),
-        mask: None,
-        n: None,
-        size: None,
-        response_format: None,
-        watermark: None,
-    };
-    let (mut output_format, mut background) = (None, None);
+    let mut request = EditRequest::default();
     let malformed = |e: multer::Error| ApiError::invalid("", format!("The multipart body is malformed: {e}."));
     while let Some(part) = form.next_field().await.map_err(malformed)? {
         let name = part.name().unwrap_or_default().to_owned();
@@ -71,27 +56,39 @@ pub(crate) async fn parse(headers: &HeaderMap, body: Bytes) -> Result<GenerateRe
                     }
                 });
             }
-            OUTPUT_FORMAT => output_format = Some(OutputFormat::from_wire(text()?.trim())),
-            BACKGROUND => background = Some(Background::from_wire(text()?.trim())),
+            field::SEED => request.seed = Some(typed(&name, text()?.trim().parse::<i64>())?),
+            field::GUIDANCE_SCALE => {
+                let scale = text()?.trim().parse::<f64>().map_err(|e| e.to_string());
+                let finite = scale.and_then(|s| if s.is_finite() { Ok(s) } else { Err("not a number".into()) });
+                request.guidance_scale = Some(typed(&name, finite)?);
+            }
+            field::STREAM => request.stream = Some(typed(&name, text()?.trim().parse::<bool>())?),
+            field::OUTPUT_FORMAT => request.output_format = Some(OutputFormat::from_wire(text()?.trim())),
+            field::BACKGROUND => request.background = Some(Background::from_wire(text()?.trim())),
+            field::OPTIMIZE_PROMPT_OPTIONS => {
+                request.optimize_prompt_options =
+                    Some(typed(&name, serde_json::from_str::<OptimizePromptOptions>(&text()?))?);
+            }
+            field::TOOLS => request.tools = Some(typed(&name, serde_json::from_str::<Vec<Tool>>(&text()?))?),
             field::IMAGE | "image[]" => request.images.push(file(file_name, media_type, bytes)),
             field::MASK => request.mask = Some(file(file_name, media_type, bytes)),
             // Relays take more fields than the emulator models; like them, ignore the rest.
             _ => {}
         }
     }
-    if let Err(error) = request.validate() {
-        let generate = request.to_generate_request();
-        let family = seedream_types::catalog::family_of(&generate.model);
+    // As on the JSON path (`error::validate`), the service knows its aliases: their family's rules apply.
+    let family = seedream_types::catalog::resolve(&request.model).map(|(family, _)| family);
+    let generate = request.to_generate_request();
+    if let Err(error) = request.validate_for(family) {
         return Err(ApiError::from_validation(&error, family, &generate));
     }
-    let mut generate = request.to_generate_request();
-    if output_format.is_some() || background.is_some() {
-        generate.output_format = output_format;
-        generate.background = background;
-        // The form's own fields passed above; these get the JSON path's checks against the row.
-        error::validate(&generate)?;
-    }
     Ok(generate)
+}
+
+/// A form value parsed as its field's type, or the JSON path's wrong-type refusal naming the field.
+fn typed<T>(name: &str, parsed: Result<T, impl ToString>) -> Result<T, ApiError> {
+    parsed
+        .map_err(|e| ApiError::invalid(name, format!("The parameter {name:?} has the wrong type: {}.", e.to_string())))
 }
 
 fn file(file_name: String, media_type: Option<String>, bytes: Bytes) -> ImageFile {

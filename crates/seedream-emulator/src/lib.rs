@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `POST /v1/images/generations` | relay style: JSON request, relay-shaped `usage` |
 //! | `POST /api/v3/images/generations` | Ark style: JSON request, Ark-shaped `usage` |
-//! | `POST /v1/images/edits` | relay edits: `multipart/form-data`, the generation it stands for (`output_format` too) |
+//! | `POST /v1/images/edits` | relay edits: `multipart/form-data`, the generation it stands for (its `seed`, `output_format`, `stream`, … too) |
 //! | `GET /files/<token>.jpeg?X-Tos-…`, `….png?…` | the image links it hands out (expired: 403, unknown: 404) |
 //!
 //! Requests are validated with the `seedream-types` rules, each family's read from its catalog row

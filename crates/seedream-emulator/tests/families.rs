@@ -10,7 +10,9 @@ use base64::engine::general_purpose::STANDARD;
 use common::*;
 use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use seedream_types::catalog::{self, ModelFamily, Status};
-use seedream_types::{ImageFormat, SEEDREAM_4_5, SEEDREAM_5_0_FLASH, SEEDREAM_5_0_LITE, SEEDREAM_5_0_PRO};
+use seedream_types::{
+    ImageFormat, SEEDEDIT_3_0_I2I, SEEDREAM_4_5, SEEDREAM_5_0_FLASH, SEEDREAM_5_0_LITE, SEEDREAM_5_0_PRO,
+};
 use serde_json::{Value, json};
 
 const LITE_ALIAS: &str = "doubao-seedream-5-0-lite-260128";
@@ -432,5 +434,73 @@ async fn a_streamed_answer_completes_with_the_plain_answer_top_level_tools_inclu
         let searches = completed["usage"].get("tool_usage").map(|usage| usage["web_search"].clone());
         assert_eq!(searches, tools.as_ref().map(|_| json!(1)));
     }
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn edits_take_seed_guidance_scale_and_stream_as_the_json_path_does() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let client = client();
+    let input = png_bytes(64, 64, false);
+    let url = format!("{}/images/generations", emulator.base_url());
+    // The same seed draws the same picture by either path; another seed another one.
+    let pixels = |answer: &Value| decode_jpeg(&b64_bytes(&answer["data"][0])).2;
+    let mut drawn = Vec::new();
+    for seed in ["7", "8"] {
+        let form = [
+            ("model", SEEDEDIT_3_0_I2I),
+            ("prompt", "make it winter"),
+            ("size", "adaptive"),
+            ("seed", seed),
+            ("guidance_scale", "6.5"),
+            ("response_format", "b64_json"),
+        ];
+        let edited = edit(&emulator, &client, &form, &input).await;
+        assert_eq!(edited.status, 200, "{}", String::from_utf8_lossy(&edited.body));
+        let body = json!({"model": SEEDEDIT_3_0_I2I, "prompt": "make it winter", "size": "adaptive",
+                          "image": png_data_url(64, 64, false), "seed": seed.parse::<i64>().unwrap(),
+                          "guidance_scale": 6.5, "response_format": "b64_json"});
+        let answer = post_json(&client, &url, &body, &[]).await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(pixels(&edited.json()), pixels(&answer.json()), "seed {seed}");
+        drawn.push(pixels(&edited.json()));
+    }
+    assert_ne!(drawn[0], drawn[1], "the seed reaches the drawing");
+    // Out of range, for a row without them, or not a number: refused as the JSON path refuses.
+    for (model, name, value) in [
+        (SEEDEDIT_3_0_I2I, "seed", json!(-2)),
+        (SEEDEDIT_3_0_I2I, "guidance_scale", json!(11)),
+        (SEEDREAM_4_5, "seed", json!(7)),
+    ] {
+        let text = value.to_string();
+        let form = [("model", model), ("prompt", "p"), (name, text.as_str())];
+        let edited = refusal(&edit(&emulator, &client, &form, &input).await, name);
+        let body = json!({"model": model, "prompt": "p", "image": png_data_url(64, 64, false), name: value});
+        assert_eq!(edited, refused(&emulator, &client, body, name).await, "{model} {name}");
+    }
+    for (name, text) in [("seed", "seven"), ("guidance_scale", "NaN"), ("stream", "yes"), ("tools", "web_search")] {
+        let form = [("model", SEEDREAM_5_0_LITE), ("prompt", "p"), (name, text)];
+        let answer = edit(&emulator, &client, &form, &input).await;
+        assert_eq!(answer.status, 400, "{name}={text}");
+        assert_eq!(answer.error().1, name);
+    }
+    // `stream` gets the events; `tools` come back on `completed`.
+    let form = [
+        ("model", SEEDREAM_5_0_LITE),
+        ("prompt", "p"),
+        ("size", "2K"),
+        ("n", "2"),
+        ("stream", "true"),
+        ("tools", r#"[{"type":"web_search"}]"#),
+    ];
+    let answer = edit(&emulator, &client, &form, &input).await;
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(answer.header("content-type"), Some("text/event-stream; charset=utf-8"));
+    let events = parse_sse(&answer.body);
+    let kinds: Vec<_> = events.iter().filter_map(|e| e.event.as_deref()).collect();
+    assert_eq!(kinds.iter().filter(|k| k.ends_with("partial_succeeded")).count(), 2, "{kinds:?}");
+    let completed = events.iter().find(|e| e.event.as_deref() == Some("image_generation.completed")).unwrap();
+    let completed: Value = serde_json::from_str(&completed.data).unwrap();
+    assert_eq!(completed["tools"], json!([{"type": "web_search"}]));
     emulator.shutdown().await;
 }

@@ -11,8 +11,8 @@ use ::seedream_client::decode::decode_b64;
 use ::seedream_client::{Client, ClientBuilder, ResponseMeta};
 use futures_core::Stream;
 use seedream_types::{
-    EditRequest, GeneratedImage, ImageCount, ImageFile, ImagesResponse, PartialSucceeded, ResponseFormat, Size,
-    StreamEvent,
+    Background, EditRequest, GeneratedImage, ImageCount, ImageFile, ImagesResponse, OptimizePromptOptions,
+    OutputFormat, PartialSucceeded, ResponseFormat, Size, StreamEvent, Tool,
 };
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
@@ -192,7 +192,8 @@ impl seedream_client {
     }
 }
 
-/// Parses an edit's parameters: `{"model", "prompt", "n", "size", "response_format", "watermark"}`.
+/// Parses an edit's parameters: the [`EditRequest`] fields but its files and `extra`, under their
+/// JSON names; other names are refused (a misspelt name would otherwise be sent unnoticed).
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EditParams {
@@ -202,6 +203,13 @@ struct EditParams {
     size: Option<Size>,
     response_format: Option<ResponseFormat>,
     watermark: Option<bool>,
+    seed: Option<i64>,
+    guidance_scale: Option<f64>,
+    stream: Option<bool>,
+    output_format: Option<OutputFormat>,
+    background: Option<Background>,
+    optimize_prompt_options: Option<OptimizePromptOptions>,
+    tools: Option<Vec<Tool>>,
 }
 
 fn image_file(name: &str, bytes: &[u8]) -> ImageFile {
@@ -293,11 +301,15 @@ pub unsafe extern "C" fn seedream_client_generate_stream(
 
 /// Edits images given as bytes in memory (PNG, JPEG, WebP, ...): `images` points to `image_count`
 /// buffers (at least one), `mask` to `mask_len` bytes (NULL and 0 for no mask). The bytes are
-/// copied; the buffers may be freed once the call returns. `params_json` holds the other fields:
-/// `{"model": ..., "prompt": ..., "n": ..., "size": ..., "response_format": ..., "watermark": ...}`
-/// (`model` and `prompt` required; other names are refused). Relays get a multipart
-/// `POST /images/edits`; Ark (a base URL ending in `/api/v3`) gets generations with data URLs.
-/// Otherwise as `seedream_client_generate`.
+/// copied; the buffers may be freed once the call returns. `params_json` holds the other fields,
+/// named and typed as in a generations request: `{"model": ..., "prompt": ..., "n": ..., "size": ...,
+/// "response_format": ..., "watermark": ..., "seed": ..., "guidance_scale": ..., "output_format":
+/// "png", "background": "transparent", "optimize_prompt_options": {...}, "tools": [...], "stream": ...}`
+/// (`model` and `prompt` required; other names, and fields of the wrong type, are
+/// `SEEDREAM_RESULT_INVALID_JSON`). Each is checked by the model's rules as on generations, unless
+/// validation is turned off. Relays get a multipart `POST /images/edits` (objects and arrays as JSON
+/// text); Ark (a base URL ending in `/api/v3`) gets generations with data URLs. With `"stream": true`
+/// the events are gathered into the one response. Otherwise as `seedream_client_generate`.
 ///
 /// `client`, `params_json` and `cancel` are borrowed for the call only. `images` and `mask` are copied:
 /// they may be freed once the call returns. `*response_out` is the caller's, freed with
@@ -344,6 +356,14 @@ pub unsafe extern "C" fn seedream_client_edit(
         size: params.size,
         response_format: params.response_format,
         watermark: params.watermark,
+        seed: params.seed,
+        guidance_scale: params.guidance_scale,
+        stream: params.stream,
+        output_format: params.output_format,
+        background: params.background,
+        optimize_prompt_options: params.optimize_prompt_options,
+        tools: params.tools,
+        extra: serde_json::Map::new(),
     };
     let response = client.block_on(cancel, async {
         let job = client.job();

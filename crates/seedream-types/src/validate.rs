@@ -130,8 +130,15 @@ impl GenerateRequest {
 
 impl EditRequest {
     /// Checks an edit with the same rules as the generations request it stands for (the images'
-    /// bytes are checked as data URLs would be), plus a readable mask.
+    /// bytes are checked as data URLs would be; `seed`, `output_format`, `tools`, … by the model's
+    /// catalog row, as on generations), plus a readable mask.
     pub fn validate(&self) -> Result<Vec<Violation>, ValidationError> {
+        self.validate_for(catalog::family_of(&self.model))
+    }
+
+    /// [`validate`](Self::validate) by `family`'s rules (the common rules only with `None`), whatever
+    /// its `model` says: for a server that knows an alias's family.
+    pub fn validate_for(&self, family: Option<&ModelFamily>) -> Result<Vec<Violation>, ValidationError> {
         let mut generate = self.to_generate_request();
         generate.extra.clear();
         // Validate `n` under its own name, not as the max_images it is converted to.
@@ -141,7 +148,7 @@ impl EditRequest {
         if self.images.len() > 1 {
             generate.image = Some(ImageInput::Many(generate.images().to_vec()));
         }
-        let mut report = match generate.validate() {
+        let mut report = match generate.validate_for(family) {
             Ok(warnings) => Report { violations: Vec::new(), warnings },
             Err(e) => Report { violations: e.violations, warnings: e.warnings },
         };
@@ -682,6 +689,53 @@ mod tests {
             fields(&GenerateRequest::new(SEEDREAM_4_0, "").with_layer_decomposition(true)),
             ["layer_decomposition"]
         );
+    }
+
+    #[test]
+    fn an_edit_gets_exactly_the_generations_rules_for_its_fields() {
+        use crate::edit::{EditRequest, ImageFile};
+        use crate::request::{OptimizePromptMode, Tool};
+        let url = png(512, 512);
+        let bytes = DataUrl::parse(&url).unwrap().unwrap().decode().unwrap();
+        type Set = fn(GenerateRequest, EditRequest) -> (GenerateRequest, EditRequest);
+        let cases: [(&str, Set); 12] = [
+            ("nothing", |g, e| (g, e)),
+            ("seed", |g, e| (g.with_seed(7), e.with_seed(7))),
+            ("seed out of range", |g, e| (g.with_seed(-2), e.with_seed(-2))),
+            ("guidance_scale", |g, e| (g.with_guidance_scale(5.5), e.with_guidance_scale(5.5))),
+            ("guidance_scale out of range", |g, e| (g.with_guidance_scale(11.0), e.with_guidance_scale(11.0))),
+            ("png", |g, e| (g.with_output_format(OutputFormat::Png), e.with_output_format(OutputFormat::Png))),
+            ("webp", |g, e| {
+                let webp = OutputFormat::Other("webp".into());
+                (g.with_output_format(webp.clone()), e.with_output_format(webp))
+            }),
+            ("transparent", |g, e| {
+                (g.with_background(Background::Transparent), e.with_background(Background::Transparent))
+            }),
+            ("transparent jpeg", |g, e| {
+                let (g, e) = (g.with_output_format(OutputFormat::Jpeg), e.with_output_format(OutputFormat::Jpeg));
+                (g.with_background(Background::Transparent), e.with_background(Background::Transparent))
+            }),
+            ("stream", |g, e| (g.with_stream(true), e.with_stream(true))),
+            ("fast", |g, e| {
+                (g.with_optimize_prompt(OptimizePromptMode::Fast), e.with_optimize_prompt(OptimizePromptMode::Fast))
+            }),
+            ("web search", |g, e| (g.with_tool(Tool::web_search()), e.with_tool(Tool::web_search()))),
+        ];
+        let models = catalog::FAMILIES.iter().map(|f| f.model_id).chain(["ep-20260101-x", "some-new-model"]);
+        for model in models {
+            for (what, set) in &cases {
+                let (generate, edit) = set(
+                    GenerateRequest::new(model, "p").with_image(url.clone()),
+                    EditRequest::new(model, "p", ImageFile::new("in.png", bytes.clone())),
+                );
+                let edit_fields = match edit.validate() {
+                    Ok(_) => vec![],
+                    Err(e) => e.violations.into_iter().map(|v| v.field).collect(),
+                };
+                assert_eq!(edit_fields, fields(&generate), "{model}, {what}");
+            }
+        }
     }
 
     #[test]
