@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use serde_with::skip_serializing_none;
 
 use crate::error::{ApiErrorBody, ErrorEnvelope};
-use crate::request::OutputFormat;
+use crate::request::{OutputFormat, Tool};
 use crate::response::{FailedImage, GeneratedImage, ImageItem, ImagesResponse, Usage};
 
 /// The text of the `data:` line that ends a stream.
@@ -280,14 +280,18 @@ impl JsonSchema for StreamEvent {
 }
 
 /// Gathers stream events into the response a non-stream call would have given: `model` and
-/// `created` from the first event that has them, usage from `completed`, images in `image_index`
-/// order (failed ones as per-image errors). The one place a stream becomes a response; callers that
+/// `created` from the first event that has them, usage, `tools` and the other top-level fields from
+/// `completed`, images in `image_index` order (failed ones as per-image errors). The one place a stream becomes a response; callers that
 /// act on each image as it arrives use [`note`](Self::note) and keep the items themselves.
 #[derive(Debug, Clone, Default)]
 pub struct StreamGatherer {
     model: Option<String>,
     created: Option<i64>,
     usage: Option<Usage>,
+    tools: Option<Vec<Tool>>,
+    /// `completed`'s fields this version does not model: the response's own (see
+    /// [`ImagesResponse::into_events`]).
+    extra: Map<String, Value>,
     items: Vec<(u32, ImageItem)>,
 }
 
@@ -315,8 +319,10 @@ impl StreamGatherer {
             StreamEvent::PartialFailed(e) => {
                 Some((e.image_index, ImageItem::Failed(FailedImage { error: e.error, extra: e.extra })))
             }
-            StreamEvent::Completed(e) => {
+            StreamEvent::Completed(mut e) => {
                 self.usage = e.usage;
+                self.tools = take(&mut e.extra, "tools");
+                self.extra = e.extra;
                 None
             }
             StreamEvent::Error(_) | StreamEvent::Unknown(_) => None,
@@ -348,8 +354,8 @@ impl StreamGatherer {
             created: self.created,
             data: self.items.into_iter().map(|(_, item)| item).collect(),
             usage: self.usage,
-            tools: None,
-            extra: Map::new(),
+            tools: self.tools,
+            extra: self.extra,
         }
     }
 }
@@ -395,6 +401,34 @@ mod tests {
             gatherer.push(event);
         }
         assert_eq!(gatherer.model(), Some("m"));
+        assert_eq!(gatherer.finish(), response);
+    }
+
+    #[test]
+    fn gathering_keeps_the_tools_and_top_level_fields_of_completed() {
+        // As the wire carries it: `tools` (and a field this version does not know) on `completed`.
+        let lines = [
+            json!({"type": PARTIAL_SUCCEEDED, "model": "m", "created": 7, "image_index": 0, "url": "u"}),
+            json!({"type": COMPLETED, "model": "m", "created": 7, "usage": {"generated_images": 1,
+                   "tool_usage": {"web_search": 1}}, "tools": [{"type": "web_search"}], "trace": "t1"}),
+        ];
+        let mut gatherer = StreamGatherer::new();
+        for line in &lines {
+            gatherer.push(StreamEvent::from_json(&line.to_string()).unwrap());
+        }
+        let response = gatherer.finish();
+        assert_eq!(response.tools, Some(vec![Tool::web_search()]));
+        assert_eq!(response.extra.get("trace"), Some(&json!("t1")));
+        assert!(!response.extra.contains_key("tools"), "tools is typed, not left in extra");
+        assert_eq!(
+            serde_json::to_value(&response).unwrap(),
+            json!({"model": "m", "created": 7, "data": [{"url": "u"}],
+                   "usage": {"generated_images": 1, "tool_usage": {"web_search": 1}},
+                   "tools": [{"type": "web_search"}], "trace": "t1"})
+        );
+        // And a response with tools survives the trip through events and back.
+        let mut gatherer = StreamGatherer::new();
+        response.clone().into_events().for_each(|event| gatherer.push(event));
         assert_eq!(gatherer.finish(), response);
     }
 
