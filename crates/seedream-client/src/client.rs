@@ -173,7 +173,8 @@ impl Client {
     }
 
     /// Edits images: multipart `POST /images/edits` for relays; for Ark (no edits endpoint) the same
-    /// job as a generations call with the images as data URLs. See [`EditMode`].
+    /// job as a generations call with the images as data URLs. See [`EditMode`]. An edit with
+    /// `stream: true` is read as a stream and gathered into one response, as [`generate`](Self::generate) does.
     pub async fn edit(&self, request: &EditRequest) -> Result<ImagesResponse, Error> {
         self.edit_with_meta(request).await.map(|(response, _)| response)
     }
@@ -197,6 +198,7 @@ impl Client {
                 .await
             }
             EditMode::Multipart | EditMode::Auto => {
+                let accept = if request.is_stream() { "text/event-stream" } else { "application/json" };
                 let form = multipart::encode(request);
                 let content_type = HeaderValue::try_from(&form.content_type)
                     .map_err(|_| Error::Config(format!("bad content type {:?}", form.content_type)))?;
@@ -205,7 +207,7 @@ impl Client {
                         method: Method::POST,
                         uri: &self.inner.edits,
                         content_type: Some(content_type),
-                        accept: "application/json",
+                        accept,
                         body: form.body.clone().into(),
                         authorized: true,
                         download: false,

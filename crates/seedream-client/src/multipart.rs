@@ -101,6 +101,57 @@ mod tests {
         assert_eq!(&form.body[..], &expected[..], "{}", String::from_utf8_lossy(&form.body));
     }
 
+    /// Every part of `form` as (name, file name, content), read by `multer` (the emulator's parser).
+    async fn read_back(form: &Form) -> Vec<(String, Option<String>, Vec<u8>)> {
+        let boundary = multer::parse_boundary(&form.content_type).unwrap();
+        let body = form.body.clone();
+        let stream = futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
+        let mut parsed = multer::Multipart::new(stream, boundary);
+        let mut parts = Vec::new();
+        while let Some(part) = parsed.next_field().await.unwrap() {
+            let (name, file) = (part.name().unwrap().to_owned(), part.file_name().map(str::to_owned));
+            parts.push((name, file, part.bytes().await.unwrap().to_vec()));
+        }
+        parts
+    }
+
+    #[tokio::test]
+    async fn the_generations_fields_and_extra_are_read_back_as_sent() {
+        use seedream_types::{Background, OptimizePromptMode, OutputFormat, Tool};
+        let png = ImageFile::new("in.png", Bytes::from_static(b"\x89PNG\r\n\x1a\n"));
+        let request = EditRequest::new("doubao-seedream-5-0-pro-260628", "make it night", png.clone())
+            .with_seed(-1)
+            .with_guidance_scale(5.5)
+            .with_stream(false)
+            .with_output_format(OutputFormat::Png)
+            .with_background(Background::Transparent)
+            .with_optimize_prompt(OptimizePromptMode::Standard)
+            .with_tool(Tool::web_search())
+            .with_extra("future_flag", serde_json::Value::Bool(true))
+            .with_extra("output_format", serde_json::Value::from("jpeg"))
+            .with_mask(png);
+        let text = |name: &str, value: &str| (name.to_owned(), None, value.as_bytes().to_vec());
+        let file = |name: &str| (name.to_owned(), Some("in.png".to_owned()), b"\x89PNG\r\n\x1a\n".to_vec());
+        assert_eq!(
+            read_back(&encode(&request)).await,
+            [
+                text("model", "doubao-seedream-5-0-pro-260628"),
+                text("prompt", "make it night"),
+                text("seed", "-1"),
+                text("guidance_scale", "5.5"),
+                text("stream", "false"),
+                text("output_format", "png"),
+                text("background", "transparent"),
+                text("optimize_prompt_options", r#"{"mode":"standard"}"#),
+                text("tools", r#"[{"type":"web_search"}]"#),
+                text("future_flag", "true"),
+                file("image"),
+                file("mask"),
+            ],
+            "each field once, under its JSON name; the typed output_format wins over extra's"
+        );
+    }
+
     #[test]
     fn random_boundaries_differ() {
         let request = EditRequest::new("m", "p", ImageFile::new("x.png", Bytes::from_static(b"x")));

@@ -10,8 +10,8 @@ use futures_util::StreamExt as _;
 use seedream_client::{Client, ClientBuilder, Error, RetryPolicy, TimeoutPhase, Timeouts};
 use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use seedream_types::{
-    EditRequest, ErrorClass, GenerateRequest, ImageFile, ImageItem, ResponseFormat, SEEDREAM_4_0, SizePreset,
-    StreamEvent,
+    EditRequest, ErrorClass, GenerateRequest, ImageFile, ImageItem, OutputFormat, ResponseFormat, SEEDREAM_4_0,
+    SEEDREAM_5_0_LITE, SEEDREAM_5_0_PRO, SizePreset, StreamEvent, Tool,
 };
 
 const KEY: &str = "emu-key-SECRET-77";
@@ -162,6 +162,44 @@ async fn the_seed_edit_form_works_both_ways() {
             let response = client.edit(&edit).await.unwrap_or_else(|e| panic!("{base}: {e}"));
             assert_eq!(response.images().count(), 1, "{base}");
             assert!(is_jpeg(&client.image_bytes(response.images().next().unwrap()).await.unwrap()));
+        }
+        emulator.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn edits_send_the_generations_fields_both_ways() {
+    bounded(async {
+        let emulator = emulator(false).await;
+        for base in [emulator.base_url(), emulator.ark_base_url()] {
+            let client = client_for(&emulator, &base).build().unwrap();
+            // 5.0 pro asked for PNG makes PNG.
+            let png = EditRequest::new(SEEDREAM_5_0_PRO, "a poster", ImageFile::new("in.jpeg", jpeg(64)))
+                .with_size(SizePreset::OneK)
+                .with_output_format(OutputFormat::Png)
+                .with_response_format(ResponseFormat::B64Json);
+            let response = client.edit(&png).await.unwrap_or_else(|e| panic!("{base}: {e}"));
+            let image = response.images().next().unwrap();
+            assert_eq!(image.output_format, Some(OutputFormat::Png), "{base}");
+            let bytes = client.image_bytes(image).await.unwrap();
+            assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{base}: not a PNG");
+            // 5.0 lite streams a group with web search, gathered into one answer that keeps `tools`.
+            let streamed = EditRequest::new(SEEDREAM_5_0_LITE, "today in Paris", ImageFile::new("in.jpeg", jpeg(64)))
+                .with_n(2)
+                .with_size(SizePreset::TwoK)
+                .with_stream(true)
+                .with_tool(Tool::web_search());
+            let response = client.edit(&streamed).await.unwrap_or_else(|e| panic!("{base}: {e}"));
+            assert_eq!(response.images().count(), 2, "{base}");
+            assert_eq!(response.tools, Some(vec![Tool::web_search()]), "{base}");
+            let usage = response.usage.unwrap();
+            assert_eq!(usage.tool_usage.and_then(|t| t.web_search), Some(1), "{base}");
+            // Refused locally exactly where generations would be: 4.0 makes JPEG only.
+            let jpeg_only = EditRequest::new(SEEDREAM_4_0, "p", ImageFile::new("in.jpeg", jpeg(64)))
+                .with_output_format(OutputFormat::Png);
+            let Err(Error::Validation(error)) = client.edit(&jpeg_only).await else { panic!("expected a refusal") };
+            assert_eq!(error.fields(), ["output_format"]);
         }
         emulator.shutdown().await;
     })
