@@ -6,8 +6,8 @@
 //!   and (when valgrind is installed) instructions per request counted by callgrind, which repeat
 //!   exactly from run to run where CPU time does not.
 //! - W2: one ≈ 100 MB answer of 15 random ≈ 5 MB `b64_json` images decoded to bytes: seedream-client's
-//!   documented path against serde_json + base64 (the floor), each in a fresh process; wall time,
-//!   decoded GB/s, peak RSS.
+//!   documented paths (`generate` + `into_image_bytes`, `generate_bytes`, the streaming save) against
+//!   serde_json + base64 (the floor), each in a fresh process; wall time, decoded GB/s, peak RSS.
 //! - W3: the `seedream` command from process start to one saved image, against its emulator.
 //!
 //! The server for W1 and W2 is this program in another process (`serve`), with fixed answers, so its

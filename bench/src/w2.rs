@@ -21,10 +21,11 @@ use crate::w1::KEY;
 pub const CLIENT: &str = "seedream-client";
 pub const FLOOR: &str = "hyper+serde_json+base64";
 pub const STREAM_SAVE: &str = "seedream-client save_all";
+pub const IN_MEMORY: &str = "seedream-client generate_bytes";
 
 /// The contenders this build measures.
 pub fn names() -> Vec<&'static str> {
-    let mut names = vec![CLIENT, FLOOR];
+    let mut names = vec![CLIENT, FLOOR, IN_MEMORY];
     if cfg!(feature = "save-all") {
         names.push(STREAM_SAVE);
     }
@@ -46,6 +47,7 @@ pub fn child(name: &str, base: &str) -> Result<(), String> {
         let start = Instant::now();
         let images = match name {
             CLIENT => through_client(base).await?,
+            IN_MEMORY => in_memory(base).await?,
             FLOOR => floor(base).await?,
             #[cfg(feature = "save-all")]
             STREAM_SAVE => {
@@ -87,6 +89,13 @@ async fn through_client(base: &str) -> Result<Vec<Bytes>, String> {
         }
     }
     Ok(images)
+}
+
+/// `Client::generate_bytes`: each image decoded from the body as it arrives, the text never held.
+async fn in_memory(base: &str) -> Result<Vec<Bytes>, String> {
+    let client = seedream_client::Client::builder().api_key(KEY).base_url(base).build().map_err(|e| e.to_string())?;
+    let generated = client.generate_bytes(&request()).await.map_err(|e| e.to_string())?;
+    Ok(generated.images.into_iter().map(|(_, image)| image.into_bytes()).collect())
 }
 
 /// The floor: bare hyper, the body collected whole, `serde_json::from_slice`, then each `b64_json`

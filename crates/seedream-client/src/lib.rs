@@ -8,7 +8,8 @@
 //! - [`Transport`]: the swappable HTTP layer; [`HyperTransport`] (hyper + rustls) is the default,
 //!   and the `testing` feature adds a recording/replaying one.
 //! - [`sse`]: a standalone server-sent-events decoder. Large `b64_json` responses are decoded
-//!   without copying the images ([`Client::into_image_bytes`] decodes each in its own memory).
+//!   as they arrive ([`Client::generate_bytes`] into memory, [`Client::generate_and_save`] into
+//!   files), or each in its own memory ([`Client::into_image_bytes`]).
 //!
 //! The models (requests, responses, events, validation) come from [`seedream_types`].
 
@@ -21,6 +22,7 @@ mod client;
 mod config;
 mod error;
 mod image;
+mod in_memory;
 mod meta;
 mod retry;
 mod save;
@@ -45,6 +47,7 @@ pub use client::Client;
 pub use config::{EditMode, Timeouts};
 pub use error::{ApiError, CallPhase, Error, TimeoutPhase};
 pub use image::{ImageBytes, UNKNOWN_EXTENSION};
+pub use in_memory::GeneratedBytes;
 pub use meta::ResponseMeta;
 pub use retry::RetryPolicy;
 pub use save::{

@@ -109,6 +109,72 @@ async fn generate_and_save_names_files_by_index_and_real_format() {
 }
 
 #[tokio::test]
+async fn generate_bytes_gives_each_image_by_index_with_its_real_format() {
+    let url = |addr: std::net::SocketAddr| format!("http://{addr}/img.png");
+    let links = serve(Vec::new(), 0).await;
+    let items = [
+        serde_json::json!({"b64_json": STANDARD.encode(PNG), "size": "1x1", "output_format": "jpeg"}),
+        serde_json::json!({"error": {"code": "OutputImageSensitiveContentDetected", "message": "no"}}),
+        serde_json::json!({"url": url(links)}),
+        serde_json::json!({"b64_json": STANDARD.encode(b"neither"), "output_format": "png"}),
+        serde_json::json!({"b64_json": STANDARD.encode(JPEG)}),
+    ];
+    // Sent in pieces of 7 bytes, so every string is cut many times.
+    let addr = support::server({
+        let body = Arc::new(answer(&items));
+        move |_head, mut stream| {
+            let body = body.clone();
+            async move {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                stream.write_all(head.as_bytes()).await.ok()?;
+                for piece in body.chunks(7) {
+                    stream.write_all(piece).await.ok()?;
+                    stream.flush().await.ok()?;
+                }
+                Some(stream)
+            }
+        }
+    })
+    .await;
+    let generated = client(addr).generate_bytes(&request()).await.unwrap();
+    let indices: Vec<usize> = generated.images.iter().map(|(index, _)| *index).collect();
+    assert_eq!(indices, [0, 2, 3, 4], "the failed item has none");
+    let image = |index| generated.image(index).unwrap();
+    assert_eq!((&image(0)[..], image(0).format()), (PNG, Some(ImageFormat::Png)), "the bytes decide");
+    assert_eq!((&image(2)[..], image(2).format()), (PNG, Some(ImageFormat::Png)), "the link downloaded");
+    assert_eq!((&image(3)[..], image(3).format()), (&b"neither"[..], Some(ImageFormat::Png)), "else as stated");
+    assert_eq!((&image(4)[..], image(4).format()), (JPEG, Some(ImageFormat::Jpeg)));
+    assert!(generated.image(1).is_none());
+    assert!(generated.response.images().all(|image| image.b64_json.is_none()), "the text is not kept");
+    assert_eq!(generated.response.data.len(), 5);
+    assert_eq!(generated.meta.status, 200);
+}
+
+#[tokio::test]
+async fn generate_bytes_of_a_broken_answer_is_an_error() {
+    let image = STANDARD.encode(vec![7u8; 300_000]);
+    let good = answer(&[serde_json::json!({"b64_json": image}), serde_json::json!({"b64_json": image})]);
+    let mut bad_base64 = good.clone();
+    let at = bad_base64.len() - 1000;
+    bad_base64[at] = b'$';
+    for (case, body, send, expected) in [
+        ("cut off in the second image", good.clone(), good.len() - 5000, "transport"),
+        ("bad base64 in the second image", bad_base64.clone(), bad_base64.len(), "image 1"),
+    ] {
+        let addr = serve(body, send).await;
+        let error = client(addr).generate_bytes(&request()).await.unwrap_err();
+        let text = error.to_string();
+        match expected {
+            "image 1" => assert!(matches!(error, Error::Decode { .. }) && text.contains("image 1"), "{case}: {text}"),
+            _ => assert!(!matches!(error, Error::Decode { .. }), "{case}: {error:?}"),
+        }
+    }
+}
+
+#[tokio::test]
 async fn staged_images_are_read_or_named_by_the_caller_and_removed_when_dropped() {
     let items = [
         serde_json::json!({"b64_json": STANDARD.encode(PNG)}),
@@ -184,13 +250,17 @@ fn block() -> (String, Vec<u8>) {
     (STANDARD.encode(&bytes), bytes)
 }
 
-/// The child's side: `SEEDREAM_STREAM_SAVE_CHILD=<base URL> <dir>`; prints `VmHWM <bytes>`.
+/// The child's side: `SEEDREAM_STREAM_SAVE_CHILD=<save|bytes> <base URL> <dir> <images> <mib>`; saves
+/// into `dir` (`save`) or takes the images in memory and checks them (`bytes`); prints `VmHWM <bytes>`.
 #[test]
 fn stream_save_child() {
     let Ok(args) = std::env::var("SEEDREAM_STREAM_SAVE_CHILD") else { return };
-    let (base, dir) = args.split_once(' ').unwrap();
+    let args: Vec<&str> = args.split(' ').collect();
+    let [mode, base, dir, images, mib] = args[..] else { panic!("bad child arguments {args:?}") };
     // Multi-threaded, as most hosts run it: the connection's task may then read ahead of the save.
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let (_, block) = block();
+    let start = status_bytes("VmRSS:");
     runtime.block_on(async {
         let client = Client::builder()
             .api_key("test-key")
@@ -199,17 +269,34 @@ fn stream_save_child() {
             .max_response_bytes(2 << 30)
             .build()
             .unwrap();
-        client.generate_and_save(&request(), dir, "big").await.unwrap();
+        if mode == "save" {
+            client.generate_and_save(&request(), dir, "big").await.unwrap();
+            return;
+        }
+        let generated = client.generate_bytes(&request()).await.unwrap();
+        let (images, mib): (usize, usize) = (images.parse().unwrap(), mib.parse().unwrap());
+        assert_eq!(generated.images.len(), images);
+        for (at, (index, image)) in generated.images.iter().enumerate() {
+            assert_eq!(*index, at);
+            assert_eq!(image.len(), block.len() * mib, "image {index}");
+            assert!(image.chunks(block.len()).all(|chunk| chunk == &block[..]), "image {index}");
+        }
     });
+    println!("VmHWM {} start {start}", status_bytes("VmHWM:"));
+}
+
+/// A figure of this process's `/proc/self/status` (`VmHWM:`, `VmRSS:`) in bytes.
+fn status_bytes(key: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|line| line.starts_with("VmHWM:")).unwrap();
+    let line = status.lines().find(|line| line.starts_with(key)).unwrap();
     let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    println!("VmHWM {}", kib * 1024);
+    kib * 1024
 }
 
 /// Serves `images` images of `mib` MiB of base64 each from a thread of this process, runs the child
-/// against it, checks every file, and returns the child's peak resident set.
-fn stream_save_peak(images: usize, mib: usize) -> u64 {
+/// against it (`mode` `save` or `bytes`), checks every file it saved, and returns its peak resident set
+/// and its resident set before the request.
+fn stream_save_peak(mode: &str, images: usize, mib: usize) -> (u64, u64) {
     let (text, bytes) = block();
     // The body as pieces: the JSON around the images, and the same block of text repeated.
     let mut pieces: Vec<(Vec<u8>, usize)> = vec![(b"{\"model\":\"m\",\"created\":1,\"data\":[".to_vec(), 1)];
@@ -250,19 +337,21 @@ fn stream_save_peak(images: usize, mib: usize) -> u64 {
     let dir = scratch("peak");
     let output = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "stream_save_child", "--nocapture", "--test-threads=1"])
-        .env("SEEDREAM_STREAM_SAVE_CHILD", format!("http://{addr}/v1 {}", dir.display()))
+        .env("SEEDREAM_STREAM_SAVE_CHILD", format!("{mode} http://{addr}/v1 {} {images} {mib}", dir.display()))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "child failed: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    let peak: u64 = stdout
+    let figures: Vec<u64> = stdout
         .lines()
-        .find_map(|line| line.split_once("VmHWM ").map(|(_, v)| v))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no VmHWM line: {stdout}"));
+        .find_map(|line| line.split_once("VmHWM ").map(|(_, rest)| rest))
+        .map(|rest| rest.split(" start ").filter_map(|v| v.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    let [peak, start] = figures[..] else { panic!("no VmHWM line: {stdout}") };
     let names = entries(&dir);
-    assert_eq!(names.len(), images, "{names:?}");
-    for i in 0..images {
+    let saved = if mode == "save" { images } else { 0 };
+    assert_eq!(names.len(), saved, "{names:?}");
+    for i in 0..saved {
         // Random bytes have no format and the item states none.
         let path = dir.join(format!("big-{i}.bin"));
         let saved = std::fs::read(&path).unwrap();
@@ -270,18 +359,30 @@ fn stream_save_peak(images: usize, mib: usize) -> u64 {
         assert!(saved.chunks(bytes.len()).all(|chunk| chunk == &bytes[..]), "{}", path.display());
     }
     std::fs::remove_dir_all(dir).unwrap();
-    peak
+    (peak, start)
 }
 
 #[test]
 fn streaming_save_of_a_100_mb_answer_peaks_under_64_mib() {
-    let peak = stream_save_peak(15, 7);
+    let (peak, _) = stream_save_peak("save", 15, 7);
     eprintln!("peak {} MiB", peak >> 20);
     assert!(peak <= 64 << 20, "peak resident set {} MiB", peak >> 20);
 }
 
 #[test]
 fn streaming_save_of_a_1_gb_answer_peaks_under_64_mib() {
-    let peak = stream_save_peak(15, 68);
+    let (peak, _) = stream_save_peak("save", 15, 68);
     assert!(peak <= 64 << 20, "peak resident set {} MiB", peak >> 20);
+}
+
+/// `generate_bytes` holds the images, not the answer's text: for 15 images of 5.25 MiB (7 MiB of
+/// base64 each, 105 MiB of text) the call adds at most 1.1 times the images to what the process held
+/// before it, where holding the text alone would take 1.33 times.
+#[test]
+fn generate_bytes_of_a_100_mb_answer_peaks_near_the_images_size() {
+    let decoded = 15 * 7 * (768 << 10) as u64;
+    let (peak, start) = stream_save_peak("bytes", 15, 7);
+    let added = peak.saturating_sub(start);
+    eprintln!("the call added {} MiB for {} MiB of images", added >> 20, decoded >> 20);
+    assert!(added <= decoded + decoded / 10, "{} MiB added for {} MiB of images", added >> 20, decoded >> 20);
 }
