@@ -128,14 +128,7 @@ pub enum Command {
     #[command(after_help = generate_after_help())]
     Generate(GenerateArgs),
     /// Edit images: change one or more input images as the prompt says.
-    #[command(after_help = "\
-Examples:
-  seedream edit --image photo.png --prompt \"make it winter\"
-  seedream edit --image room.jpg --mask mask.png --prompt \"add a window\" --out edits
-  seedream edit --image photo.png --prompt \"make it winter\" --model doubao-seededit-3-0-i2i-250628 --size adaptive
-
-Relays get a multipart POST /images/edits; Ark (no edits endpoint) gets the same job as a
-generations call with the images as data URLs.")]
+    #[command(after_help = edit_after_help())]
     Edit(EditArgs),
     /// Run many generation requests from a JSONL file, concurrently, resumably.
     #[command(after_help = "\
@@ -246,6 +239,24 @@ errors). Links (--format url, the default) expire after 24 hours, so images are 
 With --layers the base image and every layer are saved as <name>-00-base.png, <name>-01-<layer>.png,
 …, and together as one OpenRaster file <name>.ora (opens as a layered image in GIMP and Krita).
 `seedream models` lists what each model takes.",
+        pro = SEEDREAM_5_0_PRO
+    )
+}
+
+/// The examples and notes under `seedream edit --help`.
+fn edit_after_help() -> String {
+    format!(
+        "\
+Examples:
+  seedream edit --image photo.png --prompt \"make it winter\"
+  seedream edit --image room.jpg --mask mask.png --prompt \"add a window\" --out edits
+  seedream edit --image photo.png --prompt \"make it winter\" --model doubao-seededit-3-0-i2i-250628 --size adaptive
+  seedream edit --image logo.png --prompt \"a sticker\" --model {pro} --background transparent
+
+Relays get a multipart POST /images/edits (every field a form part under its JSON name); Ark (no
+edits endpoint) gets the same job as a generations call with the images as data URLs. Images are
+saved with the extension of their bytes (.jpg or .png); --background transparent asks for PNG unless
+--output-format says otherwise.",
         pro = SEEDREAM_5_0_PRO
     )
 }
@@ -466,13 +477,17 @@ pub struct EditArgs {
     pub seed: Option<i64>,
     #[arg(long, value_name = "X", help = guidance_scale_help())]
     pub guidance_scale: Option<f64>,
-    /// Receive images one by one as they finish. With --seed, --guidance-scale or --stream the edit is
-    /// sent as a generations request with the images as data URLs (every service takes that form)
+    /// Receive images one by one as they finish. With --stream the edit is sent as a generations
+    /// request with the images as data URLs (every service takes that form)
     #[arg(long)]
     pub stream: bool,
     /// How the service returns images (default url).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    #[arg(long, value_enum, value_name = "FORMAT", help = output_format_help())]
+    pub output_format: Option<OutputFormatArg>,
+    #[arg(long, value_enum, help = background_help())]
+    pub background: Option<BackgroundArg>,
     /// Ask for images without the "AI生成" mark.
     #[arg(long)]
     pub no_watermark: bool,

@@ -74,7 +74,7 @@ impl Job {
     fn requested_format(&self) -> ImageFormat {
         match self {
             Job::Generate(request) => requested_format(request.output_format.as_ref()),
-            Job::Edit(_) => ImageFormat::Jpeg,
+            Job::Edit(request) => requested_format(request.output_format.as_ref()),
         }
     }
 
@@ -109,7 +109,7 @@ impl Job {
     fn seed(&self) -> Option<i64> {
         match self {
             Job::Generate(request) => request.seed,
-            Job::Edit(_) => None,
+            Job::Edit(request) => request.seed,
         }
     }
 }
@@ -235,25 +235,8 @@ fn build_generate(args: &GenerateArgs) -> Result<(Job, Value), Failure> {
     if args.stream {
         request = request.with_stream(true);
     }
-    // Layers and transparency come back as PNG (the service says so for transparency; for layers it
-    // is the only format that carries them), so they ask for PNG unless told otherwise, from models
-    // that make PNG (a model that does not is refused for the feature itself, not for PNG).
-    let makes_png = catalog::family_of(&args.model).is_none_or(|f| f.output_formats.contains(&"png"));
-    let wants_png = makes_png && (args.layers || args.background == Some(BackgroundArg::Transparent));
-    let output_format = match (args.output_format, wants_png) {
-        (Some(OutputFormatArg::Png), _) | (None, true) => Some(OutputFormat::Png),
-        (Some(OutputFormatArg::Jpeg), _) => Some(OutputFormat::Jpeg),
-        (None, false) => None,
-    };
-    if let Some(format) = output_format {
-        request = request.with_output_format(format);
-    }
-    if let Some(background) = args.background {
-        request = request.with_background(match background {
-            BackgroundArg::Transparent => Background::Transparent,
-            BackgroundArg::Opaque => Background::Opaque,
-        });
-    }
+    request.output_format = output_format(&args.model, args.output_format, args.background, args.layers);
+    request.background = args.background.map(background);
     if args.layers {
         request = request.with_layer_decomposition(true);
     }
@@ -268,6 +251,32 @@ fn build_generate(args: &GenerateArgs) -> Result<(Job, Value), Failure> {
         object.insert("image".into(), if named.len() == 1 { named[0].clone() } else { Value::Array(named) });
     }
     Ok((Job::Generate(request), redact(&recorded)))
+}
+
+/// `--output-format`, or PNG for what comes back as PNG. Layers and transparency come back as PNG (the
+/// service says so for transparency; for layers it is the only format that carries them), so they ask
+/// for PNG unless told otherwise, from models that make PNG (a model that does not is refused for the
+/// feature itself, not for PNG).
+fn output_format(
+    model: &str,
+    asked: Option<OutputFormatArg>,
+    background: Option<BackgroundArg>,
+    layers: bool,
+) -> Option<OutputFormat> {
+    let makes_png = catalog::family_of(model).is_none_or(|f| f.output_formats.contains(&"png"));
+    let wants_png = makes_png && (layers || background == Some(BackgroundArg::Transparent));
+    match (asked, wants_png) {
+        (Some(OutputFormatArg::Png), _) | (None, true) => Some(OutputFormat::Png),
+        (Some(OutputFormatArg::Jpeg), _) => Some(OutputFormat::Jpeg),
+        (None, false) => None,
+    }
+}
+
+fn background(arg: BackgroundArg) -> Background {
+    match arg {
+        BackgroundArg::Transparent => Background::Transparent,
+        BackgroundArg::Opaque => Background::Opaque,
+    }
 }
 
 fn build_edit(args: &EditArgs) -> Result<(Job, Value), Failure> {
@@ -290,16 +299,14 @@ fn build_edit(args: &EditArgs) -> Result<(Job, Value), Failure> {
     if args.no_watermark {
         request.watermark = Some(false);
     }
-    // The edits form has no seed, guidance scale or stream: with any of them the edit goes out as the
-    // generations request it is equivalent to (images as data URLs), which every service takes.
-    let job = if args.seed.is_some() || args.guidance_scale.is_some() || args.stream {
-        let mut generate = request.to_generate_request();
-        generate.seed = args.seed;
-        generate.guidance_scale = args.guidance_scale;
-        if args.stream {
-            generate = generate.with_stream(true);
-        }
-        Job::Generate(generate)
+    request.seed = args.seed;
+    request.guidance_scale = args.guidance_scale;
+    request.output_format = output_format(&args.model, args.output_format, args.background, false);
+    request.background = args.background.map(background);
+    // Images saved one by one as their events arrive come from a generations stream: with --stream
+    // the edit goes out as the generations request it is equivalent to (images as data URLs).
+    let job = if args.stream {
+        Job::Generate(request.clone().with_stream(true).to_generate_request())
     } else {
         Job::Edit(request.clone())
     };
@@ -319,6 +326,8 @@ fn build_edit(args: &EditArgs) -> Result<(Job, Value), Failure> {
         put("watermark", request.watermark.map(Value::from));
         put("seed", args.seed.map(Value::from));
         put("guidance_scale", args.guidance_scale.map(Value::from));
+        put("output_format", request.output_format.as_ref().map(|f| Value::from(f.as_str())));
+        put("background", request.background.as_ref().map(|b| Value::from(b.as_str())));
         put("stream", args.stream.then_some(Value::Bool(true)));
     }
     Ok((job, recorded))

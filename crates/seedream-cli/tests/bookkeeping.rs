@@ -423,9 +423,11 @@ fn edit_takes_seed_guidance_scale_size_and_stream() {
     let out = run(&dir.path, &["edit", "-i", "photo.png", "-p", "winter", "--stream", "-n", "2", "--size", "1K"]);
     assert_eq!(out.code(), 0, "{out}");
     assert_eq!(out.stdout.lines().count(), 2, "{out}");
+    // The seed is a part of the edit form (text, as every part is), not a reason to leave the form.
     let out = run(&dir.path, &["edit", "-i", "photo.png", "-p", "winter", "-m", seededit, "--seed", "7", "--dry-run"]);
     assert_eq!(out.code(), 0, "{out}");
-    assert!(out.stdout.contains("\"seed\": 7"), "{out}");
+    assert!(out.stdout.contains("\"seed\": \"7\""), "{out}");
+    assert!(out.stderr.contains("POST images/edits (multipart/form-data)"), "{out}");
 }
 
 /// A server answering every connection with `response`, once per connection, on a thread.

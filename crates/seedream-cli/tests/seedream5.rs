@@ -9,6 +9,7 @@ use std::io::{Cursor, Read as _};
 use std::path::Path;
 
 use common::{Scratch, images_in, manifest, run};
+use seedream_emulator::{Emulator, EmulatorConfig};
 
 const PRO: &str = "doubao-seedream-5-0-pro-260628";
 const LITE: &str = "doubao-seedream-5-0-260128";
@@ -131,6 +132,77 @@ fn a_transparent_background_gives_a_png_with_transparent_pixels() {
     let run = &manifest(&saved)["runs"][0];
     assert_eq!(run["request"]["background"], "transparent");
     assert_eq!(run["request"]["output_format"], "png", "transparency asks for PNG");
+}
+
+#[test]
+fn edit_with_png_output_saves_png_files_on_relays_and_on_ark() {
+    // The embedded emulator (a relay: the multipart form) and an Ark base (generations with data URLs).
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime.block_on(Emulator::start(EmulatorConfig::default())).unwrap();
+    let ark = emulator.ark_base_url();
+    let dir = Scratch::new("edit-png");
+    dir.write("photo.png", rgba_png(640, 512));
+    let edit = ["edit", "-m", PRO, "-i", "photo.png", "-p", "a poster", "--output-format", "png", "--size", "1K"];
+    let on_ark = ["--base-url", ark.as_str(), "--api-key", "any"];
+    for extra in [&["--format", "url"][..], &["--format", "b64_json"][..], &on_ark[..]] {
+        let out = run(&dir.path, &[&edit[..], extra].concat());
+        assert_eq!(out.code(), 0, "{extra:?}: {out}");
+    }
+    let saved = dir.join("seedream-out");
+    let files = images_in(&saved);
+    assert_eq!(files.len(), 3, "{files:?}");
+    for file in &files {
+        assert!(file.ends_with(".png"), "{file}");
+        assert!(decode_png(&std::fs::read(saved.join(file)).unwrap()).width > 0);
+    }
+    for run in manifest(&saved)["runs"].as_array().unwrap() {
+        assert_eq!(run["request"]["output_format"], "png", "{run}");
+    }
+    // --dry-run shows the form part the relay gets.
+    let out = run(&dir.path, &[&edit[..], &["--dry-run"][..]].concat());
+    assert_eq!(out.code(), 0, "{out}");
+    assert!(out.stdout.contains("\"output_format\": \"png\""), "{out}");
+    runtime.block_on(emulator.shutdown());
+}
+
+#[test]
+fn edit_with_a_transparent_background_saves_a_png_with_transparent_pixels() {
+    let dir = Scratch::new("edit-transparent");
+    dir.write("logo.png", rgba_png(640, 512));
+    let args =
+        ["edit", "-m", PRO, "-i", "logo.png", "-p", "the logo alone", "--background", "transparent", "--size", "1K"];
+    let out = run(&dir.path, &args);
+    assert_eq!(out.code(), 0, "{out}");
+    let saved = dir.join("seedream-out");
+    let files = images_in(&saved);
+    assert!(files.len() == 1 && files[0].ends_with(".png"), "{files:?}");
+    let decoded = decode_png(&std::fs::read(saved.join(&files[0])).unwrap());
+    assert_eq!(decoded.color, png::ColorType::Rgba, "an alpha channel");
+    assert!(decoded.pixels.chunks_exact(4).any(|p| p[3] < 255), "some pixel is transparent");
+    let run = &manifest(&saved)["runs"][0];
+    assert_eq!(run["request"]["background"], "transparent");
+    assert_eq!(run["request"]["output_format"], "png", "transparency asks for PNG");
+}
+
+#[test]
+fn edit_output_format_and_background_are_refused_where_generate_refuses_them() {
+    let dir = Scratch::new("edit-refused");
+    dir.write("photo.png", rgba_png(640, 512));
+    for (flag, value, field) in
+        [("--output-format", "png", "output_format: "), ("--background", "transparent", "background: ")]
+    {
+        let edit =
+            run(&dir.path, &["edit", "-i", "photo.png", "-p", "x", "-m", "doubao-seedream-4-5-251128", flag, value]);
+        assert_eq!(edit.code(), 2, "{edit}");
+        assert!(edit.stderr.contains(field), "{edit}");
+        let generate = run(
+            &dir.path,
+            &["generate", "-i", "photo.png", "-p", "x", "-m", "doubao-seedream-4-5-251128", flag, value],
+        );
+        assert_eq!(generate.code(), 2, "{generate}");
+        assert!(generate.stderr.contains(field), "{generate}");
+    }
+    assert!(images_in(&dir.join("seedream-out")).is_empty());
 }
 
 /// Reads one zip entry.
