@@ -438,7 +438,8 @@ class Client {
   }
 
   /// Edits images given in memory. `params_json` holds model, prompt and optional n, size,
-  /// response_format, watermark. Throws `Error`.
+  /// response_format, watermark, seed, guidance_scale, output_format, background,
+  /// optimize_prompt_options, tools, stream (see `seedream_client_edit`). Throws `Error`.
   Response edit(const std::string &params_json, const std::vector<ByteView> &images, ByteView mask = {},
                 const Cancel *cancel = nullptr) const {
     std::vector<seedream_buffer> buffers;
