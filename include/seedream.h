@@ -395,8 +395,10 @@ enum seedream_result seedream_client_generate_stream(const struct seedream_clien
  * named and typed as in a generations request: `{"model": ..., "prompt": ..., "n": ..., "size": ...,
  * "response_format": ..., "watermark": ..., "seed": ..., "guidance_scale": ..., "output_format":
  * "png", "background": "transparent", "optimize_prompt_options": {...}, "tools": [...], "stream": ...}`
- * (`model` and `prompt` required; other names, and fields of the wrong type, are
- * `SEEDREAM_RESULT_INVALID_JSON`). Each is checked by the model's rules as on generations, unless
+ * (`model` and `prompt` required). They are read as a generations request is: text that is not JSON
+ * is `SEEDREAM_RESULT_INVALID_JSON`, a field of the wrong type a violation under its name
+ * (`SEEDREAM_RESULT_INVALID_REQUEST`), and other names are sent as they are, for fields the service
+ * takes and this version does not know. Each is checked by the model's rules as on generations, unless
  * validation is turned off. Relays get a multipart `POST /images/edits` (objects and arrays as JSON
  * text); Ark (a base URL ending in `/api/v3`) gets generations with data URLs. With `"stream": true`
  * the events are gathered into the one response. Otherwise as `seedream_client_generate`.

@@ -112,12 +112,20 @@ static void edit_from_memory(seedream_client *client) {
                SEEDREAM_RESULT_INVALID_REQUEST, error);
   seedream_error_free(error);
   error = NULL;
-  CHECK_RESULT(seedream_client_edit(client, "{\"model\":\"m\",\"prompt\":\"p\",\"colour\":1}", images, 1, NULL, 0, NULL,
-                                    &response, &error),
-               SEEDREAM_RESULT_INVALID_JSON, error);
-  CHECK(error != NULL && strstr(seedream_error_message(error), "colour") != NULL);
+  /* A field of the wrong type is refused under its name; a name this version does not know goes out
+     as it is. */
+  CHECK_RESULT(seedream_client_edit(client, "{\"model\":\"m\",\"prompt\":\"p\",\"seed\":\"seven\"}", images, 1, NULL,
+                                    0, NULL, &response, &error),
+               SEEDREAM_RESULT_INVALID_REQUEST, error);
+  CHECK(error != NULL && seedream_error_violation_count(error) == 1 &&
+        strcmp(seedream_error_violation_field(error, 0), "seed") == 0);
   seedream_error_free(error);
   error = NULL;
+  CHECK_RESULT(seedream_client_edit(client, "{\"model\":\"doubao-seedream-4-0-250828\",\"prompt\":\"p\",\"colour\":1}",
+                                    images, 1, NULL, 0, NULL, &response, &error),
+               SEEDREAM_RESULT_OK, error);
+  seedream_response_free(response);
+  response = NULL;
   seedream_buffer null_data[1] = {{NULL, 10}};
   CHECK_RESULT(seedream_client_edit(client, params, null_data, 1, NULL, 0, NULL, &response, &error),
                SEEDREAM_RESULT_NULL_PARAMETER, error);

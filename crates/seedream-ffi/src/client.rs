@@ -10,10 +10,8 @@ use std::time::Duration;
 use ::seedream_client::decode::decode_b64;
 use ::seedream_client::{Client, ClientBuilder, ResponseMeta};
 use futures_core::Stream;
-use seedream_types::{
-    Background, EditRequest, GeneratedImage, ImageCount, ImageFile, ImagesResponse, OptimizePromptOptions,
-    OutputFormat, PartialSucceeded, ResponseFormat, Size, StreamEvent, Tool,
-};
+use seedream_types::edit::field;
+use seedream_types::{EditRequest, GeneratedImage, ImageFile, ImagesResponse, PartialSucceeded, StreamEvent};
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
 
@@ -192,24 +190,58 @@ impl seedream_client {
     }
 }
 
-/// Parses an edit's parameters: the [`EditRequest`] fields but its files and `extra`, under their
-/// JSON names; other names are refused (a misspelt name would otherwise be sent unnoticed).
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EditParams {
-    model: String,
-    prompt: String,
-    n: Option<ImageCount>,
-    size: Option<Size>,
-    response_format: Option<ResponseFormat>,
-    watermark: Option<bool>,
-    seed: Option<i64>,
-    guidance_scale: Option<f64>,
-    stream: Option<bool>,
-    output_format: Option<OutputFormat>,
-    background: Option<Background>,
-    optimize_prompt_options: Option<OptimizePromptOptions>,
-    tools: Option<Vec<Tool>>,
+/// The edit of `files` (and `mask`) with the parameters in `json`: read as a generations request is
+/// (`parse_request`: a field of the wrong type is a violation under its name), the fields an edit
+/// has taken as typed, any other name sent as it is (`extra`), for fields the service takes and this
+/// version does not know.
+fn edit_request(json: &str, files: Vec<ImageFile>, mask: Option<ImageFile>) -> FfiResult<EditRequest> {
+    let params = parse_request(json)?;
+    if params.image.is_some() {
+        return Err(seedream_error::new(
+            seedream_result::InvalidRequest,
+            "image: the images to edit are passed as buffers, not in params_json",
+        ));
+    }
+    // What the typed fields below do not take, under the names it was sent with.
+    let mut extra = match serde_json::to_value(&params) {
+        Ok(serde_json::Value::Object(object)) => object,
+        _ => serde_json::Map::new(),
+    };
+    for name in [
+        field::MODEL,
+        field::PROMPT,
+        field::N,
+        field::SIZE,
+        field::RESPONSE_FORMAT,
+        field::WATERMARK,
+        field::SEED,
+        field::GUIDANCE_SCALE,
+        field::STREAM,
+        field::OUTPUT_FORMAT,
+        field::BACKGROUND,
+        field::OPTIMIZE_PROMPT_OPTIONS,
+        field::TOOLS,
+    ] {
+        extra.remove(name);
+    }
+    Ok(EditRequest {
+        model: params.model,
+        prompt: params.prompt,
+        images: files,
+        mask,
+        n: params.n,
+        size: params.size,
+        response_format: params.response_format,
+        watermark: params.watermark,
+        seed: params.seed,
+        guidance_scale: params.guidance_scale,
+        stream: params.stream,
+        output_format: params.output_format,
+        background: params.background,
+        optimize_prompt_options: params.optimize_prompt_options,
+        tools: params.tools,
+        extra,
+    })
 }
 
 fn image_file(name: &str, bytes: &[u8]) -> ImageFile {
@@ -305,8 +337,10 @@ pub unsafe extern "C" fn seedream_client_generate_stream(
 /// named and typed as in a generations request: `{"model": ..., "prompt": ..., "n": ..., "size": ...,
 /// "response_format": ..., "watermark": ..., "seed": ..., "guidance_scale": ..., "output_format":
 /// "png", "background": "transparent", "optimize_prompt_options": {...}, "tools": [...], "stream": ...}`
-/// (`model` and `prompt` required; other names, and fields of the wrong type, are
-/// `SEEDREAM_RESULT_INVALID_JSON`). Each is checked by the model's rules as on generations, unless
+/// (`model` and `prompt` required). They are read as a generations request is: text that is not JSON
+/// is `SEEDREAM_RESULT_INVALID_JSON`, a field of the wrong type a violation under its name
+/// (`SEEDREAM_RESULT_INVALID_REQUEST`), and other names are sent as they are, for fields the service
+/// takes and this version does not know. Each is checked by the model's rules as on generations, unless
 /// validation is turned off. Relays get a multipart `POST /images/edits` (objects and arrays as JSON
 /// text); Ark (a base URL ending in `/api/v3`) gets generations with data URLs. With `"stream": true`
 /// the events are gathered into the one response. Otherwise as `seedream_client_generate`.
@@ -338,33 +372,13 @@ pub unsafe extern "C" fn seedream_client_edit(
         )
     };
     let response_out = arg_out(response_out, "response_out")?;
-    let params: EditParams = serde_json::from_str(json).map_err(|e| {
-        seedream_error::new(seedream_result::InvalidJson, format!("the edit parameters are not valid: {e}"))
-    })?;
     let mut files = Vec::with_capacity(buffers.len());
     for (index, buffer) in buffers.iter().enumerate() {
         // SAFETY: the caller passes buffers of `len` readable bytes.
         let bytes = unsafe { arg_bytes(buffer.data, buffer.len, "images[].data") }?;
         files.push(image_file(&format!("image-{index}"), bytes));
     }
-    let request = EditRequest {
-        model: params.model,
-        prompt: params.prompt,
-        images: files,
-        mask: (!mask.is_empty()).then(|| image_file("mask", mask)),
-        n: params.n,
-        size: params.size,
-        response_format: params.response_format,
-        watermark: params.watermark,
-        seed: params.seed,
-        guidance_scale: params.guidance_scale,
-        stream: params.stream,
-        output_format: params.output_format,
-        background: params.background,
-        optimize_prompt_options: params.optimize_prompt_options,
-        tools: params.tools,
-        extra: serde_json::Map::new(),
-    };
+    let request = edit_request(json, files, (!mask.is_empty()).then(|| image_file("mask", mask)))?;
     let response = client.block_on(cancel, async {
         let job = client.job();
         let (response, meta) = job.edit_with_meta(&request).await.map_err(|e| seedream_error::from_client(&e))?;
@@ -431,4 +445,27 @@ unsafe fn arg_slice<'a, T>(ptr: *const T, len: usize, name: &str) -> FfiResult<&
 pub unsafe extern "C" fn seedream_client_free(client: *mut seedream_client) {
     // SAFETY: the caller passes NULL or a client from this library, once.
     unsafe { free_c(client) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_parameters_it_does_not_know_go_out_as_they_are() {
+        let json = r#"{"model": "m", "prompt": "p", "output_format": "png", "colour": 1, "layer_decomposition": true}"#;
+        let request = edit_request(json, Vec::new(), None).unwrap();
+        assert_eq!(request.output_format, Some(seedream_types::OutputFormat::Png));
+        assert_eq!(request.extra.get("colour"), Some(&serde_json::json!(1)));
+        assert_eq!(request.extra.get("layer_decomposition"), Some(&serde_json::json!(true)));
+        assert!(request.form_parts().iter().any(|part| part.name == "colour"), "sent in the form");
+        assert_eq!(request.to_generate_request().extra.get("colour"), Some(&serde_json::json!(1)), "and as JSON");
+        // A known field of the wrong type is refused under its name, as in a generations request.
+        let error = edit_request(r#"{"model": "m", "prompt": "p", "seed": "seven"}"#, Vec::new(), None).unwrap_err();
+        assert_eq!(error.code, seedream_result::InvalidRequest);
+        let message = error.message.to_string_lossy();
+        assert!(message.contains("seed: has the wrong type"), "{message}");
+        let error = edit_request(r#"{"model": "m", "prompt": "p", "image": "https://x/y.png"}"#, Vec::new(), None);
+        assert_eq!(error.unwrap_err().code, seedream_result::InvalidRequest);
+    }
 }
