@@ -67,6 +67,17 @@ async fn serve(body: Vec<u8>, send: usize) -> std::net::SocketAddr {
     .await
 }
 
+/// An answer of two 300 kB `b64_json` images, and the same with a character outside the alphabet in
+/// the second.
+fn two_images() -> (Vec<u8>, Vec<u8>) {
+    let image = STANDARD.encode(vec![7u8; 300_000]);
+    let good = answer(&[serde_json::json!({"b64_json": image}), serde_json::json!({"b64_json": image})]);
+    let mut bad_base64 = good.clone();
+    let at = bad_base64.len() - 1000;
+    bad_base64[at] = b'$';
+    (good, bad_base64)
+}
+
 fn answer(items: &[serde_json::Value]) -> Vec<u8> {
     serde_json::to_vec(
         &serde_json::json!({"model": "m", "created": 1, "data": items, "usage": {"generated_images": 2}}),
@@ -155,11 +166,7 @@ async fn generate_bytes_gives_each_image_by_index_with_its_real_format() {
 
 #[tokio::test]
 async fn generate_bytes_of_a_broken_answer_is_an_error() {
-    let image = STANDARD.encode(vec![7u8; 300_000]);
-    let good = answer(&[serde_json::json!({"b64_json": image}), serde_json::json!({"b64_json": image})]);
-    let mut bad_base64 = good.clone();
-    let at = bad_base64.len() - 1000;
-    bad_base64[at] = b'$';
+    let (good, bad_base64) = two_images();
     for (case, body, send, expected) in [
         ("cut off in the second image", good.clone(), good.len() - 5000, "transport"),
         ("bad base64 in the second image", bad_base64.clone(), bad_base64.len(), "image 1"),
@@ -221,11 +228,7 @@ async fn save_all_saves_each_image_by_index_and_format() {
 
 #[tokio::test]
 async fn a_broken_answer_leaves_no_file_under_any_name() {
-    let image = STANDARD.encode(vec![7u8; 300_000]);
-    let good = answer(&[serde_json::json!({"b64_json": image}), serde_json::json!({"b64_json": image})]);
-    let mut bad_base64 = good.clone();
-    let at = bad_base64.len() - 1000;
-    bad_base64[at] = b'$';
+    let (good, bad_base64) = two_images();
     let mut bad_json = good.clone();
     bad_json.extend_from_slice(b"]]");
     let cases: [(&str, Vec<u8>, usize); 3] = [
