@@ -55,16 +55,9 @@ impl MemorySink {
         Error::Decode { reason: format!("image {index}: {error}"), body_start: String::new() }
     }
 
-    /// The images, each buffer cut to its decoded bytes.
+    /// The images (each cut to its decoded bytes when its string ended).
     fn into_images(self) -> Vec<(usize, Vec<u8>)> {
-        self.images
-            .into_iter()
-            .map(|(index, mut out, filled)| {
-                out.truncate(filled);
-                out.shrink_to_fit();
-                (index, out)
-            })
-            .collect()
+        self.images.into_iter().map(|(index, out, _)| (index, out)).collect()
     }
 }
 
@@ -120,6 +113,9 @@ impl ImageSink for MemorySink {
             Ok(written) => *filled += written,
             Err(error) => return Err(self.error(error)),
         }
+        // What was taken up front and not filled is given back now, not when the body ends.
+        out.truncate(*filled);
+        out.shrink_to_fit();
         Ok(())
     }
 }
