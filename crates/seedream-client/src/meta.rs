@@ -1,10 +1,14 @@
-//! [`ResponseMeta`]: what came with an answer besides its body (status, request id, attempts).
+//! [`ResponseMeta`]: what came with an answer besides its body (status, request id, attempts, whether
+//! the emulator made it).
 
 use http::HeaderMap;
 use http::header::{AsHeaderName, HeaderName};
 
 /// The header that carries the service's request id.
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The header `seedream-emulator` puts on every answer (its `SYNTHETIC_HEADER`).
+pub(crate) const SYNTHETIC: HeaderName = HeaderName::from_static("x-emulator-synthetic");
 
 /// What came with a response besides its body.
 ///
@@ -19,12 +23,15 @@ pub struct ResponseMeta {
     pub status: u16,
     /// How many attempts the call took (1 = no retry).
     pub attempts: u32,
+    /// The answer came from `seedream-emulator` (it sent `x-emulator-synthetic`), not the service:
+    /// its images are synthetic. `false` for the service and any other server.
+    pub synthetic: bool,
 }
 
 impl ResponseMeta {
     /// The meta of a first-attempt answer with `status` and no request id.
     pub fn new(status: u16) -> Self {
-        Self { request_id: None, status, attempts: 1 }
+        Self { request_id: None, status, attempts: 1, synthetic: false }
     }
 
     /// The same meta with `request_id` set.
@@ -37,9 +44,17 @@ impl ResponseMeta {
         Self { attempts, ..self }
     }
 
+    /// The same meta with `synthetic` set (`true`: the emulator answered).
+    pub fn with_synthetic(self, synthetic: bool) -> Self {
+        Self { synthetic, ..self }
+    }
+
     /// The meta of an answer with these headers, after `attempts` attempts.
     pub(crate) fn of(status: http::StatusCode, headers: &HeaderMap, attempts: u32) -> Self {
-        Self::new(status.as_u16()).with_request_id(header_text(headers, REQUEST_ID)).with_attempts(attempts)
+        Self::new(status.as_u16())
+            .with_request_id(header_text(headers, REQUEST_ID))
+            .with_attempts(attempts)
+            .with_synthetic(headers.contains_key(SYNTHETIC))
     }
 }
 

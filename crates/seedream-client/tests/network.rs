@@ -356,3 +356,40 @@ async fn b64_answers_need_no_download_slot() {
     })
     .await;
 }
+
+// ---- who answered ----
+
+#[tokio::test]
+async fn meta_says_synthetic_for_the_emulator_and_not_for_another_server() {
+    bounded(async {
+        let emulator = emulator(false).await;
+        let client = client_for(&emulator.base_url()).build().unwrap();
+        let (_, meta) = client.generate_with_meta(&request()).await.unwrap();
+        assert!(meta.synthetic, "the emulator sends x-emulator-synthetic: {meta:?}");
+
+        // A server answering the same shape without the emulator's header is taken as the service.
+        let body = serde_json::json!({"model": SEEDREAM_4_0, "created": 1_700_000_000,
+            "data": [{"url": "http://127.0.0.1:9/x.jpeg", "size": "1024x1024"}]})
+        .to_string();
+        let plain = server(move |_head, mut stream| {
+            let body = body.clone();
+            async move {
+                respond(
+                    &mut stream,
+                    "200 OK",
+                    &[("Content-Type", "application/json"), ("x-request-id", "r1")],
+                    body.as_bytes(),
+                )
+                .await;
+                Some(stream)
+            }
+        })
+        .await;
+        let client = client_for(&format!("http://{plain}/v1")).build().unwrap();
+        let (_, meta) = client.generate_with_meta(&request()).await.unwrap();
+        assert_eq!(meta.request_id.as_deref(), Some("r1"));
+        assert!(!meta.synthetic, "{meta:?}");
+        emulator.shutdown().await;
+    })
+    .await;
+}

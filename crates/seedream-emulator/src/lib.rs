@@ -43,7 +43,8 @@
 //! (`x-emulator-fault: <name>[;times=N][;id=KEY][;ms=MILLIS][;images=I,J][;retry_after=S]`, names in
 //! [`FaultKind`]) or for every request with [`EmulatorConfig::fault`]; faults act on the API routes,
 //! never on image downloads. [`EmulatorHandle::stats`] counts requests, connections (open ones too,
-//! to catch leaks), faults and images.
+//! to catch leaks), faults and images. Every answer carries [`SYNTHETIC_HEADER`]
+//! (`x-emulator-synthetic: true`), so a client reached by URL can tell it was not the service.
 //!
 //! Images are synthetic: a smooth mosaic of flat 8×8 blocks. JPEGs come from a DC-only baseline
 //! writer (see [`synthetic_jpeg`]) that costs milliseconds even at 4K; PNGs use the `Up` filter and
@@ -87,6 +88,10 @@ use std::time::Duration;
 
 pub use fault::{FAULT_HEADER, FaultKind, FaultSpec};
 pub use jpeg::{DimensionsError, MAX_SIDE, synthetic_jpeg};
+
+/// The response header (`x-emulator-synthetic: true`) on every answer of the emulator, API errors and
+/// image downloads included: what comes back was made here, not by the service.
+pub const SYNTHETIC_HEADER: &str = "x-emulator-synthetic";
 
 /// How an emulator behaves. `Default::default()`: plain HTTP, any free port, no auth, links valid 24 h,
 /// no delay, 200 MiB body limit, no rate limit, no faults.

@@ -17,7 +17,7 @@ use crate::fault::{FAULT_HEADER, FaultKind, FaultSpec};
 use crate::generate::{self, Job, Style};
 use crate::state::FILES;
 use crate::store::{LinkLookup, random_hex};
-use crate::{SharedState, edits};
+use crate::{SYNTHETIC_HEADER, SharedState, edits};
 
 /// A request id in the service's style: `02`, the time in milliseconds, random hex.
 fn request_id() -> String {
@@ -33,6 +33,8 @@ pub(crate) async fn handle(state: SharedState, request: Request<Incoming>) -> Re
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
+    // Every answer says it is ours, so a client pointed here by URL can mark its results synthetic.
+    response.headers_mut().insert(SYNTHETIC_HEADER, HeaderValue::from_static("true"));
     response
 }
 

@@ -25,3 +25,20 @@ async fn starts_generates_and_shuts_down() {
     drop(client);
     tokio::time::timeout(TIMEOUT, emulator.shutdown()).await.expect("shutdown hung");
 }
+
+#[tokio::test]
+async fn every_answer_says_it_is_synthetic() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let client = client();
+    let url = format!("{}/images/generations", emulator.base_url());
+    let request = json!({"model": "doubao-seedream-4-0-250828", "prompt": "a cat", "response_format": "url"});
+    let answer = post_json(&client, &url, &request, &[]).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.header(seedream_emulator::SYNTHETIC_HEADER), Some("true"));
+    let link = answer.json()["data"][0]["url"].as_str().unwrap().to_owned();
+    assert_eq!(get(&client, &link).await.header("x-emulator-synthetic"), Some("true"));
+    let refused = post_json(&client, &url, &json!({"prompt": "no model"}), &[]).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.header("x-emulator-synthetic"), Some("true"));
+    emulator.shutdown().await;
+}
