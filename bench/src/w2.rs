@@ -173,6 +173,8 @@ pub fn run(exe: &std::path::Path, base: &str, rounds: usize, ready: &Ready) -> R
                     "peak_rss_bytes": field("peak_rss_bytes"),
                     "start_rss_bytes": field("start_rss_bytes"),
                     "peak_rss_per_decoded_byte": field("peak_rss_bytes") / decoded,
+                    // What the call added to the process it ran in (the runtime and the binary left out).
+                    "added_rss_per_decoded_byte": (field("peak_rss_bytes") - field("start_rss_bytes")) / decoded,
                 }),
             );
         }

@@ -216,6 +216,7 @@ pub fn summarize(raw: &Value) -> Value {
         "w2_documented_path": documented,
         "w2_in_memory_gbps": w2_medians.get(IN_MEMORY).map_or(Value::Null, |m| m["decoded_gbps"].clone()),
         "w2_in_memory_peak_rss_ratio": w2_medians.get(IN_MEMORY).map_or(Value::Null, |m| m["peak_rss_per_decoded_byte"].clone()),
+        "w2_in_memory_added_rss_ratio": w2_medians.get(IN_MEMORY).map_or(Value::Null, |m| m["added_rss_per_decoded_byte"].clone()),
         "w2_stream_save_peak_rss_mib": stream_save_mib,
         "w3_cold_start_ms": w3,
         "w2_decoded_bytes": raw["w2"]["decoded_bytes"],
@@ -315,6 +316,7 @@ pub fn render(summary: &Value) -> String {
         "w2_peak_rss_ratio_vs_floor",
         "w2_in_memory_gbps",
         "w2_in_memory_peak_rss_ratio",
+        "w2_in_memory_added_rss_ratio",
         "w2_stream_save_peak_rss_mib",
         "w3_cold_start_ms",
     ] {
@@ -395,7 +397,7 @@ mod tests {
 
     #[test]
     fn the_w2_headline_is_the_streaming_save_when_it_was_measured() {
-        let figures = |gbps: f64, peak: f64| json!({ "wall_ms": 1.0, "decoded_gbps": gbps, "peak_rss_bytes": peak, "peak_rss_per_decoded_byte": peak / 1000.0 });
+        let figures = |gbps: f64, peak: f64| json!({ "wall_ms": 1.0, "decoded_gbps": gbps, "peak_rss_bytes": peak, "peak_rss_per_decoded_byte": peak / 1000.0, "added_rss_per_decoded_byte": (peak - 40.0) / 1000.0 });
         let raw = json!({
             "w2": { "rounds": [{ CLIENT: figures(0.5, 1500.0), W2_FLOOR: figures(0.25, 3000.0), STREAM_SAVE: figures(1.2, 300.0), IN_MEMORY: figures(1.1, 1050.0) }] },
         });
@@ -403,6 +405,7 @@ mod tests {
         assert_eq!(summary["w2_documented_path"], json!(STREAM_SAVE));
         assert_eq!(summary["w2_in_memory_gbps"], json!(1.1));
         assert_eq!(summary["w2_in_memory_peak_rss_ratio"], json!(1.05));
+        assert_eq!(summary["w2_in_memory_added_rss_ratio"], json!(1.01));
         assert_eq!(summary["w2_decoded_gbps"], json!(1.2));
         assert_eq!(summary["w2_peak_rss_ratio"], json!(0.3));
         assert_eq!(summary["w2_peak_rss_ratio_vs_floor"], json!(0.1));
