@@ -112,7 +112,8 @@ struct Context {
     stop: Arc<AtomicBool>,
     /// Check each line against the model's rules before sending (off with --no-validate).
     validate: bool,
-    /// The embedded emulator answers: the images are synthetic.
+    /// The embedded emulator answers: the images are synthetic (a line is also synthetic when its
+    /// answer says an emulator made it).
     synthetic: bool,
     /// `--timeout` and friends.
     call: CallArgs,
@@ -481,11 +482,11 @@ fn finish(
 /// Runs one line: prepare, wait for the limiter, call, save, all under `--timeout`. `None` when the
 /// batch was stopped before the line was sent.
 async fn run_line(context: &Context, line: Line) -> Option<Finished> {
-    let record = |request: Value, key: String, outcome: Outcome| LineRecord {
+    let record = |request: Value, key: String, outcome: Outcome, synthetic: bool| LineRecord {
         hash: line.hash.clone(),
         key,
         service: context.service.clone(),
-        synthetic: context.synthetic,
+        synthetic,
         finished_at: now_rfc3339(),
         request,
         outcome,
@@ -498,7 +499,7 @@ async fn run_line(context: &Context, line: Line) -> Option<Finished> {
                 let outcome = Outcome::failed(failure.record());
                 return Some(Finished {
                     number: line.number,
-                    record: record(recorded, line.key.clone(), outcome),
+                    record: record(recorded, line.key.clone(), outcome, context.synthetic),
                     fatal: None,
                 });
             }
@@ -521,7 +522,9 @@ async fn run_line(context: &Context, line: Line) -> Option<Finished> {
     };
     let mut outcome = Outcome::empty();
     let mut fatal = None;
-    let sent = tokio::time::timeout(context.call.timeout, send(&context.client, &request, target, &mut outcome)).await;
+    let mut synthetic = context.synthetic;
+    let sending = send(&context.client, &request, target, &mut outcome, &mut synthetic);
+    let sent = tokio::time::timeout(context.call.timeout, sending).await;
     let result = sent.unwrap_or_else(|_| {
         let phase =
             if outcome.request_id.is_some() { "downloading and saving the images" } else { "waiting for the answer" };
@@ -538,7 +541,7 @@ async fn run_line(context: &Context, line: Line) -> Option<Finished> {
         }
     }
     outcome.settle();
-    Some(Finished { number: line.number, record: record(recorded, key, outcome), fatal })
+    Some(Finished { number: line.number, record: record(recorded, key, outcome, synthetic), fatal })
 }
 
 /// File names of a line: `line{N}-{key}-{tag}`, N zero-padded to the file's line count (names sort by
@@ -562,6 +565,7 @@ async fn send(
     request: &GenerateRequest,
     target: Target<'_>,
     outcome: &mut Outcome,
+    synthetic: &mut bool,
 ) -> Result<(), (Failure, Option<ErrorClass>)> {
     let model = Some(request.model.as_str());
     // `b64_json` images go into temporary files as the answer arrives (see `run::call`).
@@ -570,6 +574,8 @@ async fn send(
         .await
         .map_err(|e| (describe(&e, model, target.service), e.api().map(|api| api.class)))?;
     let StagedResponse { response, images, meta, .. } = staged;
+    // An emulator reached by `--base-url` says so in its answer.
+    *synthetic |= meta.synthetic;
     outcome.request_id = meta.request_id;
     outcome.attempts = Some(meta.attempts);
     save_response(client, target, response, images, outcome, |_| {}).await.map_err(|failure| (failure, None))

@@ -46,7 +46,7 @@ pub enum Record {
         service: String,
         /// The request key.
         key: String,
-        /// Made by the embedded emulator.
+        /// Made by an emulator (the embedded one, or one whose answer said so).
         #[serde(default)]
         synthetic: bool,
         /// The image.

@@ -196,7 +196,8 @@ pub struct RunRecord {
     /// The request key: a hash of the request as sent and the service's origin (see `identity.rs`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub key: String,
-    /// The images are synthetic: the embedded emulator made them.
+    /// The images are synthetic: the embedded emulator made them, or an emulator reached by URL (its
+    /// answer carried `x-emulator-synthetic`).
     #[serde(skip_serializing_if = "is_false")]
     pub synthetic: bool,
     /// The request as sent, without secrets: local images are named by path, data URLs shortened,
@@ -244,7 +245,8 @@ pub struct LineRecord {
     /// The base URL the line went to, or `embedded emulator`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub service: String,
-    /// The images are synthetic: the embedded emulator made them.
+    /// The images are synthetic: the embedded emulator made them, or an emulator reached by URL (its
+    /// answer carried `x-emulator-synthetic`).
     #[serde(skip_serializing_if = "is_false")]
     pub synthetic: bool,
     /// When it ended (UTC, RFC 3339).

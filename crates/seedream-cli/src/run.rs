@@ -4,10 +4,11 @@
 
 use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use futures_util::StreamExt as _;
-use seedream_client::{Error, StagedResponse};
+use seedream_client::{Error, ResponseMeta, StagedResponse};
 use seedream_types::{
     Background, EditRequest, GenerateRequest, ImageCount, ImageFormat, ImageItem, OutputFormat, ResponseFormat, Size,
     StreamGatherer, Tool, ValidationError, Violation, catalog,
@@ -151,7 +152,9 @@ struct Journaling<'a> {
     started_at: &'a str,
     service: &'a str,
     key: &'a str,
-    synthetic: bool,
+    /// The images are synthetic: the embedded emulator runs, or the answer came from an emulator
+    /// (`x-emulator-synthetic`, a `seedream emulator` reached by `--base-url`).
+    synthetic: AtomicBool,
     /// The first journal write that failed: the run stops reporting images as saved.
     error: Mutex<Option<Failure>>,
 }
@@ -166,7 +169,7 @@ impl Journaling<'_> {
                 started_at: self.started_at.to_owned(),
                 service: self.service.to_owned(),
                 key: self.key.to_owned(),
-                synthetic: self.synthetic,
+                synthetic: self.synthetic(),
                 image: Box::new((*image).clone()),
             };
             if let Err(failure) = journal::append(self.dir, &record) {
@@ -178,6 +181,17 @@ impl Journaling<'_> {
             phase.set(format!("saving the images (image {} saved)", image.index));
         }
         report_image(out, self.dir, saved);
+    }
+
+    /// Notes what the answer's meta says of who made it (an emulator marks itself).
+    fn note_meta(&self, meta: &ResponseMeta) {
+        if meta.synthetic {
+            self.synthetic.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn synthetic(&self) -> bool {
+        self.synthetic.load(Ordering::Relaxed)
     }
 
     fn take_error(&self) -> Option<Failure> {
@@ -386,7 +400,7 @@ async fn execute(
         started_at: &started_at,
         service: &service.label,
         key: &key,
-        synthetic: service.is_emulator(),
+        synthetic: AtomicBool::new(service.is_emulator()),
         error: Mutex::new(None),
     };
     let what = format!("{command}: {} with {} on {}", job.wanted(), job.model(), service.label);
@@ -442,7 +456,7 @@ async fn execute(
         finished_at: now_rfc3339(),
         service: service.label.clone(),
         key: key.clone(),
-        synthetic: service.is_emulator(),
+        synthetic: journaling.synthetic(),
         request: recorded,
         outcome,
         extra: serde_json::Map::new(),
@@ -537,6 +551,7 @@ async fn call(
             let mut events = client.generate_stream(request).await.map_err(|e| describe(&e, model, target.service))?;
             outcome.request_id = events.request_id().map(str::to_owned);
             outcome.attempts = Some(events.meta().attempts);
+            journaling.note_meta(events.meta());
             phase.set("receiving the stream");
             // Each image is saved as it arrives; the gatherer keeps what the events say of the whole.
             let mut gatherer = StreamGatherer::new();
@@ -563,6 +578,7 @@ async fn call(
             let staged =
                 client.generate_staged(request, target.dir).await.map_err(|e| describe(&e, model, target.service))?;
             let StagedResponse { response, images, meta, .. } = staged;
+            journaling.note_meta(&meta);
             outcome.request_id = meta.request_id;
             outcome.attempts = Some(meta.attempts);
             phase.set(format!("downloading and saving {} image(s)", response.data.len()));
@@ -571,6 +587,7 @@ async fn call(
         Job::Edit(request) => {
             let (response, meta) =
                 client.edit_with_meta(request).await.map_err(|e| describe(&e, model, target.service))?;
+            journaling.note_meta(&meta);
             outcome.request_id = meta.request_id;
             outcome.attempts = Some(meta.attempts);
             phase.set(format!("downloading and saving {} image(s)", response.data.len()));

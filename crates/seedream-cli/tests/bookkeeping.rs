@@ -125,7 +125,8 @@ fn another_service_regenerates_and_the_manifest_says_which() {
     assert_eq!(emulator.requests(), 2);
     let lines = manifest(&dir.join("out"))["batch"]["lines"].clone();
     assert_eq!(lines["1"]["service"], base.as_str());
-    assert!(lines["1"].get("synthetic").is_none(), "{lines}");
+    // An emulator reached by URL says so in its answers: its lines are synthetic too.
+    assert_eq!(lines["1"]["synthetic"], true, "{lines}");
     // And back on the same service: nothing runs.
     let again =
         run(&dir.path, &["batch", "jobs.jsonl", "--out", "out", "--json", "--base-url", &base, "--api-key", "k"]);

@@ -230,6 +230,47 @@ fn emulator_command_serves_ark_and_relay_urls_and_checks_the_key() {
     emulator.stop();
 }
 
+#[cfg(unix)]
+#[test]
+fn results_of_a_separate_emulator_reached_by_base_url_are_marked_synthetic() {
+    let dir = Scratch::new("emulator-synthetic");
+    let emulator = ChildEmulator::start(&dir.path, "test-key");
+    let base = emulator.relay.clone();
+    let out = run(
+        &dir.path,
+        &[
+            "generate",
+            "-p",
+            "x",
+            "--size",
+            "1K",
+            "--out",
+            "out",
+            "--base-url",
+            &base,
+            "--api-key",
+            "test-key",
+            "--json",
+        ],
+    );
+    assert_eq!(out.code(), 0, "{out}");
+    assert!(!out.stderr.contains("embedded emulator"), "{out}");
+    assert_eq!(out.json()["synthetic"], true, "{out}");
+    let saved = dir.join("out");
+    let run = &manifest(&saved)["runs"][0];
+    assert_eq!(run["service"], base.as_str());
+    assert_eq!(run["synthetic"], true, "{run}");
+    // The journal's image lines say so as well.
+    let journal = std::fs::read_to_string(saved.join("journal.jsonl")).unwrap();
+    let images: Vec<Value> = journal
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|record| record["type"] == "image")
+        .collect();
+    assert!(!images.is_empty() && images.iter().all(|record| record["synthetic"] == true), "{journal}");
+    emulator.stop();
+}
+
 #[test]
 fn a_base_url_without_a_key_is_a_usage_error_with_a_hint() {
     let dir = Scratch::new("no-key");
