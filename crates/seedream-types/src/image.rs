@@ -111,11 +111,104 @@ impl<'a> DataUrl<'a> {
         STANDARD.decode(self.base64).map_err(|e| DataUrlError::Base64(e.to_string()))
     }
 
+    /// Checks that the base64 decodes, without decoding it: accepts exactly what [`DataUrl::decode`]
+    /// accepts and refuses the rest with the same error.
+    pub fn check_base64(&self) -> Result<(), DataUrlError> {
+        first_base64_error(self.base64.as_bytes()).map_or(Ok(()), |e| Err(DataUrlError::Base64(e.to_string())))
+    }
+
+    /// The format and dimensions in the image's header, as [`read_dimensions`] reads them from the
+    /// decoded bytes. Call it on base64 that [`DataUrl::check_base64`] accepts.
+    pub fn dimensions(&self) -> Option<(ImageFormat, Dimensions)> {
+        self.probe_dimensions().found
+    }
+
+    /// [`DataUrl::dimensions`], and how many bytes it decoded to find them: the first
+    /// [`HEADER_PREFIX_LEN`] bytes when the header is there, the whole image when it is not.
+    pub fn probe_dimensions(&self) -> DimensionsProbe {
+        let prefix = self.decode_prefix();
+        let found = read_dimensions(&prefix);
+        if found.is_some() || prefix.len() == self.decoded_len() {
+            return DimensionsProbe { found, bytes_decoded: prefix.len() };
+        }
+        // Cut short: a JPEG with a large thumbnail before its frame header, say.
+        let whole = self.decode().unwrap_or_default();
+        DimensionsProbe { found: read_dimensions(&whole), bytes_decoded: whole.len() }
+    }
+
+    /// The first [`HEADER_PREFIX_LEN`] decoded bytes (all of them for a smaller image); empty when
+    /// the base64 does not decode.
+    fn decode_prefix(&self) -> Vec<u8> {
+        const PREFIX_CHARS: usize = HEADER_PREFIX_LEN / 3 * 4;
+        match self.base64.get(..PREFIX_CHARS).filter(|_| self.base64.len() > PREFIX_CHARS) {
+            // Whole quads ahead of the last one hold no padding, so the prefix decodes on its own.
+            Some(prefix) => STANDARD.decode(prefix).unwrap_or_default(),
+            None => self.decode().unwrap_or_default(),
+        }
+    }
+
     /// The decoded length in bytes, computed from the text without decoding.
     pub fn decoded_len(&self) -> usize {
         let text = self.base64.as_bytes();
         let padding = text.iter().rev().take(2).take_while(|&&b| b == b'=').count();
         (text.len() / 4 * 3 + (text.len() % 4) * 3 / 4).saturating_sub(padding)
+    }
+}
+
+/// How many decoded bytes [`DataUrl::dimensions`] reads first: the headers of PNG, GIF, BMP and WebP,
+/// a JPEG's frame header after typical EXIF and ICC segments, and the 64 KiB (plus the 16 bytes of
+/// an `ispe` box) that the HEIF reader searches. A multiple of 3, so it is whole base64 quads.
+pub const HEADER_PREFIX_LEN: usize = (64 * 1024 + 16_usize).div_ceil(3) * 3;
+
+/// What [`DataUrl::probe_dimensions`] found, and how many bytes it decoded to find it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DimensionsProbe {
+    /// The format and dimensions, as [`read_dimensions`] gives them for the whole image.
+    pub found: Option<(ImageFormat, Dimensions)>,
+    /// How many bytes were decoded.
+    pub bytes_decoded: usize,
+}
+
+/// The error `STANDARD.decode(text)` would give, found without decoding. The decoder reports, in this
+/// order: a stray last byte when the length is one past whole quads, the first invalid byte before
+/// the last quad, then whatever is wrong with the last quad (padding, length, trailing bits).
+fn first_base64_error(text: &[u8]) -> Option<base64::DecodeError> {
+    let rem = text.len() % 4;
+    let last_quad_at = text.len().saturating_sub(if rem == 0 { 4 } else { rem });
+    let stray_last_byte =
+        (rem == 1).then(|| text.len() - 1).filter(|&at| !is_base64_symbol(text[at]) && text[at] != b'=');
+    if let Some(at) = stray_last_byte {
+        return Some(base64::DecodeError::InvalidByte(at, text[at]));
+    }
+    if let Some(at) = first_non_symbol(&text[..last_quad_at]) {
+        return Some(base64::DecodeError::InvalidByte(at, text[at]));
+    }
+    STANDARD.decode(&text[last_quad_at..]).err().map(|error| shift_error(error, last_quad_at))
+}
+
+/// Where the first byte outside `A-Z a-z 0-9 + /` is. Checks 64 bytes at a time without branching
+/// per byte, which the compiler turns into vector code: this scan is most of validation's time.
+fn first_non_symbol(text: &[u8]) -> Option<usize> {
+    const BLOCK: usize = 64;
+    let block = text.chunks(BLOCK).position(|block| !block.iter().fold(true, |ok, &b| ok & is_base64_symbol(b)))?;
+    let at = block * BLOCK;
+    text[at..].iter().position(|&b| !is_base64_symbol(b)).map(|i| at + i)
+}
+
+fn is_base64_symbol(b: u8) -> bool {
+    let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+    let digit = b.wrapping_sub(b'0') < 10;
+    letter | digit | (b == b'+') | (b == b'/')
+}
+
+/// An error found in `text[at..]`, with its offsets made relative to `text`.
+fn shift_error(error: base64::DecodeError, at: usize) -> base64::DecodeError {
+    use base64::DecodeError::*;
+    match error {
+        InvalidByte(offset, byte) => InvalidByte(offset + at, byte),
+        InvalidLength(len) => InvalidLength(len + at),
+        InvalidLastSymbol(offset, byte) => InvalidLastSymbol(offset + at, byte),
+        InvalidPadding => InvalidPadding,
     }
 }
 
@@ -383,6 +476,31 @@ mod tests {
         }
         assert_eq!(read_dimensions(b"hello world"), None);
         assert_eq!(read_dimensions(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn base64_is_checked_as_decoding_would(text in "[AQgw+/=\\n !-]{0,24}") {
+            let data_url = DataUrl { format: "png", base64: &text };
+            proptest::prop_assert_eq!(data_url.check_base64(), data_url.decode().map(|_| ()));
+        }
+
+        #[test]
+        fn one_changed_byte_is_found_as_decoding_would(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            at in 0usize..64,
+            with in "[A-Za-z0-9+/=\\n.]",
+            cut in 0usize..3,
+        ) {
+            let mut text = STANDARD.encode(&bytes);
+            if !text.is_empty() {
+                let at = at % text.len();
+                text.replace_range(at..=at, &with);
+            }
+            text.truncate(text.len().saturating_sub(cut));
+            let data_url = DataUrl { format: "png", base64: &text };
+            proptest::prop_assert_eq!(data_url.check_base64(), data_url.decode().map(|_| ()));
+        }
     }
 
     #[test]

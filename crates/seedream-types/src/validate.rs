@@ -339,15 +339,16 @@ fn check_image_ref(report: &mut Report, field: String, image: &str, rule: Option
             format!("is {} bytes; the limit is {} MB ({max} bytes)", data_url.decoded_len(), max / (1024 * 1024)),
         );
     }
-    let bytes = match data_url.decode() {
-        Ok(bytes) => bytes,
+    match data_url.check_base64() {
+        Ok(()) => {}
         Err(DataUrlError::Base64(reason)) => {
             return report.fail(field, "image", format!("the base64 data does not decode: {reason}"));
         }
         Err(error) => return report.fail(field, "image", error.to_string()),
-    };
+    }
     let Some(rule) = rule else { return };
-    let Some((format, dims)) = read_dimensions(&bytes) else {
+    // Decodes only the first bytes when the header is there, not the whole image.
+    let Some((format, dims)) = data_url.dimensions() else {
         // HEIF keeps its size deep in the file: when it cannot be read here, the service decides.
         if matches!(declared, Some(ImageFormat::Heic | ImageFormat::Heif)) {
             return;
