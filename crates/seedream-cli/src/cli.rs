@@ -488,6 +488,8 @@ pub struct EditArgs {
     pub output_format: Option<OutputFormatArg>,
     #[arg(long, value_enum, help = background_help())]
     pub background: Option<BackgroundArg>,
+    #[arg(long, help = web_search_help())]
+    pub web_search: bool,
     /// Ask for images without the "AI生成" mark.
     #[arg(long)]
     pub no_watermark: bool,

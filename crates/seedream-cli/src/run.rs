@@ -317,6 +317,9 @@ fn build_edit(args: &EditArgs) -> Result<(Job, Value), Failure> {
     request.guidance_scale = args.guidance_scale;
     request.output_format = output_format(&args.model, args.output_format, args.background, false);
     request.background = args.background.map(background);
+    if args.web_search {
+        request = request.with_tool(Tool::web_search());
+    }
     // Images saved one by one as their events arrive come from a generations stream: with --stream
     // the edit goes out as the generations request it is equivalent to (images as data URLs).
     let job = if args.stream {
@@ -342,6 +345,7 @@ fn build_edit(args: &EditArgs) -> Result<(Job, Value), Failure> {
         put("guidance_scale", args.guidance_scale.map(Value::from));
         put("output_format", request.output_format.as_ref().map(|f| Value::from(f.as_str())));
         put("background", request.background.as_ref().map(|b| Value::from(b.as_str())));
+        put("tools", request.tools.as_ref().and_then(|tools| serde_json::to_value(tools).ok()));
         put("stream", args.stream.then_some(Value::Bool(true)));
     }
     Ok((job, recorded))

@@ -336,6 +336,17 @@ fn web_search_on_lite_is_sent_and_its_usage_recorded() {
     let out = run(&dir.path, &["generate", "-m", PRO, "-p", "x", "--web-search"]);
     assert_eq!(out.code(), 2, "{out}");
     assert!(out.stderr.contains("hint: --web-search is for Seedream 5.0 lite"), "{out}");
+    // An edit takes it the same way, on the relay's form and on Ark's generations.
+    dir.write("photo.png", rgba_png(640, 512));
+    let edit = ["edit", "-m", LITE, "-i", "photo.png", "-p", "today's weather on it", "--web-search", "--json"];
+    let out = run(&dir.path, &edit);
+    assert_eq!(out.code(), 0, "{out}");
+    let result = out.json();
+    assert_eq!(result["request"]["tools"], serde_json::json!([{"type": "web_search"}]), "{result}");
+    assert!(result["usage"]["tool_usage"]["web_search"].as_u64().is_some(), "{result}");
+    let out = run(&dir.path, &["edit", "-m", PRO, "-i", "photo.png", "-p", "x", "--web-search"]);
+    assert_eq!(out.code(), 2, "{out}");
+    assert!(out.stderr.contains("hint: --web-search is for Seedream 5.0 lite"), "{out}");
 }
 
 #[test]
