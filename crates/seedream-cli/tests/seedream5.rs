@@ -123,15 +123,7 @@ fn a_transparent_background_gives_a_png_with_transparent_pixels() {
         ],
     );
     assert_eq!(out.code(), 0, "{out}");
-    let saved = dir.join("seedream-out");
-    let files = images_in(&saved);
-    assert!(files.len() == 1 && files[0].ends_with(".png"), "{files:?}");
-    let decoded = decode_png(&std::fs::read(saved.join(&files[0])).unwrap());
-    assert_eq!(decoded.color, png::ColorType::Rgba, "an alpha channel");
-    assert!(decoded.pixels.chunks_exact(4).any(|p| p[3] < 255), "some pixel is transparent");
-    let run = &manifest(&saved)["runs"][0];
-    assert_eq!(run["request"]["background"], "transparent");
-    assert_eq!(run["request"]["output_format"], "png", "transparency asks for PNG");
+    saved_one_transparent_png(&dir.join("seedream-out"));
 }
 
 #[test]
@@ -173,15 +165,7 @@ fn edit_with_a_transparent_background_saves_a_png_with_transparent_pixels() {
         ["edit", "-m", PRO, "-i", "logo.png", "-p", "the logo alone", "--background", "transparent", "--size", "1K"];
     let out = run(&dir.path, &args);
     assert_eq!(out.code(), 0, "{out}");
-    let saved = dir.join("seedream-out");
-    let files = images_in(&saved);
-    assert!(files.len() == 1 && files[0].ends_with(".png"), "{files:?}");
-    let decoded = decode_png(&std::fs::read(saved.join(&files[0])).unwrap());
-    assert_eq!(decoded.color, png::ColorType::Rgba, "an alpha channel");
-    assert!(decoded.pixels.chunks_exact(4).any(|p| p[3] < 255), "some pixel is transparent");
-    let run = &manifest(&saved)["runs"][0];
-    assert_eq!(run["request"]["background"], "transparent");
-    assert_eq!(run["request"]["output_format"], "png", "transparency asks for PNG");
+    saved_one_transparent_png(&dir.join("seedream-out"));
 }
 
 #[test]
@@ -492,4 +476,17 @@ fn a_batch_line_with_layers_gets_its_files_and_openraster_file() {
     assert!(dir.join("b").join(ora).is_file());
     let images = line["images"].as_array().unwrap();
     assert!(images.iter().all(|i| i["z_index"].is_i64() && i["file"].as_str().unwrap().ends_with(".png")), "{line}");
+}
+
+/// `saved` holds one PNG with an alpha channel and transparent pixels, and its run asked for a
+/// transparent background as PNG.
+fn saved_one_transparent_png(saved: &std::path::Path) {
+    let files = images_in(saved);
+    assert!(files.len() == 1 && files[0].ends_with(".png"), "{files:?}");
+    let decoded = decode_png(&std::fs::read(saved.join(&files[0])).unwrap());
+    assert_eq!(decoded.color, png::ColorType::Rgba, "an alpha channel");
+    assert!(decoded.pixels.chunks_exact(4).any(|p| p[3] < 255), "some pixel is transparent");
+    let run = &manifest(saved)["runs"][0];
+    assert_eq!(run["request"]["background"], "transparent");
+    assert_eq!(run["request"]["output_format"], "png", "transparency asks for PNG");
 }
