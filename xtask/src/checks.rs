@@ -59,13 +59,13 @@ impl Expected {
     /// which is also what the emulator assumes. No `size`: 2048x2048 (4.x), 1024x1024 (3.0 t2i),
     /// adaptive (SeedEdit). Layers (`size` absent or `auto`) keep the input image's size.
     pub fn of(request: &GenerateRequest) -> Self {
-        let family = seedream_types::catalog::resolve(&request.model).map(|(family, _)| family);
+        let family = seedream_types::catalog::family_of(&request.model);
         let input = request.images().first().and_then(|first| {
             let bytes = DataUrl::parse(first)?.ok()?.decode().ok()?;
             read_dimensions(&bytes).map(|(_, dims)| dims)
         });
         let square = Dimensions::new(1024, 1024);
-        let layers = family.and_then(|f| f.layers).filter(|_| request.is_layer_decomposition());
+        let layers = family.and_then(|f| f.layers.as_ref()).filter(|_| request.is_layer_decomposition());
         let dims = match (request.size.as_ref().map(Size::form), family) {
             (None | Some(SizeForm::Auto), _) if layers.is_some() => input.unwrap_or(square),
             (Some(SizeForm::Pixels(dims)), _) => dims,

@@ -6,8 +6,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use seedream_types::catalog::{self, FAMILIES, ModelFamily};
-use seedream_types::{SEEDREAM_4_0, SEEDREAM_5_0_PRO};
+use seedream_types::catalog::{self, ModelFamily, Provider, families};
+use seedream_types::{Background, OutputFormat, SEEDREAM_5_0_PRO};
 
 /// Where results go unless `--out` says otherwise.
 pub const DEFAULT_OUT_DIR: &str = "seedream-out";
@@ -119,6 +119,20 @@ pub struct GlobalArgs {
     /// Print one machine-readable JSON result on stdout, and no progress.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Whose service and model ids: volcengine (Ark, ids doubao-…; the default) or byteplus (ModelArk,
+    /// https://ark.ap-southeast.bytepluses.com/api/v3, ids dola-… or unprefixed). Sets the base URL
+    /// when none is given. Also read from SEEDREAM_PROVIDER.
+    #[arg(long, global = true, value_name = "PROVIDER", value_parser = parse_provider, env = "SEEDREAM_PROVIDER")]
+    pub provider: Option<Provider>,
+    /// A catalog file adding or replacing model families (the format `seedream models --json` prints).
+    /// Also read from SEEDREAM_CATALOG.
+    #[arg(long, global = true, value_name = "FILE", env = "SEEDREAM_CATALOG")]
+    pub catalog: Option<PathBuf>,
+}
+
+/// Reads `volcengine` or `byteplus`, in any case.
+fn parse_provider(text: &str) -> Result<Provider, String> {
+    Provider::from_name(text.trim()).ok_or_else(|| format!("{text:?} is not a provider: use volcengine or byteplus"))
 }
 
 /// The commands.
@@ -205,23 +219,6 @@ pub enum Format {
     B64Json,
 }
 
-/// `output_format`: the file format the service makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormatArg {
-    /// PNG (lossless; needed for transparency and layers).
-    Png,
-    /// JPEG (the service's default).
-    Jpeg,
-}
-
-/// `background`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BackgroundArg {
-    /// Keep the input image's transparency (PNG output).
-    Transparent,
-    /// An ordinary picture (the service's default).
-    Opaque,
-}
 
 /// The examples and notes under `seedream generate --help`.
 fn generate_after_help() -> String {
@@ -267,7 +264,7 @@ fn takers(takes: impl Fn(&ModelFamily) -> bool) -> String {
 }
 
 fn size_help() -> String {
-    let presets: Vec<String> = FAMILIES
+    let presets: Vec<String> = families()
         .iter()
         .filter(|f| !f.size.presets.is_empty())
         .map(|f| {
@@ -284,7 +281,7 @@ fn size_help() -> String {
 }
 
 fn max_images_help() -> String {
-    let total = FAMILIES.iter().filter_map(|f| f.group.map(|g| g.max_total)).max().unwrap_or(0);
+    let total = families().iter().filter_map(|f| f.group.map(|g| g.max_total)).max().unwrap_or(0);
     format!(
         "Generate a group of up to N images (group generation; references + images ≤ {total}; {})",
         takers(|f| f.takes_group())
@@ -292,14 +289,14 @@ fn max_images_help() -> String {
 }
 
 fn seed_help() -> String {
-    match FAMILIES.iter().find_map(|f| f.seed) {
+    match families().iter().find_map(|f| f.seed) {
         Some(range) => format!("Random seed, {} to {} ({})", range.min, range.max, takers(|f| f.seed.is_some())),
         None => "Random seed".into(),
     }
 }
 
 fn guidance_scale_help() -> String {
-    match FAMILIES.iter().find_map(|f| f.guidance_scale) {
+    match families().iter().find_map(|f| f.guidance_scale) {
         Some(range) => {
             format!("Prompt weight, {} to {} ({})", range.min, range.max, takers(|f| f.guidance_scale.is_some()))
         }
@@ -313,21 +310,23 @@ fn stream_help() -> String {
 
 fn output_format_help() -> String {
     format!(
-        "File format the service makes (default jpeg; --layers and --background transparent: png). png is for {}",
-        takers(|f| f.output_formats.contains(&"png"))
+        "File format the service makes: jpeg or png, or a newer value sent as written (default jpeg, png on \
+         Seedream 5.5; --layers and --background transparent: png). png is for {}",
+        takers(|f| f.takes_output_format("png"))
     )
 }
 
 fn background_help() -> String {
     format!(
-        "transparent keeps the transparency of the one --image (it must have an alpha channel; the output is \
-         PNG). For {}",
-        takers(|f| f.transparent_background)
+        "opaque, transparent or auto (the model decides), or a newer value sent as written. transparent makes \
+         a PNG with a transparent background: on 5.0 from the one --image (it must have an alpha channel), on \
+         5.5 from the prompt alone. For {}",
+        takers(|f| f.takes_transparent())
     )
 }
 
 fn layers_help() -> String {
-    let max = FAMILIES.iter().filter_map(|f| f.layers.map(|l| l.max_layers)).max().unwrap_or(0);
+    let max = families().iter().filter_map(|f| f.layers.as_ref().map(|l| l.max_layers)).max().unwrap_or(0);
     format!(
         "Layer decomposition: split the one --image into a base image and up to {max} layers, saved as PNG files \
          and one OpenRaster file (.ora); --prompt may be left out. For {}",
@@ -338,12 +337,12 @@ fn layers_help() -> String {
 fn web_search_help() -> String {
     format!(
         "Let the model search the web for what the prompt names (tools: web_search). For {}",
-        takers(|f| f.tools.contains(&"web_search"))
+        takers(|f| f.takes_tool("web_search"))
     )
 }
 
 fn edit_image_help() -> String {
-    let max = FAMILIES.iter().map(|f| f.references.max).max().unwrap_or(1);
+    let max = families().iter().map(|f| f.references.max).max().unwrap_or(1);
     format!("The image to edit, a local file (repeatable: up to {max}, by model; see `seedream models`)")
 }
 
@@ -414,9 +413,10 @@ pub struct GenerateArgs {
     /// What to draw (may be left out with --layers).
     #[arg(long, short = 'p', required_unless_present = "layers")]
     pub prompt: Option<String>,
-    /// Model id or Ark endpoint id (ep-…).
-    #[arg(long, short = 'm', default_value = SEEDREAM_4_0)]
-    pub model: String,
+    /// Model id, Ark endpoint id (ep-…), or a family key (seedream-5.0-pro: its current id for
+    /// --provider). Default: the catalog's recommended current model (`seedream models`)
+    #[arg(long, short = 'm')]
+    pub model: Option<String>,
     /// A reference image: a local file (sent as a data URL) or an http(s) URL (repeatable).
     #[arg(long = "image", short = 'i', value_name = "PATH|URL")]
     pub images: Vec<String>,
@@ -432,10 +432,10 @@ pub struct GenerateArgs {
     /// How the service returns images (default url).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
-    #[arg(long, value_enum, value_name = "FORMAT", help = output_format_help())]
-    pub output_format: Option<OutputFormatArg>,
-    #[arg(long, value_enum, help = background_help())]
-    pub background: Option<BackgroundArg>,
+    #[arg(long, value_name = "FORMAT", help = output_format_help())]
+    pub output_format: Option<OutputFormat>,
+    #[arg(long, value_name = "BACKGROUND", help = background_help())]
+    pub background: Option<Background>,
     #[arg(long, help = layers_help())]
     pub layers: bool,
     #[arg(long, help = web_search_help())]
@@ -465,9 +465,10 @@ pub struct EditArgs {
     /// A mask image (relays that support it).
     #[arg(long, value_name = "PATH")]
     pub mask: Option<PathBuf>,
-    /// Model id or Ark endpoint id (ep-…).
-    #[arg(long, short = 'm', default_value = SEEDREAM_4_0)]
-    pub model: String,
+    /// Model id, Ark endpoint id (ep-…), or a family key (seedream-5.0-pro: its current id for
+    /// --provider). Default: the catalog's recommended current model (`seedream models`)
+    #[arg(long, short = 'm')]
+    pub model: Option<String>,
     #[arg(long, short = 's', help = size_help())]
     pub size: Option<String>,
     /// Number of images to make.
@@ -484,10 +485,10 @@ pub struct EditArgs {
     /// How the service returns images (default url).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
-    #[arg(long, value_enum, value_name = "FORMAT", help = output_format_help())]
-    pub output_format: Option<OutputFormatArg>,
-    #[arg(long, value_enum, help = background_help())]
-    pub background: Option<BackgroundArg>,
+    #[arg(long, value_name = "FORMAT", help = output_format_help())]
+    pub output_format: Option<OutputFormat>,
+    #[arg(long, value_name = "BACKGROUND", help = background_help())]
+    pub background: Option<Background>,
     #[arg(long, help = web_search_help())]
     pub web_search: bool,
     /// Ask for images without the "AI生成" mark.
@@ -525,9 +526,14 @@ pub struct BatchArgs {
     pub call: CallArgs,
 }
 
-/// Options of `models` (none besides the global --json, for now).
+/// Options of `models`.
 #[derive(Debug, Args)]
-pub struct ModelsArgs {}
+pub struct ModelsArgs {
+    /// Ask the service (`GET {base}/models`) which models it lists, merged with the catalog: the
+    /// status from the service, the rules from the catalog, and ids the catalog does not know marked so
+    #[arg(long)]
+    pub remote: bool,
+}
 
 /// Options of `inspect`.
 #[derive(Debug, Args)]
@@ -642,7 +648,7 @@ mod tests {
         let cli =
             Cli::try_parse_from(["seedream", "generate", "-p", "x", "--format", "b64_json", "--seed", "-1"]).unwrap();
         let Command::Generate(args) = cli.command else { panic!("not generate") };
-        assert_eq!(args.model, SEEDREAM_4_0);
+        assert_eq!(args.model, None, "the default comes from the catalog when the command runs");
         assert_eq!(args.format, Some(Format::B64Json));
         assert_eq!(args.seed, Some(-1));
         assert_eq!(args.out, PathBuf::from(DEFAULT_OUT_DIR));

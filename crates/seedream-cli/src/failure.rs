@@ -114,6 +114,15 @@ impl Failure {
         self
     }
 
+    /// Prints the failure (and with `--json` its record on stdout) and returns its exit status.
+    pub fn report(&self, out: &crate::output::Output) -> Exit {
+        if out.json {
+            out.json_line(&serde_json::json!({ "status": "failed", "exit_code": self.exit.code(), "error": self.record() }));
+        }
+        out.error(&self.to_string());
+        self.exit
+    }
+
     /// The failure as the manifest records it.
     pub fn record(&self) -> ErrorRecord {
         ErrorRecord {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use seedream_types::catalog::FAMILIES;
+use seedream_types::catalog::families;
 use seedream_types::image::{encode_data_url, sniff_format};
 use seedream_types::{ImageFile, ImageFormat};
 
@@ -42,7 +42,7 @@ pub fn image_file(path: &Path) -> Result<ImageFile, Failure> {
 pub fn read_image(path: &Path) -> Result<(ImageFormat, Vec<u8>), Failure> {
     let too_large = std::fs::metadata(path).map(|m| m.len() > MAX_READ_BYTES).unwrap_or(false);
     if too_large {
-        let most = FAMILIES.iter().map(|f| f.input.max_bytes).max().unwrap_or_default() / (1024 * 1024);
+        let most = families().iter().map(|f| f.input.max_bytes).max().unwrap_or_default() / (1024 * 1024);
         return Err(Failure::local(format!("cannot use image {}: it is larger than 64 MB", path.display())).with_hint(
             format!("the service takes images up to {most} MB (`seedream models --json` has each model's limit)"),
         ));
@@ -58,7 +58,7 @@ pub fn read_image(path: &Path) -> Result<(ImageFormat, Vec<u8>), Failure> {
 /// The input formats some model takes, in words: `a JPEG, PNG, … or HEIF image`.
 fn formats_taken() -> String {
     let mut words: Vec<String> = Vec::new();
-    for format in FAMILIES.iter().flat_map(|f| f.input.formats) {
+    for format in families().iter().flat_map(|f| &f.input.formats) {
         let word = format.as_str().to_ascii_uppercase();
         if !words.contains(&word) {
             words.push(word);

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod failure;
 
 mod batch;
+mod catalog;
 mod emulator;
 mod files;
 mod gallery;
@@ -83,10 +84,17 @@ pub fn run(cli: Cli) -> Exit {
         Command::Batch(args) => out.with_level(args.call.quiet, args.call.verbose),
         _ => out,
     };
+    if let Err(failure) = catalog::load(&cli.global) {
+        return failure.report(&out);
+    }
     match &cli.command {
         Command::Validate(args) => return validate::run(args, &out),
         Command::Schema(args) => return schema(args.name, &out),
-        Command::Models(_) => return models::run(&out),
+        Command::Models(args) => {
+            if !args.remote {
+                return models::run(&out);
+            }
+        }
         Command::Inspect(args) => return inspect::run(args, &out),
         _ => {}
     }

@@ -1,18 +1,19 @@
 //! `seedream models`: the model catalog (`seedream_types::catalog`) as a table, or with `--json` as an
 //! array of objects, one per family. Everything shown comes from the catalog rows.
 
-use seedream_types::catalog::{DefaultSize, FAMILIES, ModelFamily, RatioRange};
-use serde_json::{Value, json};
+use seedream_types::catalog::{Catalog, ModelFamily, RatioRange};
+use serde_json::Value;
 
 use crate::failure::Exit;
 use crate::output::Output;
 
 /// Prints the catalog; always succeeds.
 pub fn run(out: &Output) -> Exit {
+    let catalog = &crate::catalog::current().catalog;
     if out.json {
-        out.json_line(&catalog_json());
+        out.json_line(&catalog_json(catalog));
     } else {
-        out.text(table().trim_end());
+        out.text(table(catalog).trim_end());
     }
     Exit::Success
 }
@@ -26,16 +27,16 @@ pub fn takes(family: &ModelFamily) -> Vec<&'static str> {
     if family.stream {
         words.push("stream");
     }
-    if family.output_formats.contains(&"png") {
+    if family.takes_output_format("png") {
         words.push("png");
     }
     if family.layers.is_some() {
         words.push("layers");
     }
-    if family.transparent_background {
+    if family.takes_transparent() {
         words.push("transparent");
     }
-    if family.tools.contains(&"web_search") {
+    if family.takes_tool("web_search") {
         words.push("web search");
     }
     if family.seed.is_some() {
@@ -66,8 +67,8 @@ fn ratio_text(ratio: &RatioRange) -> String {
 
 fn area(family: &ModelFamily) -> String {
     match (family.size.area, family.size.ratio) {
-        (Some((min, max)), Some(ratio)) => format!("{min}–{max} px, W/H {}", ratio_text(&ratio)),
-        (Some((min, max)), None) => format!("{min}–{max} px"),
+        (Some(area), Some(ratio)) => format!("{}–{} px, W/H {}", area.min, area.max, ratio_text(&ratio)),
+        (Some(area), None) => format!("{}–{} px", area.min, area.max),
         (None, _) => "-".into(),
     }
 }
@@ -78,9 +79,10 @@ fn references(family: &ModelFamily) -> String {
 }
 
 /// The catalog as an aligned text table with a header row.
-pub fn table() -> String {
+pub fn table(catalog: &Catalog) -> String {
     let header = ["FAMILY", "STATUS", "MODEL ID", "ALIASES", "PRESETS", "WxH AREA", "REFS", "TAKES"];
-    let rows: Vec<[String; 8]> = FAMILIES
+    let rows: Vec<[String; 8]> = catalog
+        .families()
         .iter()
         .map(|family| {
             [
@@ -118,65 +120,9 @@ pub fn table() -> String {
     text
 }
 
-fn range<T: serde::Serialize>(min: T, max: T) -> Value {
-    json!({ "min": min, "max": max })
-}
-
-/// The catalog as JSON: one object per family, every limit of its row.
-pub fn catalog_json() -> Value {
-    Value::Array(FAMILIES.iter().map(family_json).collect())
-}
-
-fn family_json(family: &ModelFamily) -> Value {
-    let size = &family.size;
-    let default_size = match size.default {
-        DefaultSize::Preset(preset) => Value::from(preset.as_str()),
-        DefaultSize::Pixels(dims) => Value::from(dims.to_string()),
-        DefaultSize::Adaptive => Value::from("adaptive"),
-    };
-    let ratio = |r: &RatioRange| json!({ "min": r.min, "max": r.max, "inclusive": r.inclusive });
-    let input = &family.input;
-    json!({
-        "name": family.name,
-        "key": family.key,
-        "model_id": family.model_id,
-        "prefixes": family.prefixes,
-        "aliases": family.aliases,
-        "status": family.status.as_str(),
-        "sizes": family.describe_sizes(),
-        "size": {
-            "presets": size.presets.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-            "adaptive": size.adaptive,
-            "area": size.area.map(|(min, max)| range(min, max)),
-            "ratio": size.ratio.as_ref().map(ratio),
-            "default": default_size,
-        },
-        "references": range(family.references.min, family.references.max),
-        "input": {
-            "formats": input.formats.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
-            "max_bytes": input.max_bytes,
-            "min_side_exclusive": input.min_side_exclusive,
-            "ratio": ratio(&input.ratio),
-            "pixels": input.pixels.map(|(min, max)| range(min, max)),
-        },
-        "group": family.group.map(|g| json!({
-            "max_images": { "min": g.max_images.0, "max": g.max_images.1, "default": g.max_images.2 },
-            "max_total": g.max_total,
-        })),
-        "stream": family.stream,
-        "output_formats": family.output_formats,
-        "tools": family.tools,
-        "layers": family.layers.map(|l| json!({
-            "input_formats": l.input_formats.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
-            "input_pixels": range(l.input_pixels.0, l.input_pixels.1),
-            "max_layers": l.max_layers,
-        })),
-        "transparent_background": family.transparent_background,
-        "optimize_prompt_modes": family.optimize_prompt_modes,
-        "seed": family.seed.map(|r| json!({ "min": r.min, "max": r.max, "default": r.default })),
-        "guidance_scale": family.guidance_scale.map(|r| json!({ "min": r.min, "max": r.max, "default": r.default })),
-        "takes": takes(family),
-    })
+/// The catalog as a catalog file, `{"families": [...]}`: exactly the format `--catalog` reads.
+pub fn catalog_json(catalog: &Catalog) -> Value {
+    serde_json::to_value(catalog.to_file()).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
@@ -185,27 +131,25 @@ mod tests {
 
     #[test]
     fn the_table_has_a_row_per_family_from_the_catalog() {
-        let text = table();
+        let catalog = Catalog::builtin();
+        let text = table(catalog);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), FAMILIES.len() + 1);
+        assert_eq!(lines.len(), catalog.families().len() + 1);
         assert!(lines[0].starts_with("FAMILY"));
-        for (family, line) in FAMILIES.iter().zip(&lines[1..]) {
-            assert!(line.starts_with(family.name) && line.contains(family.model_id), "{line}");
+        for (family, line) in catalog.families().iter().zip(&lines[1..]) {
+            assert!(line.starts_with(family.name.as_str()) && line.contains(family.model_id.as_str()), "{line}");
         }
         // Every row's columns start where the header's do.
         let at = lines[0].find("MODEL ID").unwrap();
-        assert!(lines[1..].iter().all(|l| l[at..].starts_with("doubao-")), "{text}");
+        assert!(lines[1..].iter().all(|l| l[at..].starts_with("doubao-") || l[at..].starts_with("dola-")), "{text}");
     }
 
     #[test]
-    fn the_json_holds_every_row_with_its_limits() {
-        let value = catalog_json();
-        let rows = value.as_array().unwrap();
-        assert_eq!(rows.len(), FAMILIES.len());
-        let pro = rows.iter().find(|r| r["model_id"] == seedream_types::SEEDREAM_5_0_PRO).unwrap();
-        let row = seedream_types::catalog::family_of(seedream_types::SEEDREAM_5_0_PRO).unwrap();
-        assert_eq!(pro["layers"]["max_layers"], row.layers.unwrap().max_layers);
-        assert_eq!(pro["stream"], false);
-        assert!(pro["takes"].as_array().unwrap().iter().any(|t| t == "layers"));
+    fn the_json_is_a_catalog_file_that_reads_back_as_the_same_rows() {
+        let value = catalog_json(Catalog::builtin());
+        let rows = value["families"].as_array().unwrap();
+        assert_eq!(rows.len(), Catalog::builtin().families().len());
+        let read = Catalog::with_file(&value.to_string()).unwrap();
+        assert_eq!(read.families(), Catalog::builtin().families());
     }
 }

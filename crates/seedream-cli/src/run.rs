@@ -11,11 +11,11 @@ use futures_util::StreamExt as _;
 use seedream_client::{Error, ResponseMeta, StagedResponse};
 use seedream_types::{
     Background, EditRequest, GenerateRequest, ImageCount, ImageFormat, ImageItem, OutputFormat, ResponseFormat, Size,
-    StreamGatherer, Tool, ValidationError, Violation, catalog,
+    StreamGatherer, Tool, ValidationError, Violation,
 };
 use serde_json::{Value, json};
 
-use crate::cli::{BackgroundArg, CallArgs, EditArgs, Format, GenerateArgs, GlobalArgs, OutputFormatArg, duration_text};
+use crate::cli::{CallArgs, EditArgs, Format, GenerateArgs, GlobalArgs, duration_text};
 use crate::failure::{Exit, Failure};
 use crate::files::prepare_out_dir;
 use crate::identity::request_key;
@@ -52,7 +52,7 @@ impl Job {
     fn wanted(&self) -> String {
         let count = match self {
             Job::Generate(request) if request.is_layer_decomposition() => {
-                let layers = catalog::family_of(&request.model).and_then(|f| f.layers).map(|l| l.max_layers);
+                let layers = crate::catalog::family_of(&request.model).and_then(|f| f.layers.as_ref()).map(|l| l.max_layers);
                 return match layers {
                     Some(max) => format!("a base image and up to {max} layers"),
                     None => "a base image and its layers".into(),
@@ -66,8 +66,8 @@ impl Job {
 
     fn validate(&self) -> Result<Vec<Violation>, ValidationError> {
         match self {
-            Job::Generate(request) => request.validate(),
-            Job::Edit(request) => request.validate(),
+            Job::Generate(request) => request.validate_for(crate::catalog::family_of(&request.model)),
+            Job::Edit(request) => request.validate_for(crate::catalog::family_of(&request.model)),
         }
     }
 
@@ -230,7 +230,8 @@ fn format_of(format: Option<Format>) -> Option<ResponseFormat> {
 /// The request, and what the manifest records of it (local images by path, not by content).
 fn build_generate(args: &GenerateArgs) -> Result<(Job, Value), Failure> {
     // With --layers the prompt may be left out: the Go SDK sends "" then, and so do we.
-    let mut request = GenerateRequest::new(args.model.clone(), args.prompt.clone().unwrap_or_default());
+    let model = crate::catalog::current().model(args.model.as_deref());
+    let mut request = GenerateRequest::new(model, args.prompt.clone().unwrap_or_default());
     for image in &args.images {
         request = request.with_image(input::image_value(image, None)?);
     }
@@ -249,8 +250,8 @@ fn build_generate(args: &GenerateArgs) -> Result<(Job, Value), Failure> {
     if args.stream {
         request = request.with_stream(true);
     }
-    request.output_format = output_format(&args.model, args.output_format, args.background, args.layers);
-    request.background = args.background.map(background);
+    request.output_format = output_format(&request.model, args.output_format.as_ref(), args.background.as_ref(), args.layers);
+    request.background = args.background.clone();
     if args.layers {
         request = request.with_layer_decomposition(true);
     }
@@ -273,23 +274,16 @@ fn build_generate(args: &GenerateArgs) -> Result<(Job, Value), Failure> {
 /// feature itself, not for PNG).
 fn output_format(
     model: &str,
-    asked: Option<OutputFormatArg>,
-    background: Option<BackgroundArg>,
+    asked: Option<&OutputFormat>,
+    background: Option<&Background>,
     layers: bool,
 ) -> Option<OutputFormat> {
-    let makes_png = catalog::family_of(model).is_none_or(|f| f.output_formats.contains(&"png"));
-    let wants_png = makes_png && (layers || background == Some(BackgroundArg::Transparent));
+    let makes_png = crate::catalog::family_of(model).is_none_or(|f| f.takes_output_format("png"));
+    let wants_png = makes_png && (layers || background == Some(&Background::Transparent));
     match (asked, wants_png) {
-        (Some(OutputFormatArg::Png), _) | (None, true) => Some(OutputFormat::Png),
-        (Some(OutputFormatArg::Jpeg), _) => Some(OutputFormat::Jpeg),
+        (Some(asked), _) => Some(asked.clone()),
+        (None, true) => Some(OutputFormat::Png),
         (None, false) => None,
-    }
-}
-
-fn background(arg: BackgroundArg) -> Background {
-    match arg {
-        BackgroundArg::Transparent => Background::Transparent,
-        BackgroundArg::Opaque => Background::Opaque,
     }
 }
 
@@ -302,7 +296,8 @@ fn build_edit(args: &EditArgs) -> Result<(Job, Value), Failure> {
     let Some(first) = files.next() else {
         return Err(Failure::usage("edit needs at least one --image"));
     };
-    let mut request = EditRequest::new(args.model.clone(), args.prompt.clone(), first);
+    let model = crate::catalog::current().model(args.model.as_deref());
+    let mut request = EditRequest::new(model, args.prompt.clone(), first);
     request.images.extend(files);
     if let Some(mask) = &args.mask {
         request.mask = Some(input::image_file(mask)?);
@@ -315,8 +310,8 @@ fn build_edit(args: &EditArgs) -> Result<(Job, Value), Failure> {
     }
     request.seed = args.seed;
     request.guidance_scale = args.guidance_scale;
-    request.output_format = output_format(&args.model, args.output_format, args.background, false);
-    request.background = args.background.map(background);
+    request.output_format = output_format(&request.model, args.output_format.as_ref(), args.background.as_ref(), false);
+    request.background = args.background.clone();
     if args.web_search {
         request = request.with_tool(Tool::web_search());
     }
@@ -376,6 +371,9 @@ async fn execute(
             failure.hint = validation_hint(job.model(), &invalid.violations).or(failure.hint);
             return fail(out, &failure);
         }
+    }
+    if let Some(note) = crate::catalog::current().lifecycle_note(job.model()) {
+        out.note(&note);
     }
     let setup = match Setup::resolve(global) {
         Ok(setup) => setup,
@@ -523,12 +521,13 @@ fn dry_run(out: &Output, job: &Job, setup: &Setup) -> Exit {
             "status": "dry-run",
             "exit_code": 0,
             "endpoint": endpoint,
+            "base_url": setup.base_url(),
             "service": setup.service_id(),
             "request": body,
         }));
     } else {
         out.text(&serde_json::to_string_pretty(&body).unwrap_or_default());
-        out.note(&format!("dry run: POST {endpoint} on {} would send the above; nothing was sent", setup.service_id()));
+        out.note(&format!("dry run: POST {endpoint} on {} would send the above; nothing was sent", setup.base_url()));
     }
     Exit::Success
 }
@@ -675,9 +674,5 @@ fn unique_id(dir: &Path, slug: &str) -> String {
 }
 
 fn fail(out: &Output, failure: &Failure) -> Exit {
-    if out.json {
-        out.json_line(&json!({ "status": "failed", "exit_code": failure.exit.code(), "error": failure.record() }));
-    }
-    out.error(&failure.to_string());
-    failure.exit
+    failure.report(out)
 }

@@ -58,6 +58,8 @@ impl Setup {
             KEY_VARIABLES.into_iter().find(|name| std::env::var_os(name).is_some())
         };
         let base_url = global.base_url.clone().or_else(|| std::env::var(BASE_URL_VARIABLE).ok());
+        // A key without a base URL goes to the provider's service (Volcengine Ark unless told).
+        let base_url = base_url.or_else(|| global.provider.filter(|_| key_from.is_some()).map(|p| p.base_url().to_owned()));
         Ok(match (&base_url, key_from) {
             (None, None) => Setup::Embedded,
             _ => Setup::Remote { base_url: base_url.map(|url| url.trim().to_owned()), key_from },
@@ -71,6 +73,14 @@ impl Setup {
             Setup::Remote { base_url, .. } => {
                 identity::service_id(Some(base_url.as_deref().unwrap_or(seedream_client::ARK_BASE_URL)))
             }
+        }
+    }
+
+    /// The base URL requests would go to, for `--dry-run`: the embedded emulator's is chosen at start.
+    pub fn base_url(&self) -> &str {
+        match self {
+            Setup::Embedded => "the embedded emulator (http://127.0.0.1:<port>/v1)",
+            Setup::Remote { base_url, .. } => base_url.as_deref().unwrap_or(seedream_client::ARK_BASE_URL),
         }
     }
 
@@ -235,6 +245,12 @@ pub fn describe(error: &Error, model: Option<&str>, service: &str) -> Failure {
                 request_id: api.request_id.clone(),
             }));
             failure.hint = api_hint(api.class, api.status);
+            // A 404 for an id the catalog knows: name its successor (a retired id's, or the current one).
+            if api.class == ErrorClass::NotFound
+                && let Some(hint) = model.and_then(|m| crate::catalog::current().successor_hint(m))
+            {
+                failure.hint = Some(hint);
+            }
             if api.code.starts_with("ModelNotOpen") {
                 let model = model.map_or_else(|| "this model".to_owned(), |m| format!("the model {m}"));
                 failure.hint = Some(format!(
@@ -323,11 +339,11 @@ pub fn describe(error: &Error, model: Option<&str>, service: &str) -> Failure {
 /// `{families}: pass --model {id}`: who takes a feature, and the id of the first current one.
 fn takers_with_model(takes: impl Fn(&catalog::ModelFamily) -> bool + Copy) -> String {
     let names = catalog::names_where(takes);
-    let pick = catalog::FAMILIES
+    let pick = catalog::families()
         .iter()
         .filter(|f| takes(f))
         .min_by_key(|f| f.status != catalog::Status::Current)
-        .map(|f| format!(": pass --model {}", f.model_id));
+        .map(|f| format!(": pass --model {}", f.key));
     format!("{names}{}", pick.unwrap_or_default())
 }
 
@@ -335,7 +351,7 @@ fn takers_with_model(takes: impl Fn(&catalog::ModelFamily) -> bool + Copy) -> St
 /// one `seedream generate` has (a unit test checks).
 pub fn validation_hint(model: &str, violations: &[Violation]) -> Option<String> {
     let family = catalog::family_of(model)?;
-    let name = family.name;
+    let name = &family.name;
     let on = |field: &str| {
         violations.iter().any(|v| {
             v.field == field || v.field.starts_with(&format!("{field}[")) || v.field.starts_with(&format!("{field}."))
@@ -347,14 +363,14 @@ pub fn validation_hint(model: &str, violations: &[Violation]) -> Option<String> 
         return Some(format!("--layers is for {}", takers_with_model(|f| f.layers.is_some())));
     }
     if on("background") {
-        return Some(format!("--background transparent is for {}", takers_with_model(|f| f.transparent_background)));
+        return Some(format!("--background transparent is for {}", takers_with_model(|f| f.takes_transparent())));
     }
     if on("tools") {
-        return Some(format!("--web-search is for {}", takers_with_model(|f| f.tools.contains(&"web_search"))));
+        return Some(format!("--web-search is for {}", takers_with_model(|f| f.takes_tool("web_search"))));
     }
     if on("output_format") {
-        if !family.output_formats.contains(&"png") {
-            let png = takers_with_model(|f| f.output_formats.contains(&"png"));
+        if !family.takes_output_format("png") {
+            let png = takers_with_model(|f| f.takes_output_format("png"));
             return Some(format!(
                 "{name} makes {} only; --output-format png is for {png}",
                 family.output_formats.join(", ")
@@ -373,9 +389,9 @@ pub fn validation_hint(model: &str, violations: &[Violation]) -> Option<String> 
             takers_with_model(|f| f.takes_group())
         ));
     }
-    if let Some(rule) = family.layers.filter(|_| says("image", "layer_decomposition")) {
+    if let Some(rule) = family.layers.as_ref().filter(|_| says("image", "layer_decomposition")) {
         let formats: Vec<&str> = rule.input_formats.iter().map(|f| f.as_str()).collect();
-        let (min, max) = rule.input_pixels;
+        let (min, max) = (rule.input_pixels.min, rule.input_pixels.max);
         return Some(format!("--layers takes exactly one --image, {} of {min} to {max} pixels", formats.join(" or ")));
     }
     if says("image", "background") || says("image", "alpha") {
@@ -407,7 +423,7 @@ fn api_hint(class: ErrorClass, status: u16) -> Option<String> {
             ErrorClass::Authentication => "check the API key: set ARK_API_KEY (or SEEDREAM_API_KEY, or pass --api-key)",
             ErrorClass::Forbidden => "the account may not use this model (not activated, or overdue): see the Ark console",
             ErrorClass::NotFound => {
-                "check --model: a current id such as doubao-seedream-4-0-250828, or an Ark endpoint id (ep-…) activated for the account"
+                "check --model: a current id (`seedream models`; a family key such as seedream-5.0-pro picks one), or an Ark endpoint id (ep-…) activated for the account"
             }
             ErrorClass::QuotaExhausted => "the account's quota or spending limit is used up; retrying will not help",
             ErrorClass::RateLimited => {
@@ -476,11 +492,11 @@ mod tests {
         ];
         let messages = ["", "layer_decomposition takes 262144 pixels", "has no alpha channel; background: transparent"];
         let mut hints = 0;
-        for family in catalog::FAMILIES {
+        for family in catalog::families() {
             for field in fields {
                 for message in messages {
                     let violation = Violation { field: field.into(), code: "x", message: message.into() };
-                    let Some(hint) = validation_hint(family.model_id, &[violation]) else { continue };
+                    let Some(hint) = validation_hint(&family.model_id, &[violation]) else { continue };
                     hints += 1;
                     for word in hint.split(|c: char| c.is_whitespace() || c == ',' || c == ':' || c == ';') {
                         if word.starts_with("--") {

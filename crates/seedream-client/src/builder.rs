@@ -4,6 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use seedream_types::catalog::Catalog;
+
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 
@@ -35,6 +37,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     headers: Vec<(String, String)>,
     validate: bool,
+    catalog: Option<Arc<Catalog>>,
     edit_mode: EditMode,
     max_response_bytes: u64,
     trusted_pems: Vec<String>,
@@ -55,6 +58,7 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("extra_headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .field("validate_requests", &self.validate)
+            .field("catalog", &self.catalog.as_ref().map(|c| c.families().len()))
             .field("edit_mode", &self.edit_mode)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("trusted_certificates", &self.trusted_pems.len())
@@ -77,6 +81,7 @@ impl Default for ClientBuilder {
             user_agent: None,
             headers: Vec::new(),
             validate: true,
+            catalog: None,
             edit_mode: EditMode::Auto,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             trusted_pems: Vec::new(),
@@ -137,6 +142,14 @@ impl ClientBuilder {
     /// [`Error::Validation`] without any network traffic.
     pub fn validate_requests(mut self, validate: bool) -> Self {
         self.validate = validate;
+        self
+    }
+
+    /// The model catalog requests are validated by (default: the rows this version was built with).
+    /// Give one extended by a catalog file ([`Catalog::with_file`]) to teach the client a model
+    /// without a release.
+    pub fn catalog(mut self, catalog: Catalog) -> Self {
+        self.catalog = Some(Arc::new(catalog));
         self
     }
 
@@ -302,6 +315,7 @@ impl ClientBuilder {
             edits,
             sender,
             validate: self.validate,
+            catalog: self.catalog,
             edit_mode,
             downloads: Arc::new(tokio::sync::Semaphore::new(self.max_parallel_downloads)),
             max_parallel_downloads: self.max_parallel_downloads,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method, Uri};
+use seedream_types::catalog::Catalog;
 use seedream_types::{EditRequest, GenerateRequest, GeneratedImage, ImageFormat, ImagesResponse};
 use tokio::time::Instant;
 
@@ -53,12 +54,21 @@ pub(crate) struct Inner {
     pub(crate) edits: Uri,
     pub(crate) sender: Sender,
     pub(crate) validate: bool,
+    /// The rows requests are validated by, when not the built-in ones.
+    pub(crate) catalog: Option<Arc<Catalog>>,
     pub(crate) edit_mode: EditMode,
     /// One permit per download running at once.
     pub(crate) downloads: Arc<tokio::sync::Semaphore>,
     pub(crate) max_parallel_downloads: usize,
     /// The key, proxy credentials and extra header values, removed from server texts.
     pub(crate) redactor: Redactor,
+}
+
+impl Inner {
+    /// The catalog requests are validated by.
+    pub(crate) fn catalog(&self) -> &Catalog {
+        self.catalog.as_deref().unwrap_or(Catalog::builtin())
+    }
 }
 
 impl fmt::Debug for Client {
@@ -149,7 +159,7 @@ impl Client {
             &streamed
         };
         if self.inner.validate {
-            request.validate()?;
+            request.validate_for(self.inner.catalog().family_of(&request.model))?;
         }
         let body = serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
         let deadline = self.call_deadline();
@@ -182,7 +192,7 @@ impl Client {
     /// [`edit`](Self::edit), also returning the request id, status and attempts.
     pub async fn edit_with_meta(&self, request: &EditRequest) -> Result<(ImagesResponse, ResponseMeta), Error> {
         if self.inner.validate {
-            request.validate()?;
+            request.validate_for(self.inner.catalog().family_of(&request.model))?;
         }
         match self.inner.edit_mode {
             EditMode::Generations => {
@@ -330,7 +340,7 @@ impl Client {
         Fut: Future<Output = Result<(T, ResponseMeta), Error>> + 'a,
     {
         if self.inner.validate {
-            request.validate()?;
+            request.validate_for(self.inner.catalog().family_of(&request.model))?;
         }
         let accept = if request.is_stream() { "text/event-stream" } else { "application/json" };
         self.within_deadline(CallPhase::Body, |deadline| async move {

@@ -77,7 +77,7 @@ pub(crate) async fn parse(headers: &HeaderMap, body: Bytes) -> Result<GenerateRe
         }
     }
     // As on the JSON path (`error::validate`), the service knows its aliases: their family's rules apply.
-    let family = seedream_types::catalog::resolve(&request.model).map(|(family, _)| family);
+    let family = seedream_types::catalog::family_of(&request.model);
     let generate = request.to_generate_request();
     if let Err(error) = request.validate_for(family) {
         return Err(ApiError::from_validation(&error, family, &generate));

@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
+use seedream_types::catalog::Span;
 use seedream_types::{
     ApiErrorBody, ErrorEnvelope, GenerateRequest, ModelFamily, Size, SizeForm, ValidationError, Violation,
 };
@@ -100,7 +101,7 @@ impl ApiError {
 /// alias gets its family's rules too), a refusal worded by [`ApiError::from_validation`]. The JSON
 /// path and the edit form both pass through here.
 pub(crate) fn validate(request: &GenerateRequest) -> Result<(), ApiError> {
-    let family = seedream_types::catalog::resolve(&request.model).map(|(family, _)| family);
+    let family = seedream_types::catalog::family_of(&request.model);
     match request.validate_for(family) {
         Ok(_warnings) => Ok(()),
         Err(error) => Err(ApiError::from_validation(&error, family, request)),
@@ -127,10 +128,10 @@ fn live_rule(violation: &Violation, family: Option<&ModelFamily>, request: &Gene
         ("size", Some(family)) => {
             let area = family.size.area;
             match (request.size.as_ref().map(Size::form), area) {
-                (Some(SizeForm::Pixels(dims)), Some((min, _))) if dims.area() < min => {
+                (Some(SizeForm::Pixels(dims)), Some(Span { min, .. })) if dims.area() < min => {
                     (format!("image size must be at least {min} pixels"), false)
                 }
-                (Some(SizeForm::Pixels(dims)), Some((_, max))) if dims.area() > max => {
+                (Some(SizeForm::Pixels(dims)), Some(Span { max, .. })) if dims.area() > max => {
                     (format!("image size must be at most {max} pixels"), false)
                 }
                 _ => (violation.message.clone(), false),

@@ -63,6 +63,8 @@ pub(crate) struct Job {
     pub show_size: bool,
     /// Whether items carry `output_format` and usage `input_images` (the family's row says).
     pub show_format: bool,
+    /// Whether items state their `background` (the family's row says: 5.5).
+    pub show_background: bool,
     /// The reference images the request carried.
     pub input_images: u64,
     /// The request's `tools`, echoed at the top of the answer; web searches are billed for them.
@@ -78,11 +80,13 @@ pub(crate) struct Job {
 impl Job {
     /// Plans a validated request.
     pub fn plan(request: &GenerateRequest, style: Style, request_id: &str) -> Self {
-        let family = seedream_types::catalog::resolve(&request.model).map(|(family, _)| family);
+        let family = seedream_types::catalog::family_of(&request.model);
         let dims = output_dimensions(request, family);
         let seed = request.seed.unwrap_or(-1);
         let watermark = request.watermark.unwrap_or(true);
         let encoding = output_encoding(request, family);
+        // 5.0 keeps the input image's transparency; 5.5 draws it from the prompt alone. `auto` comes out
+        // opaque here: the emulator's model always decides so.
         let alpha = if request.background == Some(Background::Transparent) { Alpha::Subject } else { Alpha::Opaque };
         let alpha = if encoding == Encoding::Png { alpha } else { Alpha::Opaque };
         let recipe = |index| Recipe {
@@ -93,7 +97,7 @@ impl Job {
             encoding,
             alpha,
         };
-        let layer_rule = family.and_then(|f| f.layers).filter(|_| request.is_layer_decomposition());
+        let layer_rule = family.and_then(|f| f.layers.as_ref()).filter(|_| request.is_layer_decomposition());
         let items = match layer_rule {
             Some(rule) => {
                 let base = recipe(0);
@@ -114,14 +118,14 @@ impl Job {
             }
         };
         Self {
-            // An alias is answered with the family's dated id, as the service does.
-            model: family.map_or(&*request.model, |f| f.model_id).to_owned(),
+            model: answered_model(&request.model, family),
             created: unix_now(),
             style,
             b64: request.response_format_or_default() == ResponseFormat::B64Json,
             stream: request.is_stream(),
             show_size: family.is_none_or(|f| f.reports_size),
             show_format: family.is_some_and(|f| f.reports_formats),
+            show_background: family.and_then(|f| f.background.as_ref()).is_some_and(|rule| rule.reported),
             input_images: request.images().len() as u64,
             tools: request.tools.clone().filter(|tools| !tools.is_empty()),
             items,
@@ -235,6 +239,17 @@ fn moderation_error(request_id: &str) -> ApiErrorBody {
     )
 }
 
+/// The `model` of the answer: an id of the family's main stem as it was asked for (each provider's
+/// spelling), an alias (the lite alias's `-lite-` stem too) as its family's current id, as the service does.
+fn answered_model(model: &str, family: Option<&ModelFamily>) -> String {
+    use seedream_types::catalog::{Provider, has_stem, without_vendor};
+    let Some(family) = family else { return model.to_owned() };
+    if family.prefixes.first().is_some_and(|stem| has_stem(without_vendor(model), stem)) {
+        return model.to_owned();
+    }
+    family.current_id(Provider::of_id(model).unwrap_or(Provider::Volcengine)).to_owned()
+}
+
 /// One image: a link or base64, with the fields the family states (size, format) and, for layer
 /// decomposition, its place in the stack.
 async fn success(state: &SharedState, job: &Job, item: &Planned) -> GeneratedImage {
@@ -249,7 +264,11 @@ async fn success(state: &SharedState, job: &Job, item: &Planned) -> GeneratedIma
         Encoding::Jpeg => OutputFormat::Jpeg,
         Encoding::Png => OutputFormat::Png,
     });
-    let mut image = GeneratedImage { url, b64_json, size, output_format, ..GeneratedImage::default() };
+    let background = job.show_background.then_some(match recipe.alpha {
+        Alpha::Opaque => Background::Opaque,
+        _ => Background::Transparent,
+    });
+    let mut image = GeneratedImage { url, b64_json, size, output_format, background, ..GeneratedImage::default() };
     match &item.layer {
         None => {}
         Some(None) => image.z_index = Some(0),

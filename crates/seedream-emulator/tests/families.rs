@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 const LITE_ALIAS: &str = "doubao-seedream-5-0-lite-260128";
 
 fn row(model: &str) -> &'static ModelFamily {
-    catalog::resolve(model).expect("a catalog family").0
+    catalog::family_of(model).expect("a catalog family")
 }
 
 fn b64_bytes(item: &Value) -> Vec<u8> {
@@ -37,7 +37,7 @@ async fn every_current_family_and_the_lite_alias_generates() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let client = client();
     let mut models: Vec<&str> =
-        catalog::FAMILIES.iter().filter(|f| f.status == Status::Current).map(|f| f.model_id).collect();
+        catalog::families().iter().filter(|f| f.status == Status::Current).map(|f| f.model_id.as_str()).collect();
     models.extend([SEEDREAM_5_0_LITE, LITE_ALIAS]);
     assert!(models.len() >= 6, "{models:?}");
     for model in models {
@@ -134,7 +134,7 @@ async fn a_transparent_background_has_transparent_and_opaque_pixels() {
 /// Checks a decomposition answer for a base image of `width` × `height`; returns the boxes.
 fn check_layers(answer: &Value, width: u32, height: u32) -> Vec<Value> {
     let data = answer["data"].as_array().unwrap();
-    let max_layers = row(SEEDREAM_5_0_PRO).layers.unwrap().max_layers;
+    let max_layers = row(SEEDREAM_5_0_PRO).layers.as_ref().unwrap().max_layers;
     assert!((3..=max_layers + 1).contains(&data.len()), "a base image and 2 to {max_layers} layers: {}", data.len());
     assert_eq!(answer["usage"]["generated_images"], data.len(), "every item is billed");
     let base = &data[0];
@@ -259,7 +259,7 @@ async fn pro_refuses_stream_group_tools_and_too_many_references_in_the_service_w
     let too_many = json!({"model": SEEDREAM_5_0_PRO, "prompt": "p", "image": refs});
     assert_eq!(refused(e, c, too_many, "image").await, format!("number of reference images cannot exceed {max}"));
     // The captured size body of 4.5, with the row's minimum.
-    let (min, _) = row(SEEDREAM_4_5).size.area.unwrap();
+    let min = row(SEEDREAM_4_5).size.area.unwrap().min;
     let small = json!({"model": SEEDREAM_4_5, "prompt": "p", "size": "1024x1024"});
     assert_eq!(refused(e, c, small, "size").await, format!("image size must be at least {min} pixels"));
     // The limit itself is accepted.

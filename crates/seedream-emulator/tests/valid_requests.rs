@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use seedream_emulator::{Emulator, EmulatorConfig};
-use seedream_types::catalog::{FAMILIES, ModelFamily};
+use seedream_types::catalog::{ModelFamily, families};
 use seedream_types::{
     Dimensions, GenerateRequest, ImageFormat, ImageInput, OutputFormat, ResponseFormat, Size, SizeForm,
 };
@@ -66,7 +66,7 @@ fn choices() -> impl Strategy<Value = Choices> {
 
 /// A `WxH` inside the row's area and ratio, near the chosen position.
 fn pixels(family: &ModelFamily, area: f64, ratio: f64) -> Option<Dimensions> {
-    let (min, max) = family.size.area?;
+    let (min, max) = family.size.area.map(|a| (a.min, a.max))?;
     let (low, high) = family.size.ratio.map_or((0.25, 4.0), |r| (r.min, r.max));
     let target = min as f64 + (max - min) as f64 * area;
     let r = (low.ln() + (high.ln() - low.ln()) * ratio).exp();
@@ -82,18 +82,18 @@ fn pixels(family: &ModelFamily, area: f64, ratio: f64) -> Option<Dimensions> {
 
 impl Choices {
     fn family(&self) -> &'static ModelFamily {
-        self.family.get(FAMILIES)
+        self.family.get(families())
     }
 
     fn request(&self) -> GenerateRequest {
         let family = self.family();
         let model = match self.by_alias.filter(|_| !family.aliases.is_empty()) {
-            Some(index) => *index.get(family.aliases),
-            None => family.model_id,
+            Some(index) => index.get(&family.aliases).as_str(),
+            None => family.model_id.as_str(),
         };
         let mut request = GenerateRequest::new(model, "a quiet harbour at dawn");
         request.response_format = Some(ResponseFormat::Url);
-        let preset = (!family.size.presets.is_empty()).then(|| self.preset.get(family.size.presets));
+        let preset = (!family.size.presets.is_empty()).then(|| *self.preset.get(&family.size.presets));
         let size = match (self.size_kind, preset) {
             (1, Some(preset)) => {
                 let text: String = preset
@@ -111,7 +111,7 @@ impl Choices {
         request.size = size;
         let refs = family.references;
         let count = refs.min + self.references.index(refs.max - refs.min + 1);
-        let rule = family.input;
+        let rule = &family.input;
         let images: Vec<String> = self.kinds[..count]
             .iter()
             .map(|kind| match kind {
@@ -129,7 +129,7 @@ impl Choices {
             _ => Some(ImageInput::Many(images)),
         };
         request.output_format =
-            self.output_format.map(|index| OutputFormat::from_wire(index.get::<&str>(family.output_formats)));
+            self.output_format.map(|index| OutputFormat::from_wire(index.get::<String>(&family.output_formats)));
         request
     }
 }
@@ -148,7 +148,7 @@ fn requests_the_catalog_allows_validate_and_are_answered_200() {
         let request = choices.request();
         {
             let mut seen = seen.borrow_mut();
-            seen.0.insert(choices.family().key);
+            seen.0.insert(choices.family().key.as_str());
             seen.1 += usize::from(matches!(request.size.as_ref().map(Size::form), Some(SizeForm::Pixels(_))));
             seen.2 += usize::from(request.images().iter().any(|image| image.starts_with("data:")));
         }
@@ -166,7 +166,7 @@ fn requests_the_catalog_allows_validate_and_are_answered_200() {
             String::from_utf8_lossy(&answer.body)
         );
         let family = choices.family();
-        prop_assert_eq!(&answer.json()["model"], family.model_id);
+        prop_assert_eq!(&answer.json()["model"], family.model_id.as_str());
         Ok(())
     });
     runtime.block_on(emulator.shutdown());

@@ -41,9 +41,18 @@ pub fn check_text(text: &str, default_model: Option<&str>) -> Result<Checked, Ch
 /// JSON type are violations under their own names (`seed: has the wrong type …`), listed with the
 /// rule breaks of the other fields.
 pub fn check_value(value: Value, default_model: Option<&str>) -> Result<Checked, CheckError> {
+    check_value_with(value, default_model, crate::catalog::Catalog::builtin())
+}
+
+/// [`check_value`] by the rows of `catalog` (one extended by a catalog file).
+pub fn check_value_with(
+    value: Value,
+    default_model: Option<&str>,
+    catalog: &crate::catalog::Catalog,
+) -> Result<Checked, CheckError> {
     let (request, mut typed) = parse_value(value, default_model)?;
     let typed_fields: Vec<String> = typed.iter().map(|v| v.field.clone()).collect();
-    match request.validate() {
+    match request.validate_for(catalog.family_of(&request.model)) {
         Ok(warnings) if typed.is_empty() => Ok(Checked { request, warnings }),
         Ok(warnings) => Err(invalid(typed, warnings)),
         Err(error) => {

@@ -68,6 +68,31 @@ impl ImageFormat {
     }
 }
 
+/// A format is written as its lower-case word (`png`, `jpeg`, …) in catalog files.
+impl serde::Serialize for ImageFormat {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ImageFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let word = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        ImageFormat::from_word(&word).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown image format {word:?}: use jpeg, png, webp, gif, bmp, tiff, heic or heif"))
+        })
+    }
+}
+
+impl schemars::JsonSchema for ImageFormat {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ImageFormat".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "enum": ["jpeg", "png", "webp", "gif", "bmp", "tiff", "heic", "heif"]})
+    }
+}
+
 /// The parts of `data:image/<format>;base64,<data>`, borrowed from the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DataUrl<'a> {

@@ -49,12 +49,15 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// `background` (5.0 pro and flash). Default `opaque`.
+    /// `background` (5.0 pro and flash: default `opaque`; 5.5: default `auto`).
     pub enum Background {
         /// An ordinary picture.
         Opaque = "opaque",
-        /// Keeps the input image's transparency: one input image with alpha, PNG output.
+        /// A transparent background, PNG output: on 5.0 from one input image with alpha, on 5.5 from
+        /// the prompt alone.
         Transparent = "transparent",
+        /// The model decides (5.5's default; a JPEG never has alpha).
+        Auto = "auto",
     }
 }
 
@@ -379,7 +382,7 @@ impl GenerateRequest {
     /// yields a base image and layers, counted by the service.
     pub fn max_output_images(&self) -> usize {
         let rule =
-            crate::catalog::resolve(&self.model).and_then(|(f, _)| f.group).unwrap_or(crate::catalog::COMMON_GROUP);
+            crate::catalog::family_of(&self.model).and_then(|f| f.group).unwrap_or(crate::catalog::COMMON_GROUP);
         let group = self.sequential_image_generation == Some(SequentialImageGeneration::Auto);
         let asked = self
             .sequential_image_generation_options
@@ -388,7 +391,7 @@ impl GenerateRequest {
             .or_else(|| self.n.as_ref().and_then(ImageCount::value));
         let wanted = match (group, asked) {
             (true, Some(n)) => n,
-            (true, None) => rule.max_images.2,
+            (true, None) => rule.max_images.default,
             (false, Some(n)) if self.sequential_image_generation.is_none() && self.n.is_some() => n,
             _ => 1,
         };

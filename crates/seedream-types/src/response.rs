@@ -7,7 +7,7 @@ use serde_with::skip_serializing_none;
 
 use crate::error::ApiErrorBody;
 use crate::image::ImageFormat;
-use crate::request::{OutputFormat, Tool};
+use crate::request::{Background, OutputFormat, Tool};
 use crate::size::{Dimensions, Size};
 
 /// The response of `POST /images/generations` and `/images/edits`.
@@ -91,6 +91,8 @@ pub struct GeneratedImage {
     pub size: Option<String>,
     /// `jpeg` or `png` (5.0 pro and flash state it; 5.0 lite does not, even for PNG).
     pub output_format: Option<OutputFormat>,
+    /// Whether this image's background came out `transparent` or `opaque` (5.5 states it).
+    pub background: Option<Background>,
     /// Layer decomposition: 0 for the base image, then 1, 2, … from the bottom up.
     pub z_index: Option<i64>,
     /// Layer decomposition: where the layer sits on the base image.

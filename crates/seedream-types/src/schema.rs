@@ -1,15 +1,17 @@
 //! JSON Schema of the wire types, as `cargo xtask codegen` writes them to `schema/*.json`.
 
+use crate::catalog::CatalogFile;
 use crate::{ErrorEnvelope, GenerateRequest, ImagesResponse, StreamEvent};
 
 /// Every schema with the name of its file (without `.json`): `request`, `response`,
-/// `stream-event` and `error`.
+/// `stream-event`, `error` and `catalog` (a catalog file, as `seedream models --json` prints it).
 pub fn all() -> Vec<(&'static str, serde_json::Value)> {
     vec![
         ("request", to_value(schemars::schema_for!(GenerateRequest))),
         ("response", to_value(schemars::schema_for!(ImagesResponse))),
         ("stream-event", to_value(schemars::schema_for!(StreamEvent))),
         ("error", to_value(schemars::schema_for!(ErrorEnvelope))),
+        ("catalog", to_value(schemars::schema_for!(CatalogFile))),
     ]
 }
 

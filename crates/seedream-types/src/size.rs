@@ -271,6 +271,30 @@ impl schemars::JsonSchema for Size {
     }
 }
 
+/// A preset is written as its wire string (`1K`, `1.5K`, …) in catalog files; any case is read.
+impl Serialize for SizePreset {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for SizePreset {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Cow::<str>::deserialize(deserializer)?;
+        SizePreset::from_text(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown size preset {text:?}: use 1K, 1.5K, 2K, 3K or 4K")))
+    }
+}
+
+impl schemars::JsonSchema for SizePreset {
+    fn schema_name() -> Cow<'static, str> {
+        "SizePreset".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "enum": ["1K", "1.5K", "2K", "3K", "4K"]})
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

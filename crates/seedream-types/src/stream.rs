@@ -47,6 +47,7 @@ impl PartialSucceeded {
             b64_json,
             size,
             output_format,
+            background,
             z_index,
             bounding_box,
             name,
@@ -59,6 +60,7 @@ impl PartialSucceeded {
                 extra.insert(key.to_owned(), value);
             }
         };
+        keep("background", background.map(|b| Value::from(b.as_str())));
         keep("z_index", z_index.map(Value::from));
         keep("bounding_box", bounding_box.and_then(|b| serde_json::to_value(b).ok()));
         keep("name", name.map(Value::from));
@@ -76,6 +78,7 @@ impl PartialSucceeded {
             b64_json: self.b64_json,
             size: self.size,
             output_format: self.output_format,
+            background: take(&mut extra, "background"),
             z_index: take(&mut extra, "z_index"),
             bounding_box: take(&mut extra, "bounding_box"),
             name: take(&mut extra, "name"),

@@ -6,12 +6,10 @@
 
 use std::fmt;
 
-use crate::catalog::{self, COMMON_GROUP, GroupRule, InputRule, ModelFamily};
+use crate::catalog::{self, COMMON_GROUP, GroupRule, InputRule, ModelFamily, Range, Span};
 use crate::edit::EditRequest;
 use crate::image::{DataUrl, DataUrlError, ImageFormat, has_alpha, read_dimensions};
-use crate::request::{
-    Background, GenerateRequest, ImageCount, ImageInput, OptimizePromptMode, OutputFormat, SequentialImageGeneration,
-};
+use crate::request::{Background, GenerateRequest, ImageCount, ImageInput, ResponseFormat, SequentialImageGeneration};
 use crate::size::{Dimensions, Size, SizeForm};
 
 const ADVISED_PROMPT_CJK_CHARS: usize = 300;
@@ -105,14 +103,7 @@ impl GenerateRequest {
             report.fail("model", "required", "is required and must not be empty");
         }
         check_prompt(&mut report, &self.prompt, self.is_layer_decomposition());
-        if let Some(format) = self.response_format.as_ref().filter(|f| !f.is_known()) {
-            report.fail(
-                "response_format",
-                "value",
-                format!("must be url or b64_json, not {format:?}", format = format.as_str()),
-            );
-        }
-        check_known_values(&mut report, self);
+        check_open_values(&mut report, self);
         if let Some(family) = family {
             if let Some(size) = &self.size {
                 check_size(&mut report, family, size, self.is_layer_decomposition());
@@ -190,41 +181,27 @@ fn check_prompt(report: &mut Report, prompt: &str, layers: bool) {
     }
 }
 
-/// Enumerations every model reads the same way: an unknown value is refused whatever the model.
-fn check_known_values(report: &mut Report, req: &GenerateRequest) {
-    if let Some(format) = req.output_format.as_ref().filter(|f| !f.is_known()) {
-        report.fail(
-            "output_format",
+/// Values are open: one this version does not know is sent as written, whatever the model. A field
+/// no row lists values for gets a warning; those a row lists are checked in [`check_family_fields`].
+fn check_open_values(report: &mut Report, req: &GenerateRequest) {
+    if let Some(format) = req.response_format.as_ref().filter(|f| !f.is_known()) {
+        report.warn(
+            "response_format",
             "value",
-            format!("must be {}, not {:?}", or_list(OutputFormat::KNOWN), format.as_str()),
+            format!("{:?} is not one this version knows ({}); it is sent as written", format.as_str(), or_list(ResponseFormat::KNOWN)),
         );
     }
-    if let Some(background) = req.background.as_ref().filter(|b| !b.is_known()) {
-        report.fail(
-            "background",
+    if let Some(mode) = req.sequential_image_generation.as_ref().filter(|m| !m.is_known()) {
+        report.warn(
+            "sequential_image_generation",
             "value",
-            format!("must be {}, not {:?}", or_list(Background::KNOWN), background.as_str()),
-        );
-    }
-    for (index, tool) in req.tools.iter().flatten().enumerate() {
-        if !tool.kind.is_known() {
-            report.fail(
-                format!("tools[{index}].type"),
-                "value",
-                format!("must be web_search, not {:?}", tool.kind.as_str()),
-            );
-        }
-    }
-    if let Some(mode) = optimize_mode(req).filter(|m| !m.is_known()) {
-        report.fail(
-            "optimize_prompt_options.mode",
-            "value",
-            format!("must be {}, not {:?}", or_list(OptimizePromptMode::KNOWN), mode.as_str()),
+            format!("{:?} is not one this version knows (auto, disabled); it is sent as written", mode.as_str()),
         );
     }
 }
 
-fn or_list(words: &[&str]) -> String {
+fn or_list(words: &[impl AsRef<str>]) -> String {
+    let words: Vec<&str> = words.iter().map(AsRef::as_ref).collect();
     match words.split_last() {
         None => String::new(),
         Some((last, [])) => (*last).to_owned(),
@@ -233,7 +210,7 @@ fn or_list(words: &[&str]) -> String {
 }
 
 fn check_size(report: &mut Report, family: &ModelFamily, size: &Size, layers: bool) {
-    let name = family.name;
+    let name = &family.name;
     let refuse = |report: &mut Report| {
         let auto = if layers && family.layers.is_some() { ", auto" } else { "" };
         report.fail(
@@ -252,7 +229,7 @@ fn check_size(report: &mut Report, family: &ModelFamily, size: &Size, layers: bo
 }
 
 fn check_area(report: &mut Report, family: &ModelFamily, dims: Dimensions) {
-    if let Some((min, max)) = family.size.area
+    if let Some(Span { min, max }) = family.size.area
         && !(min..=max).contains(&dims.area())
     {
         report.fail(
@@ -277,7 +254,7 @@ fn check_images(report: &mut Report, family: Option<&ModelFamily>, image: Option
     if let Some(family) = family {
         let refs = family.references;
         let count = image.map_or(0, ImageInput::len);
-        let name = family.name;
+        let name = &family.name;
         if refs.max == 0 && count > 0 {
             return report.fail("image", "unsupported", format!("{name} does not take input images"));
         }
@@ -373,7 +350,7 @@ fn check_image_ref(report: &mut Report, field: String, image: &str, rule: Option
             format!("is {dims}; the width/height ratio must be {}", rule.ratio.describe()),
         );
     }
-    if let Some((min, max)) = rule.pixels.filter(|(min, max)| !(*min..=*max).contains(&dims.area())) {
+    if let Some(Span { min, max }) = rule.pixels.filter(|span| !span.contains(dims.area())) {
         report.fail(field, "image", format!("is {dims} ({} pixels); it must have {min} to {max} pixels", dims.area()));
     }
 }
@@ -385,16 +362,9 @@ fn is_http_url(text: &str) -> bool {
 
 fn check_group(report: &mut Report, family: Option<&ModelFamily>, req: &GenerateRequest) {
     let group = family.map_or(Some(COMMON_GROUP), |f| f.group);
-    let GroupRule { max_images: (min, max, _), max_total } = group.unwrap_or(COMMON_GROUP);
+    let GroupRule { max_images: Range { min, max, .. }, max_total } = group.unwrap_or(COMMON_GROUP);
     let references = req.images().len() as i64;
     let room = max_total - references;
-    if let Some(mode) = req.sequential_image_generation.as_ref().filter(|m| !m.is_known()) {
-        report.fail(
-            "sequential_image_generation",
-            "value",
-            format!("must be auto or disabled, not {:?}", mode.as_str()),
-        );
-    }
     if let Some(max_images) = req.sequential_image_generation_options.as_ref().and_then(|o| o.max_images) {
         if !(min..=max).contains(&max_images) {
             report.fail(
@@ -436,7 +406,7 @@ fn count_repr(n: &ImageCount) -> String {
 
 /// The fields only some families take, each read from the family's row.
 fn check_family_fields(report: &mut Report, family: &ModelFamily, req: &GenerateRequest) {
-    let name = family.name;
+    let name = &family.name;
     let unsupported = |report: &mut Report, field: &str, takes: fn(&ModelFamily) -> bool| {
         report.fail(field, "unsupported", format!("is not accepted by {name} (only {})", catalog::names_where(takes)));
     };
@@ -460,44 +430,51 @@ fn check_family_fields(report: &mut Report, family: &ModelFamily, req: &Generate
     if req.is_stream() && !family.stream {
         unsupported(report, "stream", |f| f.stream);
     }
-    if let Some(format) = req.output_format.as_ref().filter(|f| f.is_known())
-        && !family.output_formats.contains(&format.as_str())
-    {
+    // A known family's row refuses the values it does not list, known to this version or not.
+    if let Some(format) = req.output_format.as_ref().filter(|f| !family.takes_output_format(f.as_str())) {
         report.fail(
             "output_format",
             "unsupported",
-            format!("{name} makes {} only, not {}", or_list(family.output_formats), format.as_str()),
+            format!("{name} makes {} only, not {}", or_list(&family.output_formats), format.as_str()),
         );
     }
-    for (index, tool) in req.tools.iter().flatten().enumerate().filter(|(_, t)| t.kind.is_known()) {
-        if !family.tools.contains(&tool.kind.as_str()) {
+    for (index, tool) in req.tools.iter().flatten().enumerate() {
+        if !family.takes_tool(tool.kind.as_str()) {
+            let takers = catalog::names_where(|f| f.takes_tool(tool.kind.as_str()));
+            let only = if takers.is_empty() { String::new() } else { format!(" (only {takers})") };
             report.fail(
                 format!("tools[{index}].type"),
                 "unsupported",
-                format!(
-                    "{} is not accepted by {name} (only {})",
-                    tool.kind,
-                    catalog::names_where(|f| !f.tools.is_empty())
-                ),
+                format!("{} is not accepted by {name}{only}", tool.kind),
             );
         }
     }
     if req.is_layer_decomposition() && family.layers.is_none() {
         unsupported(report, "layer_decomposition", |f| f.layers.is_some());
     }
-    if req.background == Some(Background::Transparent) && !family.transparent_background {
-        unsupported(report, "background", |f| f.transparent_background);
+    if let Some(background) = &req.background {
+        match &family.background {
+            // Every family draws an ordinary picture: only other values need a row that lists them.
+            None if *background == Background::Opaque => {}
+            None => unsupported(report, "background", |f| f.background.is_some()),
+            Some(rule) if !family.takes_background(background.as_str()) => report.fail(
+                "background",
+                "value",
+                format!("{name} takes {}, not {}", or_list(&rule.values), background.as_str()),
+            ),
+            Some(_) => {}
+        }
     }
     if let Some(options) = &req.optimize_prompt_options {
         if family.optimize_prompt_modes.is_empty() {
             unsupported(report, "optimize_prompt_options", |f| !f.optimize_prompt_modes.is_empty());
-        } else if let Some(mode) = options.mode.as_ref().filter(|m| m.is_known())
-            && !family.optimize_prompt_modes.contains(&mode.as_str())
+        } else if let Some(mode) = options.mode.as_ref()
+            && !family.optimize_prompt_modes.iter().any(|m| m == mode.as_str())
         {
             report.fail(
                 "optimize_prompt_options.mode",
                 "value",
-                format!("{name} takes only {}", or_list(family.optimize_prompt_modes)),
+                format!("{name} takes only {}", or_list(&family.optimize_prompt_modes)),
             );
         }
     }
@@ -505,18 +482,28 @@ fn check_family_fields(report: &mut Report, family: &ModelFamily, req: &Generate
 
 /// Layer decomposition and transparent backgrounds both work on exactly one input image.
 fn check_layers_and_background(report: &mut Report, family: &ModelFamily, req: &GenerateRequest) {
-    let layers = family.layers.filter(|_| req.is_layer_decomposition());
-    let transparent = family.transparent_background && req.background == Some(Background::Transparent);
-    if layers.is_none() && !transparent {
+    let layers = family.layers.as_ref().filter(|_| req.is_layer_decomposition());
+    let rule = family.background.as_ref();
+    let transparent = req.background == Some(Background::Transparent) && family.takes_transparent();
+    if transparent && req.output_format.as_ref().is_some_and(|f| f.as_str() == "jpeg") {
+        report.fail("output_format", "value", "must be png when background is transparent");
+    }
+    if layers.is_some() && req.background.is_some() && rule.is_some_and(|r| !r.with_layers) {
+        report.fail(
+            "background",
+            "unsupported",
+            format!("{} takes no background together with layer_decomposition", family.name),
+        );
+    }
+    // 5.0 makes a transparent background from one input image with alpha; 5.5 from the prompt alone.
+    let needs_image = transparent && rule.is_some_and(|r| r.transparent_needs_image);
+    if layers.is_none() && !needs_image {
         return;
     }
     let what = if layers.is_some() { "layer_decomposition" } else { "background: transparent" };
     let images = req.images();
     if images.len() != 1 {
         return report.fail("image", "count", format!("{what} needs exactly one input image, not {}", images.len()));
-    }
-    if transparent && req.output_format == Some(OutputFormat::Jpeg) {
-        report.fail("output_format", "value", "must be png when background is transparent");
     }
     let Some(bytes) = DataUrl::parse(&images[0]).and_then(Result::ok).and_then(|d| d.decode().ok()) else {
         return; // a link: the service reads it
@@ -525,14 +512,10 @@ fn check_layers_and_background(report: &mut Report, family: &ModelFamily, req: &
     if let (Some(rule), Some((format, dims))) = (layers, read_dimensions(&bytes)) {
         if !rule.input_formats.contains(&format) {
             let words: Vec<_> = rule.input_formats.iter().map(|f| f.as_str()).collect();
-            report.fail(
-                field,
-                "image",
-                format!("layer_decomposition takes {}, not {}", words.join(" or "), format.as_str()),
-            );
+            report.fail(field, "image", format!("layer_decomposition takes {}, not {}", or_list(&words), format.as_str()));
         }
-        let (min, max) = rule.input_pixels;
-        if !(min..=max).contains(&dims.area()) {
+        if !rule.input_pixels.contains(dims.area()) {
+            let (min, max) = (rule.input_pixels.min, rule.input_pixels.max);
             report.fail(
                 field,
                 "image",
@@ -540,13 +523,9 @@ fn check_layers_and_background(report: &mut Report, family: &ModelFamily, req: &
             );
         }
     }
-    if transparent && has_alpha(&bytes) == Some(false) {
+    if needs_image && has_alpha(&bytes) == Some(false) {
         report.fail(field, "image", "has no alpha channel; background: transparent needs an image with transparency");
     }
-}
-
-fn optimize_mode(req: &GenerateRequest) -> Option<&OptimizePromptMode> {
-    req.optimize_prompt_options.as_ref()?.mode.as_ref()
 }
 
 #[cfg(test)]
@@ -556,8 +535,7 @@ mod tests {
         SEEDEDIT_3_0_I2I, SEEDREAM_3_0_T2I, SEEDREAM_4_0, SEEDREAM_4_5, SEEDREAM_5_0_LITE, SEEDREAM_5_0_PRO,
     };
     use crate::image::encode_data_url;
-    use crate::request::ResponseFormat;
-    use crate::request::{Background, OutputFormat, Tool};
+    use crate::request::{Background, OptimizePromptMode, OutputFormat, ResponseFormat, Tool};
 
     fn png(w: u32, h: u32) -> String {
         let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
@@ -642,10 +620,9 @@ mod tests {
             fields(&GenerateRequest::new(SEEDREAM_4_5, "p").with_optimize_prompt(OptimizePromptMode::Fast)),
             ["optimize_prompt_options.mode"]
         );
-        assert_eq!(
-            fields(&GenerateRequest::new(SEEDREAM_4_0, "p").with_response_format(ResponseFormat::Other("png".into()))),
-            ["response_format"]
-        );
+        // Values are open: an unknown response_format is a warning, and it is sent.
+        let png = GenerateRequest::new(SEEDREAM_4_0, "p").with_response_format(ResponseFormat::Other("png".into()));
+        assert_eq!(png.validate().unwrap()[0].field, "response_format");
         assert_eq!(fields(&GenerateRequest::new("", " ")), ["model", "prompt"]);
     }
 
@@ -723,7 +700,7 @@ mod tests {
             }),
             ("web search", |g, e| (g.with_tool(Tool::web_search()), e.with_tool(Tool::web_search()))),
         ];
-        let models = catalog::FAMILIES.iter().map(|f| f.model_id).chain(["ep-20260101-x", "some-new-model"]);
+        let models = catalog::families().iter().map(|f| f.model_id.as_str()).chain(["ep-20260101-x", "some-new-model"]);
         for model in models {
             for (what, set) in &cases {
                 let (generate, edit) = set(
@@ -737,6 +714,81 @@ mod tests {
                 assert_eq!(edit_fields, fields(&generate), "{model}, {what}");
             }
         }
+    }
+
+    #[test]
+    fn values_this_version_does_not_know_are_refused_only_by_a_known_row_that_lists_others() {
+        let open = |model: &str| {
+            let mut request = GenerateRequest::new(model, "p")
+                .with_background(Background::Other("studio".into()))
+                .with_output_format(OutputFormat::Other("webp".into()))
+                .with_tool(Tool { kind: crate::request::ToolType::Other("image_search".into()), extra: Default::default() })
+                .with_optimize_prompt(OptimizePromptMode::Other("deep".into()));
+            request.sequential_image_generation = Some(SequentialImageGeneration::Other("manual".into()));
+            request
+        };
+        for model in ["ep-20260101-abcde", "some-new-model", "dola-seedream-9-0-270101"] {
+            let warnings = open(model).validate().unwrap_or_else(|e| panic!("{model}: {e}"));
+            assert_eq!(warnings.len(), 1, "{model}: the unknown group mode is a warning");
+            let auto = GenerateRequest::new(model, "p").with_background(Background::Auto);
+            assert!(auto.validate().is_ok(), "{model}: background auto");
+        }
+        // A known row refuses what it does not list, known to this version or not.
+        assert_eq!(
+            fields(&open(SEEDREAM_5_0_PRO)),
+            ["output_format", "tools[0].type", "background", "optimize_prompt_options.mode"]
+        );
+        assert!(serde_json::to_value(open("ep-1")).unwrap()["tools"][0]["type"] == "image_search", "sent as written");
+    }
+
+    #[test]
+    fn background_auto_is_taken_by_5_0_and_5_5_and_5_5_makes_transparency_from_text() {
+        use crate::catalog::SEEDREAM_5_5;
+        for model in [SEEDREAM_5_0_PRO, SEEDREAM_5_5, "dola-seedream-5-0-flash-260915"] {
+            assert!(fields(&GenerateRequest::new(model, "p").with_background(Background::Auto)).is_empty(), "{model}");
+        }
+        assert_eq!(fields(&GenerateRequest::new(SEEDREAM_4_0, "p").with_background(Background::Auto)), ["background"]);
+        assert!(fields(&GenerateRequest::new(SEEDREAM_4_0, "p").with_background(Background::Opaque)).is_empty());
+        // 5.5: transparent from the prompt alone; 5.0 pro needs an input image.
+        let transparent = |model: &str| GenerateRequest::new(model, "a red apple").with_background(Background::Transparent);
+        assert!(fields(&transparent(SEEDREAM_5_5)).is_empty());
+        assert_eq!(fields(&transparent(SEEDREAM_5_0_PRO)), ["image"]);
+        // 5.5 refuses jpeg with transparent and any background with layers.
+        assert_eq!(fields(&transparent(SEEDREAM_5_5).with_output_format(OutputFormat::Jpeg)), ["output_format"]);
+        let layered = GenerateRequest::new(SEEDREAM_5_5, "").with_layer_decomposition(true).with_image(png(1024, 1024));
+        assert!(fields(&layered).is_empty());
+        assert_eq!(fields(&layered.with_background(Background::Opaque)), ["background"]);
+        // No groups, no streams, ten references, 3K taken (UNCONFIRMED), 4K not.
+        assert_eq!(fields(&GenerateRequest::new(SEEDREAM_5_5, "p").with_max_images(2)), ["sequential_image_generation"]);
+        assert_eq!(fields(&GenerateRequest::new(SEEDREAM_5_5, "p").with_stream(true)), ["stream"]);
+        let refs = |n: usize| GenerateRequest::new(SEEDREAM_5_5, "p").with_images((0..n).map(|i| format!("https://a/{i}")));
+        assert!(fields(&refs(10)).is_empty());
+        assert_eq!(fields(&refs(11)), ["image"]);
+        assert!(fields(&GenerateRequest::new(SEEDREAM_5_5, "p").with_size(Size::from_wire("3K"))).is_empty());
+        assert_eq!(fields(&GenerateRequest::new(SEEDREAM_5_5, "p").with_size(Size::from_wire("4K"))), ["size"]);
+    }
+
+    #[test]
+    fn layer_inputs_take_gif_and_bmp_as_well_as_png_and_jpeg_but_not_heic() {
+        let layers = |format: ImageFormat, bytes: Vec<u8>| {
+            let url = encode_data_url(format, &bytes);
+            GenerateRequest::new(SEEDREAM_5_0_PRO, "").with_layer_decomposition(true).with_image(url)
+        };
+        let mut gif = b"GIF89a".to_vec();
+        gif.extend_from_slice(&[0, 4, 0, 4, 0, 0, 0]); // 1024 x 1024, little-endian
+        let mut bmp = b"BM".to_vec();
+        bmp.extend_from_slice(&[0; 12]);
+        bmp.extend_from_slice(&40u32.to_le_bytes());
+        bmp.extend_from_slice(&1024i32.to_le_bytes());
+        bmp.extend_from_slice(&1024i32.to_le_bytes());
+        bmp.extend_from_slice(&[1, 0, 24, 0]);
+        assert_eq!(read_dimensions(&gif), Some((ImageFormat::Gif, Dimensions::new(1024, 1024))));
+        assert_eq!(read_dimensions(&bmp).map(|(f, _)| f), Some(ImageFormat::Bmp));
+        assert!(fields(&layers(ImageFormat::Gif, gif)).is_empty());
+        assert!(fields(&layers(ImageFormat::Bmp, bmp)).is_empty());
+        let rule = catalog::family_of(SEEDREAM_5_0_PRO).unwrap().layers.clone().unwrap();
+        assert_eq!(rule.input_formats.len(), 6);
+        assert!(!rule.input_formats.contains(&ImageFormat::Heic));
     }
 
     #[test]

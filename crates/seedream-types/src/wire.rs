@@ -75,7 +75,8 @@ macro_rules! wire_enum {
                 stringify!($name).into()
             }
             fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-                ::schemars::json_schema!({ "type": "string", "enum": Self::KNOWN })
+                // Open: the known values are examples, never the only ones (a new value is sent as written).
+                ::schemars::json_schema!({ "type": "string", "examples": Self::KNOWN })
             }
         }
     };

@@ -3,7 +3,7 @@
 //! family is covered by its row; a few facts of the spec are also written out by hand, so that a
 //! wrong edit of a row is caught rather than followed.
 
-use seedream_types::catalog::{self, FAMILIES, ModelFamily};
+use seedream_types::catalog::{self, ModelFamily, Span};
 use seedream_types::image::encode_data_url;
 use seedream_types::{
     Dimensions, GenerateRequest, ImageFormat, ImageInput, SEEDEDIT_3_0_I2I, SEEDREAM_4_5, SEEDREAM_5_0_LITE,
@@ -75,50 +75,50 @@ fn shape_just_outside(area: u64, step: i64, family: &ModelFamily) -> Dimensions 
     (0..64)
         .map(|k| area.checked_add_signed(step * k).unwrap())
         .find_map(|a| shape_of_area(a, family))
-        .unwrap_or_else(|| panic!("{}: no shape near {area}", family.name))
+        .unwrap_or_else(|| panic!("{}: no shape near {area}", &family.name))
 }
 
 #[test]
 fn every_family_takes_its_area_ends_and_refuses_one_pixel_beyond() {
-    for family in FAMILIES {
-        let Some((min, max)) = family.size.area else {
+    for family in catalog::families() {
+        let Some(Span { min, max }) = family.size.area else {
             // No WxH at all: any pixel size is refused.
             let request =
-                with_references(family.model_id, family.references.min, true).with_size(Size::pixels(1024, 1024));
-            refused(&request, "size", "takes", family.name);
+                with_references(&family.model_id, family.references.min, true).with_size(Size::pixels(1024, 1024));
+            refused(&request, "size", "takes", &family.name);
             continue;
         };
         for (area, end) in [(min, "min"), (max, "max")] {
-            let dims = shape_of_area(area, family).unwrap_or_else(|| panic!("{}: no shape of {area}", family.name));
-            accepted(&sized(family.model_id, dims), &format!("{} area {end} {dims}", family.name));
+            let dims = shape_of_area(area, family).unwrap_or_else(|| panic!("{}: no shape of {area}", &family.name));
+            accepted(&sized(&family.model_id, dims), &format!("{} area {end} {dims}", &family.name));
         }
         for (dims, end) in
             [(shape_just_outside(min - 1, -1, family), "min - 1"), (shape_just_outside(max + 1, 1, family), "max + 1")]
         {
             assert!(!(min..=max).contains(&dims.area()));
-            refused(&sized(family.model_id, dims), "size", "pixels", &format!("{} area {end} {dims}", family.name));
+            refused(&sized(&family.model_id, dims), "size", "pixels", &format!("{} area {end} {dims}", &family.name));
         }
     }
 }
 
 #[test]
 fn every_family_with_a_ratio_range_takes_its_ends_exactly_and_refuses_beyond() {
-    for family in FAMILIES {
-        let (Some(ratio), Some((min, max))) = (family.size.ratio, family.size.area) else { continue };
+    for family in catalog::families() {
+        let (Some(ratio), Some(Span { min, max })) = (family.size.ratio, family.size.area) else { continue };
         let limit = (ratio.max.round() as u32, (1.0 / ratio.min).round() as u32);
-        assert_eq!(limit, (16, 16), "{}: the spec has every ratio range at 1/16 to 16", family.name);
+        assert_eq!(limit, (16, 16), "{}: the spec has every ratio range at 1/16 to 16", &family.name);
         // The smallest short side whose 16:1 shape, and that shape one pixel wider, fit the area.
         let short = (1u32..)
             .find(|&h| u64::from(16 * h) * u64::from(h) >= min)
             .filter(|&h| u64::from(16 * h + 1) * u64::from(h) <= max)
-            .unwrap_or_else(|| panic!("{}: no 16:1 shape in the area range", family.name));
-        let what = |dims: Dimensions| format!("{} ratio {dims}", family.name);
+            .unwrap_or_else(|| panic!("{}: no 16:1 shape in the area range", &family.name));
+        let what = |dims: Dimensions| format!("{} ratio {dims}", &family.name);
         for dims in [Dimensions::new(16 * short, short), Dimensions::new(short, 16 * short)] {
-            accepted(&sized(family.model_id, dims), &what(dims));
+            accepted(&sized(&family.model_id, dims), &what(dims));
         }
         for dims in [Dimensions::new(16 * short + 1, short), Dimensions::new(short, 16 * short + 1)] {
             assert!((min..=max).contains(&dims.area()), "{}: only the ratio is outside", what(dims));
-            refused(&sized(family.model_id, dims), "size", "ratio", &what(dims));
+            refused(&sized(&family.model_id, dims), "size", "ratio", &what(dims));
         }
     }
 }
@@ -143,25 +143,25 @@ fn with_references(model: &str, count: usize, single_string: bool) -> GenerateRe
 
 #[test]
 fn every_family_takes_its_most_references_and_refuses_one_more() {
-    for family in FAMILIES {
+    for family in catalog::families() {
         let refs = family.references;
-        let what = |n: usize| format!("{} with {n} references", family.name);
-        accepted(&with_references(family.model_id, refs.max, refs.single_string), &what(refs.max));
-        refused(&with_references(family.model_id, refs.max + 1, false), "image", "", &what(refs.max + 1));
+        let what = |n: usize| format!("{} with {n} references", &family.name);
+        accepted(&with_references(&family.model_id, refs.max, refs.single_string), &what(refs.max));
+        refused(&with_references(&family.model_id, refs.max + 1, false), "image", "", &what(refs.max + 1));
         if refs.min > 0 {
-            refused(&with_references(family.model_id, refs.min - 1, false), "image", "required", &what(refs.min - 1));
+            refused(&with_references(&family.model_id, refs.min - 1, false), "image", "required", &what(refs.min - 1));
         }
     }
 }
 
 #[test]
 fn every_family_takes_its_presets_in_lower_and_upper_case() {
-    for family in FAMILIES {
-        for preset in family.size.presets {
+    for family in catalog::families() {
+        for preset in &family.size.presets {
             for written in [preset.as_str().to_ascii_lowercase(), preset.as_str().to_ascii_uppercase()] {
                 let request =
-                    with_references(family.model_id, family.references.min, true).with_size(Size::from_wire(&written));
-                accepted(&request, &format!("{} size {written:?}", family.name));
+                    with_references(&family.model_id, family.references.min, true).with_size(Size::from_wire(&written));
+                accepted(&request, &format!("{} size {written:?}", &family.name));
                 // Sent as the user wrote it.
                 assert_eq!(serde_json::to_value(&request).unwrap()["size"], written.as_str());
             }
@@ -181,9 +181,9 @@ fn a_29_mb_input_is_taken_by_4x_and_5x_and_refused_by_the_10_mb_families() {
     const MB: usize = 1024 * 1024;
     let big = padded_png(29 * MB);
     let mut checked = 0;
-    for family in FAMILIES.iter().filter(|f| f.references.max > 0) {
-        let request = GenerateRequest::new(family.model_id, "p").with_image(big.clone());
-        let what = format!("{} with a 29 MB PNG", family.name);
+    for family in catalog::families().iter().filter(|f| f.references.max > 0) {
+        let request = GenerateRequest::new(&family.model_id, "p").with_image(big.clone());
+        let what = format!("{} with a 29 MB PNG", &family.name);
         if family.input.max_bytes >= 29 * MB {
             accepted(&request, &what);
         } else {
@@ -212,20 +212,24 @@ fn refused_by_family(model: &str, family: &ModelFamily) -> GenerateRequest {
 }
 
 #[test]
-fn unknown_ids_endpoints_and_aliases_accept_what_family_rules_refuse() {
-    for family in FAMILIES {
-        let strict = refused_by_family(family.model_id, family);
-        assert!(!fields(&strict).is_empty(), "{} refuses its own limits", family.name);
-        let others = family.aliases.iter().copied().chain(["ep-20261101-abcde", "doubao-seedream-9-9-991231"]);
-        for model in others {
+fn unknown_ids_and_endpoints_accept_what_family_rules_refuse_and_every_spelling_gets_the_rules() {
+    for family in catalog::families() {
+        let strict = refused_by_family(&family.model_id, family);
+        let refusals = fields(&strict);
+        assert!(!refusals.is_empty(), "{} refuses its own limits", family.name);
+        for model in ["ep-20261101-abcde", "doubao-seedream-9-9-991231", "dola-seedream-9-9-991231"] {
             let lenient = refused_by_family(model, family);
             accepted(&lenient, &format!("{model} (common rules only; {} would refuse)", family.name));
         }
+        // Aliases and every provider's id get the family's rules.
+        let spellings = family.aliases.iter().chain(family.ids.iter().map(|entry| &entry.id));
+        for model in spellings {
+            assert_eq!(fields(&refused_by_family(model, family)), refusals, "{model} is {}", family.name);
+        }
     }
-    // The lite alias the service serves is known as an alias, not as the family.
-    assert!(catalog::family_of("doubao-seedream-5-0-lite-260128").is_none());
-    accepted(&sized("doubao-seedream-5-0-lite-260128", Dimensions::new(100, 100)), "lite alias");
-    accepted(&with_references("doubao-seedream-5-0-lite-260128", 15, false), "lite alias, 15 references");
+    // The lite alias the service serves gets lite's rules.
+    assert_eq!(catalog::family_of("doubao-seedream-5-0-lite-260128").map(|f| f.key.as_str()), Some("seedream-5.0-lite"));
+    refused(&sized("doubao-seedream-5-0-lite-260128", Dimensions::new(100, 100)), "size", "pixels", "lite alias");
 }
 
 #[test]
@@ -253,7 +257,7 @@ fn spec_facts_hold_whatever_the_rows_say() {
     accepted(&sized(SEEDREAM_4_5, Dimensions::new(1920, 1920)), "4.5 at 3686400");
     // Pro's area tops out at 4 624 220 (doc).
     let pro = catalog::family_of(SEEDREAM_5_0_PRO).unwrap();
-    assert_eq!(pro.size.area, Some((921_600, 4_624_220)));
+    assert_eq!(pro.size.area, Some(Span::new(921_600, 4_624_220)));
     // Pro and flash make no groups and no streams; lite does both.
     let stream = |model: &str| {
         let mut request = GenerateRequest::new(model, "p");
