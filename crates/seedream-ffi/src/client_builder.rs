@@ -199,6 +199,29 @@ pub unsafe extern "C" fn seedream_client_builder_add_trusted_certificate(
     Ok(())
 }
 
+/// Extends the model catalog requests are validated by with a catalog file's text (`json_len` bytes of
+/// UTF-8 JSON, `{"families": [...]}`, the format `seedream models --json` prints): each row replaces
+/// the built-in row with its `key`, or is added, so a new model gets its rules without a release.
+/// A malformed file returns `SEEDREAM_INVALID_ARGUMENT`, its message naming the row and the field
+/// (`families[1] (seedream-4.0): stream: missing field ...`), and leaves the builder as it was.
+///
+/// `builder` is borrowed for the call only. `json` is copied: it may be freed once the call returns.
+#[ffi_fn(result)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_set_catalog_json(
+    builder: *mut seedream_client_builder,
+    json: *const u8,
+    json_len: usize,
+) -> seedream_result {
+    // SAFETY: the caller passes NULL or valid pointers; `json` holds `json_len` bytes.
+    let (builder, json) = unsafe { (arg_mut(builder, "builder")?, arg_bytes(json, json_len, "json")?) };
+    let text = std::str::from_utf8(json).map_err(|_| seedream_error::invalid_argument("the catalog is not UTF-8"))?;
+    let catalog = ::seedream_types::catalog::Catalog::with_file(text)
+        .map_err(|error| seedream_error::invalid_argument(error.to_string()))?;
+    builder.update(|client| client.catalog(catalog));
+    Ok(())
+}
+
 /// Adds a header sent with every API request (not with image downloads from other hosts), such as a
 /// relay's routing header. `Authorization`, `Content-Type` and `Content-Length` are refused by
 /// `_build`. Values are treated as secrets: never shown in messages.
