@@ -531,7 +531,7 @@ mod tests {
             Error::Config("an API key is required".into()),
         ];
         for phase in [TimeoutPhase::Connect, TimeoutPhase::Headers, TimeoutPhase::Idle, TimeoutPhase::Overall] {
-            errors.push(Error::Timeout { phase, during: seedream_client::CallPhase::Headers });
+            errors.push(Error::Timeout { phase, during: seedream_client::CallPhase::Headers, client_request_id: None });
         }
         let mut hints = 0;
         for error in &errors {

@@ -153,7 +153,8 @@ impl Client {
         }
         let body = serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
         let deadline = self.call_deadline();
-        let call = Call::json(&self.inner.generations, body, "text/event-stream");
+        let call =
+            Call::json(&self.inner.generations, body, "text/event-stream", self.inner.sender.client_request_id());
         let redactor = &self.inner.redactor;
         let answer = match deadline {
             Some(at) => tokio::time::timeout_at(at, self.inner.sender.execute(&call, deadline))
@@ -162,12 +163,12 @@ impl Client {
                 .and_then(|answer| answer),
             None => self.inner.sender.execute(&call, deadline).await,
         }
-        .map_err(|e| redactor.error(e))?;
+        .map_err(|e| redactor.error(call.name(e)))?;
         if answer.is_event_stream() {
             Ok(ImageStream::sse(answer.reader, answer.meta, redactor.clone()))
         } else {
             let meta = answer.meta.clone();
-            let (response, _) = self.images_response(answer).await.map_err(|e| redactor.error(e))?;
+            let (response, _) = self.images_response(answer).await.map_err(|e| redactor.error(call.name(e)))?;
             Ok(ImageStream::from_response(response, meta, redactor.clone()))
         }
     }
@@ -188,10 +189,11 @@ impl Client {
             EditMode::Generations => {
                 let generate = request.to_generate_request();
                 let accept = if generate.is_stream() { "text/event-stream" } else { "application/json" };
-                self.within_deadline(CallPhase::Body, |deadline| async move {
+                let id = self.inner.sender.client_request_id();
+                self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
                     let body = serde_json::to_vec(&generate)
                         .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
-                    let call = Call::json(&self.inner.generations, body, accept);
+                    let call = Call::json(&self.inner.generations, body, accept, id);
                     let answer = self.inner.sender.execute(&call, deadline).await?;
                     self.images_response(answer).await
                 })
@@ -202,7 +204,8 @@ impl Client {
                 let form = multipart::encode(request);
                 let content_type = HeaderValue::try_from(&form.content_type)
                     .map_err(|_| Error::Config(format!("bad content type {:?}", form.content_type)))?;
-                self.within_deadline(CallPhase::Body, |deadline| async move {
+                let id = self.inner.sender.client_request_id();
+                self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
                     let call = Call {
                         method: Method::POST,
                         uri: &self.inner.edits,
@@ -211,6 +214,7 @@ impl Client {
                         body: form.body.clone().into(),
                         authorized: true,
                         download: false,
+                        client_request_id: Some(id),
                     };
                     let answer = self.inner.sender.execute(&call, deadline).await?;
                     self.images_response(answer).await
@@ -275,7 +279,7 @@ impl Client {
             }
             _ => return Err(Error::Config(format!("not an absolute URL: {url:?}"))),
         };
-        self.within_deadline(CallPhase::Download, |deadline| async move {
+        self.within_deadline(CallPhase::Download, None, |deadline| async move {
             let _slot =
                 self.inner.downloads.acquire().await.map_err(|_| Error::Config("the client is closed".into()))?;
             let call = Call {
@@ -286,6 +290,7 @@ impl Client {
                 body: RequestBody::empty(),
                 authorized,
                 download: true,
+                client_request_id: None,
             };
             let answer = self.inner.sender.execute(&call, deadline).await?;
             let format = header_text(&answer.headers, CONTENT_TYPE).and_then(|v| format_of_media_type(&v));
@@ -297,11 +302,13 @@ impl Client {
     }
 
     /// Runs `job` under the call's deadline, when there is one, and redacts the secrets from the
-    /// server texts of its error. Each wait inside `job` (sending, reading) watches the deadline
-    /// itself and names its phase; `during` names it for anything else.
+    /// server texts of its error, which names the call's `client_request_id`. Each wait inside `job`
+    /// (sending, reading) watches the deadline itself and names its phase; `during` names it for
+    /// anything else.
     pub(crate) async fn within_deadline<'a, T, F, Fut>(
         &'a self,
         during: CallPhase,
+        client_request_id: Option<HeaderValue>,
         job: F,
     ) -> Result<(T, ResponseMeta), Error>
     where
@@ -314,7 +321,8 @@ impl Client {
                 .unwrap_or(Err(Error::timeout(TimeoutPhase::Overall, during))),
             None => job(None).await,
         };
-        result.map_err(|e| self.inner.redactor.error(e))
+        let id = client_request_id.as_ref().and_then(|id| id.to_str().ok());
+        result.map_err(|e| self.inner.redactor.error(e.with_client_request_id(id)))
     }
 
     /// Sends a generate request (validated unless turned off) under the call's deadline and hands its
@@ -333,10 +341,11 @@ impl Client {
             request.validate()?;
         }
         let accept = if request.is_stream() { "text/event-stream" } else { "application/json" };
-        self.within_deadline(CallPhase::Body, |deadline| async move {
+        let id = self.inner.sender.client_request_id();
+        self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
             let body =
                 serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
-            let call = Call::json(&self.inner.generations, body, accept);
+            let call = Call::json(&self.inner.generations, body, accept, id);
             let answer = self.inner.sender.execute(&call, deadline).await?;
             read(answer, &self.inner.redactor).await
         })

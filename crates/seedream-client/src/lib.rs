@@ -24,6 +24,7 @@ mod error;
 mod image;
 mod in_memory;
 mod meta;
+mod request_id;
 mod retry;
 mod save;
 mod send;
