@@ -42,6 +42,9 @@ pub struct Client {
     inner: Arc<Inner>,
     /// Set by [`Client::with_deadline`]: every call through this handle ends by then.
     deadline: Option<Instant>,
+    /// Set by [`Client::with_client_request_id`]: the `X-Client-Request-Id` of every call through
+    /// this handle.
+    client_request_id: Option<HeaderValue>,
 }
 
 /// What the handles of one client share.
@@ -78,6 +81,7 @@ impl fmt::Debug for Client {
             .field("max_response_bytes", &sender.max_response_bytes)
             .field("max_parallel_downloads", &inner.max_parallel_downloads)
             .field("deadline", &self.deadline)
+            .field("client_request_id", &self.client_request_id)
             .finish()
     }
 }
@@ -85,7 +89,7 @@ impl fmt::Debug for Client {
 impl Client {
     /// A client around what the builder checked.
     pub(crate) fn new(inner: Inner) -> Self {
-        Client { inner: Arc::new(inner), deadline: None }
+        Client { inner: Arc::new(inner), deadline: None, client_request_id: None }
     }
 
     /// A handle to the same client (same connections, same settings) whose every call — generate,
@@ -105,7 +109,27 @@ impl Client {
     /// ```
     pub fn with_deadline(&self, within: Duration) -> Client {
         let at = Instant::now() + within;
-        Client { inner: self.inner.clone(), deadline: Some(self.deadline.map_or(at, |earlier| earlier.min(at))) }
+        Client {
+            inner: self.inner.clone(),
+            deadline: Some(self.deadline.map_or(at, |earlier| earlier.min(at))),
+            client_request_id: self.client_request_id.clone(),
+        }
+    }
+
+    /// A handle to the same client whose calls send `id` as their `X-Client-Request-Id` (instead of
+    /// a new one per call): for a caller that records the id before the call, so that a call it
+    /// abandons (its own time limit, a crash) can still be named to support. Take one per call; see
+    /// [`new_client_request_id`](crate::new_client_request_id) for an id in the official SDKs' form.
+    /// Fails when `id` cannot be sent in a header.
+    pub fn with_client_request_id(&self, id: &str) -> Result<Client, Error> {
+        let value = HeaderValue::try_from(id)
+            .map_err(|_| Error::Config(format!("the client request id {id:?} cannot be sent in a header")))?;
+        Ok(Client { inner: self.inner.clone(), deadline: self.deadline, client_request_id: Some(value) })
+    }
+
+    /// The `X-Client-Request-Id` of a call starting now: the handle's, the caller's extra header, or new.
+    fn client_request_id(&self) -> HeaderValue {
+        self.client_request_id.clone().unwrap_or_else(|| self.inner.sender.client_request_id())
     }
 
     /// The deadline of one call starting now: the handle's and the client's overall limit, the earlier.
@@ -153,8 +177,7 @@ impl Client {
         }
         let body = serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
         let deadline = self.call_deadline();
-        let call =
-            Call::json(&self.inner.generations, body, "text/event-stream", self.inner.sender.client_request_id());
+        let call = Call::json(&self.inner.generations, body, "text/event-stream", self.client_request_id());
         let redactor = &self.inner.redactor;
         let answer = match deadline {
             Some(at) => tokio::time::timeout_at(at, self.inner.sender.execute(&call, deadline))
@@ -189,7 +212,7 @@ impl Client {
             EditMode::Generations => {
                 let generate = request.to_generate_request();
                 let accept = if generate.is_stream() { "text/event-stream" } else { "application/json" };
-                let id = self.inner.sender.client_request_id();
+                let id = self.client_request_id();
                 self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
                     let body = serde_json::to_vec(&generate)
                         .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
@@ -204,7 +227,7 @@ impl Client {
                 let form = multipart::encode(request);
                 let content_type = HeaderValue::try_from(&form.content_type)
                     .map_err(|_| Error::Config(format!("bad content type {:?}", form.content_type)))?;
-                let id = self.inner.sender.client_request_id();
+                let id = self.client_request_id();
                 self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
                     let call = Call {
                         method: Method::POST,
@@ -341,7 +364,7 @@ impl Client {
             request.validate()?;
         }
         let accept = if request.is_stream() { "text/event-stream" } else { "application/json" };
-        let id = self.inner.sender.client_request_id();
+        let id = self.client_request_id();
         self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
             let body =
                 serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;

@@ -50,6 +50,7 @@ pub use error::{ApiError, CallPhase, Error, TimeoutPhase};
 pub use image::{ImageBytes, UNKNOWN_EXTENSION};
 pub use in_memory::GeneratedBytes;
 pub use meta::ResponseMeta;
+pub use request_id::new_client_request_id;
 pub use retry::RetryPolicy;
 pub use save::{
     SaveOptions, SavedFile, SavedResponse, StagedImage, StagedResponse, save_atomically, save_image, save_image_with,

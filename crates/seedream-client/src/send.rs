@@ -13,7 +13,7 @@ use crate::body::BodyReader;
 use crate::config::Timeouts;
 use crate::error::{CallPhase, Error, TimeoutPhase};
 use crate::meta::ResponseMeta;
-use crate::request_id::{CLIENT_REQUEST_ID, new_client_request_id};
+use crate::request_id::{CLIENT_REQUEST_ID, new_client_request_id_value};
 use crate::retry::RetryPolicy;
 use crate::transport::{RequestBody, Transport, TransportErrorKind};
 
@@ -108,7 +108,7 @@ impl Sender {
     pub(crate) fn client_request_id(&self) -> HeaderValue {
         match self.headers.get(CLIENT_REQUEST_ID) {
             Some(own) => own.clone(),
-            None => new_client_request_id(),
+            None => new_client_request_id_value(),
         }
     }
 
@@ -145,9 +145,6 @@ impl Sender {
         headers.reserve(8 + self.headers.len());
         headers.insert(USER_AGENT, self.user_agent.clone());
         headers.insert(ACCEPT, HeaderValue::from_static(call.accept));
-        if let Some(id) = &call.client_request_id {
-            headers.insert(CLIENT_REQUEST_ID, id.clone());
-        }
         if call.authorized {
             if !self.headers.is_empty() {
                 for name in self.headers.keys() {
@@ -158,6 +155,10 @@ impl Sender {
                 }
             }
             headers.insert(AUTHORIZATION, self.auth.clone());
+        }
+        // After the extra headers: the call's id (a handle's own) wins over theirs.
+        if let Some(id) = &call.client_request_id {
+            headers.insert(CLIENT_REQUEST_ID, id.clone());
         }
         if let Some(content_type) = &call.content_type {
             headers.insert(CONTENT_TYPE, content_type.clone());

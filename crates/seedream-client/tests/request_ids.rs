@@ -140,3 +140,68 @@ async fn downloads_send_none() {
     client.download("https://files.example.test/0.jpeg").await.unwrap();
     assert_eq!(transport.requests()[0].header(HEADER), None);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_handle_can_carry_an_id_chosen_before_the_call() {
+    let transport = Arc::new(RecordingTransport::new());
+    let client = builder(&transport).header("X-Client-Request-Id", "from-the-builder").build().unwrap();
+    let id = seedream_client::new_client_request_id();
+    assert_sdk_form(&id);
+    let handle = client.with_client_request_id(&id).unwrap();
+    transport.push(server_error()).push(Reply::json(200, &ok_body()));
+    let (_, meta) = handle.generate_with_meta(&request()).await.unwrap();
+    for sent in transport.requests() {
+        assert_eq!(sent.headers.get_all(HEADER).iter().collect::<Vec<_>>(), [id.as_str()]);
+    }
+    assert_eq!(meta.client_request_id.as_deref(), Some(id.as_str()));
+    assert!(client.with_client_request_id("bad\nid").is_err());
+}
+
+/// The real transport, noting each attempt's sent and echoed id.
+#[derive(Debug)]
+struct Noting {
+    inner: seedream_client::HyperTransport,
+    seen: std::sync::Mutex<Vec<(Option<String>, Option<String>)>>,
+}
+
+#[async_trait::async_trait]
+impl seedream_client::Transport for Noting {
+    async fn send(
+        &self,
+        request: http::Request<seedream_client::RequestBody>,
+    ) -> Result<http::Response<seedream_client::ResponseBody>, seedream_client::TransportError> {
+        let text = |headers: &http::HeaderMap| headers.get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let sent = text(request.headers());
+        let response = self.inner.send(request).await?;
+        self.seen.lock().unwrap().push((sent, text(response.headers())));
+        Ok(response)
+    }
+}
+
+/// Through the emulator's injected rate limit: the retried call keeps its id and the emulator echoes it.
+#[tokio::test]
+async fn the_emulator_echoes_the_id_of_a_retried_call() {
+    let test = async {
+        let emulator = seedream_emulator::Emulator::start(Default::default()).await.unwrap();
+        let noting = Arc::new(Noting {
+            inner: seedream_client::HyperTransport::builder().allow_insecure_http(true).no_proxy().build().unwrap(),
+            seen: Default::default(),
+        });
+        let client = Client::builder()
+            .api_key("k")
+            .base_url(emulator.base_url())
+            .transport(noting.clone())
+            .header("x-emulator-fault", "rate-limit;times=1;retry_after=0")
+            .retry(RetryPolicy::default().with_max_attempts(3).with_base_delay(Duration::from_millis(5)))
+            .build()
+            .unwrap();
+        let (_, meta) = client.generate_with_meta(&request()).await.unwrap();
+        assert_eq!(meta.attempts, 2);
+        let id = meta.client_request_id.clone().unwrap();
+        assert_sdk_form(&id);
+        let seen = noting.seen.lock().unwrap().clone();
+        assert_eq!(seen, vec![(Some(id.clone()), Some(id.clone())); 2], "sent and echoed, both attempts");
+        emulator.shutdown().await;
+    };
+    tokio::time::timeout(Duration::from_secs(30), test).await.expect("bounded");
+}
