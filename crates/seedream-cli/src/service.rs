@@ -204,6 +204,10 @@ fn is_loopback(url: &str) -> bool {
 
 /// A client error as a failure paragraph with a hint. `model` helps the hints for invalid requests.
 pub fn describe(error: &Error, model: Option<&str>, service: &str) -> Failure {
+    describe_kind(error, model, service).with_client_request_id(error.client_request_id().map(str::to_owned))
+}
+
+fn describe_kind(error: &Error, model: Option<&str>, service: &str) -> Failure {
     match error {
         Error::Validation(invalid) => {
             let mut failure = Failure::usage("the request is invalid (nothing was sent)").with_kind("invalid");
