@@ -659,6 +659,15 @@ const char *seedream_error_api_code(const struct seedream_error *error);
 const char *seedream_error_request_id(const struct seedream_error *error);
 
 /**
+ * The `X-Client-Request-Id` the failed call sent (the same on each of its retries), to quote in a
+ * support ticket when no answer came (a timeout, a failed connection); "" when nothing was sent (an
+ * invalid request, a bad setting).
+ *
+ * `error` is borrowed for the call only. The string is valid until `error` is freed.
+ */
+const char *seedream_error_client_request_id(const struct seedream_error *error);
+
+/**
  * The request field the service blamed (`param`); "" when it named none.
  *
  * `error` is borrowed for the call only. The string is valid until `error` is freed.
@@ -918,6 +927,13 @@ const char *seedream_response_json(const struct seedream_response *response);
  * `response` is borrowed for the call only. The string is valid until `response` is freed.
  */
 const char *seedream_response_request_id(const struct seedream_response *response);
+
+/**
+ * The `X-Client-Request-Id` the call sent (the same on each of its retries); "" when none was sent.
+ *
+ * `response` is borrowed for the call only. The string is valid until `response` is freed.
+ */
+const char *seedream_response_client_request_id(const struct seedream_response *response);
 
 /**
  * How many attempts the call took (1 = no retry).

@@ -86,6 +86,7 @@ class Error : public std::runtime_error {
         http_status_(seedream_error_http_status(error)),
         api_code_(detail::text(seedream_error_api_code(error))),
         request_id_(detail::text(seedream_error_request_id(error))),
+        client_request_id_(detail::text(seedream_error_client_request_id(error))),
         param_(detail::text(seedream_error_param(error))),
         retryable_(seedream_error_is_retryable(error)),
         retry_after_ms_(seedream_error_retry_after_ms(error)) {
@@ -105,6 +106,8 @@ class Error : public std::runtime_error {
   const std::string &api_code() const noexcept { return api_code_; }
   /// The service's request id; empty when there is none.
   const std::string &request_id() const noexcept { return request_id_; }
+  /// The X-Client-Request-Id the call sent (also after a timeout); empty when nothing was sent.
+  const std::string &client_request_id() const noexcept { return client_request_id_; }
   /// The request field the service blamed; empty when it named none.
   const std::string &param() const noexcept { return param_; }
   /// Whether the same request may succeed later (rate limits, 5xx, refused connections).
@@ -124,6 +127,7 @@ class Error : public std::runtime_error {
   std::uint16_t http_status_;
   std::string api_code_;
   std::string request_id_;
+  std::string client_request_id_;
   std::string param_;
   bool retryable_;
   std::uint64_t retry_after_ms_;
@@ -283,6 +287,10 @@ class Response {
   std::string_view json() const noexcept { return detail::view(seedream_response_json(get())); }
   /// The service's request id; empty when it sent none.
   std::string_view request_id() const noexcept { return detail::view(seedream_response_request_id(get())); }
+  /// The X-Client-Request-Id the call sent.
+  std::string_view client_request_id() const noexcept {
+    return detail::view(seedream_response_client_request_id(get()));
+  }
   /// How many attempts the call took.
   std::uint32_t attempts() const noexcept { return seedream_response_attempts(get()); }
   /// The C response (owned by this object).

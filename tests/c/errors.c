@@ -86,6 +86,7 @@ static void quota(const char *base_url) {
     CHECK(seedream_error_http_status(error) == 429);
     CHECK_STR(seedream_error_api_code(error), "QuotaExceeded");
     CHECK(strlen(seedream_error_request_id(error)) > 0);
+    CHECK(strlen(seedream_error_client_request_id(error)) == 34);
     CHECK(strlen(seedream_error_message(error)) > 0);
     CHECK(!seedream_error_is_retryable(error)); /* and so it was not retried */
   }
@@ -115,6 +116,7 @@ static void server_error_is_retried(const char *base_url) {
   CHECK_RESULT(seedream_client_generate(client, ONE, NULL, &response, &error), SEEDREAM_RESULT_OK, error);
   seedream_error_free(error);
   CHECK(seedream_response_attempts(response) == 2);
+  CHECK(strlen(seedream_response_client_request_id(response)) == 34);
   seedream_response_free(response);
   seedream_client_free(client);
 
@@ -146,6 +148,9 @@ static void timeouts(const char *base_url) {
     if (error != NULL) {
       CHECK(seedream_error_http_status(error) == 0);
       CHECK(strstr(seedream_error_message(error), "headers") != NULL);
+      /* No answer came, yet the call is named: yyyyMMddHHmmss and 20 letters and digits. */
+      CHECK(strlen(seedream_error_client_request_id(error)) == 34);
+      CHECK(strlen(seedream_error_request_id(error)) == 0);
     }
     seedream_error_free(error);
     seedream_client_free(client);
@@ -170,6 +175,7 @@ static void refused_connection(void) {
   if (error != NULL) {
     CHECK(seedream_error_is_retryable(error));
     CHECK(seedream_error_http_status(error) == 0);
+    CHECK(strlen(seedream_error_client_request_id(error)) == 34);
   }
   seedream_error_free(error);
   seedream_client_free(client);

@@ -528,7 +528,7 @@ async fn run_line(context: &Context, line: Line) -> Option<Finished> {
     let result = sent.unwrap_or_else(|_| {
         let phase =
             if outcome.request_id.is_some() { "downloading and saving the images" } else { "waiting for the answer" };
-        Err((timed_out(&context.call, phase), None))
+        Err((timed_out(&context.call, phase).with_client_request_id(outcome.client_request_id.clone()), None))
     });
     if let Err((failure, class)) = result {
         let stops = failure.kind == "output"
@@ -568,6 +568,10 @@ async fn send(
     synthetic: &mut bool,
 ) -> Result<(), (Failure, Option<ErrorClass>)> {
     let model = Some(request.model.as_str());
+    // Chosen and recorded before sending, as `run::call` does.
+    let id = seedream_client::new_client_request_id();
+    let client = &client.with_client_request_id(&id).map_err(|e| (describe(&e, model, target.service), None))?;
+    outcome.client_request_id = Some(id);
     // `b64_json` images go into temporary files as the answer arrives (see `run::call`).
     let staged = client
         .generate_staged(request, target.dir)

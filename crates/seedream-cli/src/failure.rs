@@ -25,6 +25,9 @@ pub struct ErrorRecord {
     /// The service's request id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The `X-Client-Request-Id` the call sent (also for timeouts and failed connections).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
     /// Each violated rule, as `field: rule`, for invalid requests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub violations: Vec<String>,
@@ -83,6 +86,8 @@ pub struct Failure {
     pub hint: Option<String>,
     /// The service's answer, for API errors (boxed: failures travel in `Result`s).
     pub api: Option<Box<ApiInfo>>,
+    /// The `X-Client-Request-Id` of the failed call, when one was sent.
+    pub client_request_id: Option<String>,
 }
 
 /// What the service said, for API errors.
@@ -105,7 +110,21 @@ impl Failure {
             Exit::Refused | Exit::Unavailable => "api",
             Exit::Success | Exit::Partial | Exit::Interrupted => "other",
         };
-        Self { exit, kind, message: message.into(), details: Vec::new(), hint: None, api: None }
+        Self {
+            exit,
+            kind,
+            message: message.into(),
+            details: Vec::new(),
+            hint: None,
+            api: None,
+            client_request_id: None,
+        }
+    }
+
+    /// Names the call that failed by its `X-Client-Request-Id`.
+    pub fn with_client_request_id(mut self, id: Option<String>) -> Self {
+        self.client_request_id = id;
+        self
     }
 
     /// Sets the kind.
@@ -132,6 +151,7 @@ impl Failure {
             status: self.api.as_ref().map(|api| api.status),
             code: self.api.as_ref().map(|api| api.code.clone()).filter(|code| !code.is_empty()),
             request_id: self.api.as_ref().and_then(|api| api.request_id.clone()),
+            client_request_id: self.client_request_id.clone(),
             violations: if self.kind == "invalid" { self.details.clone() } else { Vec::new() },
             hint: self.hint.clone(),
         }
@@ -187,6 +207,9 @@ impl fmt::Display for Failure {
             && !self.message.contains(id)
         {
             write!(f, "\n  request id: {id}")?;
+        }
+        if let Some(id) = &self.client_request_id {
+            write!(f, "\n  client request id: {id}")?;
         }
         if let Some(hint) = &self.hint {
             write!(f, "\nhint: {hint}")?;

@@ -340,6 +340,7 @@ mod tests {
             status: Some(429),
             code: None,
             request_id: None,
+            client_request_id: None,
             violations: Vec::new(),
             hint: None,
         });

@@ -86,6 +86,9 @@ pub struct Outcome {
     /// The service's request id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The `X-Client-Request-Id` the call sent: names the call to support even when no answer came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
     /// Attempts the call took (1: no retry).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u32>,
@@ -113,6 +116,7 @@ impl Outcome {
             status: Status::Failed,
             model: None,
             request_id: None,
+            client_request_id: None,
             attempts: None,
             usage: None,
             images: Vec::new(),

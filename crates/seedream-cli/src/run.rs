@@ -438,15 +438,20 @@ async fn execute(
             outcome.settle();
             None
         }
-        Some(Err(failure)) => {
+        Some(Err(mut failure)) => {
+            // --timeout drops the call unanswered: the id it sent is what names it to support.
+            if failure.kind == "timeout" && failure.client_request_id.is_none() {
+                failure.client_request_id = outcome.client_request_id.clone();
+            }
             outcome.error = Some(failure.record());
             outcome.settle();
             Some(failure)
         }
     };
     out.detail(&format!(
-        "{command}: request id {}, {} attempt(s), {:.1} s",
+        "{command}: request id {}, client request id {}, {} attempt(s), {:.1} s",
         outcome.request_id.as_deref().unwrap_or("(none)"),
+        outcome.client_request_id.as_deref().unwrap_or("(none)"),
         outcome.attempts.unwrap_or(0),
         clock.elapsed().as_secs_f64()
     ));
@@ -545,8 +550,11 @@ async fn call(
     phase: &Phase,
     journaling: &Journaling<'_>,
 ) -> Result<(), Failure> {
-    let client = &service.client;
     let model = Some(job.model());
+    // Chosen and recorded before sending: a call cut by --timeout or Ctrl-C can still be named.
+    let id = seedream_client::new_client_request_id();
+    let client = &service.client.with_client_request_id(&id).map_err(|e| describe(&e, model, target.service))?;
+    outcome.client_request_id = Some(id);
     let mut report = |saved: Saved<'_>| journaling.report(out, phase, saved);
     phase.set(if stream { "waiting for the stream to start" } else { "waiting for the answer" });
     match job {

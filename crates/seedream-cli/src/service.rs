@@ -214,6 +214,10 @@ fn is_loopback(url: &str) -> bool {
 
 /// A client error as a failure paragraph with a hint. `model` helps the hints for invalid requests.
 pub fn describe(error: &Error, model: Option<&str>, service: &str) -> Failure {
+    describe_kind(error, model, service).with_client_request_id(error.client_request_id().map(str::to_owned))
+}
+
+fn describe_kind(error: &Error, model: Option<&str>, service: &str) -> Failure {
     match error {
         Error::Validation(invalid) => {
             let mut failure = Failure::usage("the request is invalid (nothing was sent)").with_kind("invalid");
@@ -547,7 +551,7 @@ mod tests {
             Error::Config("an API key is required".into()),
         ];
         for phase in [TimeoutPhase::Connect, TimeoutPhase::Headers, TimeoutPhase::Idle, TimeoutPhase::Overall] {
-            errors.push(Error::Timeout { phase, during: seedream_client::CallPhase::Headers });
+            errors.push(Error::Timeout { phase, during: seedream_client::CallPhase::Headers, client_request_id: None });
         }
         let mut hints = 0;
         for error in &errors {

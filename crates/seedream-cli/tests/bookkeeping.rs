@@ -349,6 +349,29 @@ fn an_empty_key_or_base_url_is_a_usage_error_naming_it() {
     assert!(!dir.join("seedream-out").exists());
 }
 
+/// The official SDKs' form: `yyyyMMddHHmmss` and 20 letters and digits.
+fn assert_client_request_id_form(id: &str) {
+    assert_eq!(id.len(), 34, "{id}");
+    assert!(id[..14].bytes().all(|b| b.is_ascii_digit()) && id[14..].bytes().all(|b| b.is_ascii_alphanumeric()));
+}
+
+#[test]
+fn each_run_records_the_client_request_id_it_sent() {
+    let dir = Scratch::new("client-request-id");
+    let out = run(&dir.path, &["generate", "-p", "x", "--size", "1K", "--json"]);
+    assert_eq!(out.code(), 0, "{out}");
+    let first = out.json()["client_request_id"].as_str().expect("--json names it").to_owned();
+    assert_client_request_id_form(&first);
+    let out = run(&dir.path, &["generate", "-p", "x", "--size", "1K", "-H", "x-emulator-fault: quota"]);
+    assert_eq!(out.code(), 3, "{out}");
+    let runs = manifest(&dir.join("seedream-out"))["runs"].as_array().unwrap().clone();
+    let refused = runs.iter().find(|r| r["status"] == "failed").unwrap();
+    let second = refused["client_request_id"].as_str().unwrap();
+    assert_ne!(first, second, "one id per call");
+    assert!(runs.iter().any(|r| r["client_request_id"] == first.as_str()), "{runs:?}");
+    assert!(out.stderr.contains(&format!("client request id: {second}")), "{out}");
+}
+
 #[test]
 fn timeout_stops_the_call_naming_the_phase() {
     let dir = Scratch::new("timeout");
@@ -362,6 +385,14 @@ fn timeout_stops_the_call_naming_the_phase() {
     assert!(out.stderr.contains("timed out after 1s (--timeout) while waiting for the answer"), "{out}");
     let run_record = &manifest(&dir.join("seedream-out"))["runs"][0];
     assert_eq!(run_record["error"]["kind"], "timeout");
+    // The call got no answer, yet it is named: the id it sent is in the manifest, the journal and
+    // the error text.
+    let id = run_record["client_request_id"].as_str().expect("the id sent").to_owned();
+    assert_client_request_id_form(&id);
+    assert_eq!(run_record["error"]["client_request_id"], id.as_str());
+    assert!(out.stderr.contains(&format!("client request id: {id}")), "{out}");
+    let journaled = journal(&dir.join("seedream-out"));
+    assert!(journaled.iter().any(|r| r["type"] == "run" && r["client_request_id"] == id.as_str()), "{journaled:?}");
     // Batch: per line, the same words.
     dir.write("jobs.jsonl", line("a"));
     let out = run(

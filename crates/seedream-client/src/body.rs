@@ -184,7 +184,10 @@ mod tests {
         assert_eq!(reader.next_chunk().await.unwrap().unwrap(), "abc");
         let start = Instant::now();
         let error = reader.next_chunk().await.unwrap().unwrap_err();
-        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Idle, during: CallPhase::Body }), "{error:?}");
+        assert!(
+            matches!(error, Error::Timeout { phase: TimeoutPhase::Idle, during: CallPhase::Body, .. }),
+            "{error:?}"
+        );
         assert_eq!(start.elapsed(), Duration::from_secs(5));
         assert!(reader.next_chunk().await.is_none());
     }
@@ -197,7 +200,7 @@ mod tests {
         reader.next_chunk().await.unwrap().unwrap();
         let error = reader.next_chunk().await.unwrap().unwrap_err();
         assert!(
-            matches!(error, Error::Timeout { phase: TimeoutPhase::Overall, during: CallPhase::Download }),
+            matches!(error, Error::Timeout { phase: TimeoutPhase::Overall, during: CallPhase::Download, .. }),
             "{error:?}"
         );
     }

@@ -12,6 +12,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use crate::client::{Client, Inner};
 use crate::config::{EditMode, Timeouts};
 use crate::error::Error;
+use crate::request_id::CLIENT_REQUEST_ID;
 use crate::retry::RetryPolicy;
 use crate::send::Sender;
 use crate::text::Redactor;
@@ -276,7 +277,9 @@ impl ClientBuilder {
 
         let mut secrets = vec![api_key.trim().to_owned()];
         secrets.extend(proxy.secrets());
-        secrets.extend(self.headers.iter().map(|(_, value)| value.clone()));
+        // A caller's own request id is a name to quote, not a credential.
+        let is_request_id = |name: &str| name.eq_ignore_ascii_case(CLIENT_REQUEST_ID.as_str());
+        secrets.extend(self.headers.iter().filter(|(name, _)| !is_request_id(name)).map(|(_, value)| value.clone()));
 
         let user_agent = HeaderValue::try_from(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
             .map_err(|_| Error::Config("the user agent holds characters that cannot be sent in a header".into()))?;
@@ -289,7 +292,7 @@ impl ClientBuilder {
             }
             let mut value = HeaderValue::try_from(value.as_str())
                 .map_err(|_| Error::Config(format!("bad value for header {name:?}")))?;
-            value.set_sensitive(true); // extra headers may carry credentials too
+            value.set_sensitive(header != CLIENT_REQUEST_ID); // extra headers may carry credentials too
             headers.append(header, value);
         }
 

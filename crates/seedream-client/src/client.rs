@@ -43,6 +43,9 @@ pub struct Client {
     inner: Arc<Inner>,
     /// Set by [`Client::with_deadline`]: every call through this handle ends by then.
     deadline: Option<Instant>,
+    /// Set by [`Client::with_client_request_id`]: the `X-Client-Request-Id` of every call through
+    /// this handle.
+    client_request_id: Option<HeaderValue>,
 }
 
 /// What the handles of one client share.
@@ -88,6 +91,7 @@ impl fmt::Debug for Client {
             .field("max_response_bytes", &sender.max_response_bytes)
             .field("max_parallel_downloads", &inner.max_parallel_downloads)
             .field("deadline", &self.deadline)
+            .field("client_request_id", &self.client_request_id)
             .finish()
     }
 }
@@ -95,7 +99,7 @@ impl fmt::Debug for Client {
 impl Client {
     /// A client around what the builder checked.
     pub(crate) fn new(inner: Inner) -> Self {
-        Client { inner: Arc::new(inner), deadline: None }
+        Client { inner: Arc::new(inner), deadline: None, client_request_id: None }
     }
 
     /// A handle to the same client (same connections, same settings) whose every call — generate,
@@ -115,7 +119,27 @@ impl Client {
     /// ```
     pub fn with_deadline(&self, within: Duration) -> Client {
         let at = Instant::now() + within;
-        Client { inner: self.inner.clone(), deadline: Some(self.deadline.map_or(at, |earlier| earlier.min(at))) }
+        Client {
+            inner: self.inner.clone(),
+            deadline: Some(self.deadline.map_or(at, |earlier| earlier.min(at))),
+            client_request_id: self.client_request_id.clone(),
+        }
+    }
+
+    /// A handle to the same client whose calls send `id` as their `X-Client-Request-Id` (instead of
+    /// a new one per call): for a caller that records the id before the call, so that a call it
+    /// abandons (its own time limit, a crash) can still be named to support. Take one per call; see
+    /// [`new_client_request_id`](crate::new_client_request_id) for an id in the official SDKs' form.
+    /// Fails when `id` cannot be sent in a header.
+    pub fn with_client_request_id(&self, id: &str) -> Result<Client, Error> {
+        let value = HeaderValue::try_from(id)
+            .map_err(|_| Error::Config(format!("the client request id {id:?} cannot be sent in a header")))?;
+        Ok(Client { inner: self.inner.clone(), deadline: self.deadline, client_request_id: Some(value) })
+    }
+
+    /// The `X-Client-Request-Id` of a call starting now: the handle's, the caller's extra header, or new.
+    fn client_request_id(&self) -> HeaderValue {
+        self.client_request_id.clone().unwrap_or_else(|| self.inner.sender.client_request_id())
     }
 
     /// The deadline of one call starting now: the handle's and the client's overall limit, the earlier.
@@ -163,7 +187,7 @@ impl Client {
         }
         let body = serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
         let deadline = self.call_deadline();
-        let call = Call::json(&self.inner.generations, body, "text/event-stream");
+        let call = Call::json(&self.inner.generations, body, "text/event-stream", self.client_request_id());
         let redactor = &self.inner.redactor;
         let answer = match deadline {
             Some(at) => tokio::time::timeout_at(at, self.inner.sender.execute(&call, deadline))
@@ -172,12 +196,12 @@ impl Client {
                 .and_then(|answer| answer),
             None => self.inner.sender.execute(&call, deadline).await,
         }
-        .map_err(|e| redactor.error(e))?;
+        .map_err(|e| redactor.error(call.name(e)))?;
         if answer.is_event_stream() {
             Ok(ImageStream::sse(answer.reader, answer.meta, redactor.clone()))
         } else {
             let meta = answer.meta.clone();
-            let (response, _) = self.images_response(answer).await.map_err(|e| redactor.error(e))?;
+            let (response, _) = self.images_response(answer).await.map_err(|e| redactor.error(call.name(e)))?;
             Ok(ImageStream::from_response(response, meta, redactor.clone()))
         }
     }
@@ -198,10 +222,11 @@ impl Client {
             EditMode::Generations => {
                 let generate = request.to_generate_request();
                 let accept = if generate.is_stream() { "text/event-stream" } else { "application/json" };
-                self.within_deadline(CallPhase::Body, |deadline| async move {
+                let id = self.client_request_id();
+                self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
                     let body = serde_json::to_vec(&generate)
                         .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
-                    let call = Call::json(&self.inner.generations, body, accept);
+                    let call = Call::json(&self.inner.generations, body, accept, id);
                     let answer = self.inner.sender.execute(&call, deadline).await?;
                     self.images_response(answer).await
                 })
@@ -212,7 +237,8 @@ impl Client {
                 let form = multipart::encode(request);
                 let content_type = HeaderValue::try_from(&form.content_type)
                     .map_err(|_| Error::Config(format!("bad content type {:?}", form.content_type)))?;
-                self.within_deadline(CallPhase::Body, |deadline| async move {
+                let id = self.client_request_id();
+                self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
                     let call = Call {
                         method: Method::POST,
                         uri: &self.inner.edits,
@@ -221,6 +247,7 @@ impl Client {
                         body: form.body.clone().into(),
                         authorized: true,
                         download: false,
+                        client_request_id: Some(id),
                     };
                     let answer = self.inner.sender.execute(&call, deadline).await?;
                     self.images_response(answer).await
@@ -285,7 +312,7 @@ impl Client {
             }
             _ => return Err(Error::Config(format!("not an absolute URL: {url:?}"))),
         };
-        self.within_deadline(CallPhase::Download, |deadline| async move {
+        self.within_deadline(CallPhase::Download, None, |deadline| async move {
             let _slot =
                 self.inner.downloads.acquire().await.map_err(|_| Error::Config("the client is closed".into()))?;
             let call = Call {
@@ -296,6 +323,7 @@ impl Client {
                 body: RequestBody::empty(),
                 authorized,
                 download: true,
+                client_request_id: None,
             };
             let answer = self.inner.sender.execute(&call, deadline).await?;
             let format = header_text(&answer.headers, CONTENT_TYPE).and_then(|v| format_of_media_type(&v));
@@ -307,11 +335,13 @@ impl Client {
     }
 
     /// Runs `job` under the call's deadline, when there is one, and redacts the secrets from the
-    /// server texts of its error. Each wait inside `job` (sending, reading) watches the deadline
-    /// itself and names its phase; `during` names it for anything else.
+    /// server texts of its error, which names the call's `client_request_id`. Each wait inside `job`
+    /// (sending, reading) watches the deadline itself and names its phase; `during` names it for
+    /// anything else.
     pub(crate) async fn within_deadline<'a, T, F, Fut>(
         &'a self,
         during: CallPhase,
+        client_request_id: Option<HeaderValue>,
         job: F,
     ) -> Result<(T, ResponseMeta), Error>
     where
@@ -324,7 +354,8 @@ impl Client {
                 .unwrap_or(Err(Error::timeout(TimeoutPhase::Overall, during))),
             None => job(None).await,
         };
-        result.map_err(|e| self.inner.redactor.error(e))
+        let id = client_request_id.as_ref().and_then(|id| id.to_str().ok());
+        result.map_err(|e| self.inner.redactor.error(e.with_client_request_id(id)))
     }
 
     /// Sends a generate request (validated unless turned off) under the call's deadline and hands its
@@ -343,10 +374,11 @@ impl Client {
             request.validate_for(self.inner.catalog().family_of(&request.model))?;
         }
         let accept = if request.is_stream() { "text/event-stream" } else { "application/json" };
-        self.within_deadline(CallPhase::Body, |deadline| async move {
+        let id = self.client_request_id();
+        self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
             let body =
                 serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
-            let call = Call::json(&self.inner.generations, body, accept);
+            let call = Call::json(&self.inner.generations, body, accept, id);
             let answer = self.inner.sender.execute(&call, deadline).await?;
             read(answer, &self.inner.redactor).await
         })

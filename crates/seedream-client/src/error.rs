@@ -28,6 +28,9 @@ pub enum Error {
         phase: TimeoutPhase,
         /// What the call was doing when it ran out.
         during: CallPhase,
+        /// The `X-Client-Request-Id` the call sent (`None` for downloads), so a call that got no
+        /// answer can still be named to support.
+        client_request_id: Option<String>,
     },
     /// The connection failed (connect, TLS, reset, protocol error).
     #[error(transparent)]
@@ -76,6 +79,31 @@ impl Error {
         }
     }
 
+    /// The `X-Client-Request-Id` the failed call sent, for API errors, timeouts and transport
+    /// failures of API calls (not downloads, and not requests refused before sending).
+    pub fn client_request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => api.client_request_id.as_deref(),
+            Error::Timeout { client_request_id, .. } => client_request_id.as_deref(),
+            Error::Transport(transport) => transport.client_request_id(),
+            _ => None,
+        }
+    }
+
+    /// The same error naming the call's `X-Client-Request-Id`, unless it already names one.
+    pub(crate) fn with_client_request_id(mut self, id: Option<&str>) -> Self {
+        let Some(id) = id else { return self };
+        match &mut self {
+            Error::Api(api) if api.client_request_id.is_none() => api.client_request_id = Some(id.to_owned()),
+            Error::Timeout { client_request_id: slot @ None, .. } => *slot = Some(id.to_owned()),
+            Error::Transport(transport) if transport.client_request_id().is_none() => {
+                transport.set_client_request_id(id.to_owned());
+            }
+            _ => {}
+        }
+        self
+    }
+
     /// The API error, when this is one.
     pub fn api(&self) -> Option<&ApiError> {
         match self {
@@ -89,7 +117,7 @@ impl Error {
     }
 
     pub(crate) fn timeout(phase: TimeoutPhase, during: CallPhase) -> Self {
-        Error::Timeout { phase, during }
+        Error::Timeout { phase, during, client_request_id: None }
     }
 }
 
@@ -126,6 +154,8 @@ pub struct ApiError {
     pub param: Option<String>,
     /// `x-request-id`, or the id the service puts at the end of its message.
     pub request_id: Option<String>,
+    /// The `X-Client-Request-Id` the call sent.
+    pub client_request_id: Option<String>,
     /// What the error means for the caller.
     pub class: ErrorClass,
     /// How long the service asked to wait (`Retry-After`), when it did.
@@ -148,6 +178,7 @@ impl ApiError {
             message: message.into(),
             param: None,
             request_id: None,
+            client_request_id: None,
             retry_after: None,
             location: None,
         }
@@ -161,6 +192,11 @@ impl ApiError {
     /// The same error with the service's request id.
     pub fn with_request_id(self, request_id: impl Into<Option<String>>) -> Self {
         Self { request_id: request_id.into(), ..self }
+    }
+
+    /// The same error with the `X-Client-Request-Id` of the call.
+    pub fn with_client_request_id(self, client_request_id: impl Into<Option<String>>) -> Self {
+        Self { client_request_id: client_request_id.into(), ..self }
     }
 
     /// The same error with another class than the one [`new`](Self::new) derived.

@@ -24,6 +24,7 @@ mod error;
 mod image;
 mod in_memory;
 mod meta;
+mod request_id;
 mod retry;
 mod save;
 mod send;
@@ -49,6 +50,7 @@ pub use error::{ApiError, CallPhase, Error, TimeoutPhase};
 pub use image::{ImageBytes, UNKNOWN_EXTENSION};
 pub use in_memory::GeneratedBytes;
 pub use meta::ResponseMeta;
+pub use request_id::new_client_request_id;
 pub use retry::RetryPolicy;
 pub use save::{
     SaveOptions, SavedFile, SavedResponse, StagedImage, StagedResponse, save_atomically, save_image, save_image_with,

@@ -13,6 +13,7 @@ use crate::body::BodyReader;
 use crate::config::Timeouts;
 use crate::error::{CallPhase, Error, TimeoutPhase};
 use crate::meta::ResponseMeta;
+use crate::request_id::{CLIENT_REQUEST_ID, new_client_request_id_value};
 use crate::retry::RetryPolicy;
 use crate::transport::{RequestBody, Transport, TransportErrorKind};
 
@@ -56,11 +57,13 @@ pub(crate) struct Call<'a> {
     pub(crate) authorized: bool,
     /// An image download rather than an API call (names the phase of a timeout).
     pub(crate) download: bool,
+    /// `X-Client-Request-Id`, the same on every attempt (API calls; `None` for downloads).
+    pub(crate) client_request_id: Option<HeaderValue>,
 }
 
 impl<'a> Call<'a> {
-    /// A JSON `POST` to the API.
-    pub(crate) fn json(uri: &'a Uri, body: Vec<u8>, accept: &'static str) -> Self {
+    /// A JSON `POST` to the API, named by `client_request_id`.
+    pub(crate) fn json(uri: &'a Uri, body: Vec<u8>, accept: &'static str, client_request_id: HeaderValue) -> Self {
         Call {
             method: Method::POST,
             uri,
@@ -69,7 +72,15 @@ impl<'a> Call<'a> {
             body: RequestBody::from(body),
             authorized: true,
             download: false,
+            client_request_id: Some(client_request_id),
         }
+    }
+}
+
+impl Call<'_> {
+    /// `error` naming this call's `X-Client-Request-Id`.
+    pub(crate) fn name(&self, error: Error) -> Error {
+        error.with_client_request_id(self.client_request_id.as_ref().and_then(|id| id.to_str().ok()))
     }
 }
 
@@ -92,6 +103,15 @@ impl Answer {
 }
 
 impl Sender {
+    /// The `X-Client-Request-Id` of a new call: the caller's own when its extra headers set one,
+    /// else a new one in the official SDKs' form.
+    pub(crate) fn client_request_id(&self) -> HeaderValue {
+        match self.headers.get(CLIENT_REQUEST_ID) {
+            Some(own) => own.clone(),
+            None => new_client_request_id_value(),
+        }
+    }
+
     /// Sends `call`, retrying as the policy allows, until a `2xx` answer or an error that stays.
     pub(crate) async fn execute(&self, call: &Call<'_>, deadline: Option<Instant>) -> Result<Answer, Error> {
         let policy = &self.retry;
@@ -106,11 +126,11 @@ impl Sender {
                 }
             };
             if attempt >= policy.max_attempts || !error.is_retryable() {
-                return Err(error);
+                return Err(call.name(error));
             }
             let delay = policy.delay(attempt, wait_hint);
             if deadline.is_some_and(|at| Instant::now() + delay >= at) {
-                return Err(error); // waiting would only run into the deadline
+                return Err(call.name(error)); // waiting would only run into the deadline
             }
             tokio::time::sleep(delay).await;
         }
@@ -136,6 +156,10 @@ impl Sender {
             }
             headers.insert(AUTHORIZATION, self.auth.clone());
         }
+        // After the extra headers: the call's id (a handle's own) wins over theirs.
+        if let Some(id) = &call.client_request_id {
+            headers.insert(CLIENT_REQUEST_ID, id.clone());
+        }
         if let Some(content_type) = &call.content_type {
             headers.insert(CONTENT_TYPE, content_type.clone());
             headers.insert(CONTENT_LENGTH, HeaderValue::from(call.body.len()));
@@ -159,7 +183,7 @@ impl Sender {
             Ok(Ok(response)) => response,
         };
         let (parts, body) = response.into_parts();
-        let meta = ResponseMeta::of(parts.status, &parts.headers, attempt);
+        let meta = ResponseMeta::of(parts.status, &parts.headers, attempt, call.client_request_id.as_ref());
         let reading = if call.download { CallPhase::Download } else { CallPhase::Body };
         let reader = BodyReader::new(body, Some(self.timeouts.idle), deadline, self.max_response_bytes, reading);
         if parts.status.is_success() {

@@ -61,7 +61,12 @@ impl ImageStream {
         self.meta.request_id.as_deref()
     }
 
-    /// Status, request id and attempts of the request that opened the stream.
+    /// The `X-Client-Request-Id` the request that opened the stream sent.
+    pub fn client_request_id(&self) -> Option<&str> {
+        self.meta.client_request_id.as_deref()
+    }
+
+    /// Status, request ids and attempts of the request that opened the stream.
     pub fn meta(&self) -> &ResponseMeta {
         &self.meta
     }
@@ -79,6 +84,7 @@ impl ImageStream {
     fn end_with(&mut self, error: Error) -> Poll<Option<Result<StreamEvent, Error>>> {
         self.ended = true;
         self.source = Source::Ready(VecDeque::new()); // drops the body: closes the connection
+        let error = error.with_client_request_id(self.meta.client_request_id.as_deref());
         Poll::Ready(Some(Err(self.redactor.error(error))))
     }
 

@@ -177,7 +177,10 @@ async fn a_body_trickling_one_byte_at_a_time_ends_at_the_deadline_naming_the_bod
         let base = trickling("application/json", b" ", Duration::from_millis(100)).await;
         let started = Instant::now();
         let error = with_overall(&base, Duration::from_millis(800)).generate(&request()).await.unwrap_err();
-        assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Overall, during: CallPhase::Body }), "{error:?}");
+        assert!(
+            matches!(error, Error::Timeout { phase: TimeoutPhase::Overall, during: CallPhase::Body, .. }),
+            "{error:?}"
+        );
         assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(error.to_string(), "the overall deadline passed while reading the answer");
     })
@@ -193,7 +196,7 @@ async fn stream_keep_alives_forever_end_at_the_deadline_naming_the_stream() {
         let started = Instant::now();
         let error = stream.next().await.unwrap().unwrap_err();
         assert!(
-            matches!(error, Error::Timeout { phase: TimeoutPhase::Overall, during: CallPhase::Stream }),
+            matches!(error, Error::Timeout { phase: TimeoutPhase::Overall, during: CallPhase::Stream, .. }),
             "{error:?}"
         );
         assert!(started.elapsed() < Duration::from_secs(5));
@@ -222,7 +225,7 @@ async fn one_deadline_covers_a_call_and_its_downloads() {
         let started = Instant::now();
         let error = job.into_image_bytes(image).await.unwrap_err();
         assert!(
-            matches!(error, Error::Timeout { phase: TimeoutPhase::Overall, during: CallPhase::Download }),
+            matches!(error, Error::Timeout { phase: TimeoutPhase::Overall, during: CallPhase::Download, .. }),
             "{error:?}"
         );
         assert!(started.elapsed() < Duration::from_secs(5));

@@ -93,6 +93,10 @@ pub use jpeg::{DimensionsError, MAX_SIDE, synthetic_jpeg};
 /// image downloads included: what comes back was made here, not by the service.
 pub const SYNTHETIC_HEADER: &str = "x-emulator-synthetic";
 
+/// The request header naming a call (`X-Client-Request-Id`, sent by the official SDKs and
+/// `seedream-client`); the emulator echoes it on the answer.
+pub const CLIENT_REQUEST_ID_HEADER: &str = "x-client-request-id";
+
 /// How an emulator behaves. `Default::default()`: plain HTTP, any free port, no auth, links valid 24 h,
 /// no delay, 200 MiB body limit, no rate limit, no faults.
 #[derive(Clone)]

@@ -17,7 +17,7 @@ use crate::fault::{FAULT_HEADER, FaultKind, FaultSpec};
 use crate::generate::{self, Job, Style};
 use crate::state::FILES;
 use crate::store::{LinkLookup, random_hex};
-use crate::{SYNTHETIC_HEADER, SharedState, edits};
+use crate::{CLIENT_REQUEST_ID_HEADER, SYNTHETIC_HEADER, SharedState, edits};
 
 /// A request id in the service's style: `02`, the time in milliseconds, random hex.
 fn request_id() -> String {
@@ -29,9 +29,14 @@ fn request_id() -> String {
 pub(crate) async fn handle(state: SharedState, request: Request<Incoming>) -> Response<Body> {
     state.requests.fetch_add(1, Ordering::Relaxed);
     let id = request_id();
+    // The official SDKs name each call with this header; echoing it lets a client check the round trip.
+    let client_request_id = request.headers().get(CLIENT_REQUEST_ID_HEADER).cloned();
     let mut response = route(&state, request, &id).await.unwrap_or_else(|error| error.into_response(&id));
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
+    }
+    if let Some(value) = client_request_id {
+        response.headers_mut().insert(CLIENT_REQUEST_ID_HEADER, value);
     }
     // Every answer says it is ours, so a client pointed here by URL can mark its results synthetic.
     response.headers_mut().insert(SYNTHETIC_HEADER, HeaderValue::from_static("true"));

@@ -42,3 +42,21 @@ async fn every_answer_says_it_is_synthetic() {
     assert_eq!(refused.header("x-emulator-synthetic"), Some("true"));
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_client_request_id_is_echoed_on_answers_and_errors() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let client = client();
+    let url = format!("{}/images/generations", emulator.base_url());
+    let named = [("X-Client-Request-Id", "20261203141502a8Xk2P0qLm4ZbT7cW1nRy")];
+    let request = json!({"model": "doubao-seedream-4-0-250828", "prompt": "a cat"});
+    let answer = post_json(&client, &url, &request, &named).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.header(seedream_emulator::CLIENT_REQUEST_ID_HEADER), Some(named[0].1));
+    let refused = post_json(&client, &url, &json!({"prompt": "no model"}), &named).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.header("x-client-request-id"), Some(named[0].1));
+    let unnamed = post_json(&client, &url, &request, &[]).await;
+    assert_eq!(unnamed.header("x-client-request-id"), None, "nothing to echo");
+    emulator.shutdown().await;
+}

@@ -23,6 +23,7 @@ pub struct seedream_error {
     pub(crate) message: CString,
     pub(crate) api_code: CString,
     pub(crate) request_id: CString,
+    pub(crate) client_request_id: CString,
     pub(crate) param: CString,
     pub(crate) retryable: bool,
     pub(crate) retry_after_ms: u64,
@@ -37,6 +38,7 @@ impl std::fmt::Debug for seedream_error {
             .field("message", &self.message)
             .field("api_code", &self.api_code)
             .field("request_id", &self.request_id)
+            .field("client_request_id", &self.client_request_id)
             .finish_non_exhaustive()
     }
 }
@@ -50,6 +52,7 @@ impl seedream_error {
             message: c_string(message),
             api_code: CString::default(),
             request_id: CString::default(),
+            client_request_id: CString::default(),
             param: CString::default(),
             retryable: false,
             retry_after_ms: 0,
@@ -103,6 +106,7 @@ impl seedream_error {
         };
         let mut this = Self::new(code, seedream_client::text::with_causes(error));
         this.retryable = error.is_retryable();
+        this.client_request_id = c_string(error.client_request_id().unwrap_or_default());
         if let Some(api) = error.api() {
             this.http_status = api.status;
             this.api_code = c_string(api.code.as_str());
@@ -173,6 +177,17 @@ pub unsafe extern "C" fn seedream_error_api_code(error: *const seedream_error) -
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_error_request_id(error: *const seedream_error) -> *const c_char {
     try_ref!(error).request_id.as_ptr()
+}
+
+/// The `X-Client-Request-Id` the failed call sent (the same on each of its retries), to quote in a
+/// support ticket when no answer came (a timeout, a failed connection); "" when nothing was sent (an
+/// invalid request, a bad setting).
+///
+/// `error` is borrowed for the call only. The string is valid until `error` is freed.
+#[ffi_fn]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_error_client_request_id(error: *const seedream_error) -> *const c_char {
+    try_ref!(error).client_request_id.as_ptr()
 }
 
 /// The request field the service blamed (`param`); "" when it named none.

@@ -132,6 +132,7 @@ pub struct seedream_response {
     usage: Option<seedream_usage>,
     usage_counts: UsageCounts,
     request_id: CString,
+    client_request_id: CString,
     attempts: u32,
     json: OnceLock<CString>,
 }
@@ -196,6 +197,7 @@ impl seedream_response {
             usage_counts: response.usage.as_ref().map(UsageCounts::from_usage).unwrap_or_default(),
             images,
             request_id: c_string(meta.request_id.clone().unwrap_or_default()),
+            client_request_id: c_string(meta.client_request_id.clone().unwrap_or_default()),
             attempts: meta.attempts,
             response,
             json: OnceLock::new(),
@@ -573,6 +575,15 @@ pub unsafe extern "C" fn seedream_response_json(response: *const seedream_respon
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_response_request_id(response: *const seedream_response) -> *const c_char {
     try_ref!(response).request_id.as_ptr()
+}
+
+/// The `X-Client-Request-Id` the call sent (the same on each of its retries); "" when none was sent.
+///
+/// `response` is borrowed for the call only. The string is valid until `response` is freed.
+#[ffi_fn]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_response_client_request_id(response: *const seedream_response) -> *const c_char {
+    try_ref!(response).client_request_id.as_ptr()
 }
 
 /// How many attempts the call took (1 = no retry).

@@ -30,6 +30,7 @@ pub mod edit;
 pub mod error;
 pub mod image;
 pub mod markup;
+pub mod model_list;
 pub mod provenance;
 pub mod request;
 pub mod response;
@@ -47,6 +48,7 @@ pub use check::{CheckError, Checked};
 pub use edit::{EditRequest, FormPart, ImageFile, PartValue};
 pub use error::{ApiErrorBody, ErrorClass, ErrorEnvelope};
 pub use image::{DataUrl, ImageFormat};
+pub use model_list::{ModelDomain, ModelInfo, ModelList, ModelStatus, TaskType};
 pub use request::{
     Background, GenerateRequest, ImageCount, ImageInput, OptimizePromptMode, OptimizePromptOptions, OutputFormat,
     ResponseFormat, SequentialImageGeneration, SequentialImageGenerationOptions, Thinking, Tool, ToolType,

@@ -1,21 +1,23 @@
 //! JSON Schema of the wire types, as `cargo xtask codegen` writes them to `schema/*.json`.
 
 use crate::catalog::CatalogFile;
-use crate::{ErrorEnvelope, GenerateRequest, ImagesResponse, StreamEvent};
+use crate::{ErrorEnvelope, GenerateRequest, ImagesResponse, ModelList, StreamEvent};
 
 /// Every schema with the name of its file (without `.json`): `request`, `response`,
-/// `stream-event`, `error` and `catalog` (a catalog file, as `seedream models --json` prints it).
+/// `stream-event`, `error`, `models` (the `GET /models` listing) and `catalog` (a catalog file, as
+/// `seedream models --json` prints it).
 pub fn all() -> Vec<(&'static str, serde_json::Value)> {
     vec![
         ("request", to_value(schemars::schema_for!(GenerateRequest))),
         ("response", to_value(schemars::schema_for!(ImagesResponse))),
         ("stream-event", to_value(schemars::schema_for!(StreamEvent))),
         ("error", to_value(schemars::schema_for!(ErrorEnvelope))),
+        ("models", to_value(schemars::schema_for!(ModelList))),
         ("catalog", to_value(schemars::schema_for!(CatalogFile))),
     ]
 }
 
-/// The schema called `name` (`request`, `response`, `stream-event`, `error`).
+/// The schema called `name` (`request`, `response`, `stream-event`, `error`, `models`).
 pub fn by_name(name: &str) -> Option<serde_json::Value> {
     all().into_iter().find(|(n, _)| *n == name).map(|(_, schema)| schema)
 }

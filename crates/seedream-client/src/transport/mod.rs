@@ -262,6 +262,7 @@ pub struct TransportError {
     kind: TransportErrorKind,
     message: String,
     proxy: Option<String>,
+    client_request_id: Option<String>,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -269,13 +270,13 @@ pub struct TransportError {
 impl TransportError {
     /// An error of `kind` with a message.
     pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), proxy: None, source: None }
+        Self { kind, message: message.into(), proxy: None, client_request_id: None, source: None }
     }
 
     /// An error of `kind` caused by `source`, which stays the error's [`source`](std::error::Error::source)
     /// and not part of its message.
     pub fn with_source(kind: TransportErrorKind, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self { kind, message: String::new(), proxy: None, source: Some(source.into()) }
+        Self { kind, message: String::new(), proxy: None, client_request_id: None, source: Some(source.into()) }
     }
 
     /// The same error, naming the proxy it happened at (`http://host:port`, no credentials).
@@ -287,6 +288,15 @@ impl TransportError {
     /// The proxy the connection went to, for [`TransportErrorKind::Proxy`] errors.
     pub fn proxy(&self) -> Option<&str> {
         self.proxy.as_deref()
+    }
+
+    /// The `X-Client-Request-Id` of the call that failed (set by the client, not the transport).
+    pub fn client_request_id(&self) -> Option<&str> {
+        self.client_request_id.as_deref()
+    }
+
+    pub(crate) fn set_client_request_id(&mut self, id: String) {
+        self.client_request_id = Some(id);
     }
 
     /// What kind of failure this is.
