@@ -10,43 +10,9 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Running, Scratch, images_in, manifest, png_header, run, seedream};
-use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use common::{Running, Scratch, Standalone, images_in, manifest, png_header, run, seedream};
+use seedream_emulator::EmulatorConfig;
 use serde_json::Value;
-
-/// An emulator in this test process, so its request counter covers every `seedream` process.
-struct Standalone {
-    runtime: tokio::runtime::Runtime,
-    handle: Option<EmulatorHandle>,
-}
-
-impl Standalone {
-    fn start(config: EmulatorConfig) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let handle = runtime.block_on(Emulator::start(config)).unwrap();
-        Self { runtime, handle: Some(handle) }
-    }
-
-    fn handle(&self) -> &EmulatorHandle {
-        self.handle.as_ref().unwrap()
-    }
-
-    fn base_url(&self) -> String {
-        self.handle().base_url()
-    }
-
-    fn requests(&self) -> u64 {
-        self.handle().stats().requests
-    }
-}
-
-impl Drop for Standalone {
-    fn drop(&mut self) {
-        if let Some(handle) = self.handle.take() {
-            self.runtime.block_on(handle.shutdown());
-        }
-    }
-}
 
 fn journal(dir: &Path) -> Vec<Value> {
     std::fs::read_to_string(dir.join("journal.jsonl"))
