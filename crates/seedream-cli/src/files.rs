@@ -18,6 +18,18 @@ pub fn temp_name(name: &str) -> String {
     format!(".{name}.{}-{:08x}.tmp", std::process::id(), fastrand::u32(..))
 }
 
+/// `{base}.{extension}`, or when `taken` says that name is used, the first free `{base}-2.{extension}`,
+/// `{base}-3.{extension}`, …: an answer that repeats an index must not overwrite a file it already gave.
+pub fn distinct_name(base: &str, extension: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut name = format!("{base}.{extension}");
+    let mut n = 2u32;
+    while taken(&name) {
+        name = format!("{base}-{n}.{extension}");
+        n += 1;
+    }
+    name
+}
+
 /// Saves `bytes` as `dir/name` atomically: written to a temporary file in `dir`, flushed to disk and
 /// renamed over the final name (no partial file under the final name, ever).
 pub fn save_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Failure> {

@@ -107,6 +107,10 @@ pub struct Outcome {
     /// Why the whole request failed, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorRecord>,
+    /// What was odd in the answer but cost nothing (a repeated index, a layer field not as the API
+    /// describes it), one sentence each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Outcome {
@@ -122,6 +126,7 @@ impl Outcome {
             failed_images: Vec::new(),
             openraster: None,
             error: None,
+            warnings: Vec::new(),
         }
     }
 

@@ -5,12 +5,10 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{Read as _, Write as _};
-use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Running, Scratch, Standalone, images_in, manifest, png_header, run, seedream};
+use common::{Running, Scratch, Standalone, canned, images_in, manifest, png_header, run, seedream};
 use seedream_emulator::EmulatorConfig;
 use serde_json::Value;
 
@@ -395,24 +393,6 @@ fn edit_takes_seed_guidance_scale_size_and_stream() {
     assert_eq!(out.code(), 0, "{out}");
     assert!(out.stdout.contains("\"seed\": \"7\""), "{out}");
     assert!(out.stderr.contains("POST images/edits (multipart/form-data)"), "{out}");
-}
-
-/// A server answering every connection with `response`, once per connection, on a thread.
-fn canned(head: &str, body: &str) -> String {
-    let response = format!("{head}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len());
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(8) {
-            let Ok(mut stream) = stream else { continue };
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-            let mut buffer = [0u8; 65536];
-            let _ = stream.read(&mut buffer);
-            let _ = stream.write_all(response.as_bytes());
-            let _ = stream.flush();
-        }
-    });
-    format!("http://{addr}/v1")
 }
 
 #[test]
