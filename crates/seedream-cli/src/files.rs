@@ -1,6 +1,9 @@
 //! Files in the output folder: each written atomically under a temporary name that says which
-//! process writes it, and the temporary files of dead runs removed before a run starts.
+//! process writes it, and the temporary files of dead runs removed before a run starts. Also the one
+//! way local files are opened for reading or appending: regular files only.
 
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read as _};
 use std::path::Path;
 use std::time::Duration;
 
@@ -13,6 +16,18 @@ const STALE_AFTER: Duration = Duration::from_secs(10 * 60);
 /// The pid lets a later run tell a dead run's leftovers from a live run's work ([`remove_stale_temps`]).
 pub fn temp_name(name: &str) -> String {
     format!(".{name}.{}-{:08x}.tmp", std::process::id(), fastrand::u32(..))
+}
+
+/// `{base}.{extension}`, or when `taken` says that name is used, the first free `{base}-2.{extension}`,
+/// `{base}-3.{extension}`, …: an answer that repeats an index must not overwrite a file it already gave.
+pub fn distinct_name(base: &str, extension: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut name = format!("{base}.{extension}");
+    let mut n = 2u32;
+    while taken(&name) {
+        name = format!("{base}-{n}.{extension}");
+        n += 1;
+    }
+    name
 }
 
 /// Saves `bytes` as `dir/name` atomically: written to a temporary file in `dir`, flushed to disk and
@@ -37,6 +52,81 @@ pub fn save_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Failure> {
         let _ = std::fs::remove_file(&temp);
         Failure::write(&target, &error)
     })
+}
+
+/// Whether [`open_regular`] follows a symbolic link at the path's end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// Follow it (a file the user names: a link to an image is that image).
+    Follow,
+    /// Refuse it (a file of the output folder: a link there could make an append land anywhere).
+    Refuse,
+}
+
+/// Opens `path` with `options`, refusing what is not a regular file: a FIFO (opening or reading it can
+/// wait forever), a device (`/dev/zero` never ends), a socket, a directory, and with [`Links::Refuse`]
+/// a symbolic link. The open itself is non-blocking, so a FIFO without a writer cannot hang it; the
+/// type is checked on the opened descriptor, so a file swapped in meanwhile is caught too.
+pub fn open_regular(path: &Path, options: &mut OpenOptions, links: Links) -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let no_follow = if links == Links::Refuse { libc::O_NOFOLLOW } else { 0 };
+        options.custom_flags(libc::O_NONBLOCK | no_follow);
+    }
+    if links == Links::Refuse && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(symbolic_link());
+    }
+    let file = options.open(path).map_err(|error| {
+        #[cfg(unix)]
+        if error.raw_os_error() == Some(libc::ELOOP) && links == Links::Refuse {
+            return symbolic_link();
+        }
+        error
+    })?;
+    let kind = file.metadata()?.file_type();
+    if !kind.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("it is {}, not a regular file", describe(kind)),
+        ));
+    }
+    // `O_NONBLOCK` stays set: reads and writes of regular files ignore it.
+    Ok(file)
+}
+
+fn symbolic_link() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, "it is a symbolic link, which seedream does not follow there")
+}
+
+/// A file type in words, for "it is …, not a regular file".
+fn describe(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() { "a directory" } else { "something else" }
+}
+
+/// Reads all of `file`, or fails with [`io::ErrorKind::FileTooLarge`] as soon as it holds more than
+/// `limit` bytes (it may grow after its size was checked).
+pub fn read_at_most(file: File, limit: u64) -> io::Result<Vec<u8>> {
+    let expected = file.metadata().map(|m| m.len()).unwrap_or(0).min(limit);
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(io::ErrorKind::FileTooLarge, format!("it holds more than {limit} bytes")));
+    }
+    Ok(bytes)
 }
 
 /// Makes sure `dir` exists and takes files, before any paid request is sent; removes the temporary

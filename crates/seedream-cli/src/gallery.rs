@@ -73,7 +73,7 @@ pub fn cards(manifest: &Manifest) -> Vec<Card> {
         let time = if run.finished_at.is_empty() { &run.started_at } else { &run.finished_at };
         groups.push((time.clone(), groups.len(), record_cards(time, &run.request, &run.outcome)));
     }
-    if let Some(batch) = &manifest.batch {
+    for batch in manifest.earlier_batches.iter().chain(&manifest.batch) {
         for line in batch.lines.values() {
             groups.push((
                 line.finished_at.clone(),

@@ -1,6 +1,7 @@
 //! Local image files: read, checked to be an image the service reads, and turned into data URLs
 //! (generations) or form files (edits).
 
+use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use seedream_types::catalog::families;
@@ -8,9 +9,7 @@ use seedream_types::image::{encode_data_url, sniff_format};
 use seedream_types::{ImageFile, ImageFormat};
 
 use crate::failure::Failure;
-
-/// Files larger than this are refused before reading (far above what any model takes: see the catalog).
-const MAX_READ_BYTES: u64 = 64 * 1024 * 1024;
+use crate::files::{Links, open_regular, read_at_most};
 
 /// Whether an `--image` value is sent as given: an `http(s)` URL or a data URL.
 pub fn is_remote(value: &str) -> bool {
@@ -40,19 +39,45 @@ pub fn image_file(path: &Path) -> Result<ImageFile, Failure> {
 
 /// Reads `path` and checks that it is an image in a format the service reads.
 pub fn read_image(path: &Path) -> Result<(ImageFormat, Vec<u8>), Failure> {
-    let too_large = std::fs::metadata(path).map(|m| m.len() > MAX_READ_BYTES).unwrap_or(false);
-    if too_large {
-        let most = families().iter().map(|f| f.input.max_bytes).max().unwrap_or_default() / (1024 * 1024);
-        return Err(Failure::local(format!("cannot use image {}: it is larger than 64 MB", path.display())).with_hint(
-            format!("the service takes images up to {most} MB (`seedream models --json` has each model's limit)"),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Failure::read("image", path, &e))?;
+    let bytes = read_local_image("image", path)?;
     match sniff_format(&bytes) {
         Some(format) => Ok((format, bytes)),
         None => Err(Failure::local(format!("cannot use image {}: it is not {}", path.display(), formats_taken()))
             .with_hint("pass an image file, or an http(s) URL of one")),
     }
+}
+
+/// The largest image file read: the largest input image any model takes (each catalog row's
+/// `input.max_bytes`, a limit on the decoded image, which is the file). The model's own, smaller
+/// limit is checked with the rest of its rules.
+pub fn largest_image_bytes() -> u64 {
+    FAMILIES.iter().map(|family| family.input.max_bytes as u64).max().unwrap_or_default()
+}
+
+/// Reads a local image file (`what`: how messages name it); see [`read_image_file`].
+pub fn read_local_image(what: &str, path: &Path) -> Result<Vec<u8>, Failure> {
+    read_image_file(path).map_err(|error| match error.kind() {
+        std::io::ErrorKind::FileTooLarge => Failure::local(format!("cannot use {what} {}: {error}", path.display()))
+            .with_hint("`seedream models --json` has each model's limit; make the image smaller"),
+        _ => Failure::read(what, path, &error),
+    })
+}
+
+/// Reads an image file, refusing what is not a regular file (a FIFO would hang, `/dev/zero` never
+/// ends) and what is larger than [`largest_image_bytes`] ([`std::io::ErrorKind::FileTooLarge`]),
+/// checked before reading and again while reading (the file may grow).
+pub fn read_image_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let limit = largest_image_bytes();
+    let too_large = || {
+        let text = format!("it is larger than {} MB, the largest image any model takes", limit / (1024 * 1024));
+        std::io::Error::new(std::io::ErrorKind::FileTooLarge, text)
+    };
+    let file = open_regular(path, OpenOptions::new().read(true), Links::Follow)?;
+    if file.metadata()?.len() > limit {
+        return Err(too_large());
+    }
+    read_at_most(file, limit)
+        .map_err(|error| if error.kind() == std::io::ErrorKind::FileTooLarge { too_large() } else { error })
 }
 
 /// The input formats some model takes, in words: `a JPEG, PNG, … or HEIF image`.

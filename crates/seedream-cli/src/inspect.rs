@@ -59,7 +59,8 @@ fn inspect(path: &Path) -> Report {
         provenance: None,
         error: None,
     };
-    let bytes = match std::fs::read(path) {
+    // Bounded like any image read: a FIFO or `/dev/zero` given here must not hang or fill memory.
+    let bytes = match crate::input::read_image_file(path) {
         Ok(bytes) => bytes,
         Err(error) => {
             report.error = Some(format!("cannot read it: {}", io_reason(&error)));

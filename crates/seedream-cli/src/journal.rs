@@ -10,13 +10,15 @@
 //! record (an append is always followed by its writer's own rebuild).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{Read as _, Write as _};
+use std::fs::OpenOptions;
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::failure::Failure;
+use crate::files::{Links, open_regular};
 use crate::manifest::{BatchSection, LineRecord, Manifest, RunRecord, SavedImage, Status};
 
 /// The journal's file name inside the output directory.
@@ -81,7 +83,11 @@ pub fn append(dir: &Path, record: &Record) -> Result<(), Failure> {
     let path = dir.join(JOURNAL_FILE);
     sync_dir(dir);
     let result = (|| {
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+        let mut file = open_for_append(&path)?;
+        // A torn last line (a full disk, a power loss) would swallow this record: start a fresh one.
+        if ends_torn(&mut file)? {
+            line.insert(0, b'\n');
+        }
         let written = file.write(&line)?;
         if written < line.len() {
             // Only on a full disk or a signal; the rest follows (the line may then interleave, and a
@@ -91,6 +97,22 @@ pub fn append(dir: &Path, record: &Record) -> Result<(), Failure> {
         file.sync_data()
     })();
     result.map_err(|e| Failure::write(&path, &e))
+}
+
+/// The journal, opened to append (created when missing): a regular file, never through a link.
+fn open_for_append(path: &Path) -> std::io::Result<std::fs::File> {
+    open_regular(path, OpenOptions::new().read(true).create(true).append(true), Links::Refuse)
+}
+
+/// Whether the journal's last byte is not a newline: the end of a record whose write was cut short.
+fn ends_torn(file: &mut std::fs::File) -> std::io::Result<bool> {
+    if file.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    let mut last = [0u8; 1];
+    file.seek(SeekFrom::End(-1))?;
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 fn sync_dir(dir: &Path) {
@@ -107,7 +129,7 @@ fn sync_dir(dir: &Path) {
 pub fn read(dir: &Path) -> Result<(Vec<Record>, u64), Failure> {
     let path = dir.join(JOURNAL_FILE);
     let mut bytes = Vec::new();
-    match std::fs::File::open(&path) {
+    match open_regular(&path, OpenOptions::new().read(true), Links::Refuse) {
         Ok(mut file) => {
             file.read_to_end(&mut bytes).map_err(|e| Failure::read("the journal", &path, &e))?;
         }
@@ -123,20 +145,22 @@ pub fn read(dir: &Path) -> Result<(Vec<Record>, u64), Failure> {
     Ok((records, whole as u64))
 }
 
-/// Opens the output directory's records: refuses a `manifest.json` that is not a manifest (it is never
-/// overwritten), and starts the journal from an older version's manifest when there is no journal yet.
+/// Opens the output directory's records, before anything is sent: refuses a `manifest.json` that is
+/// not a manifest (it is never overwritten), starts the journal from an older version's manifest when
+/// there is no journal yet, and checks that the journal can be appended to (a regular file, not a
+/// link), so that a result is never paid for and then left unrecorded.
 pub fn open(dir: &Path) -> Result<(), Failure> {
     let manifest = Manifest::load(dir)?;
     let path = dir.join(JOURNAL_FILE);
-    if path.exists() || (manifest.runs.is_empty() && manifest.batch.is_none()) {
-        return Ok(());
+    if !manifest.runs.is_empty() || manifest.batch.is_some() {
+        // Only the process that creates the journal imports the old manifest.
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(_) => return append(dir, &Record::Import { manifest: Box::new(manifest) }),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => return Err(Failure::write(&path, &error)),
+        }
     }
-    // Only the process that creates the journal imports the old manifest.
-    match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-        Ok(_) => append(dir, &Record::Import { manifest: Box::new(manifest) }),
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(error) => Err(Failure::write(&path, &error)),
-    }
+    open_for_append(&path).map(drop).map_err(|e| Failure::write(&path, &e))
 }
 
 /// The journal folded: the manifest view and what resume needs.
@@ -144,14 +168,15 @@ pub fn open(dir: &Path) -> Result<(), Failure> {
 pub struct Folded {
     /// Runs, oldest start first; a run with images but no end record shows as interrupted.
     pub runs: Vec<RunRecord>,
-    /// The latest batch's source and its lines' keys.
-    pub batch: Option<(String, Vec<(u64, String)>)>,
+    /// Every batch file run here, by source, each with its latest run's lines' keys; the file run
+    /// last is last.
+    pub batches: Vec<(String, Vec<(u64, String)>)>,
     /// Per key: the latest complete (succeeded) line result.
     pub complete: HashMap<String, LineRecord>,
     /// Per key: the latest line result of any status.
     pub latest: HashMap<String, LineRecord>,
-    /// Batch lines from an imported manifest (no keys): shown until a batch runs here.
-    pub imported_lines: Option<BatchSection>,
+    /// Batch sections of an imported manifest (no keys): each shown until its file runs here.
+    pub imported_batches: Vec<BatchSection>,
     /// Fields of an imported manifest this version does not know.
     pub extra: serde_json::Map<String, Value>,
 }
@@ -170,7 +195,8 @@ impl Folded {
                         ended.insert(run.id.clone(), folded.runs.len());
                         folded.runs.push(run);
                     }
-                    folded.imported_lines = manifest.batch;
+                    folded.imported_batches = manifest.earlier_batches;
+                    folded.imported_batches.extend(manifest.batch);
                     folded.extra = manifest.extra;
                 }
                 Record::Image { run, command, started_at, service, key, synthetic, image } => {
@@ -206,7 +232,10 @@ impl Folded {
                         }
                     }
                 }
-                Record::Batch { source, lines, .. } => folded.batch = Some((source, lines)),
+                Record::Batch { source, lines, .. } => {
+                    folded.batches.retain(|(earlier, _)| *earlier != source);
+                    folded.batches.push((source, lines));
+                }
                 Record::Line { record, .. } => {
                     let record = *record;
                     if record.outcome.status == Status::Succeeded {
@@ -228,23 +257,33 @@ impl Folded {
             .is_some_and(|record| record.outcome.images.iter().all(|image| dir.join(&image.file).is_file()))
     }
 
-    /// The manifest view: every run, and the latest batch's lines by number, each showing its key's
-    /// complete result, else its latest one (lines never finished are left out).
+    /// The manifest view: every run, and each batch file's lines by number (the file run last in
+    /// `batch`, the others in `earlier_batches`), each line showing its key's complete result, else its
+    /// latest one (lines never finished are left out).
     pub fn manifest(&self) -> Manifest {
         let mut manifest = Manifest { runs: self.runs.clone(), extra: self.extra.clone(), ..Manifest::default() };
-        manifest.batch = match &self.batch {
-            Some((source, lines)) => {
-                let mut section = BatchSection { source: source.clone(), ..BatchSection::default() };
-                for (number, key) in lines {
-                    if let Some(record) = self.complete.get(key).or_else(|| self.latest.get(key)) {
-                        section.lines.insert(*number, record.clone());
-                    }
-                }
-                Some(section)
+        let mut sections: Vec<BatchSection> = Vec::new();
+        // An older version's batches stay in view, unless their file has run here since.
+        for imported in &self.imported_batches {
+            if !self.batches.iter().any(|(source, _)| *source == imported.source) {
+                sections.push(imported.clone());
             }
-            None => self.imported_lines.clone(),
-        };
+        }
+        sections.extend(self.batches.iter().map(|(source, lines)| self.section(source, lines)));
+        manifest.batch = sections.pop();
+        manifest.earlier_batches = sections;
         manifest
+    }
+
+    /// One batch file's section: its lines by number, each with its key's result.
+    fn section(&self, source: &str, lines: &[(u64, String)]) -> BatchSection {
+        let mut section = BatchSection { source: source.to_owned(), ..BatchSection::default() };
+        for (number, key) in lines {
+            if let Some(record) = self.complete.get(key).or_else(|| self.latest.get(key)) {
+                section.lines.insert(*number, record.clone());
+            }
+        }
+        section
     }
 }
 
@@ -273,8 +312,7 @@ pub fn rebuild(dir: &Path) -> Result<Manifest, Failure> {
 
 /// Whether the journal holds a whole line after `length` bytes.
 fn grew_by_whole_lines(path: &Path, length: u64) -> bool {
-    use std::io::{Seek as _, SeekFrom};
-    let Ok(mut file) = std::fs::File::open(path) else { return false };
+    let Ok(mut file) = open_regular(path, OpenOptions::new().read(true), Links::Refuse) else { return false };
     if file.seek(SeekFrom::Start(length)).is_err() {
         return false;
     }
@@ -318,6 +356,77 @@ mod tests {
         let manifest = folded.manifest();
         assert_eq!(manifest.batch.unwrap().lines[&3].key, "k1");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_torn_tail_does_not_swallow_the_next_record() {
+        let dir = scratch("torn");
+        append(&dir, &line("k1", Status::Succeeded, "a.jpg")).unwrap();
+        let mut file = std::fs::OpenOptions::new().append(true).open(dir.join(JOURNAL_FILE)).unwrap();
+        file.write_all(b"{\"type\":\"line\",\"li").unwrap();
+        append(&dir, &line("k2", Status::Succeeded, "b.jpg")).unwrap();
+        let (records, _) = read(&dir).unwrap();
+        let folded = Folded::of(records);
+        assert!(folded.complete.contains_key("k1") && folded.complete.contains_key("k2"), "{folded:?}");
+        // A journal that ends whole gets no blank line.
+        let before = std::fs::metadata(dir.join(JOURNAL_FILE)).unwrap().len();
+        append(&dir, &line("k3", Status::Succeeded, "c.jpg")).unwrap();
+        let text = std::fs::read_to_string(dir.join(JOURNAL_FILE)).unwrap();
+        assert!(!text[before as usize..].starts_with('\n'));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_journal_that_is_a_link_is_refused_and_its_target_left_alone() {
+        let dir = scratch("link");
+        let target = dir.join("elsewhere.txt");
+        std::fs::write(&target, b"keep\n").unwrap();
+        std::os::unix::fs::symlink(&target, dir.join(JOURNAL_FILE)).unwrap();
+        for failure in [open(&dir).unwrap_err(), append(&dir, &line("k", Status::Succeeded, "a.jpg")).unwrap_err()] {
+            assert!(failure.message.contains("journal.jsonl: it is a symbolic link"), "{failure}");
+        }
+        assert!(read(&dir).unwrap_err().message.contains("symbolic link"));
+        assert_eq!(std::fs::read(&target).unwrap(), b"keep\n");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn opening_checks_that_the_journal_takes_appends() {
+        let dir = scratch("unwritable");
+        std::fs::create_dir(dir.join(JOURNAL_FILE)).unwrap();
+        let failure = open(&dir).unwrap_err();
+        assert!(failure.message.contains("cannot write to") && failure.message.contains(JOURNAL_FILE), "{failure}");
+        std::fs::remove_dir_all(dir).unwrap();
+        let dir = scratch("fresh");
+        open(&dir).unwrap();
+        assert!(dir.join(JOURNAL_FILE).is_file());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn every_batch_file_run_here_stays_in_view() {
+        let batch = |source: &str, key: &str| Record::Batch {
+            source: source.into(),
+            started_at: "t".into(),
+            lines: vec![(1, key.into())],
+        };
+        let records = vec![
+            batch("a.jsonl", "ka"),
+            line("ka", Status::Succeeded, "a.jpg"),
+            batch("b.jsonl", "kb"),
+            line("kb", Status::Succeeded, "b.jpg"),
+            batch("c.jsonl", "kc"),
+            line("kc", Status::Failed, "c.jpg"),
+            // a.jsonl again (resumed): it is the file run last, and shows once.
+            batch("a.jsonl", "ka"),
+        ];
+        let manifest = Folded::of(records).manifest();
+        let latest = manifest.batch.unwrap();
+        assert_eq!((latest.source.as_str(), latest.lines[&1].key.as_str()), ("a.jsonl", "ka"));
+        let earlier: Vec<(&str, &str)> =
+            manifest.earlier_batches.iter().map(|b| (b.source.as_str(), b.lines[&1].key.as_str())).collect();
+        assert_eq!(earlier, [("b.jsonl", "kb"), ("c.jsonl", "kc")]);
     }
 
     #[test]

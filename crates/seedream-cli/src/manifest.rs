@@ -27,9 +27,12 @@ pub struct Manifest {
     /// Generate and edit runs, oldest first.
     #[serde(default)]
     pub runs: Vec<RunRecord>,
-    /// Batch results, when `seedream batch` wrote to this directory.
+    /// Batch results, when `seedream batch` wrote to this directory: the batch file run last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<BatchSection>,
+    /// The results of the other batch files run into this directory, the one run longest ago first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier_batches: Vec<BatchSection>,
     /// Fields this version does not know.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -37,7 +40,7 @@ pub struct Manifest {
 
 impl Default for Manifest {
     fn default() -> Self {
-        Self { generator: generator(), runs: Vec::new(), batch: None, extra: Map::new() }
+        Self { generator: generator(), runs: Vec::new(), batch: None, earlier_batches: Vec::new(), extra: Map::new() }
     }
 }
 
@@ -107,6 +110,10 @@ pub struct Outcome {
     /// Why the whole request failed, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorRecord>,
+    /// What was odd in the answer but cost nothing (a repeated index, a layer field not as the API
+    /// describes it), one sentence each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Outcome {
@@ -123,6 +130,7 @@ impl Outcome {
             failed_images: Vec::new(),
             openraster: None,
             error: None,
+            warnings: Vec::new(),
         }
     }
 

@@ -14,6 +14,7 @@
 use seedream_types::markup::escape;
 use std::io::{Cursor, Write as _};
 
+use crate::files::distinct_name;
 use seedream_types::ImageFormat;
 use seedream_types::image::{read_dimensions, sniff_format};
 use zip::CompressionMethod;
@@ -73,7 +74,9 @@ pub fn build(layers: &[Layer<'_>]) -> Result<Vec<u8>, String> {
             Some([x1, y1, _, _]) => (clamp_coordinate(x1, width), clamp_coordinate(y1, height)),
             None => (0, 0),
         };
-        let src = format!("data/{:02}-{}.png", layer.z_index, file_label(layer.name, layer.z_index));
+        // A repeated z_index and name still gets its own entry (a zip refuses duplicate names).
+        let base = format!("data/{:02}-{}", layer.z_index, file_label(layer.name, layer.z_index));
+        let src = distinct_name(&base, "png", |name| entries.iter().any(|(taken, _)| taken == name));
         placements.push(Placement { name: layer.name.to_owned(), src: src.clone(), x, y, visible: layer.z_index != 0 });
         entries.push((src, png));
     }
@@ -317,6 +320,27 @@ mod tests {
         let background = stack.find("data/01-background.png\" x=\"0\" y=\"0\"").unwrap();
         let hidden = stack.find("visibility=\"hidden\"").unwrap();
         assert!(red < background && background < hidden, "topmost first, base last\n{stack}");
+    }
+
+    #[test]
+    fn a_repeated_z_index_gets_its_own_entry() {
+        let base = encode_png(&solid(40, 30, [255, 255, 255, 255])).unwrap();
+        let red = encode_png(&solid(40, 30, [255, 0, 0, 255])).unwrap();
+        let blue = encode_png(&solid(40, 30, [0, 0, 255, 255])).unwrap();
+        let layers = [
+            Layer { z_index: 0, name: "base image", bounding_box: None, bytes: &base },
+            Layer { z_index: 1, name: "sky", bounding_box: None, bytes: &red },
+            Layer { z_index: 1, name: "sky", bounding_box: None, bytes: &blue },
+        ];
+        let mut archive = zip::ZipArchive::new(Cursor::new(build(&layers).unwrap())).unwrap();
+        let mut stack = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name("stack.xml").unwrap(), &mut stack).unwrap();
+        assert!(stack.contains("src=\"data/01-sky.png\"") && stack.contains("src=\"data/01-sky-2.png\""), "{stack}");
+        for (entry, pixels) in [("data/01-sky.png", &red), ("data/01-sky-2.png", &blue)] {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut archive.by_name(entry).unwrap(), &mut bytes).unwrap();
+            assert_eq!(&bytes, pixels, "{entry}");
+        }
     }
 
     #[test]

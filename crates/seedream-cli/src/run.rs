@@ -616,6 +616,7 @@ fn report_image(out: &Output, dir: &Path, saved: Saved<'_>) {
         Saved::Failed(failed) => {
             out.note(&format!("image {} failed: {}: {}", failed.index, failed.code, failed.message));
         }
+        Saved::Warning(text) => out.note(&format!("warning: {text}")),
     }
 }
 

@@ -12,7 +12,7 @@ use seedream_types::time::UtcTime;
 use seedream_types::{ApiErrorBody, GeneratedImage, ImageFormat, ImageItem, ImagesResponse, OutputFormat};
 
 use crate::failure::Failure;
-use crate::files::save_file;
+use crate::files::{distinct_name, save_file};
 use crate::manifest::{FailedImageRecord, Outcome, SavedImage};
 use crate::openraster;
 use crate::service::describe;
@@ -85,6 +85,8 @@ pub enum Saved<'a> {
     Image(&'a SavedImage),
     /// Not saved, for this reason.
     Failed(&'a FailedImageRecord),
+    /// Something odd in the answer, recorded in the outcome's `warnings`; nothing was lost.
+    Warning(&'a str),
 }
 
 /// Saves every image of `response` and records the per-image errors. A download that fails is a
@@ -173,6 +175,9 @@ pub async fn save_image(
     outcome: &mut Outcome,
     report: &mut impl FnMut(Saved<'_>),
 ) -> Result<Option<ImageBytes>, Failure> {
+    // Fields not as the API describes them are kept as sent; the image is saved without them.
+    let malformed: Vec<String> =
+        image.malformed_fields().map(|(field, value)| format!("{field} {}", sent_value(value))).collect();
     // Taken out before the bytes are decoded in place (`b64_json` is not copied).
     let url = image.url.clone();
     let (size, z_index) = (image.size.take(), image.z_index);
@@ -202,11 +207,14 @@ pub async fn save_image(
     // The bytes decide (5.0 lite states no format even for PNG), then what the item states (the
     // client's `ImageBytes::format`), then what the request asked for.
     let extension = bytes.format().unwrap_or(target.requested).extension();
-    let file = match z_index {
-        Some(z) => {
-            format!("{}-{z:02}-{}.{extension}", target.stem, openraster::file_label(name.as_deref().unwrap_or(""), z))
-        }
-        None => format!("{}-{index}.{extension}", target.stem),
+    let base = match z_index {
+        Some(z) => format!("{}-{z:02}-{}", target.stem, openraster::file_label(name.as_deref().unwrap_or(""), z)),
+        None => format!("{}-{index}", target.stem),
+    };
+    let file = distinct_name(&base, extension, |name| outcome.images.iter().any(|saved| saved.file == name));
+    let repeated = match z_index {
+        Some(z) => outcome.images.iter().any(|saved| saved.z_index == Some(z)).then(|| format!("z_index {z}")),
+        None => outcome.images.iter().any(|saved| saved.index == index).then(|| format!("image_index {index}")),
     };
     // The stamped bytes are the file, and the layer of the OpenRaster file too (the same bytes).
     let bytes = match target.provenance.and_then(|base| with_provenance(base, &bytes, size.as_deref(), outcome)) {
@@ -216,11 +224,32 @@ pub async fn save_image(
     save_file(target.dir, &file, &bytes)?;
     let length = bytes.len() as u64;
     let kept = z_index.map(|_| bytes.clone());
+    let mut warnings = Vec::new();
+    if let Some(repeated) = repeated {
+        warnings.push(format!("the answer repeats {repeated}: this image is saved as {file}, beside the other"));
+    }
+    if !malformed.is_empty() {
+        let which = z_index.map_or_else(|| format!("image {index}"), |z| format!("layer {z} (image {index})"));
+        warnings.push(format!(
+            "{which} is saved as {file}, but the answer's {} is not as the API describes it and is left out",
+            malformed.join(", ")
+        ));
+    }
     outcome.images.push(SavedImage { index, file, size, bytes: length, z_index, bounding_box, name, description });
     if let Some(saved) = outcome.images.last() {
         report(Saved::Image(saved));
     }
+    for warning in warnings {
+        report(Saved::Warning(&warning));
+        outcome.warnings.push(warning);
+    }
     Ok(kept)
+}
+
+/// A value as the answer sent it, in short: compact JSON, at most 80 characters.
+fn sent_value(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 80 { format!("{}…", text.chars().take(80).collect::<String>()) } else { text }
 }
 
 /// Records an image the service failed.

@@ -5,48 +5,12 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{Read as _, Write as _};
-use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Running, Scratch, images_in, manifest, png_header, run, seedream};
-use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use common::{Running, Scratch, Standalone, canned, images_in, manifest, png_header, run, seedream};
+use seedream_emulator::EmulatorConfig;
 use serde_json::Value;
-
-/// An emulator in this test process, so its request counter covers every `seedream` process.
-struct Standalone {
-    runtime: tokio::runtime::Runtime,
-    handle: Option<EmulatorHandle>,
-}
-
-impl Standalone {
-    fn start(config: EmulatorConfig) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let handle = runtime.block_on(Emulator::start(config)).unwrap();
-        Self { runtime, handle: Some(handle) }
-    }
-
-    fn handle(&self) -> &EmulatorHandle {
-        self.handle.as_ref().unwrap()
-    }
-
-    fn base_url(&self) -> String {
-        self.handle().base_url()
-    }
-
-    fn requests(&self) -> u64 {
-        self.handle().stats().requests
-    }
-}
-
-impl Drop for Standalone {
-    fn drop(&mut self) {
-        if let Some(handle) = self.handle.take() {
-            self.runtime.block_on(handle.shutdown());
-        }
-    }
-}
 
 fn journal(dir: &Path) -> Vec<Value> {
     std::fs::read_to_string(dir.join("journal.jsonl"))
@@ -460,24 +424,6 @@ fn edit_takes_seed_guidance_scale_size_and_stream() {
     assert_eq!(out.code(), 0, "{out}");
     assert!(out.stdout.contains("\"seed\": \"7\""), "{out}");
     assert!(out.stderr.contains("POST images/edits (multipart/form-data)"), "{out}");
-}
-
-/// A server answering every connection with `response`, once per connection, on a thread.
-fn canned(head: &str, body: &str) -> String {
-    let response = format!("{head}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len());
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(8) {
-            let Ok(mut stream) = stream else { continue };
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-            let mut buffer = [0u8; 65536];
-            let _ = stream.read(&mut buffer);
-            let _ = stream.write_all(response.as_bytes());
-            let _ = stream.flush();
-        }
-    });
-    format!("http://{addr}/v1")
 }
 
 #[test]

@@ -878,6 +878,40 @@ mod tests {
     }
 
     #[test]
+    fn one_malformed_layer_field_keeps_every_image_through_both_paths() {
+        // 20 paid images, large enough for the scanner (over DIRECT_PARSE_LIMIT); layer 7's box is
+        // a bare list and layer 9's z_index a string.
+        let png = general_purpose::STANDARD.encode(vec![7u8; 8 * 1024]);
+        let mut data: Vec<Value> = (0..20)
+            .map(|z| {
+                json!({"b64_json": png, "size": "512x512", "z_index": z, "name": format!("layer {z}"),
+                            "bounding_box": {"absolute": [0, 0, 512, 512], "normalized": [0, 0, 1000, 1000]}})
+            })
+            .collect();
+        data[7]["bounding_box"] = json!([0, 0, 512, 512]);
+        data[9]["z_index"] = json!("9");
+        let body = json!({"model": "doubao-seedream-5-0-pro-260628", "data": data});
+        let text = serde_json::to_vec(&body).unwrap();
+        assert!(text.len() > DIRECT_PARSE_LIMIT);
+        let decoded = ImagesDecoder::decode(&text).unwrap();
+        let mut streamed = ImagesDecoder::new();
+        text.chunks(4096).for_each(|chunk| streamed.feed(chunk));
+        for response in [decoded, streamed.finish().unwrap(), parse_response(&text).unwrap()] {
+            assert_eq!(response.images().count(), 20);
+            assert!(response.images().all(|image| image.b64_json.as_deref() == Some(png.as_str())));
+            let malformed: Vec<(usize, &str)> = response
+                .images()
+                .enumerate()
+                .flat_map(|(at, image)| image.malformed_fields().map(move |(field, _)| (at, field)))
+                .collect();
+            assert_eq!(malformed, [(7, "bounding_box"), (9, "z_index")]);
+            let layer = response.images().nth(7).unwrap();
+            assert_eq!((layer.z_index, layer.bounding_box.as_ref()), (Some(7), None));
+            assert_eq!(serde_json::to_value(&response).unwrap(), body, "kept as sent");
+        }
+    }
+
+    #[test]
     fn escaped_strings_fall_back_to_serde() {
         let text = br#"{"data":[{"b64_json":"AB\/C\"D"},{"b64_json":"QUJD"}],"x":"a\"b"}"#;
         let expected: ImagesResponse = serde_json::from_slice(text).unwrap();

@@ -79,8 +79,13 @@ pub struct FailedImage {
 }
 
 /// A generated image, or with layer decomposition the base image (`z_index` 0) or one layer.
+///
+/// Lenient per field: a known field whose value is not what the API describes (a `bounding_box` that
+/// is not an object of number lists, a `z_index` in quotes) is kept as sent in `extra`, where
+/// [`malformed_fields`](Self::malformed_fields) finds it, rather than failing the whole answer and
+/// the images paid for with it.
 #[skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct GeneratedImage {
     /// Download link (with `response_format: url`), valid for 24 hours.
     pub url: Option<String>,
@@ -106,6 +111,50 @@ pub struct GeneratedImage {
     /// Fields this version does not know.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for GeneratedImage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut extra = Map::<String, Value>::deserialize(deserializer)?;
+        // Strings are moved out, not copied (`b64_json` is megabytes).
+        let mut text = |key: &str| match extra.remove(key) {
+            Some(Value::String(text)) => Some(text),
+            Some(Value::Null) | None => None,
+            Some(other) => {
+                extra.insert(key.to_owned(), other);
+                None
+            }
+        };
+        let (url, b64_json, size) = (text("url"), text("b64_json"), text("size"));
+        let (name, description, revised_prompt) = (text("name"), text("description"), text("revised_prompt"));
+        Ok(Self {
+            url,
+            b64_json,
+            size,
+            output_format: take(&mut extra, "output_format"),
+            z_index: take(&mut extra, "z_index"),
+            bounding_box: take(&mut extra, "bounding_box"),
+            name,
+            description,
+            revised_prompt,
+            extra,
+        })
+    }
+}
+
+/// Moves `key` out of `extra` when it holds a `T` (or `null`); anything else stays where it was.
+pub(crate) fn take<T: serde::de::DeserializeOwned>(extra: &mut Map<String, Value>, key: &str) -> Option<T> {
+    let value = extra.remove(key)?;
+    if value.is_null() {
+        return None;
+    }
+    match T::deserialize(&value) {
+        Ok(typed) => Some(typed),
+        Err(_) => {
+            extra.insert(key.to_owned(), value);
+            None
+        }
+    }
 }
 
 /// A layer's place on the base image. Numbers are kept as sent (integers stay integers).
@@ -158,6 +207,23 @@ impl GeneratedImage {
             OutputFormat::Jpeg => Some(ImageFormat::Jpeg),
             OutputFormat::Other(word) => ImageFormat::from_word(&word.to_ascii_lowercase()),
         }
+    }
+
+    /// The known fields whose value is not what the API describes, as sent (kept in `extra`, so that
+    /// one odd field costs that field, not the answer).
+    pub fn malformed_fields(&self) -> impl Iterator<Item = (&'static str, &Value)> {
+        const KNOWN: [&str; 9] = [
+            "url",
+            "b64_json",
+            "size",
+            "output_format",
+            "z_index",
+            "bounding_box",
+            "name",
+            "description",
+            "revised_prompt",
+        ];
+        KNOWN.into_iter().filter_map(|key| Some((key, self.extra.get(key)?)))
     }
 
     /// Whether this item is one layer of a decomposition (not the base image).
@@ -279,6 +345,32 @@ mod tests {
         );
         assert_eq!(resp.images().next().unwrap().dimensions(), Some(Dimensions::new(1760, 2368)));
         assert_eq!(serde_json::to_value(&resp).unwrap(), body);
+    }
+
+    #[test]
+    fn a_malformed_known_field_costs_that_field_not_the_answer() {
+        let body = json!({
+            "data": [{"b64_json": "AAAA", "z_index": 0},
+                     {"b64_json": "BBBB", "z_index": 1, "bounding_box": "top left", "name": "sky"},
+                     {"url": "https://x/2.png", "z_index": "2", "size": 512, "output_format": 1,
+                      "bounding_box": {"absolute": [1, "2", 3, 4]}},
+                     {"error": {"code": "OutputImageSensitiveContentDetected", "message": "m"}}]
+        });
+        let response: ImagesResponse = serde_json::from_value(body.clone()).unwrap();
+        assert_eq!(response.images().count(), 3);
+        assert_eq!(response.errors().count(), 1);
+        let images: Vec<&GeneratedImage> = response.images().collect();
+        assert_eq!(images[0].malformed_fields().count(), 0);
+        let fields = |image: &GeneratedImage| image.malformed_fields().map(|(field, _)| field).collect::<Vec<_>>();
+        assert_eq!(fields(images[1]), ["bounding_box"]);
+        assert_eq!((images[1].z_index, images[1].name.as_deref()), (Some(1), Some("sky")));
+        assert_eq!(fields(images[2]), ["size", "output_format", "z_index", "bounding_box"]);
+        assert_eq!(images[2].url.as_deref(), Some("https://x/2.png"));
+        assert_eq!(images[1].malformed_fields().next().unwrap().1, &json!("top left"));
+        assert_eq!(serde_json::to_value(&response).unwrap(), body, "kept as sent");
+        // null is absence, as before.
+        let image: GeneratedImage = serde_json::from_value(json!({"url": "u", "size": null})).unwrap();
+        assert_eq!((image.size, image.extra.len()), (None, 0));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde_with::skip_serializing_none;
 
 use crate::error::{ApiErrorBody, ErrorEnvelope};
 use crate::request::{OutputFormat, Tool};
-use crate::response::{FailedImage, GeneratedImage, ImageItem, ImagesResponse, Usage};
+use crate::response::{FailedImage, GeneratedImage, ImageItem, ImagesResponse, Usage, take};
 
 /// The text of the `data:` line that ends a stream.
 pub const DONE_MARKER: &str = "[DONE]";
@@ -85,18 +85,6 @@ impl PartialSucceeded {
             description: take(&mut extra, "description"),
             revised_prompt: take(&mut extra, "revised_prompt"),
             extra,
-        }
-    }
-}
-
-/// Moves `key` out of `extra` when it holds a `T`; anything else stays where it was.
-fn take<T: serde::de::DeserializeOwned>(extra: &mut Map<String, Value>, key: &str) -> Option<T> {
-    let value = extra.remove(key)?;
-    match T::deserialize(&value) {
-        Ok(typed) => Some(typed),
-        Err(_) => {
-            extra.insert(key.to_owned(), value);
-            None
         }
     }
 }

@@ -3,11 +3,14 @@
 #![allow(dead_code)] // each test file uses a part
 
 use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 
 /// The longest any single run may take before it is killed and the test fails.
 pub const RUN_LIMIT: Duration = Duration::from_secs(60);
@@ -225,4 +228,56 @@ pub fn images_in(dir: &Path) -> Vec<String> {
 pub fn is_jpeg(path: &Path) -> bool {
     let mut start = [0u8; 3];
     std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut start)).is_ok() && start == [0xFF, 0xD8, 0xFF]
+}
+
+/// An emulator in this test process, so its request counter covers every `seedream` process.
+pub struct Standalone {
+    runtime: tokio::runtime::Runtime,
+    handle: Option<EmulatorHandle>,
+}
+
+impl Standalone {
+    pub fn start(config: EmulatorConfig) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let handle = runtime.block_on(Emulator::start(config)).unwrap();
+        Self { runtime, handle: Some(handle) }
+    }
+
+    pub fn handle(&self) -> &EmulatorHandle {
+        self.handle.as_ref().unwrap()
+    }
+
+    pub fn base_url(&self) -> String {
+        self.handle().base_url()
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.handle().stats().requests
+    }
+}
+
+impl Drop for Standalone {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            self.runtime.block_on(handle.shutdown());
+        }
+    }
+}
+
+/// A server answering every connection with `response`, once per connection, on a thread.
+pub fn canned(head: &str, body: &str) -> String {
+    let response = format!("{head}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(8) {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut buffer = [0u8; 65536];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(response.as_bytes());
+            let _ = stream.flush();
+        }
+    });
+    format!("http://{addr}/v1")
 }
