@@ -562,10 +562,11 @@ enum seedream_result seedream_client_builder_set_validate_requests(struct seedre
  * appear in messages. `https` goes through a `CONNECT` tunnel with TLS to the server inside it (the
  * server's certificate is the one checked). `https://` and SOCKS proxies are refused by `_build`
  * (`SEEDREAM_RESULT_CONFIG`). A proxy that cannot be reached or refuses fails a call with
- * `SEEDREAM_RESULT_TRANSPORT`, the message naming the proxy (without credentials).
+ * `SEEDREAM_RESULT_TRANSPORT`, the message naming the proxy (without credentials). Loopback hosts
+ * (`127.0.0.0/8`, `::1`, `localhost`) go through it only when the proxy is on loopback too.
  *
  * Without this call the client follows `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (upper
- * or lower case) as curl does: loopback hosts are proxied too unless `NO_PROXY` names them.
+ * or lower case) as curl does, except that loopback hosts always go direct (as in Go).
  *
  * `builder` is borrowed for the call only. `url` is copied: it may be freed once the call returns.
  */
