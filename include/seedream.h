@@ -449,7 +449,7 @@ void seedream_client_free(struct seedream_client *client);
 /**
  * A builder with every setting at its default: Ark's base URL
  * (`https://ark.cn-beijing.volces.com/api/v3`), no API key, connect 10 s / headers 15 min /
- * idle 5 min / no overall deadline, 3 attempts, the system's and Mozilla's root certificates,
+ * idle 5 min / overall 15 min (the CLI's `--timeout` default), 3 attempts, the system's and Mozilla's root certificates,
  * URL images downloaded (4 at a time), requests validated before sending, 2 worker threads, the
  * proxy of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`). Never NULL.
  *
@@ -483,7 +483,8 @@ enum seedream_result seedream_client_builder_set_api_key(struct seedream_client_
  * - `overall_ms`: deadline for a whole call, retries and downloads of its images included (a
  *   server sending one byte a second, or stream keep-alives forever, ends there with
  *   `SEEDREAM_RESULT_TIMEOUT` and a message naming the phase: connecting, waiting for the answer,
- *   reading the answer or the stream, downloading an image). Default 0: none.
+ *   reading the answer or the stream, downloading an image). Default 15 min, as the CLI's
+ *   `--timeout`; `UINT64_MAX`: no deadline.
  *
  * `builder` is borrowed for the call only.
  */
