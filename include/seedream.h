@@ -449,7 +449,7 @@ void seedream_client_free(struct seedream_client *client);
 /**
  * A builder with every setting at its default: Ark's base URL
  * (`https://ark.cn-beijing.volces.com/api/v3`), no API key, connect 10 s / headers 15 min /
- * idle 5 min / no overall deadline, 3 attempts, the system's and Mozilla's root certificates,
+ * idle 5 min / overall 15 min (the CLI's `--timeout` default), 3 attempts, the system's and Mozilla's root certificates,
  * URL images downloaded (4 at a time), requests validated before sending, 2 worker threads, the
  * proxy of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`). Never NULL.
  *
@@ -483,7 +483,8 @@ enum seedream_result seedream_client_builder_set_api_key(struct seedream_client_
  * - `overall_ms`: deadline for a whole call, retries and downloads of its images included (a
  *   server sending one byte a second, or stream keep-alives forever, ends there with
  *   `SEEDREAM_RESULT_TIMEOUT` and a message naming the phase: connecting, waiting for the answer,
- *   reading the answer or the stream, downloading an image). Default 0: none.
+ *   reading the answer or the stream, downloading an image). Default 15 min, as the CLI's
+ *   `--timeout`; `UINT64_MAX`: no deadline.
  *
  * `builder` is borrowed for the call only.
  */
@@ -562,10 +563,11 @@ enum seedream_result seedream_client_builder_set_validate_requests(struct seedre
  * appear in messages. `https` goes through a `CONNECT` tunnel with TLS to the server inside it (the
  * server's certificate is the one checked). `https://` and SOCKS proxies are refused by `_build`
  * (`SEEDREAM_RESULT_CONFIG`). A proxy that cannot be reached or refuses fails a call with
- * `SEEDREAM_RESULT_TRANSPORT`, the message naming the proxy (without credentials).
+ * `SEEDREAM_RESULT_TRANSPORT`, the message naming the proxy (without credentials). Loopback hosts
+ * (`127.0.0.0/8`, `::1`, `localhost`) go through it only when the proxy is on loopback too.
  *
  * Without this call the client follows `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (upper
- * or lower case) as curl does: loopback hosts are proxied too unless `NO_PROXY` names them.
+ * or lower case) as curl does, except that loopback hosts always go direct (as in Go).
  *
  * `builder` is borrowed for the call only. `url` is copied: it may be freed once the call returns.
  */

@@ -51,7 +51,7 @@ pub fn read_image(path: &Path) -> Result<(ImageFormat, Vec<u8>), Failure> {
 /// `input.max_bytes`, a limit on the decoded image, which is the file). The model's own, smaller
 /// limit is checked with the rest of its rules.
 pub fn largest_image_bytes() -> u64 {
-    FAMILIES.iter().map(|family| family.input.max_bytes as u64).max().unwrap_or_default()
+    families().iter().map(|family| family.input.max_bytes as u64).max().unwrap_or_default()
 }
 
 /// Reads a local image file (`what`: how messages name it); see [`read_image_file`].

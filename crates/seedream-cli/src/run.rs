@@ -24,7 +24,7 @@ use crate::interrupt::Interrupt;
 use crate::journal::{self, Record};
 use crate::manifest::{Outcome, RunRecord, Status, abbreviate_data_urls, now_compact, now_rfc3339, redact};
 use crate::output::Output;
-use crate::save::{Saved, Target, record_failed, requested_format, save_image, save_response, slug, stamp};
+use crate::save::{Saved, Target, no_images, record_failed, requested_format, save_image, save_response, slug, stamp};
 use crate::service::{Service, Setup, describe, validation_hint};
 
 /// What a run sends.
@@ -580,6 +580,9 @@ async fn call(
                     }
                     None => outcome.usage = gatherer.usage().cloned(),
                 }
+            }
+            if outcome.images.is_empty() && outcome.failed_images.is_empty() {
+                return Err(no_images(target.service));
             }
             Ok(())
         }

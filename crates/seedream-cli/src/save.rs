@@ -103,6 +103,9 @@ pub async fn save_response(
 ) -> Result<(), Failure> {
     outcome.model = response.model.or(outcome.model.take());
     outcome.usage = response.usage.or(outcome.usage.take());
+    if response.data.is_empty() {
+        return Err(no_images(target.service));
+    }
     // The images of a decomposition, kept for the OpenRaster file (at most 17, shared, not copied).
     let mut layers: Vec<(usize, ImageBytes)> = Vec::new();
     for (index, item) in response.data.into_iter().enumerate() {
@@ -250,6 +253,17 @@ pub async fn save_image(
 fn sent_value(value: &serde_json::Value) -> String {
     let text = value.to_string();
     if text.chars().count() > 80 { format!("{}…", text.chars().take(80).collect::<String>()) } else { text }
+}
+
+/// A successful answer that holds neither an image nor an image's error (`"data": []`): said in
+/// words, not left to an exit status.
+pub fn no_images(service: &str) -> Failure {
+    Failure::new(
+        crate::failure::Exit::Unavailable,
+        format!("the answer from {service} holds no image and no error (\"data\": []): nothing was saved"),
+    )
+    .with_kind("decode")
+    .with_hint("try again; if it keeps happening, the service (or a relay in front of it) is not answering as documented")
 }
 
 /// Records an image the service failed.

@@ -458,6 +458,12 @@ mod tests {
     use seedream_client::ApiError;
 
     #[test]
+    fn the_default_timeout_is_the_deadline_the_c_abi_uses_too() {
+        let parsed = crate::cli::parse_duration(crate::cli::DEFAULT_TIMEOUT).unwrap();
+        assert_eq!(parsed, seedream_client::DEFAULT_CALL_DEADLINE);
+    }
+
+    #[test]
     fn api_errors_map_to_refused_or_unavailable_with_hints() {
         let api = |status, code: &str| {
             Error::from(ApiError::new(status, code, "Something. Request id: abc").with_request_id("abc".to_owned()))

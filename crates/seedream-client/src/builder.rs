@@ -184,10 +184,12 @@ impl ClientBuilder {
     /// (`http://[user:password@]host:port`), whatever the environment says. Credentials in the URL
     /// go as `Proxy-Authorization: Basic` and are never shown. `https` goes through a `CONNECT`
     /// tunnel with TLS to the server inside it (the server's certificate is the one checked). Only
-    /// for the built-in transport; checked by [`build`](Self::build).
+    /// for the built-in transport; checked by [`build`](Self::build). Loopback hosts go through it
+    /// only when the proxy is on loopback too (a local debugging proxy); else they go direct.
     ///
     /// Without this or [`no_proxy`](Self::no_proxy), the built-in transport follows
-    /// `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` as curl does (see [`Proxy`]).
+    /// `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` as curl does, except that loopback
+    /// hosts always go direct, as in Go (see [`Proxy`]).
     pub fn proxy(self, url: impl Into<String>) -> Self {
         self.proxy_settings(Proxy::all(url))
     }

@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+/// The deadline front ends put over a call and its downloads unless told otherwise: the CLI's
+/// `--timeout` default and the C ABI's. A 4K group of 6–9 images takes 4–6 minutes; nothing
+/// legitimate takes 15, and a call that hangs must end some day.
+pub const DEFAULT_CALL_DEADLINE: Duration = Duration::from_secs(15 * 60);
+
 /// Time limits. `connect`, `headers` and `idle` are per phase, so a 4K group that takes minutes
 /// still works; `overall` bounds a whole call whatever the server does (a server sending one byte a
 /// second, or stream keep-alives forever, resets the idle timer each time). A limit that runs out

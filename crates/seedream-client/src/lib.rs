@@ -45,7 +45,7 @@ pub use builder::{
     ARK_BASE_URL, ClientBuilder, DEFAULT_MAX_PARALLEL_DOWNLOADS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_USER_AGENT,
 };
 pub use client::Client;
-pub use config::{EditMode, Timeouts};
+pub use config::{DEFAULT_CALL_DEADLINE, EditMode, Timeouts};
 pub use error::{ApiError, CallPhase, Error, TimeoutPhase};
 pub use image::{ImageBytes, UNKNOWN_EXTENSION};
 pub use in_memory::GeneratedBytes;

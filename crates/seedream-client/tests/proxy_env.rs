@@ -29,17 +29,35 @@ fn the_default_transport_follows_the_proxy_variables_in_either_case() {
     runtime.block_on(async {
         let emulator =
             Emulator::start(EmulatorConfig { api_keys: vec![KEY.into()], ..Default::default() }).await.unwrap();
-        let proxy = TestProxy::start(ProxyMode::Forward).await;
         let request = GenerateRequest::new(SEEDREAM_4_0, "a lighthouse").with_size(SizePreset::OneK);
-        let generate = || async {
-            let client = Client::builder()
-                .api_key(KEY)
-                .base_url(emulator.base_url())
-                .retry(RetryPolicy::none())
-                .build()
-                .unwrap();
-            client.generate(&request).await
+        let generate = |base: String| {
+            let request = request.clone();
+            async move {
+                let client = Client::builder()
+                    .api_key(KEY)
+                    .base_url(base)
+                    .allow_insecure_http(true)
+                    .retry(RetryPolicy::none())
+                    .build()
+                    .unwrap();
+                client.generate(&request).await
+            }
         };
+        // A loopback origin never goes through the environment's proxy (Go's rule): this proxy is on
+        // 127.0.0.1 too, and still sees nothing.
+        let bystander = TestProxy::start(ProxyMode::Forward).await;
+        for vars in [vec![("HTTP_PROXY", bystander.url())], vec![("all_proxy", bystander.url())]] {
+            let vars: Vec<(&str, &str)> = vars.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            set(&vars);
+            generate(emulator.base_url()).await.unwrap_or_else(|e| panic!("{vars:?}: {e}"));
+            let localhost = emulator.base_url().replace("127.0.0.1", "localhost");
+            generate(localhost).await.unwrap_or_else(|e| panic!("{vars:?}: {e}"));
+        }
+        assert_eq!(bystander.connections(), 0, "the proxy saw a loopback request");
+
+        // A remote origin (a name the proxy resolves to the emulator) goes through it.
+        let proxy = TestProxy::start(ProxyMode::Upstream(emulator.addr())).await;
+        let remote = "http://images.example.test/v1".to_owned();
         let mut expected = 0;
         for vars in [
             vec![("HTTP_PROXY", proxy.url())],
@@ -49,19 +67,20 @@ fn the_default_transport_follows_the_proxy_variables_in_either_case() {
         ] {
             let vars: Vec<(&str, &str)> = vars.iter().map(|(n, v)| (*n, v.as_str())).collect();
             set(&vars);
-            generate().await.unwrap_or_else(|e| panic!("{vars:?}: {e}"));
+            generate(remote.clone()).await.unwrap_or_else(|e| panic!("{vars:?}: {e}"));
             expected += 1;
-            assert_eq!(proxy.connections(), expected, "{vars:?}: loopback is proxied (curl's rule)");
+            assert_eq!(proxy.connections(), expected, "{vars:?}");
         }
-        for no_proxy in [("NO_PROXY", "127.0.0.1"), ("no_proxy", "localhost,127.0.0.0/8"), ("NO_PROXY", "*")] {
+        for no_proxy in [("NO_PROXY", "example.test"), ("no_proxy", ".example.test,10.0.0.0/8"), ("NO_PROXY", "*")] {
             let url = proxy.url();
             set(&[("HTTP_PROXY", url.as_str()), no_proxy]);
-            generate().await.unwrap();
+            // Direct: the name does not resolve, so the call fails without reaching the proxy.
+            assert!(generate(remote.clone()).await.is_err(), "{no_proxy:?}");
             assert_eq!(proxy.connections(), expected, "{no_proxy:?} bypasses the proxy");
         }
         // A proxy that is down fails the call: the variable is not silently ignored.
         set(&[("http_proxy", "http://user:ENVSECRET@127.0.0.1:9")]);
-        let error = generate().await.unwrap_err();
+        let error = generate(remote.clone()).await.unwrap_err();
         assert!(
             error.to_string().contains("http://127.0.0.1:9") && !error.to_string().contains("ENVSECRET"),
             "{error}"

@@ -6,7 +6,9 @@ use std::ffi::c_char;
 use std::fmt;
 use std::time::Duration;
 
-use ::seedream_client::{Client, ClientBuilder, DEFAULT_MAX_PARALLEL_DOWNLOADS, RetryPolicy, Timeouts};
+use ::seedream_client::{
+    Client, ClientBuilder, DEFAULT_CALL_DEADLINE, DEFAULT_MAX_PARALLEL_DOWNLOADS, RetryPolicy, Timeouts,
+};
 
 use crate::client::{CallSettings, seedream_client};
 use crate::error::seedream_error;
@@ -54,7 +56,8 @@ impl Default for seedream_client_builder {
             calls: CallSettings {
                 download_images: true,
                 max_parallel_downloads: DEFAULT_MAX_PARALLEL_DOWNLOADS,
-                overall: None,
+                // As the CLI's --timeout: a call whose server hangs must not block its thread forever.
+                overall: Some(DEFAULT_CALL_DEADLINE),
             },
             worker_threads: SEEDREAM_DEFAULT_WORKER_THREADS,
             proxy: None,
@@ -82,7 +85,7 @@ impl seedream_client_builder {
 
 /// A builder with every setting at its default: Ark's base URL
 /// (`https://ark.cn-beijing.volces.com/api/v3`), no API key, connect 10 s / headers 15 min /
-/// idle 5 min / no overall deadline, 3 attempts, the system's and Mozilla's root certificates,
+/// idle 5 min / overall 15 min (the CLI's `--timeout` default), 3 attempts, the system's and Mozilla's root certificates,
 /// URL images downloaded (4 at a time), requests validated before sending, 2 worker threads, the
 /// proxy of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`). Never NULL.
 ///
@@ -133,7 +136,8 @@ pub unsafe extern "C" fn seedream_client_builder_set_api_key(
 /// - `overall_ms`: deadline for a whole call, retries and downloads of its images included (a
 ///   server sending one byte a second, or stream keep-alives forever, ends there with
 ///   `SEEDREAM_RESULT_TIMEOUT` and a message naming the phase: connecting, waiting for the answer,
-///   reading the answer or the stream, downloading an image). Default 0: none.
+///   reading the answer or the stream, downloading an image). Default 15 min, as the CLI's
+///   `--timeout`; `UINT64_MAX`: no deadline.
 ///
 /// `builder` is borrowed for the call only.
 #[ffi_fn(result)]
@@ -149,7 +153,11 @@ pub unsafe extern "C" fn seedream_client_builder_set_timeouts(
     let builder = unsafe { arg_mut(builder, "builder") }?;
     let or = |ms: u64, default: Duration| if ms == 0 { default } else { Duration::from_millis(ms) };
     let defaults = Timeouts::default();
-    let overall = (overall_ms != 0).then(|| Duration::from_millis(overall_ms));
+    let overall = match overall_ms {
+        0 => Some(DEFAULT_CALL_DEADLINE),
+        u64::MAX => None,
+        ms => Some(Duration::from_millis(ms)),
+    };
     let timeouts = defaults
         .with_connect(or(connect_ms, defaults.connect))
         .with_headers(or(headers_ms, defaults.headers))
@@ -296,10 +304,11 @@ pub unsafe extern "C" fn seedream_client_builder_set_validate_requests(
 /// appear in messages. `https` goes through a `CONNECT` tunnel with TLS to the server inside it (the
 /// server's certificate is the one checked). `https://` and SOCKS proxies are refused by `_build`
 /// (`SEEDREAM_RESULT_CONFIG`). A proxy that cannot be reached or refuses fails a call with
-/// `SEEDREAM_RESULT_TRANSPORT`, the message naming the proxy (without credentials).
+/// `SEEDREAM_RESULT_TRANSPORT`, the message naming the proxy (without credentials). Loopback hosts
+/// (`127.0.0.0/8`, `::1`, `localhost`) go through it only when the proxy is on loopback too.
 ///
 /// Without this call the client follows `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (upper
-/// or lower case) as curl does: loopback hosts are proxied too unless `NO_PROXY` names them.
+/// or lower case) as curl does, except that loopback hosts always go direct (as in Go).
 ///
 /// `builder` is borrowed for the call only. `url` is copied: it may be freed once the call returns.
 #[ffi_fn(result)]
@@ -401,4 +410,25 @@ pub unsafe extern "C" fn seedream_client_builder_build(
 pub unsafe extern "C" fn seedream_client_builder_free(builder: *mut seedream_client_builder) {
     // SAFETY: the caller passes NULL or a builder from this library, once.
     unsafe { free_c(builder) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_have_the_clis_deadline_unless_told_otherwise() {
+        let builder = seedream_client_builder_new();
+        // SAFETY: a builder made above, freed once at the end.
+        unsafe {
+            assert_eq!((*builder).calls.overall, Some(Duration::from_secs(15 * 60)));
+            assert_eq!(seedream_client_builder_set_timeouts(builder, 0, 0, 0, 2_000), seedream_result::Ok);
+            assert_eq!((*builder).calls.overall, Some(Duration::from_secs(2)));
+            assert_eq!(seedream_client_builder_set_timeouts(builder, 0, 0, 0, 0), seedream_result::Ok);
+            assert_eq!((*builder).calls.overall, Some(DEFAULT_CALL_DEADLINE), "0 keeps the default");
+            assert_eq!(seedream_client_builder_set_timeouts(builder, 0, 0, 0, u64::MAX), seedream_result::Ok);
+            assert_eq!((*builder).calls.overall, None);
+            seedream_client_builder_free(builder);
+        }
+    }
 }

@@ -12,7 +12,6 @@ use std::time::Duration;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioExecutor;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -21,7 +20,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use super::proxy::{Proxy, ProxyConnector, ProxyError, proxy_authorization};
+use super::proxy::{Proxy, ProxyConnector, ProxyError, Routes, proxy_authorization};
 use super::scheme::check_scheme;
 use super::{RequestBody, ResponseBody, Transport, TransportError, TransportErrorKind};
 
@@ -46,7 +45,7 @@ pub struct HyperTransport {
     connect_timeout: Option<Duration>,
     extra_roots: usize,
     /// Which requests go through a proxy; `None` when none can.
-    proxies: Option<Arc<Matcher>>,
+    proxies: Option<Arc<Routes>>,
     proxy: Proxy,
 }
 

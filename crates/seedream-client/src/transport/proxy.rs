@@ -3,6 +3,11 @@
 //! takes them there: `https` through a `CONNECT` tunnel (hyper-util's [`Tunnel`]) with TLS to the
 //! origin inside it, `http` to the proxy itself with absolute-form requests.
 //!
+//! Loopback origins (`127.0.0.0/8`, `::1`, `localhost`) never go through a proxy from the
+//! environment, as Go's `ProxyFromEnvironment` has it: the proxy would reach *its own* loopback, and
+//! the request (the API key with it) would cross the network in clear on the way. An explicit proxy
+//! takes them only when it runs on this machine too (a local debugging proxy), where neither holds.
+//!
 //! Proxy credentials (`http://user:pass@proxy:3128`) are sent as `Proxy-Authorization: Basic` and
 //! never shown: [`Proxy`]'s `Debug`, errors and [`Proxy::proxy_for`] name the proxy without them.
 
@@ -20,6 +25,7 @@ use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use super::scheme::is_loopback_host;
 use super::{TransportError, TransportErrorKind};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -28,10 +34,14 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 ///
 /// - [`Proxy::from_env`] (what a client uses unless told otherwise): `HTTPS_PROXY` for `https`
 ///   URLs, `HTTP_PROXY` for `http` ones, `ALL_PROXY` for both when the specific one is unset, each
-///   in upper or lower case; hosts in `NO_PROXY` go direct. As curl: loopback hosts are proxied
-///   too unless `NO_PROXY` names them (`NO_PROXY=localhost,127.0.0.1`), `*` bypasses every host.
+///   in upper or lower case; hosts in `NO_PROXY` go direct, `*` bypasses every host. As Go's
+///   `ProxyFromEnvironment` (not curl): loopback hosts (`127.0.0.0/8`, `::1`, `localhost`) always go
+///   direct, so a local emulator is never reached through a proxy that would see the key in clear
+///   and connect to its own loopback instead.
 /// - [`Proxy::all`]: every request through one proxy (the environment is not read); add
-///   exceptions with [`with_no_proxy`](Self::with_no_proxy).
+///   exceptions with [`with_no_proxy`](Self::with_no_proxy). Loopback hosts go through it only
+///   when the proxy is on this machine as well (a local debugging proxy); otherwise they go direct,
+///   for the same reasons.
 /// - [`Proxy::none`]: always direct.
 ///
 /// Proxies are `http://host:port` (a value without a scheme means `http://`); `https://` and SOCKS
@@ -46,6 +56,9 @@ pub struct Proxy {
     no_proxy: String,
     /// Where the settings came from, for messages (`HTTPS_PROXY`, `proxy`).
     source: &'static str,
+    /// Set by the caller rather than read from the environment: loopback hosts may then go through
+    /// a proxy that is itself on loopback.
+    explicit: bool,
 }
 
 impl Proxy {
@@ -70,13 +83,20 @@ impl Proxy {
             https: first(&["HTTPS_PROXY", "https_proxy"]).or(all),
             no_proxy: first(&["NO_PROXY", "no_proxy"]).unwrap_or_default(),
             source: "the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY)",
+            explicit: false,
         }
     }
 
     /// Every request through the proxy at `url` (`http://[user:pass@]host:port`).
     pub fn all(url: impl Into<String>) -> Self {
         let url = url.into().trim().to_owned();
-        Self { http: Some(url.clone()), https: Some(url), no_proxy: String::new(), source: "the proxy setting" }
+        Self {
+            http: Some(url.clone()),
+            https: Some(url),
+            no_proxy: String::new(),
+            source: "the proxy setting",
+            explicit: true,
+        }
     }
 
     /// No proxy: every request goes straight to its server.
@@ -127,9 +147,9 @@ impl Proxy {
         secrets
     }
 
-    /// Checks the proxy URLs and builds hyper-util's matcher. [`TransportErrorKind::Config`] for a URL that does
+    /// Checks the proxy URLs and builds the routes. [`TransportErrorKind::Config`] for a URL that does
     /// not parse or a proxy kind not supported (`https://`, SOCKS), naming it without credentials.
-    pub(crate) fn matcher(&self) -> Result<Matcher, TransportError> {
+    pub(crate) fn matcher(&self) -> Result<Routes, TransportError> {
         for url in [&self.http, &self.https].into_iter().flatten() {
             check_proxy_url(url, self.source)?;
         }
@@ -140,7 +160,28 @@ impl Proxy {
         if let Some(https) = &self.https {
             builder = builder.https(https.as_str());
         }
-        Ok(builder.build())
+        Ok(Routes { matcher: builder.build(), explicit: self.explicit })
+    }
+}
+
+/// Which proxy a request goes through: hyper-util's curl-compatible matcher, with loopback origins
+/// kept direct (see the module's comment).
+#[derive(Debug)]
+pub(crate) struct Routes {
+    matcher: Matcher,
+    explicit: bool,
+}
+
+impl Routes {
+    /// The proxy for `uri`, or `None` to connect directly.
+    pub(crate) fn intercept(&self, uri: &Uri) -> Option<Intercept> {
+        let intercept = self.matcher.intercept(uri)?;
+        if !uri.host().is_some_and(is_loopback_host) {
+            return Some(intercept);
+        }
+        // A loopback origin: only through an explicit proxy that shares this machine's loopback.
+        let proxy_is_local = intercept.uri().host().is_some_and(is_loopback_host);
+        (self.explicit && proxy_is_local).then_some(intercept)
     }
 }
 
@@ -244,18 +285,18 @@ impl std::error::Error for ProxyError {}
 #[derive(Clone)]
 pub(crate) struct ProxyConnector {
     http: HttpConnector,
-    matcher: Option<Arc<Matcher>>,
+    matcher: Option<Arc<Routes>>,
 }
 
 impl ProxyConnector {
-    pub(crate) fn new(http: HttpConnector, matcher: Option<Arc<Matcher>>) -> Self {
+    pub(crate) fn new(http: HttpConnector, matcher: Option<Arc<Routes>>) -> Self {
         Self { http, matcher }
     }
 }
 
 /// The `Proxy-Authorization` value for a plain-http request to `uri`, when it goes through a proxy
 /// with credentials.
-pub(crate) fn proxy_authorization(matcher: Option<&Matcher>, uri: &Uri) -> Option<HeaderValue> {
+pub(crate) fn proxy_authorization(matcher: Option<&Routes>, uri: &Uri) -> Option<HeaderValue> {
     if uri.scheme_str() != Some("http") {
         return None; // https: the CONNECT request carries it; the origin never sees it
     }
@@ -380,8 +421,11 @@ mod tests {
         let proxy = Proxy::from_vars(env(&[("https_proxy", "http://p1:3128"), ("ALL_PROXY", "p2:8080")]));
         assert_eq!(proxy.proxy_for("https://api.example.com/v1").as_deref(), Some("http://p1:3128"));
         assert_eq!(proxy.proxy_for("http://api.example.com/v1").as_deref(), Some("http://p2:8080"));
-        // Loopback is proxied unless NO_PROXY says otherwise.
-        assert_eq!(proxy.proxy_for("http://127.0.0.1:9/v1").as_deref(), Some("http://p2:8080"));
+        // Loopback goes direct, as Go has it: the proxy would reach its own loopback.
+        for local in ["http://127.0.0.1:9/v1", "http://127.3.2.1/", "https://[::1]:9/v1", "http://LocalHost:9/v1"] {
+            assert_eq!(proxy.proxy_for(local), None, "{local}");
+        }
+        assert_eq!(proxy.proxy_for("http://127.0.0.1.example/v1").as_deref(), Some("http://p2:8080"));
         let bypass = Proxy::from_vars(env(&[("HTTP_PROXY", "http://p:1"), ("no_proxy", "localhost, .example.com")]));
         assert_eq!(bypass.proxy_for("http://localhost:9/v1"), None);
         assert_eq!(bypass.proxy_for("http://api.example.com/v1"), None);
@@ -391,6 +435,19 @@ mod tests {
         let star = Proxy::from_vars(env(&[("ALL_PROXY", "http://p:1"), ("NO_PROXY", "*")]));
         assert_eq!((star.proxy_for("http://10.1.2.3/"), star.proxy_for("https://a.test/")), (None, None));
         assert!(Proxy::from_vars(env(&[])).is_none());
+    }
+
+    #[test]
+    fn an_explicit_proxy_takes_loopback_hosts_only_when_it_is_local_too() {
+        let remote = Proxy::all("http://proxy.corp.test:3128");
+        assert_eq!(remote.proxy_for("http://127.0.0.1:8080/v1"), None);
+        assert_eq!(remote.proxy_for("http://[::1]:8080/v1"), None);
+        assert_eq!(remote.proxy_for("https://api.example.com/").as_deref(), Some("http://proxy.corp.test:3128"));
+        let local = Proxy::all("http://127.0.0.1:8888");
+        assert_eq!(local.proxy_for("http://localhost:8080/v1").as_deref(), Some("http://127.0.0.1:8888"));
+        // The environment's proxy never does, local or not.
+        let env_local = Proxy::from_vars(env(&[("HTTP_PROXY", "http://127.0.0.1:8888")]));
+        assert_eq!(env_local.proxy_for("http://127.0.0.1:8080/v1"), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::{TransportError, TransportErrorKind};
 
 /// Whether `host` (as in a URI, IPv6 in brackets) is this machine.
-fn is_loopback_host(host: &str) -> bool {
+pub(super) fn is_loopback_host(host: &str) -> bool {
     if host == "127.0.0.1" || host == "localhost" {
         return true;
     }

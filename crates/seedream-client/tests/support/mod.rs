@@ -111,6 +111,9 @@ pub enum ProxyMode {
     Refuse,
     /// Answers every request with 407 (credentials needed).
     AskCredentials,
+    /// Forwards every absolute-form request to this server, whatever host it names (a stand-in for a
+    /// remote origin that the test cannot reach by name).
+    Upstream(SocketAddr),
 }
 
 /// An HTTP proxy on `127.0.0.1`: `CONNECT host:port` opens a tunnel; an absolute-form request is
@@ -150,7 +153,7 @@ impl TestProxy {
                             let challenge = [("Proxy-Authenticate", "Basic realm=\"test\"")];
                             return respond(&mut client, "407 Proxy Authentication Required", &challenge, b"").await;
                         }
-                        ProxyMode::Forward => {}
+                        ProxyMode::Forward | ProxyMode::Upstream(_) => {}
                     }
                     if head.method == "CONNECT" {
                         let Ok(mut upstream) = TcpStream::connect(head.target.as_str()).await else {
@@ -159,8 +162,11 @@ impl TestProxy {
                         let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await;
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
                     } else {
-                        let authority = head.target.trim_start_matches("http://").split('/').next().unwrap_or("");
-                        let Ok(mut upstream) = TcpStream::connect(authority).await else {
+                        let authority = match mode {
+                            ProxyMode::Upstream(addr) => addr.to_string(),
+                            _ => head.target.trim_start_matches("http://").split('/').next().unwrap_or("").to_owned(),
+                        };
+                        let Ok(mut upstream) = TcpStream::connect(authority.as_str()).await else {
                             return respond(&mut client, "502 Bad Gateway", &[], b"").await;
                         };
                         let _ = upstream.write_all(&head.raw).await;
