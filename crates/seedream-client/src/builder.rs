@@ -12,7 +12,7 @@ use crate::config::{EditMode, Timeouts};
 use crate::error::Error;
 use crate::retry::RetryPolicy;
 use crate::send::Sender;
-use crate::text::Redactor;
+use crate::text::{Redactor, header_secrets};
 use crate::transport::{DEFAULT_POOL_MAX_IDLE_PER_HOST, HyperTransport, Proxy, Transport, check_scheme};
 
 /// Ark's base URL, used when neither the builder nor `SEEDREAM_BASE_URL` gives one.
@@ -263,7 +263,8 @@ impl ClientBuilder {
 
         let mut secrets = vec![api_key.trim().to_owned()];
         secrets.extend(proxy.secrets());
-        secrets.extend(self.headers.iter().map(|(_, value)| value.clone()));
+        secrets.extend(self.headers.iter().flat_map(|(name, value)| header_secrets(name, value)));
+        let redactor = Redactor::new(secrets);
 
         let user_agent = HeaderValue::try_from(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
             .map_err(|_| Error::Config("the user agent holds characters that cannot be sent in a header".into()))?;
@@ -294,6 +295,7 @@ impl ClientBuilder {
             headers,
             auth,
             max_response_bytes: self.max_response_bytes,
+            redactor: redactor.clone(),
         };
         Ok(Client::new(Inner {
             base_url,
@@ -305,7 +307,7 @@ impl ClientBuilder {
             edit_mode,
             downloads: Arc::new(tokio::sync::Semaphore::new(self.max_parallel_downloads)),
             max_parallel_downloads: self.max_parallel_downloads,
-            redactor: Redactor::new(secrets),
+            redactor,
         }))
     }
 }

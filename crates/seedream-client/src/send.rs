@@ -14,6 +14,7 @@ use crate::config::Timeouts;
 use crate::error::{CallPhase, Error, TimeoutPhase};
 use crate::meta::ResponseMeta;
 use crate::retry::RetryPolicy;
+use crate::text::Redactor;
 use crate::transport::{RequestBody, Transport, TransportErrorKind};
 
 /// How much of an error body is kept for its message.
@@ -30,6 +31,8 @@ pub(crate) struct Sender {
     pub(crate) headers: HeaderMap,
     pub(crate) max_response_bytes: u64,
     pub(crate) auth: HeaderValue,
+    /// Applied to what comes with every answer (its request id) as it arrives.
+    pub(crate) redactor: Redactor,
 }
 
 impl fmt::Debug for Sender {
@@ -159,7 +162,8 @@ impl Sender {
             Ok(Ok(response)) => response,
         };
         let (parts, body) = response.into_parts();
-        let meta = ResponseMeta::of(parts.status, &parts.headers, attempt);
+        let mut meta = ResponseMeta::of(parts.status, &parts.headers, attempt);
+        self.redactor.meta(&mut meta);
         let reading = if call.download { CallPhase::Download } else { CallPhase::Body };
         let reader = BodyReader::new(body, Some(self.timeouts.idle), deadline, self.max_response_bytes, reading);
         if parts.status.is_success() {
