@@ -270,3 +270,121 @@ fn answers_without_images_or_with_a_contradictory_length_say_what_was_wrong() {
         assert!(stderr.lines().any(|line| line.starts_with("error") && line.len() > 20), "{shown}");
     }
 }
+/// Every file a run left in `dir` (images, manifest, journal, gallery), as bytes.
+fn files_of(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
+    files.sort();
+    files.into_iter().filter(|p| p.is_file()).map(|p| (p.clone(), std::fs::read(p).unwrap())).collect()
+}
+
+fn holds(bytes: &[u8], secret: &str) -> bool {
+    bytes.windows(secret.len()).any(|w| w == secret.as_bytes())
+}
+
+/// A relay (reached as an HTTP proxy with credentials) that echoes the key, an `-H` value and the
+/// proxy's `Basic` credentials in every text field of a `200` answer, a stream's events and the
+/// request id: none of them reaches the terminal, `-v`, `--json`, the manifest, the journal, the
+/// gallery page, the images' provenance or `seedream inspect`.
+#[test]
+fn secrets_echoed_in_an_answer_are_redacted_everywhere_they_go() {
+    const HVAL: &str = "hval-relay-SECRET";
+    let jpeg = seedream_emulator::synthetic_jpeg(64, 48, 7, false).unwrap();
+    let b64 = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(&jpeg)
+    };
+    let seen_basic = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let seen = seen_basic.clone();
+    let addr = server(move |_path, head| {
+        let header = |name: &str| {
+            head.lines()
+                .find_map(|l| l.split_once(':').filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()))
+                .unwrap_or("")
+                .to_owned()
+        };
+        let key = header("authorization").trim_start_matches("Bearer ").to_owned();
+        let basic = header("proxy-authorization").trim_start_matches("Basic ").to_owned();
+        let hval = header("x-relay-token");
+        *seen.lock().unwrap() = basic.clone();
+        let all = format!("{key} {hval} {basic}");
+        let usage = serde_json::json!({"generated_images": 1, "output_tokens": 12, "total_tokens": 12,
+                                       "relay": all, "prompt_tokens_details": {"by": all}});
+        let (content_type, body) = if header("accept").contains("event-stream") {
+            let succeeded = serde_json::json!({"type": "image_generation.partial_succeeded", "model": key,
+                "image_index": 0, "b64_json": b64, "size": format!("64x48 {hval}"), "revised_prompt": all, "echo": all});
+            let completed = serde_json::json!({"type": "image_generation.completed", "model": key, "usage": usage});
+            let body = format!("data: {succeeded}\n\ndata: {completed}\n\ndata: [DONE]\n\n");
+            ("text/event-stream", body)
+        } else {
+            let body = serde_json::json!({"model": key, "created": 1,
+                "data": [{"b64_json": b64, "size": format!("64x48 {hval}"), "revised_prompt": all, "echo": all}],
+                "usage": usage, "echo": all});
+            ("application/json", body.to_string())
+        };
+        let mut out = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nx-request-id: req-{all}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(body.as_bytes());
+        out
+    });
+    let dir = Scratch::new("echoed");
+    let proxy = format!("http://pxuser:PXSECRET@{addr}");
+    let vars = [("HTTP_PROXY", proxy.as_str())];
+    // A closed port: only the proxy (the relay) answers.
+    let base = "http://127.0.0.1:9/api/v3";
+    let header = format!("X-Relay-Token: {HVAL}");
+    let call = |extra: &[&str]| {
+        let mut args = vec!["generate", "--prompt", "p", "--out", ".", "--base-url", base, "--api-key", KEY];
+        args.extend_from_slice(&["-H", &header, "--retries", "0"]);
+        args.extend_from_slice(extra);
+        let output = run(&dir.0, &args, &vars);
+        assert!(output.status.success(), "{}", text(&output));
+        text(&output)
+    };
+    let mut shown =
+        [call(&["-v"]), call(&["--json"]), call(&["--stream", "-v"]), call(&["--stream", "--json"])].join("\n");
+    let images: Vec<PathBuf> = files_of(&dir.0)
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|p| p.extension().is_some_and(|e| e == "jpeg" || e == "jpg"))
+        .collect();
+    assert_eq!(images.len(), 4, "{shown}");
+    for json in [false, true] {
+        let mut args = vec!["inspect"];
+        if json {
+            args.push("--json");
+        }
+        args.extend(images.iter().map(|p| p.to_str().unwrap()));
+        let output = run(&dir.0, &args, &[]);
+        shown.push_str(&text(&output));
+    }
+    let basic = seen_basic.lock().unwrap().clone();
+    assert!(!basic.is_empty(), "the request went through the proxy with credentials");
+    let files = files_of(&dir.0);
+    let manifest = std::fs::read_to_string(dir.0.join("manifest.json")).unwrap();
+    assert!(manifest.contains("<redacted>"), "the echoes were recorded, redacted: {manifest}");
+    assert!(shown.contains("<redacted>"), "{shown}");
+    for secret in [KEY, HVAL, "PXSECRET", basic.as_str()] {
+        assert!(!shown.contains(secret), "{secret} was shown:\n{shown}");
+        for (path, bytes) in &files {
+            assert!(!holds(bytes, secret), "{secret} is in {}", path.display());
+        }
+    }
+}
+
+/// A short `-H` value of a header that carries no credential is not hidden in unrelated text:
+/// the emulator's quota message still says "account".
+#[test]
+fn a_short_header_value_is_not_redacted_from_server_text() {
+    let (_runtime, emulator) = emulator();
+    let dir = Scratch::new("short-header");
+    let base = emulator.base_url();
+    let args = ["generate", "--prompt", "p", "--out", ".", "--base-url", &base, "--api-key", KEY, "--retries", "0"];
+    let mut args = args.to_vec();
+    args.extend(["-H", "X-Trace: account", "-H", "x-emulator-fault: quota"]);
+    let output = run(&dir.0, &args, &[]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    assert!(text(&output).contains("Your account has exhausted its quota"), "{}", text(&output));
+}

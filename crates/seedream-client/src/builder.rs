@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::request_id::CLIENT_REQUEST_ID;
 use crate::retry::RetryPolicy;
 use crate::send::Sender;
-use crate::text::Redactor;
+use crate::text::{Redactor, header_secrets};
 use crate::transport::{DEFAULT_POOL_MAX_IDLE_PER_HOST, HyperTransport, Proxy, Transport, check_scheme};
 
 /// Ark's base URL, used when neither the builder nor `SEEDREAM_BASE_URL` gives one.
@@ -281,7 +281,10 @@ impl ClientBuilder {
         secrets.extend(proxy.secrets());
         // A caller's own request id is a name to quote, not a credential.
         let is_request_id = |name: &str| name.eq_ignore_ascii_case(CLIENT_REQUEST_ID.as_str());
-        secrets.extend(self.headers.iter().filter(|(name, _)| !is_request_id(name)).map(|(_, value)| value.clone()));
+        secrets.extend(
+            self.headers.iter().filter(|(name, _)| !is_request_id(name)).flat_map(|(name, value)| header_secrets(name, value)),
+        );
+        let redactor = Redactor::new(secrets);
 
         let user_agent = HeaderValue::try_from(self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT))
             .map_err(|_| Error::Config("the user agent holds characters that cannot be sent in a header".into()))?;
@@ -312,6 +315,7 @@ impl ClientBuilder {
             headers,
             auth,
             max_response_bytes: self.max_response_bytes,
+            redactor: redactor.clone(),
         };
         Ok(Client::new(Inner {
             base_url,
@@ -324,7 +328,7 @@ impl ClientBuilder {
             edit_mode,
             downloads: Arc::new(tokio::sync::Semaphore::new(self.max_parallel_downloads)),
             max_parallel_downloads: self.max_parallel_downloads,
-            redactor: Redactor::new(secrets),
+            redactor,
         }))
     }
 }

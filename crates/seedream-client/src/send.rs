@@ -15,6 +15,7 @@ use crate::error::{CallPhase, Error, TimeoutPhase};
 use crate::meta::ResponseMeta;
 use crate::request_id::{CLIENT_REQUEST_ID, new_client_request_id_value};
 use crate::retry::RetryPolicy;
+use crate::text::Redactor;
 use crate::transport::{RequestBody, Transport, TransportErrorKind};
 
 /// How much of an error body is kept for its message.
@@ -31,6 +32,8 @@ pub(crate) struct Sender {
     pub(crate) headers: HeaderMap,
     pub(crate) max_response_bytes: u64,
     pub(crate) auth: HeaderValue,
+    /// Applied to what comes with every answer (its request id) as it arrives.
+    pub(crate) redactor: Redactor,
 }
 
 impl fmt::Debug for Sender {
@@ -183,7 +186,8 @@ impl Sender {
             Ok(Ok(response)) => response,
         };
         let (parts, body) = response.into_parts();
-        let meta = ResponseMeta::of(parts.status, &parts.headers, attempt, call.client_request_id.as_ref());
+        let mut meta = ResponseMeta::of(parts.status, &parts.headers, attempt, call.client_request_id.as_ref());
+        self.redactor.meta(&mut meta);
         let reading = if call.download { CallPhase::Download } else { CallPhase::Body };
         let reader = BodyReader::new(body, Some(self.timeouts.idle), deadline, self.max_response_bytes, reading);
         if parts.status.is_success() {

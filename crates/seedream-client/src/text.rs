@@ -8,8 +8,12 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use seedream_types::{ImageItem, ImagesResponse, StreamEvent};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::error::Error;
+use crate::meta::ResponseMeta;
 
 /// An error's message followed by those of its causes, `: `-separated (`connection failed: error
 /// trying to connect: tcp connect error: Connection refused (os error 111)`). A cause whose text
@@ -87,11 +91,50 @@ pub fn without_userinfo(url: &str) -> String {
     crate::transport::strip_userinfo(url)
 }
 
-/// The secrets of one client (its API key, proxy credentials, extra header values), applied to
-/// everything a server sends back before the client returns it.
+/// Extra headers whose name says they carry a credential (`Authorization`, `Proxy-Authorization`,
+/// `Cookie`, `*-Key`, `*-Token`, `*-Secret`, `*-Password`): their values are redacted whatever their
+/// length.
+fn is_credential_header(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    name.ends_with("authorization")
+        || name.ends_with("cookie")
+        || ["key", "token", "secret", "password"].iter().any(|end| name.ends_with(end))
+}
+
+/// A value of another header this long is taken for a secret too: long enough to be a token,
+/// longer than the words a message holds (`-H "X-Trace: account"` must not hide "account").
+pub const SECRET_VALUE_LEN: usize = 16;
+
+/// What of an extra header's value is a secret to redact: for a credential header its value, the
+/// credential after an auth scheme (`Bearer abc` → `abc`) and each cookie's value; for another
+/// header its value when at least [`SECRET_VALUE_LEN`] bytes long; nothing else.
+pub(crate) fn header_secrets(name: &str, value: &str) -> Vec<String> {
+    let value = value.trim();
+    if !is_credential_header(name) {
+        return if value.len() >= SECRET_VALUE_LEN { vec![value.to_owned()] } else { Vec::new() };
+    }
+    let mut secrets = vec![value.to_owned()];
+    let name = name.trim().to_ascii_lowercase();
+    if name.ends_with("authorization") {
+        if let Some((_scheme, credential)) = value.split_once(' ') {
+            secrets.push(credential.trim().to_owned());
+        }
+    } else if name.ends_with("cookie") {
+        let values = value.split(';').filter_map(|cookie| Some(cookie.split_once('=')?.1.trim().to_owned()));
+        secrets.extend(values);
+    }
+    secrets
+}
+
+/// The secrets of one client (its API key, proxy credentials, credential-like extra header values),
+/// applied to everything a server sends back before the client returns it: error texts, every text
+/// of an answer (model, size, usage, unknown fields…), stream events and the request id. Image data
+/// and download links are left as sent (bytes to decode, links to follow).
 #[derive(Clone, Default)]
 pub(crate) struct Redactor {
     secrets: Arc<[String]>,
+    /// Each secret as it reads inside a JSON string, to look for it in a serialized answer first.
+    in_json: Arc<[String]>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -105,7 +148,12 @@ impl Redactor {
         let mut secrets: Vec<String> = secrets.into_iter().filter(|s| s.len() >= MIN_SECRET_LEN).collect();
         secrets.sort();
         secrets.dedup();
-        Self { secrets: secrets.into() }
+        let in_json = secrets
+            .iter()
+            .filter_map(|s| serde_json::to_string(s).ok())
+            .map(|quoted| quoted[1..quoted.len() - 1].to_owned())
+            .collect();
+        Self { secrets: secrets.into(), in_json }
     }
 
     pub(crate) fn text(&self, text: &str) -> Option<String> {
@@ -119,6 +167,41 @@ impl Redactor {
     fn in_place(&self, text: &mut String) {
         if let Some(clean) = self.text(text) {
             *text = clean;
+        }
+    }
+
+    /// Redacts every string (and object key) of a JSON tree; whether anything changed.
+    fn tree(&self, value: &mut Value) -> bool {
+        match value {
+            Value::String(text) => self.text(text).map(|clean| *text = clean).is_some(),
+            Value::Array(items) => items.iter_mut().fold(false, |changed, item| self.tree(item) | changed),
+            Value::Object(fields) => {
+                let mut changed = false;
+                if fields.keys().any(|key| self.text(key).is_some()) {
+                    *fields = std::mem::take(fields)
+                        .into_iter()
+                        .map(|(key, value)| (self.text(&key).unwrap_or(key), value))
+                        .collect();
+                    changed = true;
+                }
+                fields.values_mut().fold(changed, |changed, field| self.tree(field) | changed)
+            }
+            _ => false,
+        }
+    }
+
+    /// Redacts every text of a wire type, whatever fields it has (known ones and `extra`): looked
+    /// for in its JSON first (cheap, and nearly always absent), then redacted through a JSON tree.
+    fn wire<T: Serialize + DeserializeOwned>(&self, item: &mut T) {
+        let Ok(json) = serde_json::to_string(&*item) else { return };
+        if !self.in_json.iter().any(|secret| json.contains(secret.as_str())) {
+            return;
+        }
+        let Ok(mut tree) = serde_json::from_str::<Value>(&json) else { return };
+        if self.tree(&mut tree)
+            && let Ok(clean) = serde_json::from_value(tree)
+        {
+            *item = clean;
         }
     }
 
@@ -144,35 +227,54 @@ impl Redactor {
         error
     }
 
-    /// The per-image error texts of a response, redacted.
+    /// What came with an answer: its request id.
+    pub(crate) fn meta(&self, meta: &mut ResponseMeta) {
+        if let Some(id) = &mut meta.request_id {
+            self.in_place(id);
+        }
+    }
+
+    /// Every text of a response (not its images' data or links), redacted.
     pub(crate) fn response(&self, response: &mut ImagesResponse) {
         if self.secrets.is_empty() {
             return;
         }
-        for item in &mut response.data {
-            if let ImageItem::Failed(failed) = item {
-                self.in_place(&mut failed.error.message);
-                self.in_place(&mut failed.error.code);
+        let set_aside: Vec<_> = response.data.iter_mut().map(set_aside).collect();
+        self.wire(response);
+        // `data` keeps its items in order through the round trip: each gets its own back.
+        for (item, (b64_json, url)) in response.data.iter_mut().zip(set_aside) {
+            if let ImageItem::Image(image) = item {
+                (image.b64_json, image.url) = (b64_json, url);
             }
         }
     }
 
-    /// A stream event's error texts, redacted.
+    /// Every text of a stream event (not its image's data or link), redacted.
     pub(crate) fn event(&self, event: &mut StreamEvent) {
         if self.secrets.is_empty() {
             return;
         }
         match event {
-            StreamEvent::PartialFailed(failed) => {
-                self.in_place(&mut failed.error.message);
-                self.in_place(&mut failed.error.code);
+            StreamEvent::PartialSucceeded(image) => {
+                let (b64_json, url) = (image.b64_json.take(), image.url.take());
+                self.wire(image);
+                (image.b64_json, image.url) = (b64_json, url);
             }
-            StreamEvent::Error(body) => {
-                self.in_place(&mut body.message);
-                self.in_place(&mut body.code);
+            StreamEvent::PartialFailed(failed) => self.wire(failed),
+            StreamEvent::Completed(completed) => self.wire(completed),
+            StreamEvent::Error(body) => self.wire(body),
+            StreamEvent::Unknown(value) => {
+                self.tree(value);
             }
-            _ => {}
         }
+    }
+}
+
+/// An image item's data and link, taken out of it (the item keeps its texts).
+fn set_aside(item: &mut ImageItem) -> (Option<String>, Option<String>) {
+    match item {
+        ImageItem::Image(image) => (image.b64_json.take(), image.url.take()),
+        ImageItem::Failed(_) => (None, None),
     }
 }
 
@@ -196,6 +298,84 @@ mod tests {
         assert_eq!(redact("key sk-123456 and sk-1234", &["sk-1234", "sk-123456"]), "key <redacted> and <redacted>");
         assert!(matches!(redact("nothing here", &["sk-123456"]), Cow::Borrowed(_)));
         assert_eq!(redact("a b c", &["a"]), "a b c", "too short to redact");
+    }
+
+    const KEY: &str = "sk-echoed-SECRET-1";
+
+    fn redactor() -> Redactor {
+        Redactor::new(vec![KEY.into(), "hval-SECRET".into()])
+    }
+
+    #[test]
+    fn every_text_of_an_answer_is_redacted_but_image_data_and_links() {
+        let b64 = "c2stZWNob2VkLVNFQ1JFVC0x"; // image data is not text: never touched
+        let link = format!("https://b.test/{KEY}.png");
+        let body = serde_json::json!({
+            "model": KEY, "created": 1,
+            "data": [
+                {"b64_json": b64, "size": format!("1024x1024 {KEY}"), "revised_prompt": "a hval-SECRET cat",
+                 "name": KEY, "description": KEY, "output_format": KEY, "note": {"deep": [KEY]}},
+                {"url": link, "z_index": 1, "bounding_box": {"absolute": [0, 0, 1, 1], "why": KEY}},
+                {"error": {"code": KEY, "message": format!("no {KEY}")}, "trace": KEY}
+            ],
+            "usage": {"generated_images": 2, "prompt_tokens_details": {"k": KEY}, "relay": KEY,
+                      "tool_usage": {"web_search": 1, "by": KEY}},
+            "tools": [{"type": KEY}],
+            "echo": {KEY: KEY}
+        });
+        let mut response: ImagesResponse = serde_json::from_value(body).unwrap();
+        redactor().response(&mut response);
+        let mut shown = serde_json::to_value(&response).unwrap();
+        let image = shown["data"][0].as_object_mut().unwrap().remove("b64_json");
+        let url = shown["data"][1].as_object_mut().unwrap().remove("url");
+        assert_eq!((image, url), (Some(Value::from(b64)), Some(Value::from(link))));
+        let text = shown.to_string();
+        assert!(!text.contains("SECRET"), "{shown:#}");
+        assert_eq!(shown["data"][0]["size"], "1024x1024 <redacted>");
+        assert_eq!(shown["data"][0]["revised_prompt"], "a <redacted> cat");
+        assert_eq!(shown["echo"]["<redacted>"], "<redacted>");
+        assert_eq!(shown["usage"]["generated_images"], 2);
+        assert_eq!(response.data[1].image().unwrap().z_index, Some(1), "items keep their kind and order");
+    }
+
+    #[test]
+    fn every_text_of_a_stream_event_is_redacted_and_the_request_id() {
+        let events = [
+            serde_json::json!({"type": "image_generation.partial_succeeded", "model": KEY, "image_index": 0,
+                               "b64_json": "AAAA", "size": KEY, "revised_prompt": KEY}),
+            serde_json::json!({"type": "image_generation.partial_failed", "image_index": 1,
+                               "error": {"code": "c", "message": KEY}, "x": KEY}),
+            serde_json::json!({"type": "image_generation.completed", "usage": {"relay": KEY}, "model": KEY}),
+            serde_json::json!({"error": {"code": KEY, "message": KEY, "param": KEY}}),
+            serde_json::json!({"type": "image_generation.new", "what": [KEY]}),
+        ];
+        for event in events {
+            let mut event = StreamEvent::from_json(&event.to_string()).unwrap();
+            redactor().event(&mut event);
+            let text = serde_json::to_string(&event).unwrap();
+            assert!(!text.contains("SECRET") && text.contains(REDACTED), "{text}");
+        }
+        let mut meta = ResponseMeta::new(200).with_request_id(format!("req-{KEY}"));
+        redactor().meta(&mut meta);
+        assert_eq!(meta.request_id.as_deref(), Some("req-<redacted>"));
+    }
+
+    #[test]
+    fn credential_headers_are_secrets_and_short_values_of_others_are_not() {
+        assert!(header_secrets("X-Trace", "account").is_empty(), "a word of every message");
+        assert!(header_secrets("X-Region", "cn-beijing").is_empty());
+        assert_eq!(header_secrets("X-Relay-Id", "0123456789abcdef"), ["0123456789abcdef"], "long enough");
+        assert_eq!(header_secrets("X-Api-Key", "k123"), ["k123"]);
+        assert_eq!(header_secrets("x-relay-token", " t0k "), ["t0k"]);
+        assert_eq!(header_secrets("X-Client-Secret", "s3cr"), ["s3cr"]);
+        assert_eq!(header_secrets("Proxy-Authorization", "Basic YTpi"), ["Basic YTpi", "YTpi"]);
+        assert_eq!(header_secrets("Cookie", "a=sess-1; b=two"), ["a=sess-1; b=two", "sess-1", "two"]);
+        // And what they give is what is redacted, in both directions.
+        let mut secrets = header_secrets("X-Trace", "account");
+        secrets.extend(header_secrets("X-Api-Key", "k123"));
+        let redactor = Redactor::new(secrets);
+        assert_eq!(redactor.text("Your account has exhausted its quota"), None);
+        assert_eq!(redactor.text("key k123 refused").as_deref(), Some("key <redacted> refused"));
     }
 
     #[test]

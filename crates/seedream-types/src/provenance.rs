@@ -55,6 +55,10 @@ const PNG_OWN_KEYWORD: &str = "seedream";
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 /// The largest JPEG segment payload (the length field is 16 bits and counts itself).
 const MAX_SEGMENT: usize = 65_533;
+/// The longest packet written or read back (a PNG's, whose prompt is shortened to fit). A longer
+/// text is not ours: an answer's image could carry megabytes of it, and reading is done per saved
+/// image.
+pub const MAX_PACKET_LEN: usize = 256 * 1024;
 
 impl Provenance {
     /// The XMP packet of this record.
@@ -99,7 +103,7 @@ impl Provenance {
     /// Reads a record from an XMP packet written by [`to_xmp`](Self::to_xmp); `None` when the
     /// packet is not ours.
     pub fn from_xmp(xmp: &str) -> Option<Self> {
-        if !xmp.contains(NS) {
+        if xmp.len() > MAX_PACKET_LEN || !xmp.contains(NS) {
             return None;
         }
         let attr = |name: &str| -> Option<String> {
@@ -150,7 +154,13 @@ pub fn read(image: &[u8]) -> Result<Option<Provenance>, ProvenanceError> {
         Some(ImageFormat::Png) => png_chunks(image)?.into_iter().filter_map(itxt_text).collect(),
         _ => return Err(ProvenanceError::UnsupportedFormat),
     };
-    Ok(texts.into_iter().find_map(|text| Provenance::from_xmp(&String::from_utf8_lossy(text))))
+    Ok(texts.into_iter().find_map(packet_of))
+}
+
+/// The record in one segment's or chunk's text, when it is ours (and not over [`MAX_PACKET_LEN`],
+/// checked before any copy).
+fn packet_of(text: &[u8]) -> Option<Provenance> {
+    (text.len() <= MAX_PACKET_LEN).then(|| Provenance::from_xmp(&String::from_utf8_lossy(text)))?
 }
 
 /// One JPEG marker segment before the scan data.
@@ -201,21 +211,14 @@ fn embed_jpeg(image: &[u8], provenance: &Provenance) -> Result<Vec<u8>, Provenan
             0xFE => Some(s.payload),
             _ => None,
         };
-        text.is_some_and(|t| Provenance::from_xmp(&String::from_utf8_lossy(t)).is_some())
+        text.and_then(packet_of).is_some()
     };
     let foreign_xmp =
         segments.iter().any(|s| s.marker == 0xE1 && s.payload.starts_with(XMP_APP1_HEADER) && !is_ours(s));
     // JFIF wants its APP0 right after SOI; ours goes after it.
     let insert_at = segments.first().filter(|s| s.marker == 0xE0).map_or(2, |s| s.end);
-    let mut packet = provenance.to_xmp();
     let header_len = if foreign_xmp { 0 } else { XMP_APP1_HEADER.len() };
-    if packet.len() + header_len > MAX_SEGMENT {
-        // A prompt too long for one segment is shortened rather than the save refused.
-        let mut shorter = provenance.clone();
-        let budget = MAX_SEGMENT - header_len - (packet.len() - escape(&provenance.prompt).len()) - 16;
-        shorter.prompt = truncate_escaped(&provenance.prompt, budget);
-        packet = shorter.to_xmp();
-    }
+    let packet = packet_within(provenance, MAX_SEGMENT - header_len);
     let mut segment = Vec::with_capacity(packet.len() + 64);
     segment.extend_from_slice(&[0xFF, if foreign_xmp { 0xFE } else { 0xE1 }]);
     segment.extend_from_slice(&u16::try_from(packet.len() + header_len + 2).unwrap_or(u16::MAX).to_be_bytes());
@@ -235,6 +238,19 @@ fn embed_jpeg(image: &[u8], provenance: &Provenance) -> Result<Vec<u8>, Provenan
     }
     result.extend_from_slice(&image[at..]);
     Ok(result)
+}
+
+/// The record's packet, its prompt shortened (rather than the save refused) when the packet would
+/// be longer than `max` bytes.
+fn packet_within(provenance: &Provenance, max: usize) -> String {
+    let packet = provenance.to_xmp();
+    if packet.len() <= max {
+        return packet;
+    }
+    let mut shorter = provenance.clone();
+    let budget = max.saturating_sub(packet.len() - escape(&provenance.prompt).len() + 16);
+    shorter.prompt = truncate_escaped(&provenance.prompt, budget);
+    shorter.to_xmp()
 }
 
 fn truncate_escaped(prompt: &str, budget: usize) -> String {
@@ -308,12 +324,11 @@ fn itxt_text<'a>(chunk: Chunk<'a>) -> Option<&'a [u8]> {
 
 fn embed_png(image: &[u8], provenance: &Provenance) -> Result<Vec<u8>, ProvenanceError> {
     let chunks = png_chunks(image)?;
-    let is_ours =
-        |c: &Chunk<'_>| itxt(c).is_some_and(|(_, text)| Provenance::from_xmp(&String::from_utf8_lossy(text)).is_some());
+    let is_ours = |c: &Chunk<'_>| itxt(c).and_then(|(_, text)| packet_of(text)).is_some();
     let foreign_xmp =
         chunks.iter().any(|c| itxt(c).is_some_and(|(k, _)| k == PNG_XMP_KEYWORD.as_bytes()) && !is_ours(c));
     let keyword = if foreign_xmp { PNG_OWN_KEYWORD } else { PNG_XMP_KEYWORD };
-    let packet = provenance.to_xmp();
+    let packet = packet_within(provenance, MAX_PACKET_LEN);
     let mut data = Vec::with_capacity(keyword.len() + 5 + packet.len());
     data.extend_from_slice(keyword.as_bytes());
     data.extend_from_slice(&[0, 0, 0, 0, 0]); // NUL, not compressed, method 0, no language, no translation
@@ -445,6 +460,35 @@ mod tests {
         let with = embed(&jpeg(), &long).unwrap();
         let back = read(&with).unwrap().unwrap();
         assert!(back.prompt.ends_with('…') && long.prompt.starts_with(back.prompt.trim_end_matches('…')));
+    }
+
+    #[test]
+    fn a_huge_prompt_is_shortened_to_what_a_png_reads_back() {
+        let mut long = record();
+        long.prompt = "&".repeat(MAX_PACKET_LEN);
+        let back = read(&embed(&png(), &long).unwrap()).unwrap().unwrap();
+        assert!(back.prompt.ends_with('…') && back.prompt.len() < MAX_PACKET_LEN / 4, "{}", back.prompt.len());
+    }
+
+    /// An answer's image whose XMP is megabytes of `&` (with our namespace, so it reads as ours) is
+    /// not parsed: it is not ours, and stamping replaces nothing of it.
+    #[test]
+    fn a_packet_over_the_limit_is_not_read() {
+        let huge = format!("{NS} {}", "&".repeat(4 << 20));
+        let mut chunk = b"iTXt".to_vec();
+        chunk.extend_from_slice(PNG_XMP_KEYWORD.as_bytes());
+        chunk.extend_from_slice(&[0, 0, 0, 0, 0]);
+        chunk.extend_from_slice(huge.as_bytes());
+        let png = png();
+        let mut with = png[..33].to_vec(); // signature and IHDR
+        with.extend_from_slice(&u32::try_from(chunk.len() - 4).unwrap().to_be_bytes());
+        with.extend_from_slice(&chunk);
+        with.extend_from_slice(&crc32(&chunk).to_be_bytes());
+        with.extend_from_slice(&png[33..]);
+        assert_eq!(read(&with), Ok(None));
+        let stamped = embed(&with, &record()).unwrap();
+        assert_eq!(read(&stamped).unwrap(), Some(record()));
+        assert!(stamped.len() > with.len(), "the foreign packet is kept, ours goes beside it");
     }
 
     #[test]

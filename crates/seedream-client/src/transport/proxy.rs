@@ -127,21 +127,29 @@ impl Proxy {
         self.matcher().ok()?.intercept(&uri).map(|intercept| display_proxy(intercept.uri()))
     }
 
-    /// The credentials in the proxy URLs (user and password, raw and percent-decoded), so that a
-    /// server echoing them can have them redacted.
+    /// The credentials in the proxy URLs (user and password, raw and percent-decoded, and the
+    /// base64 of `user:password` that `Proxy-Authorization: Basic` carries), so that a server
+    /// echoing them can have them redacted.
     pub(crate) fn secrets(&self) -> Vec<String> {
+        use base64::Engine as _;
         let mut secrets = Vec::new();
+        let mut add = |secret: String| {
+            if !secrets.contains(&secret) {
+                secrets.push(secret);
+            }
+        };
         for url in [&self.http, &self.https].into_iter().flatten() {
-            let Some((userinfo, _)) = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest).split_once('@')
-            else {
-                continue;
-            };
+            let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+            let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+            let Some((userinfo, _)) = authority.rsplit_once('@') else { continue };
             for part in userinfo.split(':').filter(|p| !p.is_empty()) {
-                for secret in [part.to_owned(), percent_decode(part)] {
-                    if !secrets.contains(&secret) {
-                        secrets.push(secret);
-                    }
-                }
+                add(part.to_owned());
+                add(percent_decode(part));
+            }
+            let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+            for pair in [format!("{user}:{password}"), format!("{}:{}", percent_decode(user), percent_decode(password))]
+            {
+                add(base64::engine::general_purpose::STANDARD.encode(pair));
             }
         }
         secrets
@@ -456,7 +464,14 @@ mod tests {
         assert_eq!(proxy.proxy_for("https://x.test/").as_deref(), Some("http://proxy.test:3128"));
         let debug = format!("{proxy:?}");
         assert!(!debug.contains("cret") && !debug.contains("alice"), "{debug}");
-        assert_eq!(proxy.secrets(), ["alice", "s%40cret", "s@cret"]);
+        let secrets = proxy.secrets();
+        assert_eq!(secrets[..3], ["alice", "s%40cret", "s@cret"]);
+        // What hyper-util actually sends, as a server could echo it.
+        let uri: Uri = "http://x.test/".parse().unwrap();
+        let matcher = proxy.matcher().unwrap();
+        let sent = matcher.intercept(&uri).unwrap().basic_auth().unwrap().to_str().unwrap().to_owned();
+        let encoded = sent.strip_prefix("Basic ").unwrap();
+        assert!(secrets.iter().any(|s| s == encoded), "{sent} not among {secrets:?}");
         let socks = Proxy::all("socks5://bob:hunter2@proxy.test:1080").matcher().unwrap_err().to_string();
         assert!(socks.contains("socks5") && !socks.contains("hunter2"), "{socks}");
     }
