@@ -29,7 +29,7 @@ fn large_png(dir: &Scratch, name: &str, len: u64) -> String {
 
 /// The largest input image any model takes, from the catalog.
 fn largest_input() -> u64 {
-    seedream_types::catalog::FAMILIES.iter().map(|family| family.input.max_bytes as u64).max().unwrap()
+    seedream_types::catalog::families().iter().map(|family| family.input.max_bytes as u64).max().unwrap()
 }
 
 #[cfg(unix)]

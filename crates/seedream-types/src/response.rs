@@ -132,6 +132,7 @@ impl<'de> Deserialize<'de> for GeneratedImage {
             b64_json,
             size,
             output_format: take(&mut extra, "output_format"),
+            background: take(&mut extra, "background"),
             z_index: take(&mut extra, "z_index"),
             bounding_box: take(&mut extra, "bounding_box"),
             name,
