@@ -65,6 +65,16 @@ async fn route(state: &SharedState, request: Request<Incoming>, id: &str) -> Res
         }
         return api_request(state, request, api, id).await;
     }
+    if matches!(path, "/v1/models" | "/api/v3/models") {
+        if method != Method::GET && method != Method::HEAD {
+            return Err(not_allowed(&method, path));
+        }
+        authorize(state, request.headers())?;
+        let body = serde_json::to_vec(&crate::models::models_listing()).unwrap_or_default();
+        let mut response = Response::new(full(body));
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        return Ok(response);
+    }
     if let Some(file) = path.strip_prefix(FILES) {
         if method != Method::GET && method != Method::HEAD {
             return Err(not_allowed(&method, path));
