@@ -252,9 +252,15 @@ fn parse_generate(headers: &HeaderMap, body: &[u8]) -> Result<GenerateRequest, A
     }
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::invalid("", format!("The request body is not valid JSON: {e}.")))?;
-    let Value::Object(mut object) = value else {
+    let Value::Object(object) = value else {
         return Err(ApiError::invalid("", "The request body must be a JSON object."));
     };
+    request_from_object(object)
+}
+
+/// A generations request from its JSON object (the JSON body, or an edit form turned into one): a
+/// field of the wrong type is refused under its name.
+pub(crate) fn request_from_object(mut object: serde_json::Map<String, Value>) -> Result<GenerateRequest, ApiError> {
     for required in ["model", "prompt"] {
         if object.get(required).is_none_or(Value::is_null) {
             object.insert(required.to_owned(), Value::from(""));
