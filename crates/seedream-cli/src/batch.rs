@@ -525,11 +525,17 @@ async fn run_line(context: &Context, line: Line) -> Option<Finished> {
     let mut synthetic = context.synthetic;
     let sending = send(&context.client, &request, target, &mut outcome, &mut synthetic);
     let sent = tokio::time::timeout(context.call.timeout, sending).await;
-    let result = sent.unwrap_or_else(|_| {
-        let phase =
-            if outcome.request_id.is_some() { "downloading and saving the images" } else { "waiting for the answer" };
-        Err((timed_out(&context.call, phase).with_client_request_id(outcome.client_request_id.clone()), None))
-    });
+    let result = match sent {
+        Ok(result) => result,
+        Err(_) => {
+            let phase = if outcome.request_id.is_some() {
+                "downloading and saving the images"
+            } else {
+                "waiting for the answer"
+            };
+            Err((timed_out(&context.call, phase).with_client_request_id(outcome.client_request_id.clone()), None))
+        }
+    };
     if let Err((failure, class)) = result {
         let stops = failure.kind == "output"
             || matches!(class, Some(ErrorClass::Authentication | ErrorClass::Forbidden | ErrorClass::QuotaExhausted));

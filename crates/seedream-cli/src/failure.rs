@@ -86,8 +86,8 @@ pub struct Failure {
     pub hint: Option<String>,
     /// The service's answer, for API errors (boxed: failures travel in `Result`s).
     pub api: Option<Box<ApiInfo>>,
-    /// The `X-Client-Request-Id` of the failed call, when one was sent.
-    pub client_request_id: Option<String>,
+    /// The `X-Client-Request-Id` of the failed call, when one was sent (boxed: failures stay small).
+    pub client_request_id: Option<Box<str>>,
 }
 
 /// What the service said, for API errors.
@@ -123,7 +123,7 @@ impl Failure {
 
     /// Names the call that failed by its `X-Client-Request-Id`.
     pub fn with_client_request_id(mut self, id: Option<String>) -> Self {
-        self.client_request_id = id;
+        self.client_request_id = id.map(String::into_boxed_str);
         self
     }
 
@@ -151,7 +151,7 @@ impl Failure {
             status: self.api.as_ref().map(|api| api.status),
             code: self.api.as_ref().map(|api| api.code.clone()).filter(|code| !code.is_empty()),
             request_id: self.api.as_ref().and_then(|api| api.request_id.clone()),
-            client_request_id: self.client_request_id.clone(),
+            client_request_id: self.client_request_id.as_deref().map(str::to_owned),
             violations: if self.kind == "invalid" { self.details.clone() } else { Vec::new() },
             hint: self.hint.clone(),
         }

@@ -441,7 +441,7 @@ async fn execute(
         Some(Err(mut failure)) => {
             // --timeout drops the call unanswered: the id it sent is what names it to support.
             if failure.kind == "timeout" && failure.client_request_id.is_none() {
-                failure.client_request_id = outcome.client_request_id.clone();
+                failure.client_request_id = outcome.client_request_id.as_deref().map(Box::from);
             }
             outcome.error = Some(failure.record());
             outcome.settle();

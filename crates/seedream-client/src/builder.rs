@@ -96,7 +96,7 @@ impl Default for ClientBuilder {
 
 impl ClientBuilder {
     /// The API base, such as Ark's [`ARK_BASE_URL`] (the default) or a relay's `https://host/v1`.
-    /// Requests go to `{base_url}/images/generations` and `{base_url}/images/edits`.
+    /// Requests go to `{base_url}/images/generations`, `{base_url}/images/edits` and `{base_url}/models`.
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = Some(base_url.into());
         self
@@ -245,6 +245,7 @@ impl ClientBuilder {
         };
         let generations = endpoint("/images/generations")?;
         let edits = endpoint("/images/edits")?;
+        let models = endpoint("/models")?;
 
         // Read once here, so the secrets redacted are those of the proxy actually used.
         let proxy = match (&self.proxy, &self.transport) {
@@ -322,6 +323,7 @@ impl ClientBuilder {
             origin,
             generations,
             edits,
+            models,
             sender,
             validate: self.validate,
             catalog: self.catalog,

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method, Uri};
 use seedream_types::catalog::Catalog;
-use seedream_types::{EditRequest, GenerateRequest, GeneratedImage, ImageFormat, ImagesResponse};
+use seedream_types::{EditRequest, GenerateRequest, GeneratedImage, ImageFormat, ImagesResponse, ModelList};
 use tokio::time::Instant;
 
 use crate::config::EditMode;
@@ -55,6 +55,7 @@ pub(crate) struct Inner {
     pub(crate) origin: (String, String),
     pub(crate) generations: Uri,
     pub(crate) edits: Uri,
+    pub(crate) models: Uri,
     pub(crate) sender: Sender,
     pub(crate) validate: bool,
     /// The rows requests are validated by, when not the built-in ones.
@@ -255,6 +256,34 @@ impl Client {
                 .await
             }
         }
+    }
+
+    /// The models the service lists (`GET {base}/models`), each with its lifecycle `status` when it is
+    /// not running normally: the live source of which ids are retiring or shut down. The listing
+    /// includes models the key may not call and undated aliases that generations refuses. Retried as
+    /// other calls are; the meta names the call as [`generate_with_meta`](Self::generate_with_meta)'s does.
+    pub async fn list_models(&self) -> Result<(ModelList, ResponseMeta), Error> {
+        let id = self.client_request_id();
+        self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
+            let call = Call {
+                method: Method::GET,
+                uri: &self.inner.models,
+                content_type: None,
+                accept: "application/json",
+                body: RequestBody::empty(),
+                authorized: true,
+                download: false,
+                client_request_id: Some(id),
+            };
+            let answer = self.inner.sender.execute(&call, deadline).await?;
+            let body = answer.reader.read_all().await?;
+            let list = serde_json::from_slice::<ModelList>(&body).map_err(|e| Error::Decode {
+                reason: format!("not a model listing: {e}"),
+                body_start: String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned(),
+            })?;
+            Ok((list, answer.meta))
+        })
+        .await
     }
 
     /// The bytes of an image, `b64_json` decoded or `url` downloaded (see [`download`](Self::download)),

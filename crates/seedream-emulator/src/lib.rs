@@ -74,6 +74,7 @@ mod fault;
 mod generate;
 mod jpeg;
 mod layers;
+mod models;
 mod pngfile;
 mod server;
 mod service;
@@ -88,6 +89,7 @@ use std::time::Duration;
 
 pub use fault::{FAULT_HEADER, FaultKind, FaultSpec};
 pub use jpeg::{DimensionsError, MAX_SIDE, synthetic_jpeg};
+pub use models::models_listing;
 
 /// The response header (`x-emulator-synthetic: true`) on every answer of the emulator, API errors and
 /// image downloads included: what comes back was made here, not by the service.

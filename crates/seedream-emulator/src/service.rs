@@ -65,6 +65,16 @@ async fn route(state: &SharedState, request: Request<Incoming>, id: &str) -> Res
         }
         return api_request(state, request, api, id).await;
     }
+    if matches!(path, "/v1/models" | "/api/v3/models") {
+        if method != Method::GET && method != Method::HEAD {
+            return Err(not_allowed(&method, path));
+        }
+        authorize(state, request.headers())?;
+        let body = serde_json::to_vec(&crate::models::models_listing()).unwrap_or_default();
+        let mut response = Response::new(full(body));
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        return Ok(response);
+    }
     if let Some(file) = path.strip_prefix(FILES) {
         if method != Method::GET && method != Method::HEAD {
             return Err(not_allowed(&method, path));
@@ -242,9 +252,15 @@ fn parse_generate(headers: &HeaderMap, body: &[u8]) -> Result<GenerateRequest, A
     }
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::invalid("", format!("The request body is not valid JSON: {e}.")))?;
-    let Value::Object(mut object) = value else {
+    let Value::Object(object) = value else {
         return Err(ApiError::invalid("", "The request body must be a JSON object."));
     };
+    request_from_object(object)
+}
+
+/// A generations request from its JSON object (the JSON body, or an edit form turned into one): a
+/// field of the wrong type is refused under its name.
+pub(crate) fn request_from_object(mut object: serde_json::Map<String, Value>) -> Result<GenerateRequest, ApiError> {
     for required in ["model", "prompt"] {
         if object.get(required).is_none_or(Value::is_null) {
             object.insert(required.to_owned(), Value::from(""));

@@ -350,6 +350,22 @@ async fn edit(emulator: &EmulatorHandle, client: &HttpClient, text: &[(&str, &st
 }
 
 #[tokio::test]
+async fn an_edit_form_with_layer_decomposition_answers_layers_as_generations_does() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let client = client();
+    let input = png_bytes(640, 512, false);
+    let form = [("model", SEEDREAM_5_0_PRO), ("prompt", "split it"), ("layer_decomposition", "true")];
+    let answer = edit(&emulator, &client, &form, &input).await;
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    let json = answer.json();
+    let data = json["data"].as_array().unwrap();
+    assert!(data.len() > 1, "a base and its layers, not one plain image: {json}");
+    assert_eq!(data[0]["z_index"], 0);
+    assert!(data[1]["bounding_box"].is_object(), "{json}");
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
 async fn edits_honour_output_format_and_background_by_base64_and_by_link() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let client = client();

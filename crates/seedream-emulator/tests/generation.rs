@@ -160,6 +160,60 @@ async fn edits_generate_like_generations_with_their_images() {
     emulator.shutdown().await;
 }
 
+/// Posts an edit form of 4.0 with one image; the answer.
+async fn edit_form(emulator: &seedream_emulator::EmulatorHandle, text: &[(&str, &str)]) -> Answer {
+    let image = seedream_emulator::synthetic_jpeg(400, 300, 3, false).unwrap();
+    let (content_type, body) = multipart(text, &[("image", "a.jpg", &image)]);
+    let request = http::Request::post(format!("{}/images/edits", emulator.base_url()))
+        .header("content-type", content_type)
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .unwrap();
+    send(&client(), request).await
+}
+
+#[tokio::test]
+async fn edit_forms_make_groups_from_json_text_and_from_brackets() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let base = [("model", V40), ("prompt", "a comic strip"), ("size", "1K")];
+    let forms: [&[(&str, &str)]; 2] = [
+        &[("sequential_image_generation", "auto"), ("sequential_image_generation_options", r#"{"max_images":3}"#)],
+        &[
+            ("sequential_image_generation", "auto"),
+            ("sequential_image_generation_options[max_images]", "3"),
+            ("optimize_prompt_options[mode]", "fast"),
+        ],
+    ];
+    for form in forms {
+        let answer = edit_form(&emulator, &[&base[..], form].concat()).await;
+        assert_eq!(answer.status, 200, "{form:?}: {}", String::from_utf8_lossy(&answer.body));
+        let json = answer.json();
+        assert_eq!(json["data"].as_array().unwrap().len(), 3, "{form:?}: a group of 3, as generations makes");
+        assert_eq!(json["usage"]["generated_images"], 3);
+    }
+    // Wrong types are refused under the field's name, as the JSON path refuses them.
+    for (form, field) in [
+        (&[("sequential_image_generation_options[max_images]", "many")][..], "sequential_image_generation_options"),
+        (
+            &[("sequential_image_generation_options", "{\"max_images\":\"x\"}")][..],
+            "sequential_image_generation_options",
+        ),
+        (&[("layer_decomposition", "maybe")][..], "layer_decomposition"),
+        (&[("tools[0]", "web_search")][..], "tools"),
+        (
+            &[("sequential_image_generation_options[max_images]", "40"), ("sequential_image_generation", "auto")][..],
+            "sequential_image_generation_options.max_images",
+        ),
+    ] {
+        let answer = edit_form(&emulator, &[&base[..], form].concat()).await;
+        assert_eq!(answer.status, 400, "{form:?}");
+        let (_, param, _) = answer.error();
+        assert!(param.starts_with(field), "{form:?}: param {param:?}: {}", String::from_utf8_lossy(&answer.body));
+    }
+    let malformed = edit_form(&emulator, &[&base[..], &[("tools[0", "x")]].concat()).await;
+    assert_eq!(malformed.status, 400);
+    emulator.shutdown().await;
+}
+
 #[tokio::test]
 async fn streams_have_the_spec_shape_and_one_event_per_image() {
     let config = EmulatorConfig { image_delay: Duration::from_millis(100), ..EmulatorConfig::default() };

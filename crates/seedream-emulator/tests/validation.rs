@@ -200,8 +200,12 @@ async fn auth_requires_a_configured_bearer_key_and_never_shows_it() {
 async fn unknown_routes_and_methods_get_json_errors() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let client = client();
-    let answer = get(&client, &format!("{}/v1/models", emulator.origin())).await;
+    let answer = get(&client, &format!("{}/v1/embeddings", emulator.origin())).await;
     assert_eq!((answer.status.as_u16(), answer.error().2.as_str()), (404, "NotFound"));
+    // The models listing is served (see models_listing), but only to GET.
+    assert_eq!(get(&client, &format!("{}/v1/models", emulator.origin())).await.status, 200);
+    let answer = post_json(&client, &format!("{}/api/v3/models", emulator.origin()), &json!({}), &[]).await;
+    assert_eq!(answer.status, 405);
     let answer = get(&client, &format!("{}/images/generations", emulator.base_url())).await;
     assert_eq!((answer.status.as_u16(), answer.error().2.as_str()), (405, "MethodNotAllowed"));
     let answer = post_json(&client, &format!("{}/api/v3/images/edits", emulator.origin()), &json!({}), &[]).await;
