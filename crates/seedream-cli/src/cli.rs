@@ -219,7 +219,6 @@ pub enum Format {
     B64Json,
 }
 
-
 /// The examples and notes under `seedream generate --help`.
 fn generate_after_help() -> String {
     format!(

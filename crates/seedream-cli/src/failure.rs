@@ -136,7 +136,9 @@ impl Failure {
     /// Prints the failure (and with `--json` its record on stdout) and returns its exit status.
     pub fn report(&self, out: &crate::output::Output) -> Exit {
         if out.json {
-            out.json_line(&serde_json::json!({ "status": "failed", "exit_code": self.exit.code(), "error": self.record() }));
+            out.json_line(
+                &serde_json::json!({ "status": "failed", "exit_code": self.exit.code(), "error": self.record() }),
+            );
         }
         out.error(&self.to_string());
         self.exit

@@ -114,7 +114,8 @@ pub fn run(cli: Cli) -> Exit {
             Command::Edit(args) => run::edit(args, global, &out, &interrupt).await,
             Command::Batch(args) => batch::run(args, global, &out, &interrupt).await,
             Command::Emulator(args) => emulator::run(args, global, &out, &interrupt).await,
-            Command::Validate(_) | Command::Schema(_) | Command::Models(_) | Command::Inspect(_) => Exit::Success,
+            Command::Models(_) => models::run_remote(global, &out).await,
+            Command::Validate(_) | Command::Schema(_) | Command::Inspect(_) => Exit::Success,
         }
     })
 }

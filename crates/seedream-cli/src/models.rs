@@ -2,7 +2,13 @@
 //! array of objects, one per family. Everything shown comes from the catalog rows.
 
 use seedream_types::catalog::{Catalog, ModelFamily, RatioRange};
-use serde_json::Value;
+use std::time::Duration;
+
+use seedream_types::ModelList;
+use serde_json::{Value, json};
+
+use crate::cli::{CallArgs, GlobalArgs};
+use crate::service::{Service, describe};
 
 use crate::failure::Exit;
 use crate::output::Output;
@@ -16,6 +22,87 @@ pub fn run(out: &Output) -> Exit {
         out.text(table(catalog).trim_end());
     }
     Exit::Success
+}
+
+/// `seedream models --remote`: the service's `GET /models` merged with the catalog. The status comes
+/// from the service, the rules from the catalog, and an id the catalog does not know is marked so.
+pub async fn run_remote(global: &GlobalArgs, out: &Output) -> Exit {
+    let call = CallArgs {
+        timeout: Duration::from_secs(60),
+        idle_timeout: Duration::from_secs(60),
+        retries: crate::cli::DEFAULT_RETRIES,
+        quiet: false,
+        verbose: false,
+        dry_run: false,
+    };
+    let service = match Service::connect(global, &call, out, true).await {
+        Ok(service) => service,
+        Err(failure) => return failure.report(out),
+    };
+    let listing = match service.client.list_models().await {
+        Ok((listing, _meta)) => listing,
+        Err(error) => return describe(&error, None, &service.label).report(out),
+    };
+    let rows = merged(&listing, &crate::catalog::current().catalog);
+    if out.json {
+        out.json_line(&json!({ "service": service.label, "models": rows }));
+    } else {
+        out.text(remote_table(&rows).trim_end());
+        out.note(&format!("{} image models listed by {}", rows.len(), service.label));
+    }
+    Exit::Success
+}
+
+/// One listed image model with what the catalog says of it.
+fn merged(listing: &ModelList, catalog: &Catalog) -> Vec<Value> {
+    let image_models = listing.data.iter().filter(|item| {
+        item.domain.as_ref().is_none_or(|domain| *domain == seedream_types::ModelDomain::ImageGeneration)
+    });
+    image_models
+        .map(|item| {
+            let known = catalog.lookup(&item.id);
+            let entry = known.and_then(|(_, entry)| entry);
+            json!({
+                "id": item.id,
+                "status": item.status.as_ref().map_or("running", |status| status.as_str()),
+                "family": known.map(|(family, _)| family.key.as_str()),
+                "known": known.is_some(),
+                "catalog_status": entry.map(|entry| entry.status.as_str()),
+                "successor": entry.and_then(|entry| entry.successor.as_deref()),
+                "task_type": item.task_type,
+            })
+        })
+        .collect()
+}
+
+fn remote_table(rows: &[Value]) -> String {
+    let mut text = String::new();
+    let cell = |row: &Value, key: &str| row[key].as_str().unwrap_or("-").to_owned();
+    let lines: Vec<[String; 4]> = rows
+        .iter()
+        .map(|row| {
+            let family = if row["known"] == true { cell(row, "family") } else { "(not in the catalog)".into() };
+            let catalog = match (row["catalog_status"].as_str(), row["successor"].as_str()) {
+                (Some(status), Some(successor)) => format!("{status}, successor {successor}"),
+                (Some(status), None) => status.to_owned(),
+                (None, _) => "-".into(),
+            };
+            [cell(row, "id"), cell(row, "status"), family, catalog]
+        })
+        .collect();
+    let header = ["ID".to_owned(), "STATUS".to_owned(), "FAMILY".to_owned(), "CATALOG".to_owned()];
+    let mut widths = [0usize; 4];
+    for line in std::iter::once(&header).chain(&lines) {
+        for (width, cell) in widths.iter_mut().zip(line) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for line in std::iter::once(&header).chain(&lines) {
+        let padded: Vec<String> = line.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        text.push_str(padded.join("  ").trim_end());
+        text.push('\n');
+    }
+    text
 }
 
 /// What a family takes besides a prompt and a size, as short words for the table.

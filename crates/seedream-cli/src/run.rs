@@ -52,7 +52,8 @@ impl Job {
     fn wanted(&self) -> String {
         let count = match self {
             Job::Generate(request) if request.is_layer_decomposition() => {
-                let layers = crate::catalog::family_of(&request.model).and_then(|f| f.layers.as_ref()).map(|l| l.max_layers);
+                let layers =
+                    crate::catalog::family_of(&request.model).and_then(|f| f.layers.as_ref()).map(|l| l.max_layers);
                 return match layers {
                     Some(max) => format!("a base image and up to {max} layers"),
                     None => "a base image and its layers".into(),
@@ -250,7 +251,8 @@ fn build_generate(args: &GenerateArgs) -> Result<(Job, Value), Failure> {
     if args.stream {
         request = request.with_stream(true);
     }
-    request.output_format = output_format(&request.model, args.output_format.as_ref(), args.background.as_ref(), args.layers);
+    request.output_format =
+        output_format(&request.model, args.output_format.as_ref(), args.background.as_ref(), args.layers);
     request.background = args.background.clone();
     if args.layers {
         request = request.with_layer_decomposition(true);

@@ -59,7 +59,8 @@ impl Setup {
         };
         let base_url = global.base_url.clone().or_else(|| std::env::var(BASE_URL_VARIABLE).ok());
         // A key without a base URL goes to the provider's service (Volcengine Ark unless told).
-        let base_url = base_url.or_else(|| global.provider.filter(|_| key_from.is_some()).map(|p| p.base_url().to_owned()));
+        let base_url =
+            base_url.or_else(|| global.provider.filter(|_| key_from.is_some()).map(|p| p.base_url().to_owned()));
         Ok(match (&base_url, key_from) {
             (None, None) => Setup::Embedded,
             _ => Setup::Remote { base_url: base_url.map(|url| url.trim().to_owned()), key_from },

@@ -283,7 +283,10 @@ impl ClientBuilder {
         // A caller's own request id is a name to quote, not a credential.
         let is_request_id = |name: &str| name.eq_ignore_ascii_case(CLIENT_REQUEST_ID.as_str());
         secrets.extend(
-            self.headers.iter().filter(|(name, _)| !is_request_id(name)).flat_map(|(name, value)| header_secrets(name, value)),
+            self.headers
+                .iter()
+                .filter(|(name, _)| !is_request_id(name))
+                .flat_map(|(name, value)| header_secrets(name, value)),
         );
         let redactor = Redactor::new(secrets);
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use http::Method;
 use seedream_client::testing::{RecordingTransport, Reply};
 use seedream_client::{Client, Error, RetryPolicy};
-use seedream_types::catalog::FAMILIES;
+use seedream_types::catalog::families;
 use seedream_types::{ModelStatus, SEEDEDIT_3_0_I2I, SEEDREAM_4_0, SEEDREAM_5_0_LITE, TaskType};
 use serde_json::json;
 
@@ -71,7 +71,7 @@ async fn the_emulator_lists_every_family_with_its_lifecycle() {
             let (list, meta) = client.list_models().await.unwrap();
             assert!(meta.synthetic);
             assert_eq!(list.object.as_deref(), Some("list"));
-            assert!(FAMILIES.iter().all(|family| list.get(family.model_id).is_some()), "{list:?}");
+            assert!(families().iter().all(|family| list.get(&family.model_id).is_some()), "{list:?}");
             let v40 = list.get(SEEDREAM_4_0).unwrap();
             assert_eq!(v40.task_type, [TaskType::TextToImage, TaskType::ImageToImage]);
             assert!(v40.is_running());

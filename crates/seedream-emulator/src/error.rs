@@ -102,6 +102,16 @@ impl ApiError {
 /// path and the edit form both pass through here.
 pub(crate) fn validate(request: &GenerateRequest) -> Result<(), ApiError> {
     let family = seedream_types::catalog::family_of(&request.model);
+    // The live service knows its models: an id of no family (and not an endpoint) is not found. An
+    // empty model is a missing parameter, reported by validation.
+    let model = request.model.trim();
+    if family.is_none() && !model.is_empty() && !model.starts_with("ep-") {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "InvalidEndpointOrModel.NotFound",
+            format!("The model or endpoint {model} does not exist or you do not have access to it."),
+        ));
+    }
     match request.validate_for(family) {
         Ok(_warnings) => Ok(()),
         Err(error) => Err(ApiError::from_validation(&error, family, request)),

@@ -1,35 +1,43 @@
 //! `GET /models`: every catalog family's id and aliases, with the lifecycle status the listing
 //! would give them.
 
-use seedream_types::catalog::{FAMILIES, ModelFamily, Status};
+use seedream_types::catalog::{Lifecycle, ModelFamily, families};
 use seedream_types::{ModelDomain, ModelInfo, ModelList, ModelStatus, TaskType};
 
-/// The listing the emulator serves: for each catalog family its model id and aliases, image
-/// generation, tasks from its reference limits, and `Shutdown` (retired) or `Retiring` (legacy)
-/// for families that are not current.
+/// The listing the emulator serves: every id of every catalog family as each provider spells it
+/// (the emulator answers both), its current id and its undated aliases, image generation, tasks from its
+/// reference limits, and each id's lifecycle: `Retiring`, or `Shutdown` for a retired id.
 ///
-/// The one place that turns catalog rows into the listing, so that per-id lifecycle data (provider,
-/// date, successor) can replace the per-family status here alone.
+/// The one place that turns catalog rows into the listing.
 pub fn models_listing() -> ModelList {
-    let data = FAMILIES
-        .iter()
-        .flat_map(|family| {
-            std::iter::once(family.model_id).chain(family.aliases.iter().copied()).map(move |id| (family, id))
-        })
-        .map(|(family, id)| ModelInfo {
-            id: id.to_owned(),
-            name: Some(undated(id).to_owned()),
-            domain: Some(ModelDomain::ImageGeneration),
-            task_type: task_types(family),
-            status: match family.status {
-                Status::Current => None,
-                Status::Retired => Some(ModelStatus::Shutdown),
-                Status::Legacy => Some(ModelStatus::Retiring),
-            },
-            ..ModelInfo::default()
-        })
-        .collect();
+    let mut data: Vec<ModelInfo> = Vec::new();
+    for family in families() {
+        let listed = family.ids.iter().map(|entry| (entry.id.as_str(), status(entry.status)));
+        let others = std::iter::once(family.model_id.as_str()).chain(family.aliases.iter().map(String::as_str));
+        for (id, status) in listed.chain(others.map(|id| (id, None))) {
+            if data.iter().any(|item| item.id == id) {
+                continue;
+            }
+            data.push(ModelInfo {
+                id: id.to_owned(),
+                name: Some(undated(id).to_owned()),
+                domain: Some(ModelDomain::ImageGeneration),
+                task_type: task_types(family),
+                status,
+                ..ModelInfo::default()
+            });
+        }
+    }
     ModelList { object: Some("list".into()), data, ..ModelList::default() }
+}
+
+/// What `GET /models` says of an id with this lifecycle: nothing while it runs.
+fn status(lifecycle: Lifecycle) -> Option<ModelStatus> {
+    match lifecycle {
+        Lifecycle::EarlyAccess | Lifecycle::Current => None,
+        Lifecycle::Retiring => Some(ModelStatus::Retiring),
+        Lifecycle::Retired => Some(ModelStatus::Shutdown),
+    }
 }
 
 /// Text to image unless references are required; image to image whenever references are taken.
@@ -57,20 +65,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_family_is_listed_with_its_tasks_and_status() {
+    fn every_id_is_listed_with_its_tasks_and_lifecycle() {
         let list = models_listing();
-        for family in FAMILIES {
-            let item = list.get(family.model_id).unwrap_or_else(|| panic!("{} listed", family.model_id));
-            for alias in family.aliases {
+        for family in families() {
+            assert!(list.get(&family.model_id).is_some(), "{} listed", family.model_id);
+            for alias in &family.aliases {
                 assert!(list.get(alias).is_some(), "{alias}");
             }
-            assert_eq!(item.domain, Some(ModelDomain::ImageGeneration));
-            let text = item.task_type.contains(&TaskType::TextToImage);
-            let image = item.task_type.contains(&TaskType::ImageToImage);
-            assert_eq!(text, family.references.min == 0, "{}", family.model_id);
-            assert_eq!(image, family.references.max > 0, "{}", family.model_id);
-            assert_eq!(item.is_running(), family.status == Status::Current, "{}", family.model_id);
+            for entry in &family.ids {
+                let item = list.get(&entry.id).unwrap_or_else(|| panic!("{} listed", entry.id));
+                assert_eq!(item.domain, Some(ModelDomain::ImageGeneration));
+                let text = item.task_type.contains(&TaskType::TextToImage);
+                let image = item.task_type.contains(&TaskType::ImageToImage);
+                assert_eq!(text, family.references.min == 0, "{}", entry.id);
+                assert_eq!(image, family.references.max > 0, "{}", entry.id);
+                assert_eq!(item.is_running(), !entry.status.is_ending(), "{}", entry.id);
+            }
         }
+        // Volcengine retired the old 4.0 build; BytePlus still lists it.
+        assert_eq!(list.get("doubao-seedream-4-0-250828").unwrap().status, Some(ModelStatus::Shutdown));
+        assert!(list.get("seedream-4-0-250828").unwrap().is_running());
+        assert!(list.get("dola-seedream-5-5-261028").unwrap().is_running());
         assert_eq!(undated("doubao-seedream-4-0-250828"), "doubao-seedream-4-0");
         assert_eq!(undated("seedream-4-0-20260415"), "seedream-4-0");
         assert_eq!(undated("doubao-seedream-4.0"), "doubao-seedream-4.0");

@@ -79,7 +79,9 @@ impl<'de> serde::Deserialize<'de> for ImageFormat {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let word = std::borrow::Cow::<str>::deserialize(deserializer)?;
         ImageFormat::from_word(&word).ok_or_else(|| {
-            serde::de::Error::custom(format!("unknown image format {word:?}: use jpeg, png, webp, gif, bmp, tiff, heic or heif"))
+            serde::de::Error::custom(format!(
+                "unknown image format {word:?}: use jpeg, png, webp, gif, bmp, tiff, heic or heif"
+            ))
         })
     }
 }

@@ -381,8 +381,7 @@ impl GenerateRequest {
     /// capped by the group rule (15 minus the reference images); otherwise 1. Layer decomposition
     /// yields a base image and layers, counted by the service.
     pub fn max_output_images(&self) -> usize {
-        let rule =
-            crate::catalog::family_of(&self.model).and_then(|f| f.group).unwrap_or(crate::catalog::COMMON_GROUP);
+        let rule = crate::catalog::family_of(&self.model).and_then(|f| f.group).unwrap_or(crate::catalog::COMMON_GROUP);
         let group = self.sequential_image_generation == Some(SequentialImageGeneration::Auto);
         let asked = self
             .sequential_image_generation_options

@@ -281,8 +281,9 @@ impl Serialize for SizePreset {
 impl<'de> Deserialize<'de> for SizePreset {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = Cow::<str>::deserialize(deserializer)?;
-        SizePreset::from_text(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown size preset {text:?}: use 1K, 1.5K, 2K, 3K or 4K")))
+        SizePreset::from_text(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown size preset {text:?}: use 1K, 1.5K, 2K, 3K or 4K"))
+        })
     }
 }
 

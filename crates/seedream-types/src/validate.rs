@@ -188,7 +188,11 @@ fn check_open_values(report: &mut Report, req: &GenerateRequest) {
         report.warn(
             "response_format",
             "value",
-            format!("{:?} is not one this version knows ({}); it is sent as written", format.as_str(), or_list(ResponseFormat::KNOWN)),
+            format!(
+                "{:?} is not one this version knows ({}); it is sent as written",
+                format.as_str(),
+                or_list(ResponseFormat::KNOWN)
+            ),
         );
     }
     if let Some(mode) = req.sequential_image_generation.as_ref().filter(|m| !m.is_known()) {
@@ -512,7 +516,11 @@ fn check_layers_and_background(report: &mut Report, family: &ModelFamily, req: &
     if let (Some(rule), Some((format, dims))) = (layers, read_dimensions(&bytes)) {
         if !rule.input_formats.contains(&format) {
             let words: Vec<_> = rule.input_formats.iter().map(|f| f.as_str()).collect();
-            report.fail(field, "image", format!("layer_decomposition takes {}, not {}", or_list(&words), format.as_str()));
+            report.fail(
+                field,
+                "image",
+                format!("layer_decomposition takes {}, not {}", or_list(&words), format.as_str()),
+            );
         }
         if !rule.input_pixels.contains(dims.area()) {
             let (min, max) = (rule.input_pixels.min, rule.input_pixels.max);
@@ -722,7 +730,10 @@ mod tests {
             let mut request = GenerateRequest::new(model, "p")
                 .with_background(Background::Other("studio".into()))
                 .with_output_format(OutputFormat::Other("webp".into()))
-                .with_tool(Tool { kind: crate::request::ToolType::Other("image_search".into()), extra: Default::default() })
+                .with_tool(Tool {
+                    kind: crate::request::ToolType::Other("image_search".into()),
+                    extra: Default::default(),
+                })
                 .with_optimize_prompt(OptimizePromptMode::Other("deep".into()));
             request.sequential_image_generation = Some(SequentialImageGeneration::Other("manual".into()));
             request
@@ -750,7 +761,8 @@ mod tests {
         assert_eq!(fields(&GenerateRequest::new(SEEDREAM_4_0, "p").with_background(Background::Auto)), ["background"]);
         assert!(fields(&GenerateRequest::new(SEEDREAM_4_0, "p").with_background(Background::Opaque)).is_empty());
         // 5.5: transparent from the prompt alone; 5.0 pro needs an input image.
-        let transparent = |model: &str| GenerateRequest::new(model, "a red apple").with_background(Background::Transparent);
+        let transparent =
+            |model: &str| GenerateRequest::new(model, "a red apple").with_background(Background::Transparent);
         assert!(fields(&transparent(SEEDREAM_5_5)).is_empty());
         assert_eq!(fields(&transparent(SEEDREAM_5_0_PRO)), ["image"]);
         // 5.5 refuses jpeg with transparent and any background with layers.
@@ -759,9 +771,13 @@ mod tests {
         assert!(fields(&layered).is_empty());
         assert_eq!(fields(&layered.with_background(Background::Opaque)), ["background"]);
         // No groups, no streams, ten references, 3K taken (UNCONFIRMED), 4K not.
-        assert_eq!(fields(&GenerateRequest::new(SEEDREAM_5_5, "p").with_max_images(2)), ["sequential_image_generation"]);
+        assert_eq!(
+            fields(&GenerateRequest::new(SEEDREAM_5_5, "p").with_max_images(2)),
+            ["sequential_image_generation"]
+        );
         assert_eq!(fields(&GenerateRequest::new(SEEDREAM_5_5, "p").with_stream(true)), ["stream"]);
-        let refs = |n: usize| GenerateRequest::new(SEEDREAM_5_5, "p").with_images((0..n).map(|i| format!("https://a/{i}")));
+        let refs =
+            |n: usize| GenerateRequest::new(SEEDREAM_5_5, "p").with_images((0..n).map(|i| format!("https://a/{i}")));
         assert!(fields(&refs(10)).is_empty());
         assert_eq!(fields(&refs(11)), ["image"]);
         assert!(fields(&GenerateRequest::new(SEEDREAM_5_5, "p").with_size(Size::from_wire("3K"))).is_empty());

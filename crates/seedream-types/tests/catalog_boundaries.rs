@@ -228,7 +228,10 @@ fn unknown_ids_and_endpoints_accept_what_family_rules_refuse_and_every_spelling_
         }
     }
     // The lite alias the service serves gets lite's rules.
-    assert_eq!(catalog::family_of("doubao-seedream-5-0-lite-260128").map(|f| f.key.as_str()), Some("seedream-5.0-lite"));
+    assert_eq!(
+        catalog::family_of("doubao-seedream-5-0-lite-260128").map(|f| f.key.as_str()),
+        Some("seedream-5.0-lite")
+    );
     refused(&sized("doubao-seedream-5-0-lite-260128", Dimensions::new(100, 100)), "size", "pixels", "lite alias");
 }
 

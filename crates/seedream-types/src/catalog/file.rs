@@ -119,7 +119,10 @@ pub(super) fn check_rows(families: &[ModelFamily]) -> Result<(), CatalogError> {
             return Err(fail("size.area", format!("min {} exceeds max {}", area.min, area.max)));
         }
         if let Some(group) = family.group.filter(|g| !g.max_images.contains(g.max_images.default)) {
-            return Err(fail("group.max_images", format!("the default {} is outside its range", group.max_images.default)));
+            return Err(fail(
+                "group.max_images",
+                format!("the default {} is outside its range", group.max_images.default),
+            ));
         }
         if let Some(layers) = family.layers.as_ref().filter(|l| l.input_pixels.min > l.input_pixels.max) {
             return Err(fail("layers.input_pixels", format!("min {} exceeds max", layers.input_pixels.min)));
@@ -205,7 +208,10 @@ mod tests {
         assert!(refused(vec![typo]).starts_with("families[0] (seedream-4.0): streem: unknown field `streem`"));
         let mut backwards = builtin_row("seedream-4.0");
         backwards["references"]["min"] = 20.into();
-        assert_eq!(refused(vec![backwards]), "families[0] (seedream-4.0): references.min: must not exceed references.max");
+        assert_eq!(
+            refused(vec![backwards]),
+            "families[0] (seedream-4.0): references.min: must not exceed references.max"
+        );
         let mut foreign = builtin_row("seedream-4.0");
         foreign["ids"][0]["id"] = "dola-seedream-5-0-pro-260628".into();
         assert!(refused(vec![foreign]).starts_with("families[0] (seedream-4.0): ids[0].id:"));

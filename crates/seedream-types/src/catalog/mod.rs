@@ -332,8 +332,7 @@ pub struct ModelFamily {
 }
 
 /// The group rule of every family that makes groups, and the one applied to unknown models.
-pub const COMMON_GROUP: GroupRule =
-    GroupRule { max_images: Range { min: 1, max: 15, default: 15 }, max_total: 15 };
+pub const COMMON_GROUP: GroupRule = GroupRule { max_images: Range { min: 1, max: 15, default: 15 }, max_total: 15 };
 
 /// A set of family rows: the built-in ones, or those extended by a catalog file.
 #[derive(Debug, Clone, PartialEq)]
