@@ -18,6 +18,7 @@ use tokio::task::JoinSet;
 use crate::cancel::seedream_cancel;
 use crate::error::{FfiResult, seedream_error};
 use crate::ffi::{arg_bytes, arg_out, arg_ref, arg_str, ffi_fn, free_c, into_c};
+use crate::model_list::seedream_model_list;
 use crate::response::{ImageBytes, seedream_response};
 use crate::result::seedream_result;
 use crate::stream_event::seedream_stream_event;
@@ -282,6 +283,34 @@ pub unsafe extern "C" fn seedream_client_generate(
         Ok(client.finish(&job, response, meta).await)
     })?;
     response_out.write(into_c(response));
+    Ok(())
+}
+
+/// Lists the models the service offers (`GET {base}/models`): ids, and the lifecycle status of those
+/// not running normally (`Retiring`, `Shutdown`). The live source of what the catalog knows; it lists
+/// models the account may not have activated. Retried as other calls. `cancel` may be NULL.
+///
+/// On success writes a new listing to `*list_out` (free it with `seedream_model_list_free`). On
+/// failure writes an error to `*error_out` when that is not NULL.
+///
+/// `client` and `cancel` are borrowed for the call only. `*error_out` is the caller's, freed with
+/// `seedream_error_free`.
+#[ffi_fn(error_out)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_list_models(
+    client: *const seedream_client,
+    cancel: *const seedream_cancel,
+    list_out: *mut *mut seedream_model_list,
+    error_out: *mut *mut seedream_error,
+) -> seedream_result {
+    // SAFETY: the caller passes NULL or valid pointers.
+    let (client, cancel) = unsafe { (arg_ref(client, "client")?, cancel.as_ref()) };
+    let list_out = arg_out(list_out, "list_out")?;
+    let list = client.block_on(cancel, async {
+        let (list, _meta) = client.job().list_models().await.map_err(|e| seedream_error::from_client(&e))?;
+        Ok(seedream_model_list::new(&list))
+    })?;
+    list_out.write(into_c(list));
     Ok(())
 }
 
