@@ -55,7 +55,7 @@ pub use save::{
 };
 pub use stream::ImageStream;
 pub use transport::{
-    HyperTransport, HyperTransportBuilder, Proxy, RequestBody, ResponseBody, Transport, TransportError,
+    FreshConnection, HyperTransport, HyperTransportBuilder, Proxy, RequestBody, ResponseBody, Transport, TransportError,
     TransportErrorKind,
 };
 
