@@ -9,6 +9,7 @@ pub mod cli;
 pub mod failure;
 
 mod batch;
+mod claim;
 mod emulator;
 mod files;
 mod gallery;
