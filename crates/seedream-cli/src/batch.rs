@@ -136,7 +136,7 @@ struct Finished {
 #[derive(Debug)]
 enum Ended {
     /// Run here.
-    Ran(Finished),
+    Ran(Box<Finished>),
     /// Another run holds its claim (buying it now; its pid when known), or finished it since this
     /// run started: not sent, not recorded.
     Elsewhere { number: u64, pid: Option<u32>, done: bool },
@@ -304,11 +304,12 @@ async fn run_inner(
         };
         let mut finished = match finished {
             None => break,
-            Some(Ended::Ran(finished)) => finished,
+            Some(Ended::Ran(finished)) => *finished,
             Some(Ended::Elsewhere { number, pid, done }) => {
                 tally.elsewhere += 1;
                 bar.inc(1);
-                let who = pid.map_or("another seedream run".to_owned(), |pid| format!("another seedream run (pid {pid})"));
+                let who =
+                    pid.map_or("another seedream run".to_owned(), |pid| format!("another seedream run (pid {pid})"));
                 let what = if done { "finished it meanwhile" } else { "is running it now" };
                 out.note(&format!("line {number}: skipped: {who} on this folder {what}"));
                 tally.elsewhere_lines.push(json!({"line": number, "pid": pid, "done": done}));
@@ -531,12 +532,12 @@ async fn run_line(context: &Context, line: Line) -> Option<Ended> {
             Ok(prepared) => prepared,
             Err((recorded, failure)) => {
                 let outcome = Outcome::failed(failure.record());
-                return Some(Ended::Ran(Finished {
+                return Some(Ended::Ran(Box::new(Finished {
                     number: line.number,
                     record: record(recorded, line.key.clone(), outcome, context.synthetic),
                     fatal: None,
                     claim: None,
-                }));
+                })));
             }
         };
     // The key of what is sent now (the same as computed at start unless an image file changed since).
@@ -550,7 +551,12 @@ async fn run_line(context: &Context, line: Line) -> Option<Ended> {
             context.stop.store(true, Ordering::SeqCst);
             let outcome = Outcome::failed(failure.record());
             let record = record(recorded, key, outcome, context.synthetic);
-            return Some(Ended::Ran(Finished { number: line.number, record, fatal: Some(failure), claim: None }));
+            return Some(Ended::Ran(Box::new(Finished {
+                number: line.number,
+                record,
+                fatal: Some(failure),
+                claim: None,
+            })));
         }
     };
     // A run that held the claim may have finished the line since this run read the journal.
@@ -592,7 +598,7 @@ async fn run_line(context: &Context, line: Line) -> Option<Ended> {
     }
     outcome.settle();
     let record = record(recorded, key, outcome, synthetic);
-    Some(Ended::Ran(Finished { number: line.number, record, fatal, claim: Some(claim) }))
+    Some(Ended::Ran(Box::new(Finished { number: line.number, record, fatal, claim: Some(claim) })))
 }
 
 /// File names of a line: `line{N}-{key}-{tag}`, N zero-padded to the file's line count (names sort by

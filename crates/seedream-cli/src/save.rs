@@ -234,7 +234,9 @@ pub fn no_images(service: &str) -> Failure {
         format!("the answer from {service} holds no image and no error (\"data\": []): nothing was saved"),
     )
     .with_kind("decode")
-    .with_hint("try again; if it keeps happening, the service (or a relay in front of it) is not answering as documented")
+    .with_hint(
+        "try again; if it keeps happening, the service (or a relay in front of it) is not answering as documented",
+    )
 }
 
 /// Records an image the service failed.

@@ -55,8 +55,8 @@ pub use save::{
 };
 pub use stream::ImageStream;
 pub use transport::{
-    FreshConnection, HyperTransport, HyperTransportBuilder, Proxy, RequestBody, ResponseBody, Transport, TransportError,
-    TransportErrorKind,
+    FreshConnection, HyperTransport, HyperTransportBuilder, Proxy, RequestBody, ResponseBody, Transport,
+    TransportError, TransportErrorKind,
 };
 
 pub use seedream_types;
