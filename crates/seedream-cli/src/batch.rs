@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
+use crate::claim::{self, Claim, Claimed};
 use crate::cli::{BatchArgs, CallArgs, GlobalArgs};
 use crate::failure::{Exit, Failure};
 use crate::files::prepare_out_dir;
@@ -127,6 +128,18 @@ struct Finished {
     number: u64,
     record: LineRecord,
     fatal: Option<Failure>,
+    /// The line's claim, held until its record is in the journal.
+    claim: Option<Claim>,
+}
+
+/// What became of a line this run sent to a worker.
+#[derive(Debug)]
+enum Ended {
+    /// Run here.
+    Ran(Box<Finished>),
+    /// Another run holds its claim (buying it now; its pid when known), or finished it since this
+    /// run started: not sent, not recorded.
+    Elsewhere { number: u64, pid: Option<u32>, done: bool },
 }
 
 /// Runs the command.
@@ -262,7 +275,7 @@ async fn run_inner(
     out.note(&what);
     let bar = out.bar(pending.len() as u64, "lines");
 
-    let (tx, mut rx) = mpsc::unbounded_channel::<Finished>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Ended>();
     let mut workers = JoinSet::new();
     let pending_count = pending.len();
     for line in pending {
@@ -289,7 +302,20 @@ async fn run_inner(
             finished = rx.recv() => finished,
             () = interrupt.wait() => { interrupted = true; None }
         };
-        let Some(finished) = finished else { break };
+        let mut finished = match finished {
+            None => break,
+            Some(Ended::Ran(finished)) => *finished,
+            Some(Ended::Elsewhere { number, pid, done }) => {
+                tally.elsewhere += 1;
+                bar.inc(1);
+                let who =
+                    pid.map_or("another seedream run".to_owned(), |pid| format!("another seedream run (pid {pid})"));
+                let what = if done { "finished it meanwhile" } else { "is running it now" };
+                out.note(&format!("line {number}: skipped: {who} on this folder {what}"));
+                tally.elsewhere_lines.push(json!({"line": number, "pid": pid, "done": done}));
+                continue;
+            }
+        };
         // Durable before it is reported: a line said to be saved is never bought again.
         if let Err(failure) =
             journal::append(dir, &Record::Line { line: finished.number, record: Box::new(finished.record.clone()) })
@@ -298,6 +324,8 @@ async fn run_inner(
             stopped.get_or_insert(failure);
             break;
         }
+        // Journaled: a run that claims the key from now on finds the line done.
+        drop(finished.claim.take());
         tally.count(&finished, out);
         bar.inc(1);
         let minutes = started.elapsed().as_secs_f64() / 60.0;
@@ -325,7 +353,7 @@ async fn run_inner(
     if !interrupted {
         service.close().await;
     }
-    tally.not_run = pending_count - tally.succeeded - tally.failed;
+    tally.not_run = pending_count - tally.succeeded - tally.failed - tally.elsewhere;
     Ok(finish(out, &tally, total, dir, &manifest_path, stopped, interrupted))
 }
 
@@ -380,6 +408,9 @@ struct Tally {
     failed: usize,
     skipped: usize,
     not_run: usize,
+    /// Lines another run on the same folder held (or finished since this one started).
+    elsewhere: usize,
+    elsewhere_lines: Vec<Value>,
     images: usize,
     failures: Vec<(u64, String)>,
 }
@@ -446,6 +477,7 @@ fn finish(
             "failed": tally.failed,
             "skipped": tally.skipped,
             "not_run": tally.not_run,
+            "elsewhere": tally.elsewhere_lines,
             "images": tally.images,
             "out_dir": dir.display().to_string(),
             "manifest": manifest.display().to_string(),
@@ -466,6 +498,9 @@ fn finish(
     if tally.not_run > 0 {
         summary.push_str(&format!(", {} not run", tally.not_run));
     }
+    if tally.elsewhere > 0 {
+        summary.push_str(&format!(", {} left to another run on this folder", tally.elsewhere));
+    }
     summary.push_str(&format!(
         "; {} images saved in {}; manifest: {}",
         tally.images,
@@ -479,9 +514,9 @@ fn finish(
     exit
 }
 
-/// Runs one line: prepare, wait for the limiter, call, save, all under `--timeout`. `None` when the
-/// batch was stopped before the line was sent.
-async fn run_line(context: &Context, line: Line) -> Option<Finished> {
+/// Runs one line: prepare, claim its key, wait for the limiter, call, save, all under `--timeout`.
+/// `None` when the batch was stopped before the line was sent.
+async fn run_line(context: &Context, line: Line) -> Option<Ended> {
     let record = |request: Value, key: String, outcome: Outcome, synthetic: bool| LineRecord {
         hash: line.hash.clone(),
         key,
@@ -497,16 +532,37 @@ async fn run_line(context: &Context, line: Line) -> Option<Finished> {
             Ok(prepared) => prepared,
             Err((recorded, failure)) => {
                 let outcome = Outcome::failed(failure.record());
-                return Some(Finished {
+                return Some(Ended::Ran(Box::new(Finished {
                     number: line.number,
                     record: record(recorded, line.key.clone(), outcome, context.synthetic),
                     fatal: None,
-                });
+                    claim: None,
+                })));
             }
         };
     // The key of what is sent now (the same as computed at start unless an image file changed since).
     let key = request_key(&sent, &context.service_id, line.occurrence);
     drop(sent);
+    // Ours alone from here until the result is journaled: a second run on this folder skips it.
+    let claim = match claim::try_claim(&context.out_dir, &key) {
+        Ok(Claimed::Ours(claim)) => claim,
+        Ok(Claimed::Elsewhere(pid)) => return Some(Ended::Elsewhere { number: line.number, pid, done: false }),
+        Err(failure) => {
+            context.stop.store(true, Ordering::SeqCst);
+            let outcome = Outcome::failed(failure.record());
+            let record = record(recorded, key, outcome, context.synthetic);
+            return Some(Ended::Ran(Box::new(Finished {
+                number: line.number,
+                record,
+                fatal: Some(failure),
+                claim: None,
+            })));
+        }
+    };
+    // A run that held the claim may have finished the line since this run read the journal.
+    if journal::fold(&context.out_dir).is_ok_and(|folded| folded.is_done(&key, &context.out_dir)) {
+        return Some(Ended::Elsewhere { number: line.number, pid: None, done: true });
+    }
     context.limiter.acquire(u32::try_from(request.max_output_images()).unwrap_or(u32::MAX)).await;
     if context.stop.load(Ordering::SeqCst) {
         return None;
@@ -547,7 +603,8 @@ async fn run_line(context: &Context, line: Line) -> Option<Finished> {
         }
     }
     outcome.settle();
-    Some(Finished { number: line.number, record: record(recorded, key, outcome, synthetic), fatal })
+    let record = record(recorded, key, outcome, synthetic);
+    Some(Ended::Ran(Box::new(Finished { number: line.number, record, fatal, claim: Some(claim) })))
 }
 
 /// File names of a line: `line{N}-{key}-{tag}`, N zero-padded to the file's line count (names sort by

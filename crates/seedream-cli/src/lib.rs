@@ -10,6 +10,7 @@ pub mod failure;
 
 mod batch;
 mod catalog;
+mod claim;
 mod emulator;
 mod files;
 mod gallery;

@@ -323,7 +323,8 @@ impl Client {
     }
 
     /// Downloads `url` (an image link) through the client's transport, with its retries and time
-    /// limits, refusing bodies over the response limit. The API key is sent only when the URL is on
+    /// limits (a `GET` is safe to repeat, so a connection that breaks mid-way is retried too, the
+    /// first time at once on a new connection: a pooled keep-alive connection the server had closed), refusing bodies over the response limit. The API key is sent only when the URL is on
     /// the API's own host. The format is sniffed from the bytes, else taken from `Content-Type`.
     /// At most [`ClientBuilder::max_parallel_downloads`](crate::ClientBuilder::max_parallel_downloads) downloads run at once; the others wait.
     pub async fn download(&self, url: &str) -> Result<ImageBytes, Error> {
@@ -354,10 +355,9 @@ impl Client {
                 download: true,
                 client_request_id: None,
             };
-            let answer = self.inner.sender.execute(&call, deadline).await?;
-            let format = header_text(&answer.headers, CONTENT_TYPE).and_then(|v| format_of_media_type(&v));
-            let bytes = answer.reader.read_all().await?;
-            Ok(((bytes, format), answer.meta))
+            let (headers, bytes, meta) = self.inner.sender.download(&call, deadline).await?;
+            let format = header_text(&headers, CONTENT_TYPE).and_then(|v| format_of_media_type(&v));
+            Ok(((bytes, format), meta))
         })
         .await
         .map(|(fetched, _)| fetched)

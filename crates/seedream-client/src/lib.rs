@@ -57,8 +57,8 @@ pub use save::{
 };
 pub use stream::ImageStream;
 pub use transport::{
-    HyperTransport, HyperTransportBuilder, Proxy, RequestBody, ResponseBody, Transport, TransportError,
-    TransportErrorKind,
+    FreshConnection, HyperTransport, HyperTransportBuilder, Proxy, RequestBody, ResponseBody, Transport,
+    TransportError, TransportErrorKind,
 };
 
 pub use seedream_types;

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, Uri};
 use tokio::time::Instant;
@@ -16,7 +17,7 @@ use crate::meta::ResponseMeta;
 use crate::request_id::{CLIENT_REQUEST_ID, new_client_request_id_value};
 use crate::retry::RetryPolicy;
 use crate::text::Redactor;
-use crate::transport::{RequestBody, Transport, TransportErrorKind};
+use crate::transport::{FreshConnection, RequestBody, Transport, TransportErrorKind};
 
 /// How much of an error body is kept for its message.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -121,7 +122,7 @@ impl Sender {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (error, wait_hint) = match self.attempt(call, deadline, attempt).await {
+            let (error, wait_hint) = match self.attempt(call, deadline, attempt, false).await {
                 Ok(answer) => return Ok(answer),
                 Err(error) => {
                     let hint = error.api().and_then(|api| api.retry_after);
@@ -139,8 +140,62 @@ impl Sender {
         }
     }
 
-    async fn attempt(&self, call: &Call<'_>, deadline: Option<Instant>, attempt: u32) -> Result<Answer, Error> {
+    /// Downloads `call` (a `GET` of an image link: safe to repeat) in full: the headers and the body.
+    ///
+    /// Beyond what [`execute`](Self::execute) retries, a connection that failed after the request
+    /// went out (reset, closed before the answer, a body cut short) is retried too, within the
+    /// policy's attempts and the deadline. The first such failure is retried at once on a new
+    /// connection and does not count as an attempt: it is most likely a pooled keep-alive connection
+    /// that the server had closed without saying so, and the pool may hold more of them.
+    pub(crate) async fn download(
+        &self,
+        call: &Call<'_>,
+        deadline: Option<Instant>,
+    ) -> Result<(HeaderMap, Bytes, ResponseMeta), Error> {
+        let policy = &self.retry;
+        let (mut attempt, mut sent) = (0, 0);
+        let mut fresh = false;
+        loop {
+            attempt += 1;
+            sent += 1;
+            let result = async {
+                let answer = self.attempt(call, deadline, sent, fresh).await?;
+                let bytes = answer.reader.read_all().await?;
+                Ok((answer.headers, bytes, answer.meta))
+            };
+            let error = match result.await {
+                Ok(done) => return Ok(done),
+                Err(error) => error,
+            };
+            let broken = matches!(&error, Error::Transport(transport) if transport.kind() == TransportErrorKind::Io);
+            if broken && !fresh {
+                attempt -= 1; // a stale pooled connection: not the server failing
+                fresh = true;
+                continue;
+            }
+            if attempt >= policy.max_attempts || !(error.is_retryable() || broken) {
+                return Err(error);
+            }
+            fresh = broken;
+            let delay = policy.delay(attempt, error.api().and_then(|api| api.retry_after));
+            if deadline.is_some_and(|at| Instant::now() + delay >= at) {
+                return Err(error);
+            }
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        call: &Call<'_>,
+        deadline: Option<Instant>,
+        attempt: u32,
+        fresh: bool,
+    ) -> Result<Answer, Error> {
         let mut request = http::Request::new(call.body.clone());
+        if fresh {
+            request.extensions_mut().insert(FreshConnection);
+        }
         *request.method_mut() = call.method.clone();
         *request.uri_mut() = call.uri.clone();
         let headers = request.headers_mut();

@@ -293,6 +293,45 @@ async fn downloads_run_at_most_max_parallel_at_once() {
     .await;
 }
 
+#[tokio::test]
+async fn downloads_survive_a_server_that_closes_kept_alive_connections_silently() {
+    bounded(async {
+        let emulator = Emulator::start(EmulatorConfig {
+            api_keys: vec![KEY.into()],
+            stale_keep_alive: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        // Even without retries: a stale pooled connection is the pool's fault, not the server failing.
+        for retry in [RetryPolicy::none(), RetryPolicy::default().with_base_delay(Duration::from_millis(10))] {
+            let client = client_for(&emulator.base_url()).retry(retry).build().unwrap();
+            let mut links = Vec::new();
+            for i in 0..10 {
+                let request = GenerateRequest::new(SEEDREAM_4_0, format!("lighthouse {i}"))
+                    .with_size(seedream_types::SizePreset::OneK)
+                    .with_response_format(ResponseFormat::Url);
+                let response = client.generate(&request).await.unwrap();
+                links.extend(response.data.iter().filter_map(|item| item.image()?.url.clone()));
+            }
+            // 40 downloads, 4 at a time over the connections the calls above left in the pool.
+            let downloads = links.iter().cycle().take(40).map(|url| {
+                let (client, url) = (client.clone(), url.clone());
+                tokio::spawn(async move { client.download(&url).await })
+            });
+            let lost: Vec<String> = futures_util::future::join_all(downloads)
+                .await
+                .into_iter()
+                .filter_map(|done| done.unwrap().err().map(|e| e.to_string()))
+                .collect();
+            assert!(lost.is_empty(), "{} of 40 downloads lost: {:?}", lost.len(), lost.first());
+        }
+        assert!(emulator.stats().stale_closes > 0, "the server never closed a kept-alive connection");
+        emulator.shutdown().await;
+    })
+    .await;
+}
+
 // ---- output hygiene ----
 
 #[tokio::test]

@@ -134,6 +134,11 @@ pub struct EmulatorConfig {
     pub shutdown_grace: Duration,
     /// Bytes of encoded images (JPEG and PNG) kept in memory for reuse. Default 64 MiB.
     pub image_cache_bytes: usize,
+    /// A hostile keep-alive: every answer keeps its connection open (no `Connection: close`), but an
+    /// image download arriving on a connection that has already answered a request finds it closed,
+    /// without an answer — a server whose keep-alive timer fired as the request came. Clients that
+    /// pool connections see "connection closed before message completed". Default false.
+    pub stale_keep_alive: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -150,6 +155,7 @@ impl Default for EmulatorConfig {
             random_faults: None,
             shutdown_grace: Duration::from_secs(1),
             image_cache_bytes: 64 * 1024 * 1024,
+            stale_keep_alive: false,
         }
     }
 }
@@ -169,6 +175,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("random_faults", &self.random_faults)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("image_cache_bytes", &self.image_cache_bytes)
+            .field("stale_keep_alive", &self.stale_keep_alive)
             .finish()
     }
 }
@@ -201,6 +208,8 @@ pub struct EmulatorStats {
     pub images_generated: u64,
     /// Tasks the emulator runs now (accept loop, connections, HTTP/2 streams, encoders).
     pub tasks: u64,
+    /// Downloads dropped unanswered with their connection ([`EmulatorConfig::stale_keep_alive`]).
+    pub stale_closes: u64,
 }
 
 /// A running emulator. Dropping it stops the server without waiting; [`shutdown`](Self::shutdown)

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use hyper::service::service_fn;
@@ -13,7 +14,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::service;
@@ -141,15 +142,33 @@ where
     builder.http1().timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
     builder.http2().timer(TokioTimer::new());
     let handler = state.clone();
-    let service = service_fn(move |request| {
+    // `stale_keep_alive`: whether this connection has answered, and the signal to drop it unanswered.
+    let answered = Arc::new(AtomicBool::new(false));
+    let drop_it = Arc::new(Notify::new());
+    let (answered_here, drop_here) = (answered.clone(), drop_it.clone());
+    let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
         let state = handler.clone();
-        async move { Ok::<_, Infallible>(service::handle(state, request).await) }
+        let reused = answered_here.swap(true, Ordering::SeqCst);
+        let stale = reused
+            && state.config.stale_keep_alive
+            && request.method() == hyper::Method::GET
+            && request.uri().path().starts_with(crate::state::FILES);
+        let drop_it = drop_here.clone();
+        async move {
+            if stale {
+                state.stale_closes.fetch_add(1, Ordering::Relaxed);
+                drop_it.notify_one();
+                std::future::pending::<()>().await;
+            }
+            Ok::<_, Infallible>(service::handle(state, request).await)
+        }
     });
     let connection = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
     let mut shutdown = state.shutdown_signal();
     tokio::select! {
         _ = connection.as_mut() => return,
+        () = drop_it.notified() => return,
         _ = shutdown.wait_for(|stopping| *stopping) => {}
     }
     connection.as_mut().graceful_shutdown();

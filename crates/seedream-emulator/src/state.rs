@@ -37,6 +37,7 @@ pub(crate) struct State {
     pub(crate) open: Arc<AtomicU64>,
     pub(crate) faults_injected: AtomicU64,
     pub(crate) images: AtomicU64,
+    pub(crate) stale_closes: AtomicU64,
 }
 
 impl State {
@@ -69,6 +70,7 @@ impl State {
             open: Arc::new(AtomicU64::new(0)),
             faults_injected: AtomicU64::new(0),
             images: AtomicU64::new(0),
+            stale_closes: AtomicU64::new(0),
         })
     }
 
@@ -98,6 +100,7 @@ impl State {
             faults_injected: self.faults_injected.load(Ordering::Relaxed),
             images_generated: self.images.load(Ordering::Relaxed),
             tasks: self.tracker.live(),
+            stale_closes: self.stale_closes.load(Ordering::Relaxed),
         }
     }
 

@@ -219,7 +219,8 @@ pub fn images_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map(|entries| entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default();
-    names.retain(|n| n != "manifest.json" && n != "journal.jsonl" && n != "index.html");
+    // `.claims` holds the batch lines' claim files (see the CLI's claim.rs), not results.
+    names.retain(|n| n != "manifest.json" && n != "journal.jsonl" && n != "index.html" && n != ".claims");
     names.sort();
     names
 }

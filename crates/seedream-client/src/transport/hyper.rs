@@ -22,7 +22,7 @@ use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use super::proxy::{Proxy, ProxyConnector, ProxyError, Routes, proxy_authorization};
 use super::scheme::check_scheme;
-use super::{RequestBody, ResponseBody, Transport, TransportError, TransportErrorKind};
+use super::{FreshConnection, RequestBody, ResponseBody, Transport, TransportError, TransportErrorKind};
 
 /// Default limit for opening a connection (TCP and TLS handshake).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -41,6 +41,8 @@ pub const DEFAULT_POOL_MAX_IDLE_PER_HOST: usize = 64;
 #[derive(Clone)]
 pub struct HyperTransport {
     client: PooledClient<TimedConnector<HttpsConnector<ProxyConnector>>, RequestBody>,
+    /// The same connector without idle connections: requests marked [`FreshConnection`] open one.
+    fresh: PooledClient<TimedConnector<HttpsConnector<ProxyConnector>>, RequestBody>,
     allow_insecure_http: bool,
     connect_timeout: Option<Duration>,
     extra_roots: usize,
@@ -183,12 +185,15 @@ impl HyperTransportBuilder {
             .enable_http1()
             .enable_http2()
             .wrap_connector(ProxyConnector::new(http, proxies.clone()));
+        let connector = TimedConnector { inner: Arc::new(connector), timeout: self.connect_timeout };
         let client = PooledClient::builder(TokioExecutor::new())
             .pool_idle_timeout(self.pool_idle_timeout)
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
-            .build(TimedConnector { inner: Arc::new(connector), timeout: self.connect_timeout });
+            .build(connector.clone());
+        let fresh = PooledClient::builder(TokioExecutor::new()).pool_max_idle_per_host(0).build(connector);
         Ok(HyperTransport {
             client,
+            fresh,
             allow_insecure_http: self.allow_insecure_http,
             connect_timeout: self.connect_timeout,
             extra_roots,
@@ -364,7 +369,8 @@ impl Transport for HyperTransport {
         if let Some(auth) = proxy_authorization(self.proxies.as_deref(), request.uri()) {
             request.headers_mut().insert(http::header::PROXY_AUTHORIZATION, auth);
         }
-        let response = self.client.request(request).await.map_err(classify)?;
+        let client = if request.extensions().get::<FreshConnection>().is_some() { &self.fresh } else { &self.client };
+        let response = client.request(request).await.map_err(classify)?;
         Ok(response.map(ResponseBody::from_body))
     }
 }

@@ -33,6 +33,13 @@ pub trait Transport: Send + Sync + fmt::Debug {
     async fn send(&self, request: http::Request<RequestBody>) -> Result<http::Response<ResponseBody>, TransportError>;
 }
 
+/// A request extension asking the transport for a new connection rather than a pooled one: set on
+/// the retry of a download whose pooled connection the server had closed without saying so (a
+/// stale keep-alive connection), so that the retry cannot land on another one. Transports without
+/// a pool ignore it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FreshConnection;
+
 /// A request body held in full: cheap to clone, so each retry attempt rebuilds the request from it.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct RequestBody {
