@@ -507,6 +507,24 @@ pub fn names_where(takes: impl Fn(&ModelFamily) -> bool) -> String {
     names.join(", ")
 }
 
+/// The most pixels an answered image of a model the catalog does not know may have before it is
+/// decoded (as many as the largest input any family takes): a header claiming 65535×65535 would
+/// otherwise cost gigabytes.
+pub const MAX_ANSWER_PIXELS: u64 = 36_000_000;
+
+/// The most pixels an answered image of `model` may have before it is decoded: its family's largest
+/// `WxH` area or, with layer decomposition, its largest input (the layers have the input's size);
+/// [`MAX_ANSWER_PIXELS`] for unknown models and families without a pixel rule.
+pub fn answer_pixel_limit(model: &str) -> u64 {
+    let Some((family, _)) = resolve(model) else { return MAX_ANSWER_PIXELS };
+    let area = family.size.area.map_or(0, |(_, max)| max);
+    let layers = family.layers.map_or(0, |rule| rule.input_pixels.1);
+    match area.max(layers) {
+        0 => MAX_ANSWER_PIXELS,
+        limit => limit,
+    }
+}
+
 fn is_prefix_of(prefix: &str, model: &str) -> bool {
     let (model, prefix) = (model.as_bytes(), prefix.as_bytes());
     match model.strip_prefix(prefix) {
@@ -600,6 +618,14 @@ mod tests {
                 assert!(family.takes_preset(preset), "{}", family.name);
             }
         }
+    }
+
+    #[test]
+    fn answer_pixel_limits_come_from_the_row() {
+        assert_eq!(answer_pixel_limit(SEEDREAM_5_0_PRO), 36_000_000, "layers: the largest input");
+        assert_eq!(answer_pixel_limit(SEEDREAM_4_0), 16_777_216);
+        assert_eq!(answer_pixel_limit(SEEDEDIT_3_0_I2I), MAX_ANSWER_PIXELS, "adaptive: no area rule");
+        assert_eq!(answer_pixel_limit("ep-20250101-abcde"), MAX_ANSWER_PIXELS);
     }
 
     #[test]
