@@ -575,6 +575,7 @@ async fn run_line(context: &Context, line: Line) -> Option<Ended> {
         service: &context.service,
         requested: requested_format(request.output_format.as_ref()),
         provenance: Some(&stamp),
+        model: &request.model,
     };
     let mut outcome = Outcome::empty();
     let mut fatal = None;

@@ -107,7 +107,7 @@ pub fn run(cli: Cli) -> Exit {
             return failure.exit;
         }
     };
-    runtime.block_on(async {
+    let exit = runtime.block_on(async {
         let interrupt = Interrupt::install();
         let global = &cli.global;
         match &cli.command {
@@ -118,8 +118,15 @@ pub fn run(cli: Cli) -> Exit {
             Command::Models(_) => models::run_remote(global, &out).await,
             Command::Validate(_) | Command::Schema(_) | Command::Inspect(_) => Exit::Success,
         }
-    })
+    });
+    // Everything is recorded by now. Blocking work a deadline or Ctrl-C left behind (stamping or
+    // composing an image) is not waited for past a short grace, in which temporary files are removed.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    exit
 }
+
+/// How long the end of a command waits for blocking work it no longer needs.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `seedream schema NAME`: the JSON Schema, pretty-printed.
 fn schema(name: cli::SchemaName, out: &Output) -> Exit {

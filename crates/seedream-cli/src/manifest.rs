@@ -107,6 +107,10 @@ pub struct Outcome {
     /// Layer decomposition: the OpenRaster file holding the base image and every layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openraster: Option<String>,
+    /// Layer decomposition: why the OpenRaster file could not be made (the images are saved); the
+    /// run is then `partial`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openraster_error: Option<String>,
     /// Why the whole request failed, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorRecord>,
@@ -129,6 +133,7 @@ impl Outcome {
             images: Vec::new(),
             failed_images: Vec::new(),
             openraster: None,
+            openraster_error: None,
             error: None,
             warnings: Vec::new(),
         }
@@ -141,7 +146,8 @@ impl Outcome {
 
     /// Sets `status` from what was saved and what failed.
     pub fn settle(&mut self) {
-        self.status = match (self.images.is_empty(), self.failed_images.is_empty() && self.error.is_none()) {
+        let whole = self.failed_images.is_empty() && self.error.is_none() && self.openraster_error.is_none();
+        self.status = match (self.images.is_empty(), whole) {
             (false, true) => Status::Succeeded,
             (false, false) => Status::Partial,
             (true, _) => Status::Failed,

@@ -54,12 +54,16 @@ pub struct Placement {
 }
 
 /// Builds the `.ora` file's bytes. `layers` must hold the base image (`z_index` 0); order does not
-/// matter.
-pub fn build(layers: &[Layer<'_>]) -> Result<Vec<u8>, String> {
+/// matter. Each image's header is checked against `max_pixels` (the catalog's
+/// [`answer_pixel_limit`](seedream_types::catalog::answer_pixel_limit)) before anything is decoded.
+pub fn build(layers: &[Layer<'_>], max_pixels: u64) -> Result<Vec<u8>, String> {
     let base = layers.iter().find(|l| l.z_index == 0).ok_or("the answer has no base image (z_index 0)")?;
-    let base_pixels = decode_rgba(base.bytes).map_err(|e| format!("the base image cannot be read: {e}"))?;
+    for layer in layers {
+        check_pixels(layer.bytes, max_pixels).map_err(|e| format!("{} {e}", describe(layer)))?;
+    }
+    let base_pixels = decode_rgba(base.bytes, max_pixels).map_err(|e| format!("the base image cannot be read: {e}"))?;
     let (width, height) = (base_pixels.width, base_pixels.height);
-    let merged = as_png(base.bytes, Some(&base_pixels))?;
+    let merged = as_png(base.bytes, Some(&base_pixels), max_pixels)?;
     let thumbnail = encode_png(&downscale(&base_pixels, THUMBNAIL_MAX))?;
 
     let mut sorted: Vec<&Layer<'_>> = layers.iter().collect();
@@ -67,7 +71,7 @@ pub fn build(layers: &[Layer<'_>]) -> Result<Vec<u8>, String> {
     let mut placements = Vec::with_capacity(sorted.len());
     let mut entries: Vec<(String, Vec<u8>)> = Vec::with_capacity(sorted.len());
     for layer in sorted {
-        let png = if layer.z_index == 0 { merged.clone() } else { as_png(layer.bytes, None)? };
+        let png = if layer.z_index == 0 { merged.clone() } else { as_png(layer.bytes, None, max_pixels)? };
         let (w, h) = read_dimensions(&png).map(|(_, d)| (d.width, d.height)).unwrap_or((width, height));
         let (x, y) = match layer.bounding_box {
             Some(_) if (w, h) == (width, height) => (0, 0),
@@ -99,6 +103,27 @@ pub fn build(layers: &[Layer<'_>]) -> Result<Vec<u8>, String> {
     put("Thumbnails/thumbnail.png", stored, &thumbnail)?;
     let cursor = zip.finish().map_err(|e| format!("cannot finish the zip: {e}"))?;
     Ok(cursor.into_inner())
+}
+
+/// `the base image` or `layer 3 ("Sky")`, for messages.
+fn describe(layer: &Layer<'_>) -> String {
+    match layer.z_index {
+        0 => "the base image".into(),
+        z => format!("layer {z} ({:?})", layer.name),
+    }
+}
+
+/// Checks the dimensions an image's header states against `max_pixels`, without decoding it.
+fn check_pixels(bytes: &[u8], max_pixels: u64) -> Result<(), String> {
+    let (_, dims) = read_dimensions(bytes).ok_or("states no dimensions that can be read")?;
+    let pixels = u64::from(dims.width) * u64::from(dims.height);
+    if pixels > max_pixels {
+        return Err(format!(
+            "is {}x{} ({pixels} pixels), more than the {max_pixels} the model's images can have: not decoded",
+            dims.width, dims.height
+        ));
+    }
+    Ok(())
 }
 
 fn clamp_coordinate(value: f64, limit: u32) -> u32 {
@@ -157,20 +182,33 @@ pub struct Rgba {
     pub pixels: Vec<u8>,
 }
 
-/// Decodes a PNG or a JPEG to RGBA.
-pub fn decode_rgba(bytes: &[u8]) -> Result<Rgba, String> {
+/// Decodes a PNG or a JPEG to RGBA, refusing (before allocating) an image of more than `max_pixels`
+/// whatever its header claimed.
+pub fn decode_rgba(bytes: &[u8], max_pixels: u64) -> Result<Rgba, String> {
     match sniff_format(bytes) {
-        Some(ImageFormat::Png) => decode_png(bytes),
-        Some(ImageFormat::Jpeg) => decode_jpeg(bytes),
+        Some(ImageFormat::Png) => decode_png(bytes, max_pixels),
+        Some(ImageFormat::Jpeg) => decode_jpeg(bytes, max_pixels),
         Some(other) => Err(format!("it is {}, not PNG or JPEG", other.as_str())),
         None => Err("it is not an image".into()),
     }
 }
 
-fn decode_png(bytes: &[u8]) -> Result<Rgba, String> {
-    let mut decoder = png::Decoder::new(Cursor::new(bytes));
+/// The decoder's own header, checked before its buffers are allocated.
+fn within(width: u32, height: u32, max_pixels: u64) -> Result<(), String> {
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels {
+        return Err(format!("it is {width}x{height} ({pixels} pixels), more than {max_pixels}"));
+    }
+    Ok(())
+}
+
+fn decode_png(bytes: &[u8], max_pixels: u64) -> Result<Rgba, String> {
+    // The buffers: at most 8 bytes a pixel (16-bit RGBA) before conversion.
+    let limits = png::Limits { bytes: usize::try_from(max_pixels.saturating_mul(8)).unwrap_or(usize::MAX) };
+    let mut decoder = png::Decoder::new_with_limits(Cursor::new(bytes), limits);
     decoder.set_transformations(png::Transformations::normalize_to_color8());
     let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+    within(reader.info().width, reader.info().height, max_pixels)?;
     let mut buffer = vec![0; reader.output_buffer_size().ok_or("the PNG is too large")?];
     let info = reader.next_frame(&mut buffer).map_err(|e| e.to_string())?;
     buffer.truncate(info.buffer_size());
@@ -185,8 +223,11 @@ fn decode_png(bytes: &[u8]) -> Result<Rgba, String> {
     Ok(Rgba { width: info.width, height: info.height, pixels })
 }
 
-fn decode_jpeg(bytes: &[u8]) -> Result<Rgba, String> {
+fn decode_jpeg(bytes: &[u8], max_pixels: u64) -> Result<Rgba, String> {
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.read_info().map_err(|e| e.to_string())?;
+    let header = decoder.info().ok_or("the JPEG has no header")?;
+    within(u32::from(header.width), u32::from(header.height), max_pixels)?;
     let data = decoder.decode().map_err(|e| e.to_string())?;
     let info = decoder.info().ok_or("the JPEG has no header")?;
     let pixels = match info.pixel_format {
@@ -210,13 +251,13 @@ pub fn encode_png(image: &Rgba) -> Result<Vec<u8>, String> {
 }
 
 /// The bytes as PNG: PNG bytes as they are, anything else decoded (or `decoded` when given) and encoded.
-fn as_png(bytes: &[u8], decoded: Option<&Rgba>) -> Result<Vec<u8>, String> {
+fn as_png(bytes: &[u8], decoded: Option<&Rgba>, max_pixels: u64) -> Result<Vec<u8>, String> {
     if sniff_format(bytes) == Some(ImageFormat::Png) {
         return Ok(bytes.to_vec());
     }
     match decoded {
         Some(image) => encode_png(image),
-        None => encode_png(&decode_rgba(bytes).map_err(|e| format!("a layer cannot be read: {e}"))?),
+        None => encode_png(&decode_rgba(bytes, max_pixels).map_err(|e| format!("a layer cannot be read: {e}"))?),
     }
 }
 
@@ -290,7 +331,7 @@ mod tests {
     fn png_round_trips_and_thumbnails_fit() {
         let image = solid(600, 300, [10, 20, 30, 255]);
         let png = encode_png(&image).unwrap();
-        let back = decode_rgba(&png).unwrap();
+        let back = decode_rgba(&png, u64::MAX).unwrap();
         assert_eq!((back.width, back.height), (600, 300));
         assert_eq!(&back.pixels[..4], &[10, 20, 30, 255]);
         let thumb = downscale(&image, THUMBNAIL_MAX);
@@ -310,7 +351,7 @@ mod tests {
             Layer { z_index: 0, name: "base image", bounding_box: None, bytes: &base },
             Layer { z_index: 1, name: "Background", bounding_box: Some([0.0, 0.0, 100.0, 80.0]), bytes: &full },
         ];
-        let ora = build(&layers).unwrap();
+        let ora = build(&layers, 100 * 80).unwrap();
         assert_eq!(&ora[30..38], b"mimetype");
         assert_eq!(&ora[38..38 + MIMETYPE.len()], MIMETYPE.as_bytes());
         let mut archive = zip::ZipArchive::new(Cursor::new(ora)).unwrap();
@@ -320,6 +361,23 @@ mod tests {
         let background = stack.find("data/01-background.png\" x=\"0\" y=\"0\"").unwrap();
         let hidden = stack.find("visibility=\"hidden\"").unwrap();
         assert!(red < background && background < hidden, "topmost first, base last\n{stack}");
+    }
+
+    /// An 18 KB-style JPEG claiming 65535×65535 (4 GiB of RGBA) used to abort the process.
+    #[test]
+    fn images_over_the_pixel_limit_are_refused_before_decoding() {
+        let mut bomb = seedream_emulator::synthetic_jpeg(64, 48, 7, false).unwrap();
+        let sof = bomb.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        bomb[sof + 5..sof + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]); // height, width
+        let base = encode_png(&solid(100, 80, [255, 255, 255, 255])).unwrap();
+        let layers = [
+            Layer { z_index: 0, name: "base image", bounding_box: None, bytes: &base },
+            Layer { z_index: 1, name: "Sky", bounding_box: None, bytes: &bomb },
+        ];
+        let error = build(&layers, 36_000_000).unwrap_err();
+        assert!(error.contains("layer 1 (\"Sky\") is 65535x65535") && error.contains("not decoded"), "{error}");
+        assert!(decode_rgba(&bomb, 36_000_000).is_err(), "the decoder's own limit holds too");
+        assert!(build(&layers[..1], 100 * 80 - 1).unwrap_err().contains("the base image is 100x80"));
     }
 
     #[test]
@@ -346,11 +404,11 @@ mod tests {
     #[test]
     fn a_jpeg_base_becomes_a_png_merged_image() {
         let jpeg = seedream_emulator::synthetic_jpeg(64, 48, 7, false).unwrap();
-        let ora = build(&[Layer { z_index: 0, name: "base", bounding_box: None, bytes: &jpeg }]).unwrap();
+        let ora = build(&[Layer { z_index: 0, name: "base", bounding_box: None, bytes: &jpeg }], 64 * 48).unwrap();
         let mut archive = zip::ZipArchive::new(Cursor::new(ora)).unwrap();
         let mut merged = Vec::new();
         std::io::Read::read_to_end(&mut archive.by_name("mergedimage.png").unwrap(), &mut merged).unwrap();
-        let decoded = decode_rgba(&merged).unwrap();
+        let decoded = decode_rgba(&merged, 64 * 48).unwrap();
         assert_eq!((decoded.width, decoded.height), (64, 48));
     }
 }

@@ -395,8 +395,14 @@ async fn execute(
     let id = unique_id(dir, &slug(job.prompt()));
     let started_at = now_rfc3339();
     let stamp = stamp(job.prompt(), job.model(), job.seed(), service.is_emulator());
-    let target =
-        Target { dir, stem: &id, service: &service.label, requested: job.requested_format(), provenance: Some(&stamp) };
+    let target = Target {
+        dir,
+        stem: &id,
+        service: &service.label,
+        requested: job.requested_format(),
+        provenance: Some(&stamp),
+        model: job.model(),
+    };
     let journaling = Journaling {
         dir,
         run: &id,
@@ -628,6 +634,9 @@ fn report_image(out: &Output, dir: &Path, saved: Saved<'_>) {
 fn summarize(out: &Output, outcome: &Outcome, dir: &Path, manifest: &Path) {
     if let Some(ora) = &outcome.openraster {
         out.line(&format!("{}  (OpenRaster: the base image and every layer)", dir.join(ora).display()));
+    }
+    if let Some(problem) = &outcome.openraster_error {
+        out.note(&format!("warning: {problem}"));
     }
     let saved = outcome.images.len();
     let failed = outcome.failed_images.len();

@@ -33,6 +33,8 @@ pub struct Target<'a> {
     /// What every image of the request is stamped with (see [`stamp`]); `None` writes the bytes as
     /// they came.
     pub provenance: Option<&'a Provenance>,
+    /// The model the request named: its catalog row bounds the pixels decoded for the OpenRaster file.
+    pub model: &'a str,
 }
 
 /// The part of an image's provenance that a request decides; the rest (size, request id, time) is
@@ -48,22 +50,30 @@ pub fn stamp(prompt: &str, model: &str, seed: Option<i64>, synthetic: bool) -> P
     }
 }
 
-/// `bytes` with the image's provenance written in, or `None` when they cannot carry it (neither JPEG
-/// nor PNG, or damaged): then they are saved as they came, not refused.
-fn with_provenance(base: &Provenance, bytes: &[u8], size: Option<&str>, outcome: &Outcome) -> Option<Vec<u8>> {
+/// `bytes` with the image's provenance written in, or as they came when they cannot carry it (neither
+/// JPEG nor PNG, or damaged), not refused. Reading and writing the XMP of a large image is work for a
+/// blocking thread: there the call's deadline (and Ctrl-C) can leave it behind.
+async fn stamped(base: &Provenance, bytes: ImageBytes, size: Option<String>, outcome: &Outcome) -> ImageBytes {
+    let base = Provenance {
+        model: outcome.model.clone().unwrap_or_else(|| base.model.clone()),
+        request_id: outcome.request_id.clone(),
+        ..base.clone()
+    };
+    let original = bytes.clone();
+    let stamping = tokio::task::spawn_blocking(move || with_provenance(base, &bytes, size));
+    match stamping.await {
+        Ok(Some(stamped)) => ImageBytes::new(stamped, original.format()),
+        _ => original,
+    }
+}
+
+/// `bytes` with `base` (its size and time filled in) written in; `None` when they cannot carry it.
+fn with_provenance(base: Provenance, bytes: &[u8], size: Option<String>) -> Option<Vec<u8>> {
     // An emulator marks its images synthetic in their own metadata; that is kept.
     let marked = provenance::read(bytes).ok().flatten().is_some_and(|own| own.synthetic);
     let size = size
-        .map(str::to_owned)
         .or_else(|| seedream_types::image::read_dimensions(bytes).map(|(_, d)| format!("{}x{}", d.width, d.height)));
-    let record = Provenance {
-        model: outcome.model.clone().unwrap_or_else(|| base.model.clone()),
-        size,
-        request_id: outcome.request_id.clone(),
-        created: UtcTime::now().to_string(),
-        synthetic: base.synthetic || marked,
-        ..base.clone()
-    };
+    let record = Provenance { size, created: UtcTime::now().to_string(), synthetic: base.synthetic || marked, ..base };
     provenance::embed(bytes, &record).ok()
 }
 
@@ -125,44 +135,58 @@ pub async fn save_response(
     // A decomposition with a missing image (a failed download) is left as its files: the stack would
     // be wrong.
     if !layers.is_empty() && outcome.failed_images.is_empty() {
-        save_openraster(target, &layers, outcome)?;
+        save_openraster(target, layers, outcome).await?;
     }
     Ok(())
 }
 
-/// Writes `{stem}.ora` from the saved base image and layers, and records it.
-fn save_openraster(target: Target<'_>, layers: &[(usize, ImageBytes)], outcome: &mut Outcome) -> Result<(), Failure> {
-    let names: Vec<String> = layers
-        .iter()
-        .map(|(at, _)| {
-            let image = &outcome.images[*at];
-            match (&image.name, image.z_index) {
+/// Writes `{stem}.ora` from the saved base image and layers, and records it. One that cannot be
+/// made (a layer over the model's pixel limit, an image that does not decode) is recorded in
+/// `openraster_error`, the saved files kept; only a file that cannot be written stops the run.
+async fn save_openraster(
+    target: Target<'_>,
+    layers: Vec<(usize, ImageBytes)>,
+    outcome: &mut Outcome,
+) -> Result<(), Failure> {
+    let parts: Vec<(i64, String, Option<[f64; 4]>, ImageBytes)> = layers
+        .into_iter()
+        .map(|(at, bytes)| {
+            let image = &outcome.images[at];
+            let name = match (&image.name, image.z_index) {
                 (Some(name), _) if !name.trim().is_empty() => name.clone(),
                 (_, Some(0)) => "base image".to_owned(),
                 (_, z) => format!("layer {}", z.unwrap_or_default()),
-            }
+            };
+            let corners = image.bounding_box.as_ref().and_then(|b| b.absolute_corners());
+            (image.z_index.unwrap_or_default(), name, corners, bytes)
         })
         .collect();
-    let parts: Vec<openraster::Layer<'_>> = layers
-        .iter()
-        .zip(&names)
-        .map(|((at, bytes), name)| {
-            let image = &outcome.images[*at];
-            openraster::Layer {
-                z_index: image.z_index.unwrap_or_default(),
+    let max_pixels = seedream_types::catalog::answer_pixel_limit(crate::catalog::family_of(target.model));
+    // Decoding and encoding megapixels: on a blocking thread, so the deadline still holds.
+    let composing = tokio::task::spawn_blocking(move || {
+        let layers: Vec<openraster::Layer<'_>> = parts
+            .iter()
+            .map(|(z_index, name, bounding_box, bytes)| openraster::Layer {
+                z_index: *z_index,
                 name,
-                bounding_box: image.bounding_box.as_ref().and_then(|b| b.absolute_corners()),
+                bounding_box: *bounding_box,
                 bytes,
-            }
-        })
-        .collect();
-    let ora = openraster::build(&parts).map_err(|reason| {
-        Failure::local(format!("the layers are saved, but the OpenRaster file could not be made: {reason}"))
-            .with_kind("decode")
-    })?;
-    let file = format!("{}.ora", target.stem);
-    save_file(target.dir, &file, &ora)?;
-    outcome.openraster = Some(file);
+            })
+            .collect();
+        openraster::build(&layers, max_pixels)
+    });
+    let built = composing.await.unwrap_or_else(|e| Err(format!("composing stopped: {e}")));
+    match built {
+        Ok(ora) => {
+            let file = format!("{}.ora", target.stem);
+            save_file(target.dir, &file, &ora)?;
+            outcome.openraster = Some(file);
+        }
+        Err(reason) => {
+            outcome.openraster_error =
+                Some(format!("the layers are saved, but the OpenRaster file could not be made: {reason}"));
+        }
+    }
     Ok(())
 }
 
@@ -220,8 +244,8 @@ pub async fn save_image(
         None => outcome.images.iter().any(|saved| saved.index == index).then(|| format!("image_index {index}")),
     };
     // The stamped bytes are the file, and the layer of the OpenRaster file too (the same bytes).
-    let bytes = match target.provenance.and_then(|base| with_provenance(base, &bytes, size.as_deref(), outcome)) {
-        Some(stamped) => ImageBytes::new(stamped, bytes.format()),
+    let bytes = match target.provenance {
+        Some(base) => stamped(base, bytes, size.clone(), outcome).await,
         None => bytes,
     };
     save_file(target.dir, &file, &bytes)?;

@@ -388,3 +388,86 @@ fn a_short_header_value_is_not_redacted_from_server_text() {
     assert_eq!(output.status.code(), Some(3), "{}", text(&output));
     assert!(text(&output).contains("Your account has exhausted its quota"), "{}", text(&output));
 }
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// An 8×8 PNG, with an uncompressed XMP `iTXt` chunk holding `xmp` when given.
+fn png_with_xmp(xmp: Option<String>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, 8, 8);
+    encoder.set_color(png::ColorType::Rgba);
+    if let Some(xmp) = xmp {
+        encoder.add_itxt_chunk("XML:com.adobe.xmp".into(), xmp).unwrap();
+    }
+    let mut writer = encoder.write_header().unwrap();
+    writer.write_image_data(&[200; 8 * 8 * 4]).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+/// A server answering every generate with `body` (JSON).
+fn answering(body: Value) -> String {
+    let body = body.to_string();
+    let addr = server(move |_path, _head| response("200 OK", "application/json", body.as_bytes()));
+    format!("http://{addr}/v1")
+}
+
+/// An answer whose image carries 4 MiB of `&` in a packet that looks like ours: reading it back
+/// was quadratic (over 90 s past `--timeout 5`, Ctrl-C ignored). Now the packet is past the limit
+/// and not read: the run and `seedream inspect` end at once.
+#[test]
+fn an_image_with_megabytes_of_ampersands_in_its_xmp_is_saved_within_the_timeout() {
+    let ns = "https://github.com/seedream-rs/ns/provenance/1.0/";
+    let xmp = format!("<x:xmpmeta xmlns:seedream=\"{ns}\" seedream:model=\"{}\"/>", "&".repeat(4 << 20));
+    let image = png_with_xmp(Some(xmp));
+    let base = answering(serde_json::json!({"data": [{"b64_json": b64(&image), "size": "8x8"}]}));
+    let dir = Scratch::new("ampersands");
+    let started = Instant::now();
+    let args = ["generate", "--prompt", "p", "--out", ".", "--base-url", &base, "--api-key", KEY, "--timeout", "5"];
+    let output = run(&dir.0, &args, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert_eq!(manifest(&dir.0)["runs"][0]["status"], "succeeded");
+    let file = dir.0.join("hostile.png");
+    std::fs::write(&file, &image).unwrap();
+    let started = Instant::now();
+    let output = run(&dir.0, &["inspect", "--json", file.to_str().unwrap()], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("\"none\""), "{}", text(&output));
+    assert!(started.elapsed() < Duration::from_secs(20), "inspect took {:?}", started.elapsed());
+}
+
+/// A layered answer whose layer is a small JPEG claiming 65535×65535 (4 GiB of pixels) aborted the
+/// process before the run was recorded. Now the layer is refused before decoding: the run is
+/// recorded as partial, with why there is no `.ora`, and the saved files stay.
+#[test]
+fn a_pixel_bomb_layer_is_reported_and_the_run_recorded() {
+    let mut bomb = seedream_emulator::synthetic_jpeg(64, 48, 7, false).unwrap();
+    let sof = bomb.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    bomb[sof + 5..sof + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]); // height, width
+    let base = answering(serde_json::json!({
+        "data": [
+            {"b64_json": b64(&png_with_xmp(None)), "size": "8x8", "z_index": 0},
+            {"b64_json": b64(&bomb), "z_index": 1, "name": "Sky",
+             "bounding_box": {"absolute": [0, 0, 8, 8], "normalized": [0, 0, 1000, 1000]}}
+        ],
+        "usage": {"generated_images": 2, "output_tokens": 8, "total_tokens": 8}
+    }));
+    let dir = Scratch::new("pixel-bomb");
+    let args = ["generate", "--prompt", "p", "--out", ".", "--base-url", &base, "--api-key", KEY, "--json"];
+    let output = run(&dir.0, &args, &[]);
+    assert_eq!(output.status.code(), Some(5), "partly done\n{}", text(&output));
+    let manifest = manifest(&dir.0);
+    let run = &manifest["runs"][0];
+    assert_eq!(run["status"], "partial", "{manifest:#}");
+    assert_eq!(run["images"].as_array().unwrap().len(), 2, "{manifest:#}");
+    let problem = run["openraster_error"].as_str().unwrap_or_default();
+    assert!(problem.contains("layer 1 (\"Sky\") is 65535x65535"), "{manifest:#}");
+    for image in run["images"].as_array().unwrap() {
+        assert!(dir.0.join(image["file"].as_str().unwrap()).is_file(), "{image}");
+    }
+    assert!(run.get("openraster").is_none());
+}

@@ -459,7 +459,30 @@ pub fn names_where(takes: impl Fn(&ModelFamily) -> bool) -> String {
     names.join(", ")
 }
 
+/// The most pixels an answered image of a model the catalog does not know may have before it is
+/// decoded (as many as the largest input any family takes): a header claiming 65535×65535 would
+/// otherwise cost gigabytes.
+pub const MAX_ANSWER_PIXELS: u64 = 36_000_000;
+
+/// The most pixels an answered image of a model of `family` may have before it is decoded (see
+/// [`ModelFamily::answer_pixel_limit`]); [`MAX_ANSWER_PIXELS`] for models the catalog does not know.
+pub fn answer_pixel_limit(family: Option<&ModelFamily>) -> u64 {
+    family.map_or(MAX_ANSWER_PIXELS, ModelFamily::answer_pixel_limit)
+}
+
 impl ModelFamily {
+    /// The most pixels an answered image may have before it is decoded: the largest `WxH` area or,
+    /// with layer decomposition, the largest input (the layers have the input's size);
+    /// [`MAX_ANSWER_PIXELS`] for families without a pixel rule.
+    pub fn answer_pixel_limit(&self) -> u64 {
+        let area = self.size.area.map_or(0, |span| span.max);
+        let layers = self.layers.as_ref().map_or(0, |rule| rule.input_pixels.max);
+        match area.max(layers) {
+            0 => MAX_ANSWER_PIXELS,
+            limit => limit,
+        }
+    }
+
     /// Whether the family takes `preset`.
     pub fn takes_preset(&self, preset: SizePreset) -> bool {
         self.size.presets.contains(&preset)
@@ -570,6 +593,14 @@ mod tests {
         for model in ["ep-20250101-abcde", "gpt-image-1", "doubao-seedream-9-9-991231", "dola-seedream-4-05"] {
             assert_eq!(family_of(model), None, "{model}");
         }
+    }
+
+    #[test]
+    fn answer_pixel_limits_come_from_the_row() {
+        assert_eq!(answer_pixel_limit(family_of(SEEDREAM_5_0_PRO)), 36_000_000, "layers: the largest input");
+        assert_eq!(answer_pixel_limit(family_of(SEEDREAM_4_0)), 16_777_216);
+        assert_eq!(answer_pixel_limit(family_of(SEEDEDIT_3_0_I2I)), MAX_ANSWER_PIXELS, "adaptive: no area rule");
+        assert_eq!(answer_pixel_limit(family_of("ep-20250101-abcde")), MAX_ANSWER_PIXELS);
     }
 
     #[test]
