@@ -25,7 +25,7 @@ use crate::interrupt::Interrupt;
 use crate::journal::{self, Record};
 use crate::limiter::Limiter;
 use crate::manifest::{LineRecord, Outcome, Status, abbreviate_data_urls, line_hash, now_rfc3339, redact};
-use crate::output::Output;
+use crate::output::{Output, count};
 use crate::request::{RequestError, check_value, parse_json, parse_unchecked};
 use crate::run::timed_out;
 use crate::save::{Target, requested_format, save_response, stamp};
@@ -215,7 +215,7 @@ async fn run_inner(
     out: &Output,
     interrupt: &Interrupt,
 ) -> Result<Exit, Failure> {
-    let (raw, count) = read_lines(&args.file)?;
+    let (raw, line_count) = read_lines(&args.file)?;
     let setup = Setup::resolve(global)?;
     let service_id = setup.service_id();
     let base_dir = args.file.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -243,11 +243,11 @@ async fn run_inner(
     if pending.is_empty() {
         journal::rebuild(dir)?;
         crate::gallery::refresh(dir)?;
-        out.note(&format!("all {total} lines are done already (see {}); nothing to run", manifest_path.display()));
+        out.note(&format!("all {} are done already (see {}); nothing to run", count(total as u64, "line"), manifest_path.display()));
         return Ok(finish(out, &tally, total, dir, &manifest_path, None, false));
     }
     if skipped > 0 {
-        out.note(&format!("resuming: {skipped} of {total} lines are done already and are skipped"));
+        out.note(&format!("resuming: {skipped} of {} are done already and are skipped", count(total as u64, "line")));
     }
 
     let service = Service::connect(global, &args.call, out, validate).await?;
@@ -263,11 +263,11 @@ async fn run_inner(
         validate,
         synthetic: service.is_emulator(),
         call: args.call.clone(),
-        width: count.max(1).to_string().len(),
+        width: line_count.max(1).to_string().len(),
     };
     let what = format!(
-        "batch: {} lines on {} ({} at once, at most {} images per minute)",
-        pending.len(),
+        "batch: {} on {} ({} at once, at most {} images per minute)",
+        count(pending.len() as u64, "line"),
         service.label,
         args.concurrency,
         args.images_per_minute
@@ -330,7 +330,7 @@ async fn run_inner(
         bar.inc(1);
         let minutes = started.elapsed().as_secs_f64() / 60.0;
         let rate = if minutes > 0.0 { tally.images as f64 / minutes } else { 0.0 };
-        bar.set_message(format!("{} images ({rate:.0}/min) · {} failed", tally.images, tally.failed));
+        bar.set_message(format!("{} ({rate:.0}/min) · {} failed", count(tally.images as u64, "image"), tally.failed));
         if let Some(fatal) = finished.fatal
             && stopped.is_none()
         {
@@ -423,7 +423,7 @@ impl Tally {
             self.succeeded += 1;
             if !out.animate {
                 let n = outcome.images.len();
-                out.note(&format!("line {}: {n} image{} saved", finished.number, if n == 1 { "" } else { "s" }));
+                out.note(&format!("line {}: {} saved", finished.number, count(n as u64, "image")));
             }
         } else {
             self.failed += 1;
@@ -433,7 +433,7 @@ impl Tally {
                 None => {
                     let failed: Vec<String> =
                         outcome.failed_images.iter().map(|f| format!("image {}: {}", f.index, f.code)).collect();
-                    format!("{} image(s) saved, {} failed ({})", outcome.images.len(), failed.len(), failed.join(", "))
+                    format!("{} saved, {} failed ({})", count(outcome.images.len() as u64, "image"), failed.len(), failed.join(", "))
                 }
             };
             out.note(&format!("line {}: failed: {reason}", finished.number));
@@ -489,8 +489,9 @@ fn finish(
         out.error(&failure.to_string());
     }
     let mut summary = format!(
-        "batch{}: {total} lines: {} succeeded, {} failed, {} skipped (done before)",
+        "batch{}: {}: {} succeeded, {} failed, {} skipped (done before)",
         if interrupted { " interrupted" } else { "" },
+        count(total as u64, "line"),
         tally.succeeded,
         tally.failed,
         tally.skipped
@@ -502,8 +503,8 @@ fn finish(
         summary.push_str(&format!(", {} left to another run on this folder", tally.elsewhere));
     }
     summary.push_str(&format!(
-        "; {} images saved in {}; manifest: {}",
-        tally.images,
+        "; {} saved in {}; manifest: {}",
+        count(tally.images as u64, "image"),
         dir.display(),
         manifest.display()
     ));

@@ -156,3 +156,22 @@ impl Output {
         }
     }
 }
+
+/// A count with its noun, singular for one: `1 line`, `3 lines`, `0 images`. Every noun the command
+/// counts takes a plain `s`.
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    match n.into() {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(super::count(1u32, "line"), "1 line");
+        assert_eq!(super::count(0u32, "image"), "0 images");
+        assert_eq!(super::count(3u64, "attempt"), "3 attempts");
+    }
+}

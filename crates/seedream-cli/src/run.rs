@@ -23,7 +23,7 @@ use crate::input;
 use crate::interrupt::Interrupt;
 use crate::journal::{self, Record};
 use crate::manifest::{Outcome, RunRecord, Status, abbreviate_data_urls, now_compact, now_rfc3339, redact};
-use crate::output::Output;
+use crate::output::{Output, count};
 use crate::save::{Saved, Target, no_images, record_failed, requested_format, save_image, save_response, slug, stamp};
 use crate::service::{Service, Setup, describe, validation_hint};
 
@@ -50,7 +50,7 @@ impl Job {
 
     /// What the run asks for, in words: `up to 3 images`, `a base image and up to 16 layers`.
     fn wanted(&self) -> String {
-        let count = match self {
+        let number = match self {
             Job::Generate(request) if request.is_layer_decomposition() => {
                 let layers =
                     crate::catalog::family_of(&request.model).and_then(|f| f.layers.as_ref()).map(|l| l.max_layers);
@@ -62,7 +62,7 @@ impl Job {
             Job::Generate(request) => request.max_output_images(),
             Job::Edit(request) => request.n.as_ref().and_then(ImageCount::value).unwrap_or(1).clamp(1, 15) as usize,
         };
-        if count == 1 { "up to 1 image".into() } else { format!("up to {count} images") }
+        format!("up to {}", count(number as u64, "image"))
     }
 
     fn validate(&self) -> Result<Vec<Violation>, ValidationError> {
@@ -457,10 +457,10 @@ async fn execute(
         }
     };
     out.detail(&format!(
-        "{command}: request id {}, client request id {}, {} attempt(s), {:.1} s",
+        "{command}: request id {}, client request id {}, {}, {:.1} s",
         outcome.request_id.as_deref().unwrap_or("(none)"),
         outcome.client_request_id.as_deref().unwrap_or("(none)"),
-        outcome.attempts.unwrap_or(0),
+        attempts_text(outcome.attempts, call_args.retries),
         clock.elapsed().as_secs_f64()
     ));
 
@@ -489,7 +489,7 @@ async fn execute(
     let exit = exit_of(&record.outcome, failure.as_ref());
     let manifest_path = dir.join(crate::manifest::MANIFEST_FILE);
     if let Err(failure) = saved {
-        let failure = failure.with_detail(format!("{images} image(s) were saved in {}", dir.display()));
+        let failure = failure.with_detail(format!("{} saved in {}", count(images as u64, "image"), dir.display()));
         if out.json {
             out.json_line(&json!({ "status": "failed", "exit_code": failure.exit.code(), "error": failure.record() }));
         }
@@ -510,6 +510,16 @@ async fn execute(
     }
     summarize(out, &record.outcome, dir, &manifest_path);
     exit
+}
+
+/// How many attempts a call took, for `--verbose`: the answer says, but a failed call does not,
+/// and then `--retries` bounds it (`--retries 0`: exactly one).
+fn attempts_text(attempts: Option<u32>, retries: u32) -> String {
+    match attempts {
+        Some(attempts) => count(attempts, "attempt"),
+        None if retries == 0 => count(1u32, "attempt"),
+        None => format!("up to {}", count(retries.saturating_add(1), "attempt")),
+    }
 }
 
 /// The failure when `--timeout` runs out, naming what the run was doing.
@@ -603,7 +613,7 @@ async fn call(
             journaling.note_meta(&meta);
             outcome.request_id = meta.request_id;
             outcome.attempts = Some(meta.attempts);
-            phase.set(format!("downloading and saving {} image(s)", response.data.len()));
+            phase.set(format!("downloading and saving {}", count(response.data.len() as u64, "image")));
             save_response(client, target, response, images, outcome, report).await
         }
         Job::Edit(request) => {
@@ -612,7 +622,7 @@ async fn call(
             journaling.note_meta(&meta);
             outcome.request_id = meta.request_id;
             outcome.attempts = Some(meta.attempts);
-            phase.set(format!("downloading and saving {} image(s)", response.data.len()));
+            phase.set(format!("downloading and saving {}", count(response.data.len() as u64, "image")));
             save_response(client, target, response, Vec::new(), outcome, report).await
         }
     }
@@ -640,7 +650,7 @@ fn summarize(out: &Output, outcome: &Outcome, dir: &Path, manifest: &Path) {
     }
     let saved = outcome.images.len();
     let failed = outcome.failed_images.len();
-    let images = |n: usize| if n == 1 { "1 image".to_owned() } else { format!("{n} images") };
+    let images = |n: usize| count(n as u64, "image");
     match outcome.status {
         Status::Interrupted => out.note(&format!(
             "interrupted: {} saved in {} (every saved file is complete); see {}",

@@ -231,6 +231,10 @@ pub async fn save_image(
             return Ok(None);
         }
     };
+    // An answer without sizes (SeedEdit 3.0 states none) gets the image's own, from its header.
+    let size = size.or_else(|| {
+        seedream_types::image::read_dimensions(bytes.as_ref()).map(|(_, dimensions)| dimensions.to_string())
+    });
     // The bytes decide (5.0 lite states no format even for PNG), then what the item states (the
     // client's `ImageBytes::format`), then what the request asked for.
     let extension = bytes.format().unwrap_or(target.requested).extension();

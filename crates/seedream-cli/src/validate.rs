@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::cli::ValidateArgs;
 use crate::failure::{Exit, io_reason};
-use crate::output::Output;
+use crate::output::{Output, count};
 use crate::request::{RequestError, check_text, check_value, parse_json};
 
 /// The verdict on one request (a file, or one line of a JSONL file).
@@ -197,8 +197,7 @@ fn print_report(out: &Output, report: &Report) {
     match report.status {
         "valid" => out.line(&format!("{file}: valid")),
         "invalid" => {
-            let count = report.violations.len();
-            out.line(&format!("{file}: invalid ({count} violation{})", if count == 1 { "" } else { "s" }));
+            out.line(&format!("{file}: invalid ({})", count(report.violations.len() as u64, "violation")));
             for v in &report.violations {
                 out.line(&format!("  {}: {}", v.field, v.message));
             }
@@ -218,11 +217,10 @@ fn print_batch_summary(out: &Output, file: &str, reports: &[Report]) {
     }
     let name = if file == "-" { "(stdin)" } else { file };
     let invalid = lines.iter().filter(|r| r.status != "valid").count();
-    let count = lines.len();
-    let noun = if count == 1 { "line" } else { "lines" };
+    let lines = count(lines.len() as u64, "line");
     if invalid == 0 {
-        out.line(&format!("{name}: {count} {noun}, all valid"));
+        out.line(&format!("{name}: {lines}, all valid"));
     } else {
-        out.line(&format!("{name}: {count} {noun}, {invalid} invalid"));
+        out.line(&format!("{name}: {lines}, {invalid} invalid"));
     }
 }

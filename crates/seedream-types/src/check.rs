@@ -50,17 +50,47 @@ pub fn check_value_with(
     default_model: Option<&str>,
     catalog: &crate::catalog::Catalog,
 ) -> Result<Checked, CheckError> {
+    let typos = misspelt_fields(&value);
     let (request, mut typed) = parse_value(value, default_model)?;
     let typed_fields: Vec<String> = typed.iter().map(|v| v.field.clone()).collect();
+    let with_typos = |mut warnings: Vec<Violation>| {
+        warnings.extend(typos.iter().cloned());
+        warnings
+    };
     match request.validate_for(catalog.family_of(&request.model)) {
-        Ok(warnings) if typed.is_empty() => Ok(Checked { request, warnings }),
-        Ok(warnings) => Err(invalid(typed, warnings)),
+        Ok(warnings) if typed.is_empty() => Ok(Checked { request, warnings: with_typos(warnings) }),
+        Ok(warnings) => Err(invalid(typed, with_typos(warnings))),
         Err(error) => {
             // A field already reported for its type is not reported again for its placeholder.
             typed.extend(error.violations.into_iter().filter(|v| !typed_fields.contains(&v.field)));
-            Err(invalid(typed, error.warnings))
+            Err(invalid(typed, with_typos(error.warnings)))
         }
     }
+}
+
+/// The request fields this version knows, from the request's own schema (one wire model).
+pub fn request_fields() -> &'static [String] {
+    static FIELDS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let schema = serde_json::to_value(schemars::schema_for!(GenerateRequest)).unwrap_or_default();
+        schema.get("properties").and_then(Value::as_object).map(|p| p.keys().cloned().collect()).unwrap_or_default()
+    });
+    &FIELDS
+}
+
+/// A warning for each unknown top-level field one or two edits from a known one (`promt`). Unknown
+/// fields are still sent as written: the service may know a field this version does not.
+fn misspelt_fields(value: &Value) -> Vec<Violation> {
+    let Value::Object(object) = value else { return Vec::new() };
+    let known = request_fields();
+    object
+        .keys()
+        .filter(|name| !known.contains(name))
+        .filter_map(|name| {
+            let near = crate::suggest::closest(name, known.iter().map(String::as_str))?;
+            let message = format!("is not a request field: did you mean `{near}`? (sent as written)");
+            Some(violation(name, "unknown_field", message))
+        })
+        .collect()
 }
 
 /// Turns JSON into a request without validating it (for `--no-validate`): only wrong JSON types,
@@ -184,6 +214,21 @@ mod tests {
     fn a_default_model_fills_a_missing_one() {
         let checked = check_text(r#"{"prompt": "p"}"#, Some(SEEDREAM_4_0)).unwrap();
         assert_eq!(checked.request.model, SEEDREAM_4_0);
+    }
+
+    #[test]
+    fn a_misspelt_field_is_a_warning_naming_the_field_it_is_near() {
+        let Err(CheckError::Invalid(error)) = check_text(r#"{"promt": "x"}"#, Some(SEEDREAM_4_0)) else {
+            panic!("a missing prompt is invalid")
+        };
+        assert_eq!(error.violations[0].field, "prompt");
+        assert_eq!(error.warnings.len(), 1, "{:?}", error.warnings);
+        assert_eq!(error.warnings[0].field, "promt");
+        assert!(error.warnings[0].message.contains("did you mean `prompt`?"), "{}", error.warnings[0]);
+        let checked = check_text(r#"{"prompt": "x", "sise": "2K", "brand_new_field": 1}"#, Some(SEEDREAM_4_0)).unwrap();
+        let warned: Vec<&str> = checked.warnings.iter().map(|w| w.field.as_str()).collect();
+        assert_eq!(warned, ["sise"]);
+        assert_eq!(checked.request.extra.get("sise"), Some(&serde_json::json!("2K")), "still sent");
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub mod request;
 pub mod response;
 pub mod schema;
 pub mod size;
+pub mod suggest;
 pub mod stream;
 pub mod time;
 pub mod validate;
