@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
+use crate::budget::{Budget, bought, most_images};
 use crate::cli::{BatchArgs, CallArgs, GlobalArgs};
 use crate::failure::{Exit, Failure};
 use crate::files::prepare_out_dir;
@@ -117,6 +118,8 @@ struct Context {
     synthetic: bool,
     /// `--timeout` and friends.
     call: CallArgs,
+    /// `--image-budget`: what this run may still buy.
+    budget: Option<Budget>,
     /// Digits of the file's line count: line numbers in file names are zero-padded to it.
     width: usize,
 }
@@ -250,6 +253,7 @@ async fn run_inner(
         validate,
         synthetic: service.is_emulator(),
         call: args.call.clone(),
+        budget: args.call.image_budget.map(Budget::new),
         width: count.max(1).to_string().len(),
     };
     let what = format!(
@@ -260,6 +264,9 @@ async fn run_inner(
         args.images_per_minute
     );
     out.note(&what);
+    if let Some(budget) = args.call.image_budget {
+        out.note(&format!("at most {budget} images will be bought; lines that do not fit are left for the next run"));
+    }
     let bar = out.bar(pending.len() as u64, "lines");
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Finished>();
@@ -326,6 +333,7 @@ async fn run_inner(
         service.close().await;
     }
     tally.not_run = pending_count - tally.succeeded - tally.failed;
+    tally.budget = context.budget.as_ref().zip(args.call.image_budget).map(|(left, given)| (given, left.left()));
     Ok(finish(out, &tally, total, dir, &manifest_path, stopped, interrupted))
 }
 
@@ -382,13 +390,21 @@ struct Tally {
     not_run: usize,
     images: usize,
     failures: Vec<(u64, String)>,
+    /// Lines `--image-budget` left out, with the reason.
+    left_out: Vec<(u64, String)>,
+    /// `--image-budget`: the budget and what is left of it.
+    budget: Option<(u64, u64)>,
 }
 
 impl Tally {
     fn count(&mut self, finished: &Finished, out: &Output) {
         let outcome = &finished.record.outcome;
         self.images += outcome.images.len();
-        if outcome.status == Status::Succeeded {
+        if outcome.status == Status::NotRun {
+            let reason = outcome.error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
+            out.note(&format!("line {}: not run: {reason}", finished.number));
+            self.left_out.push((finished.number, reason));
+        } else if outcome.status == Status::Succeeded {
             self.succeeded += 1;
             if !out.animate {
                 let n = outcome.images.len();
@@ -424,7 +440,7 @@ fn finish(
         Exit::Interrupted
     } else if let Some(failure) = &stopped {
         failure.exit
-    } else if tally.failed > 0 {
+    } else if tally.failed > 0 || !tally.left_out.is_empty() {
         Exit::Partial
     } else {
         Exit::Success
@@ -433,11 +449,14 @@ fn finish(
         Exit::Success => "succeeded",
         Exit::Interrupted => "interrupted",
         _ if stopped.is_some() => "stopped",
+        _ if tally.failed == 0 => "budget_reached",
         _ => "failed",
     };
     if out.json {
         let failures: Vec<Value> =
             tally.failures.iter().map(|(line, error)| json!({"line": line, "error": error})).collect();
+        let left_out: Vec<Value> =
+            tally.left_out.iter().map(|(line, reason)| json!({"line": line, "reason": reason})).collect();
         out.json_line(&json!({
             "status": status,
             "exit_code": exit.code(),
@@ -450,6 +469,8 @@ fn finish(
             "out_dir": dir.display().to_string(),
             "manifest": manifest.display().to_string(),
             "failures": failures,
+            "not_run_lines": left_out,
+            "image_budget": tally.budget.map(|(given, left)| json!({"images": given, "left": left})),
             "error": stopped.as_ref().map(Failure::record),
         }));
     }
@@ -465,6 +486,9 @@ fn finish(
     );
     if tally.not_run > 0 {
         summary.push_str(&format!(", {} not run", tally.not_run));
+    }
+    if let Some((given, left)) = tally.budget {
+        summary.push_str(&format!("; {} of the {given}-image budget bought", given - left));
     }
     summary.push_str(&format!(
         "; {} images saved in {}; manifest: {}",
@@ -507,8 +531,37 @@ async fn run_line(context: &Context, line: Line) -> Option<Finished> {
     // The key of what is sent now (the same as computed at start unless an image file changed since).
     let key = request_key(&sent, &context.service_id, line.occurrence);
     drop(sent);
+    // Held before anything is sent, so that lines running at once never start more than the budget.
+    let reservation = match &context.budget {
+        None => None,
+        Some(budget) => {
+            let most = most_images(&request);
+            match budget.reserve(most).await {
+                Some(reservation) => Some(reservation),
+                None => {
+                    let message = format!(
+                        "--image-budget: the line may make up to {most} images and {} of the budget are left",
+                        budget.left()
+                    );
+                    let mut outcome = Outcome::empty();
+                    outcome.error = Some(
+                        Failure::usage(message)
+                            .with_kind("budget")
+                            .with_hint("run the batch again (with a new --image-budget) to run it")
+                            .record(),
+                    );
+                    outcome.status = Status::NotRun;
+                    let record = record(recorded, key, outcome, context.synthetic);
+                    return Some(Finished { number: line.number, record, fatal: None });
+                }
+            }
+        }
+    };
     context.limiter.acquire(u32::try_from(request.max_output_images()).unwrap_or(u32::MAX)).await;
     if context.stop.load(Ordering::SeqCst) {
+        if let Some(reservation) = reservation {
+            reservation.settle(0);
+        }
         return None;
     }
     let stem = stem_for(&context.out_dir, line.number, context.width, &key);
@@ -547,6 +600,10 @@ async fn run_line(context: &Context, line: Line) -> Option<Finished> {
         }
     }
     outcome.settle();
+    if let Some(reservation) = reservation {
+        let spent = bought(&outcome, reservation.images());
+        reservation.settle(spent);
+    }
     Some(Finished { number: line.number, record: record(recorded, key, outcome, synthetic), fatal })
 }
 
