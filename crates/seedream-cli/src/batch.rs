@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
+use crate::budget::{Budget, bought, most_images};
 use crate::claim::{self, Claim, Claimed};
 use crate::cli::{BatchArgs, CallArgs, GlobalArgs};
 use crate::failure::{Exit, Failure};
@@ -118,6 +119,8 @@ struct Context {
     synthetic: bool,
     /// `--timeout` and friends.
     call: CallArgs,
+    /// `--image-budget`: what this run may still buy.
+    budget: Option<Budget>,
     /// Digits of the file's line count: line numbers in file names are zero-padded to it.
     width: usize,
 }
@@ -263,6 +266,7 @@ async fn run_inner(
         validate,
         synthetic: service.is_emulator(),
         call: args.call.clone(),
+        budget: args.call.image_budget.map(Budget::new),
         width: line_count.max(1).to_string().len(),
     };
     let what = format!(
@@ -273,6 +277,9 @@ async fn run_inner(
         args.images_per_minute
     );
     out.note(&what);
+    if let Some(budget) = args.call.image_budget {
+        out.note(&format!("at most {budget} images will be bought; lines that do not fit are left for the next run"));
+    }
     let bar = out.bar(pending.len() as u64, "lines");
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Ended>();
@@ -354,6 +361,7 @@ async fn run_inner(
         service.close().await;
     }
     tally.not_run = pending_count - tally.succeeded - tally.failed - tally.elsewhere;
+    tally.budget = context.budget.as_ref().zip(args.call.image_budget).map(|(left, given)| (given, left.left()));
     Ok(finish(out, &tally, total, dir, &manifest_path, stopped, interrupted))
 }
 
@@ -413,13 +421,21 @@ struct Tally {
     elsewhere_lines: Vec<Value>,
     images: usize,
     failures: Vec<(u64, String)>,
+    /// Lines `--image-budget` left out, with the reason.
+    left_out: Vec<(u64, String)>,
+    /// `--image-budget`: the budget and what is left of it.
+    budget: Option<(u64, u64)>,
 }
 
 impl Tally {
     fn count(&mut self, finished: &Finished, out: &Output) {
         let outcome = &finished.record.outcome;
         self.images += outcome.images.len();
-        if outcome.status == Status::Succeeded {
+        if outcome.status == Status::NotRun {
+            let reason = outcome.error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
+            out.note(&format!("line {}: not run: {reason}", finished.number));
+            self.left_out.push((finished.number, reason));
+        } else if outcome.status == Status::Succeeded {
             self.succeeded += 1;
             if !out.animate {
                 let n = outcome.images.len();
@@ -455,7 +471,7 @@ fn finish(
         Exit::Interrupted
     } else if let Some(failure) = &stopped {
         failure.exit
-    } else if tally.failed > 0 {
+    } else if tally.failed > 0 || !tally.left_out.is_empty() {
         Exit::Partial
     } else {
         Exit::Success
@@ -464,11 +480,14 @@ fn finish(
         Exit::Success => "succeeded",
         Exit::Interrupted => "interrupted",
         _ if stopped.is_some() => "stopped",
+        _ if tally.failed == 0 => "budget_reached",
         _ => "failed",
     };
     if out.json {
         let failures: Vec<Value> =
             tally.failures.iter().map(|(line, error)| json!({"line": line, "error": error})).collect();
+        let left_out: Vec<Value> =
+            tally.left_out.iter().map(|(line, reason)| json!({"line": line, "reason": reason})).collect();
         out.json_line(&json!({
             "status": status,
             "exit_code": exit.code(),
@@ -482,6 +501,8 @@ fn finish(
             "out_dir": dir.display().to_string(),
             "manifest": manifest.display().to_string(),
             "failures": failures,
+            "not_run_lines": left_out,
+            "image_budget": tally.budget.map(|(given, left)| json!({"images": given, "left": left})),
             "error": stopped.as_ref().map(Failure::record),
         }));
     }
@@ -501,6 +522,9 @@ fn finish(
     }
     if tally.elsewhere > 0 {
         summary.push_str(&format!(", {} left to another run on this folder", tally.elsewhere));
+    }
+    if let Some((given, left)) = tally.budget {
+        summary.push_str(&format!("; {} of the {given}-image budget bought", given - left));
     }
     summary.push_str(&format!(
         "; {} saved in {}; manifest: {}",
@@ -564,8 +588,42 @@ async fn run_line(context: &Context, line: Line) -> Option<Ended> {
     if journal::fold(&context.out_dir).is_ok_and(|folded| folded.is_done(&key, &context.out_dir)) {
         return Some(Ended::Elsewhere { number: line.number, pid: None, done: true });
     }
+    // Held before anything is sent, so that lines running at once never start more than the budget.
+    let reservation = match &context.budget {
+        None => None,
+        Some(budget) => {
+            let most = most_images(&request);
+            match budget.reserve(most).await {
+                Some(reservation) => Some(reservation),
+                None => {
+                    let message = format!(
+                        "--image-budget: the line may make up to {most} images and {} of the budget are left",
+                        budget.left()
+                    );
+                    let mut outcome = Outcome::empty();
+                    outcome.error = Some(
+                        Failure::usage(message)
+                            .with_kind("budget")
+                            .with_hint("run the batch again (with a new --image-budget) to run it")
+                            .record(),
+                    );
+                    outcome.status = Status::NotRun;
+                    let record = record(recorded, key, outcome, context.synthetic);
+                    return Some(Ended::Ran(Box::new(Finished {
+                        number: line.number,
+                        record,
+                        fatal: None,
+                        claim: Some(claim),
+                    })));
+                }
+            }
+        }
+    };
     context.limiter.acquire(u32::try_from(request.max_output_images()).unwrap_or(u32::MAX)).await;
     if context.stop.load(Ordering::SeqCst) {
+        if let Some(reservation) = reservation {
+            reservation.settle(0);
+        }
         return None;
     }
     let stem = stem_for(&context.out_dir, line.number, context.width, &key);
@@ -605,6 +663,10 @@ async fn run_line(context: &Context, line: Line) -> Option<Ended> {
         }
     }
     outcome.settle();
+    if let Some(reservation) = reservation {
+        let spent = bought(&outcome, reservation.images());
+        reservation.settle(spent);
+    }
     let record = record(recorded, key, outcome, synthetic);
     Some(Ended::Ran(Box::new(Finished { number: line.number, record, fatal, claim: Some(claim) })))
 }

@@ -207,6 +207,30 @@ Prints the relay-style base URL (…/v1, with /images/edits) and the Ark-style o
 --tls also the path of its certificate, to pass to --ca-cert. Then, in another terminal:
   seedream generate --base-url http://127.0.0.1:8787/v1 --api-key any --prompt \"a lighthouse\"")]
     Emulator(EmulatorArgs),
+    /// Sum what output folders' runs bought: runs, images, tokens, web searches, per model and in all.
+    #[command(after_help = "\
+Examples:
+  seedream usage
+  seedream usage run1 run2 --since 2026-12-01 --json
+
+Reads each folder's journal.jsonl (written by generate, edit and batch; nothing is sent or written).
+Every call counts, a batch line run twice twice. The estimated cost uses the price per generated image
+in the model's catalog row (a catalog file, --catalog, may state one); a model without a price says
+\"no price\". Synthetic images (made by the emulator) are counted apart and never priced.")]
+    Usage(UsageArgs),
+    /// Print a shell completion script (bash, zsh, fish or powershell) on stdout.
+    #[command(after_help = "\
+Examples:
+  seedream completions bash > ~/.local/share/bash-completion/completions/seedream
+  seedream completions zsh > ~/.zfunc/_seedream
+  seedream completions fish > ~/.config/fish/completions/seedream.fish")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout.
+    #[command(after_help = "\
+Examples:
+  seedream manpage > ~/.local/share/man/man1/seedream.1
+  seedream manpage | man -l -")]
+    Manpage,
 }
 
 /// `response_format`.
@@ -370,6 +394,12 @@ pub struct CallArgs {
     /// nothing, write nothing. Exit status 0, or 2 when invalid
     #[arg(long)]
     pub dry_run: bool,
+    /// The most images this run may buy. A call starts only when the most images it can make (its
+    /// max images, or 1; with layers the base and the layer cap) fit in what is left; batch lines left
+    /// out are recorded as not_run and run on the next run
+    #[arg(long, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=1_000_000))]
+    pub image_budget: Option<u64>,
 }
 
 /// Reads a duration: `30` (seconds), `30s`, `500ms`, `5m`, `1h`; more than zero.
@@ -532,6 +562,39 @@ pub struct ModelsArgs {
     /// status from the service, the rules from the catalog, and ids the catalog does not know marked so
     #[arg(long)]
     pub remote: bool,
+}
+
+/// Options of `usage`.
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// Output folders (default: seedream-out).
+    #[arg(value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Count only what started (runs) or ended (batch lines) on or after this UTC date or time:
+    /// YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+}
+
+/// The shells `completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+    /// PowerShell.
+    Powershell,
+}
+
+/// Options of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// Which shell.
+    #[arg(value_enum)]
+    pub shell: Shell,
 }
 
 /// Options of `inspect`.

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod failure;
 
 mod batch;
+mod budget;
 mod catalog;
 mod claim;
 mod emulator;
@@ -28,6 +29,8 @@ mod request;
 mod run;
 mod save;
 mod service;
+mod shell;
+mod usage;
 mod validate;
 
 use std::process::ExitCode;
@@ -97,6 +100,9 @@ pub fn run(cli: Cli) -> Exit {
             }
         }
         Command::Inspect(args) => return inspect::run(args, &out),
+        Command::Usage(args) => return usage::run(args, &out),
+        Command::Completions(args) => return shell::completions(args.shell),
+        Command::Manpage => return shell::manpage(),
         _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -116,7 +122,12 @@ pub fn run(cli: Cli) -> Exit {
             Command::Batch(args) => batch::run(args, global, &out, &interrupt).await,
             Command::Emulator(args) => emulator::run(args, global, &out, &interrupt).await,
             Command::Models(_) => models::run_remote(global, &out).await,
-            Command::Validate(_) | Command::Schema(_) | Command::Inspect(_) => Exit::Success,
+            Command::Validate(_)
+            | Command::Schema(_)
+            | Command::Inspect(_)
+            | Command::Usage(_)
+            | Command::Completions(_)
+            | Command::Manpage => Exit::Success,
         }
     });
     // Everything is recorded by now. Blocking work a deadline or Ctrl-C left behind (stamping or

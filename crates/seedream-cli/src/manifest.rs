@@ -75,6 +75,10 @@ pub enum Status {
     Failed,
     /// Stopped by Ctrl-C; the images listed are complete.
     Interrupted,
+    /// Batch: not started, for the reason in `error` (`--image-budget` had no room for it); the next
+    /// run of the batch runs it.
+    #[serde(rename = "not_run")]
+    NotRun,
 }
 
 /// The result of one request: what was saved and what failed.

@@ -34,6 +34,7 @@ pub async fn run_remote(global: &GlobalArgs, out: &Output) -> Exit {
         quiet: false,
         verbose: false,
         dry_run: false,
+        image_budget: None,
     };
     let service = match Service::connect(global, &call, out, true).await {
         Ok(service) => service,

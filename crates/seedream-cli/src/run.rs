@@ -348,6 +348,23 @@ fn build_edit(args: &EditArgs) -> Result<(Job, Value), Failure> {
     Ok((job, recorded))
 }
 
+/// `--image-budget`: a run is one call, sent only when the most images it can make fit the budget.
+fn within_budget(job: &Job, budget: u64) -> Result<(), Failure> {
+    let most = match job {
+        Job::Generate(request) => crate::budget::most_images(request),
+        Job::Edit(request) => crate::budget::most_images_of_edit(request),
+    };
+    if most <= budget {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "--image-budget: the request may make up to {most} images ({}), more than the budget of {budget}",
+        job.wanted()
+    ))
+    .with_kind("budget")
+    .with_hint("lower --max-images, or raise --image-budget"))
+}
+
 #[allow(clippy::too_many_arguments)] // the parts of one command line, passed through once
 async fn execute(
     mode: Mode<'_>,
@@ -373,6 +390,11 @@ async fn execute(
             failure.hint = validation_hint(job.model(), &invalid.violations).or(failure.hint);
             return fail(out, &failure);
         }
+    }
+    if let Some(budget) = call_args.image_budget
+        && let Err(failure) = within_budget(&job, budget)
+    {
+        return fail(out, &failure);
     }
     if let Some(note) = crate::catalog::current().lifecycle_note(job.model()) {
         out.note(&note);
@@ -680,6 +702,8 @@ fn exit_of(outcome: &Outcome, failure: Option<&Failure>) -> Exit {
         Status::Succeeded => Exit::Success,
         Status::Partial => Exit::Partial,
         Status::Interrupted => Exit::Interrupted,
+        // Only batch lines are left out; a run that was not sent is refused before it starts.
+        Status::NotRun => Exit::Partial,
         Status::Failed => match failure {
             Some(failure) => failure.exit,
             // Every image failed: moderation refused them, or every download failed.

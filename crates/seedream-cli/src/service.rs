@@ -580,6 +580,7 @@ mod tests {
                 quiet: false,
                 verbose: false,
                 dry_run: false,
+                image_budget: None,
             },
             "downloading",
         );

@@ -135,6 +135,14 @@ pub(super) fn check_rows(families: &[ModelFamily]) -> Result<(), CatalogError> {
         {
             return Err(fail("size.default", format!("{} is not among the row's presets", preset.as_str())));
         }
+        if let Some(price) = &family.price {
+            if !(price.amount.is_finite() && price.amount >= 0.0) {
+                return Err(fail("price.amount", format!("{} must be a finite number, zero or more", price.amount)));
+            }
+            if price.currency.trim().is_empty() {
+                return Err(fail("price.currency", "must name the currency, such as CNY or USD".into()));
+            }
+        }
         if family.model_id.trim().is_empty() {
             return Err(fail("model_id", "must not be empty".into()));
         }
@@ -216,5 +224,27 @@ mod tests {
         foreign["ids"][0]["id"] = "dola-seedream-5-0-pro-260628".into();
         assert!(refused(vec![foreign]).starts_with("families[0] (seedream-4.0): ids[0].id:"));
         assert!(Catalog::with_file("[1, 2]").unwrap_err().to_string().starts_with("the catalog file is not"));
+    }
+
+    #[test]
+    fn a_file_row_may_state_a_price_and_a_bad_price_is_refused_by_field() {
+        assert!(families().iter().all(|f| f.price.is_none()), "the API reference states no prices");
+        let mut priced = builtin_row("seedream-4.0");
+        priced["price"] = serde_json::json!({"amount": 0.2, "currency": "CNY", "as_of": "2026-12-01"});
+        let catalog = Catalog::with_file(&file_with(vec![priced.clone()])).unwrap();
+        let price = catalog.by_key("seedream-4.0").unwrap().price.clone().unwrap();
+        assert_eq!((price.amount, price.currency.as_str(), price.as_of.as_str()), (0.2, "CNY", "2026-12-01"));
+        let text = serde_json::to_string(&catalog.to_file()).unwrap();
+        assert_eq!(CatalogFile::parse(&text).unwrap().families, catalog.families());
+        let refused = |row: serde_json::Value| Catalog::with_file(&file_with(vec![row])).unwrap_err().to_string();
+        let mut negative = priced.clone();
+        negative["price"]["amount"] = (-1.0).into();
+        assert!(refused(negative).starts_with("families[0] (seedream-4.0): price.amount:"));
+        let mut nameless = priced.clone();
+        nameless["price"]["currency"] = " ".into();
+        assert!(refused(nameless).starts_with("families[0] (seedream-4.0): price.currency:"));
+        let mut incomplete = priced;
+        incomplete["price"].as_object_mut().unwrap().remove("as_of");
+        assert!(refused(incomplete).contains("missing field `as_of`"));
     }
 }

@@ -329,6 +329,22 @@ pub struct ModelFamily {
     pub reports_size: bool,
     /// Whether each answered image states its `output_format` and `usage` counts `input_images`.
     pub reports_formats: bool,
+    /// What one generated image costs, when a source states it (`seedream usage` estimates a cost
+    /// from it; without it the cost is reported as unknown, never guessed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Price>,
+}
+
+/// The price of one generated image, as a source stated it on a date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    /// The amount per generated image, such as `0.25`; zero or more.
+    pub amount: f64,
+    /// The currency's code, such as `CNY` or `USD`.
+    pub currency: String,
+    /// The date the price was read (`YYYY-MM-DD`): prices change, and an estimate says how old its price is.
+    pub as_of: String,
 }
 
 /// The group rule of every family that makes groups, and the one applied to unknown models.

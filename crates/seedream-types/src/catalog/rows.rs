@@ -130,6 +130,8 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: None,
             reports_size: true,
             reports_formats: true,
+            // The API reference states no prices: none is entered (see `Price`).
+            price: None,
         },
         ModelFamily {
             key: "seedream-5.0-flash".into(),
@@ -157,6 +159,8 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: None,
             reports_size: true,
             reports_formats: true,
+            // The API reference states no prices: none is entered (see `Price`).
+            price: None,
         },
         ModelFamily {
             key: "seedream-5.5".into(),
@@ -196,6 +200,8 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: None,
             reports_size: true,
             reports_formats: true,
+            // The API reference states no prices: none is entered (see `Price`).
+            price: None,
         },
         ModelFamily {
             key: "seedream-4.0".into(),
@@ -232,6 +238,8 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: None,
             reports_size: true,
             reports_formats: false,
+            // The API reference states no prices: none is entered (see `Price`).
+            price: None,
         },
         ModelFamily {
             key: "seedream-4.5".into(),
@@ -266,6 +274,8 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: None,
             reports_size: true,
             reports_formats: false,
+            // The API reference states no prices: none is entered (see `Price`).
+            price: None,
         },
         ModelFamily {
             key: "seedream-5.0-lite".into(),
@@ -314,6 +324,8 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: None,
             reports_size: true,
             reports_formats: false,
+            // The API reference states no prices: none is entered (see `Price`).
+            price: None,
         },
         ModelFamily {
             key: "seededit-3.0".into(),
@@ -341,6 +353,8 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: Some(Range { min: 1.0, max: 10.0, default: 5.5 }),
             reports_size: false,
             reports_formats: false,
+            // The API reference states no prices: none is entered (see `Price`).
+            price: None,
         },
         ModelFamily {
             key: "seedream-3.0-t2i".into(),
@@ -375,6 +389,8 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: Some(Range { min: 1.0, max: 10.0, default: 2.5 }),
             reports_size: false,
             reports_formats: false,
+            // The API reference states no prices: none is entered (see `Price`).
+            price: None,
         },
     ]
 }
