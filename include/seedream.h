@@ -225,6 +225,12 @@ typedef struct seedream_client_builder seedream_client_builder;
 typedef struct seedream_error seedream_error;
 
 /**
+ * The service's model listing. Owned by the caller, freed with `seedream_model_list_free`. Read-only:
+ * it may be read from several threads at once.
+ */
+typedef struct seedream_model_list seedream_model_list;
+
+/**
  * The response of a generate or edit call: one entry per requested image, each a success (URL
  * and/or bytes, size) or, inside a group, a per-image error such as moderation. Owned by the
  * caller, freed with `seedream_response_free`. Safe to read from several threads. Pointers it
@@ -370,6 +376,22 @@ enum seedream_result seedream_client_generate(const struct seedream_client *clie
                                               struct seedream_error **error_out);
 
 /**
+ * Lists the models the service offers (`GET {base}/models`): ids, and the lifecycle status of those
+ * not running normally (`Retiring`, `Shutdown`). The live source of what the catalog knows; it lists
+ * models the account may not have activated. Retried as other calls. `cancel` may be NULL.
+ *
+ * On success writes a new listing to `*list_out` (free it with `seedream_model_list_free`). On
+ * failure writes an error to `*error_out` when that is not NULL.
+ *
+ * `client` and `cancel` are borrowed for the call only. `*error_out` is the caller's, freed with
+ * `seedream_error_free`.
+ */
+enum seedream_result seedream_client_list_models(const struct seedream_client *client,
+                                                 const struct seedream_cancel *cancel,
+                                                 struct seedream_model_list **list_out,
+                                                 struct seedream_error **error_out);
+
+/**
  * Generates with `"stream": true` (set when the request lacks it) and calls `callback` with
  * `userdata` once per event, on the calling thread, as the events arrive: one per image
  * (`SEEDREAM_EVENT_TYPE_PARTIAL_SUCCEEDED` or `_PARTIAL_FAILED`, the stream goes on after a failed image),
@@ -513,6 +535,19 @@ enum seedream_result seedream_client_builder_set_max_attempts(struct seedream_cl
 enum seedream_result seedream_client_builder_add_trusted_certificate(struct seedream_client_builder *builder,
                                                                      const uint8_t *pem,
                                                                      size_t pem_len);
+
+/**
+ * Extends the model catalog requests are validated by with a catalog file's text (`json_len` bytes of
+ * UTF-8 JSON, `{"families": [...]}`, the format `seedream models --json` prints): each row replaces
+ * the built-in row with its `key`, or is added, so a new model gets its rules without a release.
+ * A malformed file returns `SEEDREAM_INVALID_ARGUMENT`, its message naming the row and the field
+ * (`families[1] (seedream-4.0): stream: missing field ...`), and leaves the builder as it was.
+ *
+ * `builder` is borrowed for the call only. `json` is copied: it may be freed once the call returns.
+ */
+enum seedream_result seedream_client_builder_set_catalog_json(struct seedream_client_builder *builder,
+                                                              const uint8_t *json,
+                                                              size_t json_len);
 
 /**
  * Adds a header sent with every API request (not with image downloads from other hosts), such as a
@@ -742,6 +777,42 @@ const char *seedream_image_format_mime_type(int format);
  * Static: valid for the life of the program, never free it.
  */
 const char *seedream_image_format_extension(int format);
+
+/**
+ * The listing as the service sent it, as JSON (`{"object": "list", "data": [...]}`, unknown fields kept).
+ *
+ * `list` is borrowed for the call only. The string is valid until `list` is freed.
+ */
+const char *seedream_model_list_json(const struct seedream_model_list *list);
+
+/**
+ * How many models the listing holds.
+ *
+ * `list` is borrowed for the call only.
+ */
+size_t seedream_model_list_count(const struct seedream_model_list *list);
+
+/**
+ * The id of model `index`; NULL when `index` is out of range.
+ *
+ * `list` is borrowed for the call only. The string is valid until `list` is freed.
+ */
+const char *seedream_model_list_id(const struct seedream_model_list *list, size_t index);
+
+/**
+ * The lifecycle status of model `index` as the service wrote it (`Retiring`, `Shutdown`, or a newer
+ * word); NULL when the model runs normally or `index` is out of range.
+ *
+ * `list` is borrowed for the call only. The string is valid until `list` is freed.
+ */
+const char *seedream_model_list_status(const struct seedream_model_list *list, size_t index);
+
+/**
+ * Frees a listing and every string it lent out. NULL is a no-op.
+ *
+ * Consumes `list`: it and everything borrowed from it are invalid afterwards.
+ */
+void seedream_model_list_free(struct seedream_model_list *list);
 
 /**
  * The number of images in the response, failed ones included (the length of `data`).

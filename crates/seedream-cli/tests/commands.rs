@@ -12,7 +12,7 @@ use serde_json::Value;
 #[test]
 fn generate_a_group_of_links_saves_jpegs_and_a_manifest() {
     let dir = Scratch::new("gen-url");
-    let out = run(&dir.path, &["generate", "--prompt", "a lighthouse at dawn", "--max-images", "3", "--size", "1K"]);
+    let out = run(&dir.path, &["generate", "--prompt", "a lighthouse at dawn", "-m", "seedream-4.0", "--max-images", "3", "--size", "1K"]);
     assert_eq!(out.code(), 0, "{out}");
     assert!(out.stderr.contains("using the embedded emulator"), "{out}");
     let saved = dir.join("seedream-out");
@@ -26,7 +26,7 @@ fn generate_a_group_of_links_saves_jpegs_and_a_manifest() {
     let run = &manifest(&saved)["runs"][0];
     assert_eq!(run["status"], "succeeded");
     assert_eq!(run["command"], "generate");
-    assert_eq!(run["model"], "doubao-seedream-4-0-250828");
+    assert_eq!(run["model"], seedream_types::catalog::SEEDREAM_4_0);
     assert_eq!(run["request"]["sequential_image_generation_options"]["max_images"], 3);
     assert_eq!(run["images"].as_array().unwrap().len(), 3);
     assert_eq!(run["images"][0]["size"], "1024x1024");
@@ -72,7 +72,7 @@ fn generate_b64_json_with_a_local_reference_records_its_path_and_prints_json() {
 #[test]
 fn generate_stream_prints_a_line_per_image_as_it_arrives() {
     let dir = Scratch::new("gen-stream");
-    let out = run(&dir.path, &["generate", "-p", "four seasons", "--stream", "--max-images", "4", "--size", "1K"]);
+    let out = run(&dir.path, &["generate", "-p", "four seasons", "-m", "seedream-4.0", "--stream", "--max-images", "4", "--size", "1K"]);
     assert_eq!(out.code(), 0, "{out}");
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 4, "{out}");
@@ -93,6 +93,8 @@ fn a_moderated_image_in_a_group_is_recorded_and_exits_5() {
             "generate",
             "-p",
             "three cats",
+            "-m",
+            "seedream-4.0",
             "--max-images",
             "3",
             "--size",
@@ -138,6 +140,8 @@ fn edit_sends_a_multipart_form_to_the_relay_style_emulator() {
             "mask.png",
             "-p",
             "make it winter",
+            "-m",
+            "seedream-4.0",
             "--size",
             "1K",
             "-n",
@@ -447,6 +451,8 @@ fn ctrl_c_leaves_only_complete_files_and_records_the_run() {
             "generate",
             "-p",
             "slow",
+            "-m",
+            "seedream-4.0",
             "--stream",
             "--max-images",
             "3",

@@ -332,8 +332,8 @@ fn secrets_echoed_in_an_answer_are_redacted_everywhere_they_go() {
     let dir = Scratch::new("echoed");
     let proxy = format!("http://pxuser:PXSECRET@{addr}");
     let vars = [("HTTP_PROXY", proxy.as_str())];
-    // A closed port: only the proxy (the relay) answers.
-    let base = "http://127.0.0.1:9/api/v3";
+    // A host only the proxy (the relay) answers for: a loopback origin would bypass the proxy.
+    let base = "http://relay.test/api/v3";
     let header = format!("X-Relay-Token: {HVAL}");
     let call = |extra: &[&str]| {
         let mut args = vec!["generate", "--prompt", "p", "--out", ".", "--base-url", base, "--api-key", KEY];

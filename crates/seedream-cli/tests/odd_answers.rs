@@ -105,6 +105,8 @@ fn a_repeated_stream_image_index_saves_both_images() {
             "generate",
             "-p",
             "x",
+            "-m",
+            "seedream-4.0",
             "--stream",
             "--max-images",
             "2",

@@ -278,6 +278,8 @@ fn every_out_folder_gets_a_gallery_of_runs_and_batch_lines_newest_first() {
             "generate",
             "-p",
             "first <b>run</b>",
+            "-m",
+            "seedream-4.0",
             "--size",
             "1K",
             "--max-images",

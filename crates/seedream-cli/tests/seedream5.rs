@@ -299,7 +299,7 @@ fn layers_are_saved_as_pngs_with_their_fields_and_one_openraster_file() {
 fn layers_on_a_model_without_them_are_refused_with_a_model_that_has_them() {
     let dir = Scratch::new("layers-refused");
     dir.write("poster.png", rgba_png(640, 512));
-    let out = run(&dir.path, &["generate", "--image", "poster.png", "--layers"]);
+    let out = run(&dir.path, &["generate", "--image", "poster.png", "-m", "seedream-4.0", "--layers"]);
     assert_eq!(out.code(), 2, "{out}");
     assert!(out.stderr.contains("layer_decomposition: "), "{out}");
     assert!(!out.stderr.contains("output_format"), "no noise about the implied PNG\n{out}");

@@ -78,7 +78,9 @@ async fn the_emulator_lists_every_family_with_its_lifecycle() {
             assert_eq!(list.get(SEEDREAM_5_0_LITE).unwrap().status, Some(ModelStatus::Shutdown));
             let seededit = list.get(SEEDEDIT_3_0_I2I).unwrap();
             assert_eq!(seededit.task_type, [TaskType::ImageToImage]);
-            assert_eq!(seededit.status, Some(ModelStatus::Retiring));
+            assert!(seededit.is_running(), "Volcengine still serves SeedEdit 3.0: {seededit:?}");
+            let byteplus = list.get("seededit-3-0-i2i-250628").unwrap();
+            assert_eq!(byteplus.status, Some(ModelStatus::Shutdown), "BytePlus shut it down");
         }
         let wrong =
             Client::builder().api_key("wrong").base_url(emulator.base_url()).allow_insecure_http(true).build().unwrap();

@@ -113,6 +113,12 @@ pub(crate) fn validate(request: &GenerateRequest) -> Result<(), ApiError> {
         ));
     }
     match request.validate_for(family) {
+        // The service knows its own values: one the SDK would send as written (a warning) is refused
+        // here for a known family, as the live service refuses it.
+        Ok(warnings) if family.is_some() && warnings.iter().any(|w| w.code == "value") => {
+            let (violations, warnings) = warnings.into_iter().partition(|w| w.code == "value");
+            Err(ApiError::from_validation(&ValidationError { violations, warnings }, family, request))
+        }
         Ok(_warnings) => Ok(()),
         Err(error) => Err(ApiError::from_validation(&error, family, request)),
     }

@@ -108,9 +108,9 @@ fn valid_request() -> impl Strategy<Value = GenerateRequest> {
 fn break_one_rule(mut req: GenerateRequest, which: usize) -> (GenerateRequest, &'static str) {
     let seedream_4 = req.model.starts_with("doubao-seedream-4");
     let rules: Vec<&'static str> = if seedream_4 {
-        vec!["prompt", "response_format", "size", "max_images", "seed", "n", "image"]
+        vec!["prompt", "tiny_size", "size", "max_images", "seed", "n", "image"]
     } else {
-        vec!["prompt", "response_format", "size", "seed_range", "guidance_range", "stream", "n"]
+        vec!["prompt", "tiny_size", "size", "seed_range", "guidance_range", "stream", "n"]
     };
     let rule = rules[which % rules.len()];
     let path = match rule {
@@ -118,9 +118,10 @@ fn break_one_rule(mut req: GenerateRequest, which: usize) -> (GenerateRequest, &
             req.prompt = "   ".into();
             "prompt"
         }
-        "response_format" => {
-            req.response_format = Some(ResponseFormat::Other("png".into()));
-            "response_format"
+        // An unknown response_format is sent as written (open values), so no longer a broken rule.
+        "tiny_size" => {
+            req.size = Some(serde_json::from_value(serde_json::json!("1x1")).unwrap());
+            "size"
         }
         "size" => {
             req.size = Some(Size::Other("huge".into()));

@@ -15,6 +15,12 @@ use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 /// The longest any single run may take before it is killed and the test fails.
 pub const RUN_LIMIT: Duration = Duration::from_secs(60);
 
+/// The model the CLI sends when none is named: the catalog's recommended current id.
+pub fn default_model() -> &'static str {
+    use seedream_types::catalog::{Catalog, Provider};
+    Catalog::builtin().default_model(Provider::Volcengine)
+}
+
 /// A directory removed when dropped.
 pub struct Scratch {
     pub path: PathBuf,

@@ -283,7 +283,7 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             model_id: SEEDREAM_5_0_LITE.into(),
             // The lite alias (`…-5-0-lite-260128`) is a stem of its own: it gets the family's rules.
             prefixes: strings(&["seedream-5-0", "seedream-5-0-lite"]),
-            aliases: strings(&["doubao-seedream-5.0-lite"]),
+            aliases: strings(&["doubao-seedream-5-0-lite-260128", "doubao-seedream-5.0-lite"]),
             status: Status::Retired,
             recommended: false,
             ids: vec![
