@@ -44,6 +44,8 @@ pub struct Expected {
     pub max_layers: Option<usize>,
     /// Whether every image must have an alpha channel (a transparent background).
     pub alpha: bool,
+    /// Whether each item states its `background` (5.5).
+    pub states_background: bool,
     /// `usage.input_images` as the family reports it (5.0 pro and flash): the reference count.
     pub input_images: Option<u64>,
     /// Whether `usage.tool_usage.web_search` and the top-level `tools` must be there.
@@ -75,7 +77,11 @@ impl Expected {
             _ => Dimensions::new(2048, 2048),
         };
         let transparent = request.background == Some(Background::Transparent);
-        let png = request.output_format == Some(OutputFormat::Png) || transparent;
+        let png_by_default = family.is_some_and(|f| f.default_output_format() == "png");
+        let png = match &request.output_format {
+            Some(format) => *format == OutputFormat::Png,
+            None => png_by_default,
+        } || transparent;
         let states_format = family.is_some_and(|f| f.reports_formats);
         Self {
             count: if layers.is_some() { 2 } else { request.max_output_images() },
@@ -83,7 +89,8 @@ impl Expected {
             has_size: family.is_none_or(|f| f.reports_size),
             format: if png { ImageFormat::Png } else { ImageFormat::Jpeg },
             states_format,
-            max_layers: layers.map(|rule| rule.max_layers),
+            max_layers: layers.map(|rule| rule.default_layers()),
+            states_background: family.and_then(|f| f.background.as_ref()).is_some_and(|rule| rule.reported),
             alpha: transparent,
             input_images: states_format.then_some(request.images().len() as u64),
             web_search: request.tools.iter().flatten().any(|tool| tool.kind == ToolType::WebSearch),
@@ -162,6 +169,9 @@ impl Expected {
                             image.output_format,
                             self.format_of(index).as_str()
                         ));
+                    }
+                    if self.states_background && image.background.is_none() {
+                        return Err(format!("image {index} states no background"));
                     }
                     if image.url.is_none() == image.b64_json.is_none() {
                         return Err(format!("image {index} has not exactly one of url and b64_json"));

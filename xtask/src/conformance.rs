@@ -20,7 +20,7 @@ use seedream_client::{Client, Error, RetryPolicy, Timeouts};
 use seedream_emulator::EmulatorConfig;
 use seedream_types::{
     Background, EditRequest, GenerateRequest, ImageCount, ImageFile, ImageFormat, ImagesResponse, OutputFormat,
-    ResponseFormat, SEEDREAM_5_0_FLASH, SEEDREAM_5_0_LITE, SEEDREAM_5_0_PRO, Size, SizePreset, StreamEvent, Tool,
+    ResponseFormat, SEEDREAM_5_0_FLASH, SEEDREAM_5_0_LITE, SEEDREAM_5_0_PRO, SEEDREAM_5_5, Size, SizePreset, StreamEvent, Tool,
 };
 
 use crate::cabi::{self, Bounded, CClient, CClientConfig, CResponse};
@@ -190,6 +190,50 @@ fn spec_5_0_systems() -> Vec<System> {
     ]
 }
 
+/// The service of December 2026 (spec, 2026-12 revision): Seedream 5.5 and BytePlus ModelArk's ids,
+/// which behave as their families.
+fn spec_2026_12_systems() -> Vec<System> {
+    let prompt = "a lighthouse at dawn";
+    let v55 = || GenerateRequest::new(SEEDREAM_5_5, prompt).with_size(SizePreset::OneK);
+    let system = |label: &str, job: Result<Job, String>| System { label: label.to_owned(), job };
+    vec![
+        system("Seedream 5.5 text-to-image, PNG by default, items state background (spec)", Ok(Job::Generate(v55()))),
+        system(
+            "Seedream 5.5 transparent background from text alone, RGBA PNG (spec)",
+            Ok(Job::Generate(v55().with_background(Background::Transparent))),
+        ),
+        system("Seedream 5.5 background auto (spec)", Ok(Job::Generate(v55().with_background(Background::Auto)))),
+        system(
+            "Seedream 5.5 layer decomposition, up to the row's default cap (spec)",
+            Ok(Job::Generate(
+                GenerateRequest::new(SEEDREAM_5_5, "")
+                    .with_image(seedream_tests::png_data_url(640, 512, false))
+                    .with_layer_decomposition(true),
+            )),
+        ),
+        system(
+            "Seedream 5.5 group: refused, naming `sequential_image_generation`; 400 (live)",
+            Ok(Job::Refused(v55().with_max_images(2), "sequential_image_generation")),
+        ),
+        system(
+            "BytePlus dola-seedream-5-0-pro-260628, 1K PNG (spec)",
+            Ok(Job::Generate(
+                GenerateRequest::new("dola-seedream-5-0-pro-260628", prompt)
+                    .with_size(SizePreset::OneK)
+                    .with_output_format(OutputFormat::Png),
+            )),
+        ),
+        system(
+            "BytePlus seedream-4-0-20260415, group of 2 (spec)",
+            Ok(Job::Generate(GenerateRequest::new("seedream-4-0-20260415", prompt).with_max_images(2))),
+        ),
+        system(
+            "BytePlus seedream-4-5-251128, size 10x10: refused, naming `size`; 400 (live)",
+            Ok(Job::Refused(GenerateRequest::new("seedream-4-5-251128", prompt).with_size(Size::pixels(10, 10)), "size")),
+        ),
+    ]
+}
+
 fn systems(root: &Path) -> Vec<System> {
     let dir = root.join("tests/fixtures/requests");
     let mut files: Vec<_> = fs::read_dir(&dir)
@@ -225,6 +269,7 @@ fn systems(root: &Path) -> Vec<System> {
         }
     }
     systems.extend(spec_5_0_systems());
+    systems.extend(spec_2026_12_systems());
     let form = root.join("tests/fixtures/edits/seed000-form.json");
     let edit = edit_form(&form).map_err(|e| format!("{}: {e}", form.display()));
     systems.push(System {

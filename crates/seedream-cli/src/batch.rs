@@ -635,6 +635,7 @@ async fn run_line(context: &Context, line: Line) -> Option<Ended> {
         requested: requested_format(request.output_format.as_ref()),
         provenance: Some(&stamp),
         model: &request.model,
+        layers: request.is_layer_decomposition(),
     };
     let mut outcome = Outcome::empty();
     let mut fatal = None;

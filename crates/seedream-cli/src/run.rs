@@ -53,7 +53,7 @@ impl Job {
         let number = match self {
             Job::Generate(request) if request.is_layer_decomposition() => {
                 let layers =
-                    crate::catalog::family_of(&request.model).and_then(|f| f.layers.as_ref()).map(|l| l.max_layers);
+                    crate::catalog::family_of(&request.model).and_then(|f| f.layers.as_ref()).map(|l| l.default_layers());
                 return match layers {
                     Some(max) => format!("a base image and up to {max} layers"),
                     None => "a base image and its layers".into(),
@@ -73,6 +73,14 @@ impl Job {
     }
 
     /// The file format asked for: the extension of bytes that neither show nor state theirs.
+    /// Whether the request asks for layer decomposition (an edit only through an extra field).
+    fn asks_layers(&self) -> bool {
+        match self {
+            Job::Generate(request) => request.is_layer_decomposition(),
+            Job::Edit(request) => request.extra.get("layer_decomposition") == Some(&Value::Bool(true)),
+        }
+    }
+
     fn requested_format(&self) -> ImageFormat {
         match self {
             Job::Generate(request) => requested_format(request.output_format.as_ref()),
@@ -424,6 +432,7 @@ async fn execute(
         requested: job.requested_format(),
         provenance: Some(&stamp),
         model: job.model(),
+        layers: job.asks_layers(),
     };
     let journaling = Journaling {
         dir,

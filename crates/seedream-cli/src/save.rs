@@ -35,6 +35,8 @@ pub struct Target<'a> {
     pub provenance: Option<&'a Provenance>,
     /// The model the request named: its catalog row bounds the pixels decoded for the OpenRaster file.
     pub model: &'a str,
+    /// Whether the request asked for layer decomposition: an answer without layers is then reported.
+    pub layers: bool,
 }
 
 /// The part of an image's provenance that a request decides; the rest (size, request id, time) is
@@ -136,6 +138,14 @@ pub async fn save_response(
     // be wrong.
     if !layers.is_empty() && outcome.failed_images.is_empty() {
         save_openraster(target, layers, outcome).await?;
+    } else if target.layers && layers.is_empty() && !outcome.images.is_empty() {
+        // Paid for and kept, but not what was asked: a relay may have dropped `layer_decomposition`.
+        outcome.openraster_error = Some(
+            "layer decomposition was asked for, but the answer has no layers (no item states a z_index): \
+             the images are saved as they came; the service or a relay in between may have dropped \
+             layer_decomposition"
+                .into(),
+        );
     }
     Ok(())
 }

@@ -130,3 +130,24 @@ fn a_repeated_stream_image_index_saves_both_images() {
     assert!(run["warnings"][0].as_str().unwrap().contains("repeats image_index 0"), "{run}");
     assert!(out.stderr.contains("warning: the answer repeats image_index 0"), "{out}");
 }
+
+#[test]
+fn an_answer_without_layers_after_layers_is_reported_not_passed_off_as_done() {
+    let dir = Scratch::new("odd-no-layers");
+    dir.write("poster.png", png(640, 512, [0, 0, 255, 255]));
+    // A relay that drops `layer_decomposition` answers with one plain image.
+    let body = json!({
+        "model": "dola-seedream-5-0-pro-260628", "created": 1,
+        "data": [{"b64_json": b64(&png(40, 30, [255, 255, 255, 255])), "size": "40x30", "output_format": "png"}],
+        "usage": {"generated_images": 1, "output_tokens": 20, "total_tokens": 20}
+    });
+    let url = canned("HTTP/1.1 200 OK\r\nContent-Type: application/json", &body.to_string());
+    let args = ["generate", "-i", "poster.png", "--layers", "-m", "dola-seedream-5-0-pro-260628", "--base-url", &url];
+    let out = run(&dir.path, &[&args[..], &["--api-key", "k", "--retries", "0"]].concat());
+    assert_eq!(out.code(), 5, "partial: the image is kept, the layers are missing\n{out}");
+    assert!(out.stderr.contains("the answer has no layers"), "{out}");
+    let run = &manifest(&dir.join("seedream-out"))["runs"][0];
+    assert_eq!(run["status"], "partial", "{run}");
+    assert!(run["openraster_error"].as_str().unwrap().contains("layer_decomposition"), "{run}");
+    assert_eq!(images_in(&dir.join("seedream-out")).len(), 1, "the paid image is saved");
+}

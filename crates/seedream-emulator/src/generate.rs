@@ -101,7 +101,7 @@ impl Job {
         let items = match layer_rule {
             Some(rule) => {
                 let base = recipe(0);
-                let layers = layers::plan(base.key, dims, rule.max_layers).into_iter().map(|layer| Planned {
+                let layers = layers::plan(base.key, dims, rule.default_layers()).into_iter().map(|layer| Planned {
                     // Layers are RGBA PNGs the size of the base image, without the watermark.
                     recipe: Recipe {
                         watermark: false,

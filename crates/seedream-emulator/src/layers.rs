@@ -1,6 +1,6 @@
-//! Layer decomposition's answer, planned from the request alone: how many layers (2 to the family's
-//! `max_layers`), where each sits, and its name and description. The same prompt and seed always give
-//! the same plan.
+//! Layer decomposition's answer, planned from the request alone: how many layers (2 to the row's
+//! `default_layers()`, its cap when the request sets none), where each sits, and its name and
+//! description. The same prompt and seed always give the same plan.
 
 use seedream_types::{BoundingBox, Dimensions};
 

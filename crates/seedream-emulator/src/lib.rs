@@ -25,8 +25,8 @@
 //! - `background: transparent` gives an RGBA PNG whose background is fully transparent around an
 //!   opaque subject;
 //! - `layer_decomposition: true` gives the base image (`z_index` 0, the full picture, `size` `auto`
-//!   or absent: the input image's size) and 2 to the row's `max_layers` layers, their number and boxes
-//!   derived from (prompt, seed): each an RGBA PNG the size of the base image, opaque only inside its
+//!   or absent: the input image's size) and 2 to the row's `default_layers()` layers (its cap when
+//!   the request sets none), their number and boxes derived from (prompt, seed): each an RGBA PNG the size of the base image, opaque only inside its
 //!   `bounding_box` (`absolute` in base pixels, `normalized` on 0–1000, rounded), with a `name` and a
 //!   `description`. `usage.generated_images` counts every item (base and layers) as billed images;
 //!   a moderation fault on any item fails the whole request, as the service does;

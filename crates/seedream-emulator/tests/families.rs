@@ -204,6 +204,25 @@ async fn layers_are_rgba_pngs_transparent_outside_their_boxes() {
 }
 
 #[tokio::test]
+async fn a_5_5_decomposition_goes_past_5_0s_layers_but_stays_under_its_default_cap() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let client = client();
+    let rule = catalog::by_key("seedream-5.5").unwrap().layers.clone().unwrap();
+    let pro = catalog::family_of(SEEDREAM_5_0_PRO).unwrap().layers.clone().unwrap();
+    let mut most = 0;
+    for prompt in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+        let body = json!({"model": "dola-seedream-5-5-261028", "prompt": prompt, "image": png_data_url(512, 512, false),
+                          "layer_decomposition": true, "response_format": "b64_json"});
+        let answer = generate(&emulator, &client, &body).await;
+        let images = answer["data"].as_array().unwrap().len();
+        assert!(images <= rule.default_layers() + 1, "{images} images: over the default cap");
+        most = most.max(images);
+    }
+    assert!(most > pro.max_layers + 1, "5.5 makes more layers than 5.0 ({most} at most)");
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_moderated_layer_fails_the_whole_decomposition() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let client = client();

@@ -210,16 +210,18 @@ pub unsafe extern "C" fn seedream_client_builder_add_trusted_certificate(
 /// Extends the model catalog requests are validated by with a catalog file's text (`json_len` bytes of
 /// UTF-8 JSON, `{"families": [...]}`, the format `seedream models --json` prints): each row replaces
 /// the built-in row with its `key`, or is added, so a new model gets its rules without a release.
-/// A malformed file returns `SEEDREAM_INVALID_ARGUMENT`, its message naming the row and the field
+/// A malformed file returns `SEEDREAM_RESULT_INVALID_ARGUMENT` and an error whose message names the row and the field
 /// (`families[1] (seedream-4.0): stream: missing field ...`), and leaves the builder as it was.
 ///
 /// `builder` is borrowed for the call only. `json` is copied: it may be freed once the call returns.
-#[ffi_fn(result)]
+/// `*error_out` (when `error_out` is not NULL) is the caller's, freed with `seedream_error_free`.
+#[ffi_fn(error_out)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_builder_set_catalog_json(
     builder: *mut seedream_client_builder,
     json: *const u8,
     json_len: usize,
+    error_out: *mut *mut seedream_error,
 ) -> seedream_result {
     // SAFETY: the caller passes NULL or valid pointers; `json` holds `json_len` bytes.
     let (builder, json) = unsafe { (arg_mut(builder, "builder")?, arg_bytes(json, json_len, "json")?) };

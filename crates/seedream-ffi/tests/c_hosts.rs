@@ -247,6 +247,21 @@ async fn hostile_server() -> std::net::SocketAddr {
     addr
 }
 
+/// A catalog file (written once): the built-in catalog whose Seedream 4.0 row takes one reference,
+/// so a host can see that the file's rules are the ones requests are checked by.
+fn catalog_file() -> &'static Path {
+    static FILE: OnceLock<PathBuf> = OnceLock::new();
+    FILE.get_or_init(|| {
+        let mut file = seedream_types::catalog::Catalog::builtin().to_file();
+        let row = file.families.iter_mut().find(|family| family.key == "seedream-4.0").expect("a 4.0 row");
+        row.references.max = 1;
+        let path = scratch().join("catalog.json");
+        fs::create_dir_all(scratch()).expect("scratch");
+        fs::write(&path, serde_json::to_vec(&file).expect("catalog JSON")).expect("catalog file");
+        path
+    })
+}
+
 /// Builds (once), then runs one host program under valgrind, failing with its output.
 fn run_host(name: &str) {
     run_host_with(name, None);
@@ -297,6 +312,7 @@ fn run_host_with(name: &str, max_descriptors: Option<u32>) {
         .env("SEEDREAM_TEST_TLS_URL", &emulators.tls_url)
         .env("SEEDREAM_TEST_TLS_CERT", &emulators.tls_certificate)
         .env("SEEDREAM_TEST_CLOSED_URL", &emulators.closed_url)
+        .env("SEEDREAM_TEST_CATALOG", catalog_file())
         .env("SEEDREAM_TEST_API_KEY", API_KEY);
     let started = Instant::now();
     let (ok, output) = run(&mut command, PROGRAM_TIMEOUT, &scratch().join(format!("{name}.log")));
@@ -336,6 +352,11 @@ fn cancel_from_another_thread() {
 #[test]
 fn errors_null_json_401_429_timeout_refused() {
     run_host("errors");
+}
+
+#[test]
+fn provider_ids_5_5_the_model_listing_and_catalog_files() {
+    run_host("catalog");
 }
 
 #[test]

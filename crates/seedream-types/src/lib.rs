@@ -43,7 +43,7 @@ pub mod validate;
 
 pub use catalog::{
     ModelFamily, SEEDEDIT_3_0_I2I, SEEDREAM_3_0_T2I, SEEDREAM_4_0, SEEDREAM_4_5, SEEDREAM_5_0_FLASH, SEEDREAM_5_0_LITE,
-    SEEDREAM_5_0_PRO,
+    SEEDREAM_5_0_PRO, SEEDREAM_5_5,
 };
 pub use check::{CheckError, Checked};
 pub use edit::{EditRequest, FormPart, ImageFile, PartValue};

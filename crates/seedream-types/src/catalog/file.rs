@@ -127,6 +127,9 @@ pub(super) fn check_rows(families: &[ModelFamily]) -> Result<(), CatalogError> {
         if let Some(layers) = family.layers.as_ref().filter(|l| l.input_pixels.min > l.input_pixels.max) {
             return Err(fail("layers.input_pixels", format!("min {} exceeds max", layers.input_pixels.min)));
         }
+        if let Some(images) = family.layers.as_ref().and_then(|l| l.default_images).filter(|&n| n < 2) {
+            return Err(fail("layers.default_images", format!("{images} leaves no room for a layer besides the base")));
+        }
         if family.background.as_ref().is_some_and(|b| b.values.is_empty()) {
             return Err(fail("background.values", "must list at least the default value".into()));
         }

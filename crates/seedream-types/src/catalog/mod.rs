@@ -253,6 +253,17 @@ pub struct LayerRule {
     pub input_pixels: Span,
     /// Most layers besides the base image.
     pub max_layers: usize,
+    /// Most images (the base included) an answer holds when the request sets no cap: 5.5 can make
+    /// 99 layers but answers at most 30 images by default. Absent: the base and `max_layers`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_images: Option<usize>,
+}
+
+impl LayerRule {
+    /// Most layers besides the base image in an answer to a request that sets no cap.
+    pub fn default_layers(&self) -> usize {
+        self.default_images.map_or(self.max_layers, |images| images.saturating_sub(1).min(self.max_layers))
+    }
 }
 
 /// What `background` takes.
@@ -648,6 +659,14 @@ mod tests {
         assert_eq!(catalog.resolve_model("seedream-4.0", Provider::Byteplus), "seedream-4-0-20260415");
         assert_eq!(catalog.resolve_model("seedream-5.5", Provider::Byteplus), SEEDREAM_5_5);
         assert_eq!(catalog.resolve_model("ep-1", Provider::Byteplus), "ep-1");
+    }
+
+    #[test]
+    fn a_layer_answer_is_capped_by_the_row_default() {
+        let v55 = by_key("seedream-5.5").unwrap().layers.clone().unwrap();
+        assert_eq!((v55.max_layers, v55.default_layers()), (99, 29), "30 images, the base included");
+        let pro = family_of(SEEDREAM_5_0_PRO).unwrap().layers.clone().unwrap();
+        assert_eq!(pro.default_layers(), pro.max_layers, "no default cap: every layer");
     }
 
     #[test]

@@ -67,12 +67,13 @@ fn input_3_0() -> InputRule {
 }
 
 /// Layer decomposition's one input: six formats (the 2026-11 "PNG or JPEG only" was too strict).
-fn layers(max_layers: usize) -> Option<LayerRule> {
+fn layers(max_layers: usize, default_images: Option<usize>) -> Option<LayerRule> {
     use ImageFormat::*;
     Some(LayerRule {
         input_formats: vec![Png, Jpeg, Webp, Bmp, Tiff, Gif],
         input_pixels: Span::new(262_144, 36_000_000),
         max_layers,
+        default_images,
     })
 }
 
@@ -123,7 +124,7 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             stream: false,
             output_formats: strings(&["jpeg", "png"]),
             tools: vec![],
-            layers: layers(16),
+            layers: layers(16, None),
             background: background_5_0(),
             optimize_prompt_modes: strings(&["standard", "fast"]),
             seed: None,
@@ -152,7 +153,7 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             stream: false,
             output_formats: strings(&["jpeg", "png"]),
             tools: vec![],
-            layers: layers(16),
+            layers: layers(16, None),
             background: background_5_0(),
             optimize_prompt_modes: strings(&["standard"]),
             seed: None,
@@ -188,7 +189,9 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             stream: false,
             output_formats: strings(&["png", "jpeg"]),
             tools: vec![],
-            layers: layers(99),
+            // Up to 99 layers (doc); 30 images, the base included, unless the request sets a cap whose
+            // field is not documented yet.
+            layers: layers(99, Some(30)),
             background: Some(BackgroundRule {
                 values: strings(&["auto", "transparent", "opaque"]),
                 transparent_needs_image: false,
