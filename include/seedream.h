@@ -540,14 +540,16 @@ enum seedream_result seedream_client_builder_add_trusted_certificate(struct seed
  * Extends the model catalog requests are validated by with a catalog file's text (`json_len` bytes of
  * UTF-8 JSON, `{"families": [...]}`, the format `seedream models --json` prints): each row replaces
  * the built-in row with its `key`, or is added, so a new model gets its rules without a release.
- * A malformed file returns `SEEDREAM_INVALID_ARGUMENT`, its message naming the row and the field
+ * A malformed file returns `SEEDREAM_RESULT_INVALID_ARGUMENT` and an error whose message names the row and the field
  * (`families[1] (seedream-4.0): stream: missing field ...`), and leaves the builder as it was.
  *
  * `builder` is borrowed for the call only. `json` is copied: it may be freed once the call returns.
+ * `*error_out` (when `error_out` is not NULL) is the caller's, freed with `seedream_error_free`.
  */
 enum seedream_result seedream_client_builder_set_catalog_json(struct seedream_client_builder *builder,
                                                               const uint8_t *json,
-                                                              size_t json_len);
+                                                              size_t json_len,
+                                                              struct seedream_error **error_out);
 
 /**
  * Adds a header sent with every API request (not with image downloads from other hosts), such as a

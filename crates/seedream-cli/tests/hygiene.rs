@@ -331,13 +331,14 @@ fn secrets_echoed_in_an_answer_are_redacted_everywhere_they_go() {
     });
     let dir = Scratch::new("echoed");
     let proxy = format!("http://pxuser:PXSECRET@{addr}");
-    let vars = [("HTTP_PROXY", proxy.as_str())];
-    // A host only the proxy (the relay) answers for: a loopback origin would bypass the proxy.
-    let base = "http://relay.test/api/v3";
+    let vars: [(&str, &str); 0] = [];
+    // A closed port: only the proxy (the relay) answers. A loopback origin goes through a proxy only
+    // when it is named and on loopback itself (the environment's HTTP_PROXY would be bypassed).
+    let base = "http://127.0.0.1:9/api/v3";
     let header = format!("X-Relay-Token: {HVAL}");
     let call = |extra: &[&str]| {
         let mut args = vec!["generate", "--prompt", "p", "--out", ".", "--base-url", base, "--api-key", KEY];
-        args.extend_from_slice(&["-H", &header, "--retries", "0"]);
+        args.extend_from_slice(&["-H", &header, "--retries", "0", "--proxy", &proxy]);
         args.extend_from_slice(extra);
         let output = run(&dir.0, &args, &vars);
         assert!(output.status.success(), "{}", text(&output));

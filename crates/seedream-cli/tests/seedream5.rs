@@ -304,7 +304,10 @@ fn layers_on_a_model_without_them_are_refused_with_a_model_that_has_them() {
     assert!(out.stderr.contains("layer_decomposition: "), "{out}");
     assert!(!out.stderr.contains("output_format"), "no noise about the implied PNG\n{out}");
     assert!(
-        out.stderr.contains(&format!("hint: --layers is for Seedream 5.0 pro, Seedream 5.0 flash: pass --model {PRO}")),
+        out.stderr.contains(&format!(
+            "hint: --layers is for {}: pass --model seedream-5.0-pro",
+            seedream_types::catalog::names_where(|family| family.layers.is_some())
+        )),
         "{out}"
     );
 }
@@ -381,8 +384,8 @@ fn models_prints_the_catalog_as_a_table_and_as_json() {
 
     let out = run(&dir.path, &["models", "--json"]);
     assert_eq!(out.code(), 0, "{out}");
-    let rows = out.json();
-    let rows = rows.as_array().expect("an array");
+    let catalog = out.json();
+    let rows = catalog["families"].as_array().expect("a catalog file: {\"families\": [...]}");
     assert_eq!(rows.len(), lines.len() - 1, "as many objects as table rows");
     let pro = rows.iter().find(|r| r["model_id"] == PRO).unwrap();
     assert_eq!(pro["status"], "current");
