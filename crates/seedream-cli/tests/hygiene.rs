@@ -338,7 +338,7 @@ fn secrets_echoed_in_an_answer_are_redacted_everywhere_they_go() {
     let header = format!("X-Relay-Token: {HVAL}");
     let call = |extra: &[&str]| {
         let mut args = vec!["generate", "--prompt", "p", "--out", ".", "--base-url", base, "--api-key", KEY];
-        args.extend_from_slice(&["-H", &header, "--retries", "0", "--proxy", &proxy]);
+        args.extend_from_slice(&["-H", &header, "--retries", "0", "--proxy", &proxy, "-m", "seedream-4.0"]);
         args.extend_from_slice(extra);
         let output = run(&dir.0, &args, &vars);
         assert!(output.status.success(), "{}", text(&output));
