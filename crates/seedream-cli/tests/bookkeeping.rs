@@ -379,7 +379,7 @@ fn retries_verbose_and_quiet() {
     let fault = ["-H", "x-emulator-fault: server-error;times=1;id=b"];
     let verbose = run(&dir.path, &[&common[..], &fault, &["--retries", "1", "--verbose"]].concat());
     assert_eq!(verbose.code(), 0, "{verbose}");
-    assert!(verbose.stderr.contains("2 attempt(s)") && verbose.stderr.contains("request id "), "{verbose}");
+    assert!(verbose.stderr.contains("2 attempts") && verbose.stderr.contains("request id "), "{verbose}");
     assert!(verbose.stderr.contains("the API key comes from --api-key (not shown)"), "{verbose}");
     assert!(!verbose.stderr.contains("sk-do-not-print") && !verbose.stdout.contains("sk-do-not-print"));
     let quiet = run(&dir.path, &[&common[..], &["--quiet"]].concat());
