@@ -87,6 +87,48 @@ fn a_model_near_a_row_of_a_catalog_file_is_suggested_from_that_file() {
     assert!(out.stderr.contains("did you mean `house-model`?"), "{out}");
 }
 
+// 2. Aliases keep their family's rules.
+
+#[test]
+fn an_alias_listed_by_models_takes_the_sizes_of_its_family_only() {
+    let dir = Scratch::new("alias-rules");
+    let listed = run(&dir.path, &["models", "--json"]).stdout;
+    assert!(listed.contains("doubao-seedream-5-0-lite-260128"), "models lists the alias");
+    for model in ["doubao-seedream-5-0-lite-260128", "doubao-seedream-5.0-lite"] {
+        dir.write("small.json", format!(r#"{{"model": "{model}", "prompt": "x", "size": "1K"}}"#));
+        let out = run(&dir.path, &["validate", "small.json"]);
+        assert_eq!(out.code(), 2, "{model}: 1K is below Seedream 5.0 lite's sizes\n{out}");
+        assert!(out.stdout.contains("size:"), "{out}");
+        dir.write("fine.json", format!(r#"{{"model": "{model}", "prompt": "x", "size": "2K"}}"#));
+        assert_eq!(run(&dir.path, &["validate", "fine.json"]).code(), 0, "{model}");
+    }
+}
+
+// 5. -H values are redacted only where they could be secrets.
+
+#[test]
+fn a_short_header_value_is_not_redacted_from_the_services_words() {
+    let dir = Scratch::new("header-words");
+    let quota = canned(
+        "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json",
+        r#"{"error":{"code":"QuotaExceeded","message":"Your account has exhausted its quota."}}"#,
+    );
+    let args = ["generate", "-p", "x", "--base-url", &quota, "--api-key", "k", "--retries", "0"];
+    let out = run(&dir.path, &[&args[..], &["-H", "X-Trace: account"]].concat());
+    assert_eq!(out.code(), 3, "{out}");
+    assert!(out.stderr.contains("Your account has exhausted its quota"), "{out}");
+    let secret = "account-3f9c2e7a1b4d8e6f0a5c";
+    let header = format!("X-Relay-Token: {secret}");
+    let echoing = canned(
+        "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json",
+        &format!(r#"{{"error":{{"code":"QuotaExceeded","message":"Token {secret} has exhausted its quota."}}}}"#),
+    );
+    let args = ["generate", "-p", "x", "--base-url", &echoing, "--api-key", "k", "--retries", "0"];
+    let out = run(&dir.path, &[&args[..], &["-H", &header]].concat());
+    assert_eq!(out.code(), 3, "{out}");
+    assert!(!out.stderr.contains(secret) && out.stderr.contains("has exhausted its quota"), "{out}");
+}
+
 // 3. A single request file reads as a batch line does.
 
 #[test]
