@@ -32,7 +32,8 @@ use crate::run::timed_out;
 use crate::save::{Target, requested_format, save_response, stamp};
 use crate::service::{Service, Setup, describe};
 
-/// The manifest is rebuilt from the journal at most this often while lines finish (and at the end).
+/// While lines finish, the manifest is rebuilt from the journal at most this often, and at least
+/// this long after a line finished (and at the end).
 const SAVE_EVERY: Duration = Duration::from_secs(2);
 
 /// One request line of the file.
@@ -313,13 +314,24 @@ async fn run_inner(
     drop(tx);
 
     let started = Instant::now();
-    let mut last_save = Instant::now();
+    // When the manifest was last rebuilt (never yet: the first finished line rebuilds it at once), and
+    // whether lines finished since. A timer rebuilds it SAVE_EVERY after the last rebuild, so a quiet
+    // spell between lines never leaves finished lines out of it.
+    let mut last_save: Option<Instant> = None;
+    let mut unsaved = false;
     let mut stopped: Option<Failure> = None;
     let mut interrupted = false;
     loop {
+        let save_due = last_save.map_or_else(Instant::now, |at| at + SAVE_EVERY);
         let finished = tokio::select! {
             finished = rx.recv() => finished,
             () = interrupt.wait() => { interrupted = true; None }
+            () = tokio::time::sleep_until(save_due.into()), if unsaved => {
+                journal::rebuild(dir)?;
+                crate::gallery::refresh(dir)?;
+                (last_save, unsaved) = (Some(Instant::now()), false);
+                continue;
+            }
         };
         let mut finished = match finished {
             None => break,
@@ -356,10 +368,12 @@ async fn run_inner(
             out.note(&format!("stopping: line {} hit an error every other line would hit too", finished.number));
             stopped = Some(fatal);
         }
-        if last_save.elapsed() >= SAVE_EVERY {
+        if last_save.is_none_or(|at| at.elapsed() >= SAVE_EVERY) {
             journal::rebuild(dir)?;
             crate::gallery::refresh(dir)?;
-            last_save = Instant::now();
+            (last_save, unsaved) = (Some(Instant::now()), false);
+        } else {
+            unsaved = true;
         }
     }
     if interrupted || stopped.as_ref().is_some_and(|f| f.kind == "output") {

@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{Scratch, canned, run};
+use common::{Running, Scratch, Standalone, canned, images_in, manifest, run, seedream};
+use seedream_emulator::EmulatorConfig;
 
 fn real_png(width: u32, height: u32) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -225,6 +226,63 @@ fn a_json_usage_error_names_the_missing_argument() {
     assert_eq!(out.code(), 2, "{out}");
     let message = out.json()["error"]["message"].as_str().unwrap().to_owned();
     assert!(message.contains("--prompt"), "{message}");
+}
+
+// 7. Files and records.
+
+#[test]
+fn a_prompt_in_chinese_names_its_files_in_chinese() {
+    let dir = Scratch::new("unicode-names");
+    let out = run(&dir.path, &["generate", "-p", "一只猫在月光下的灯塔上", "--out", "o"]);
+    assert_eq!(out.code(), 0, "{out}");
+    let files = images_in(&dir.join("o"));
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].starts_with("一只猫在月光下的灯塔上-"), "{files:?}");
+    // A decomposed accent is composed (NFC), and path characters never reach the name.
+    let out = run(&dir.path, &["generate", "-p", "cafe\u{301} ../../x: a/b", "--out", "o2"]);
+    assert_eq!(out.code(), 0, "{out}");
+    let files = images_in(&dir.join("o2"));
+    assert!(files[0].starts_with("café-x-a-b-"), "{files:?}");
+}
+
+#[test]
+fn the_manifest_shows_a_finished_line_while_a_slow_one_runs() {
+    let dir = Scratch::new("manifest-timer");
+    dir.write("lines.jsonl", "{\"prompt\": \"fast or slow\"}\n{\"prompt\": \"slow or fast\"}\n");
+    // Both lines start at once; the first request to arrive waits 8 s for its answer, the other not.
+    let args =
+        ["batch", "lines.jsonl", "-c", "2", "--out", "o", "-H", "x-emulator-fault: slow-headers;ms=8000;times=1"];
+    let running = Running::start(seedream(&dir.path).args(args), None);
+    let manifest_path = dir.join("o").join("manifest.json");
+    let began = std::time::Instant::now();
+    let mut shown = false;
+    while began.elapsed() < std::time::Duration::from_secs(6) {
+        let lines = std::fs::read_to_string(&manifest_path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .map(|manifest| manifest["batch"]["lines"].to_string())
+            .unwrap_or_default();
+        if lines.contains("succeeded") {
+            shown = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let out = running.finish(std::time::Duration::from_secs(30));
+    assert_eq!(out.code(), 0, "{out}");
+    assert!(shown, "no finished line in the manifest within 6 s of the start, while the slow line ran\n{out}");
+}
+
+#[test]
+fn the_manifest_records_the_service_as_the_readme_says() {
+    let dir = Scratch::new("manifest-service");
+    let emulator = Standalone::start(EmulatorConfig::default());
+    let base = emulator.base_url();
+    let out = run(&dir.path, &["generate", "-p", "x", "--base-url", &base, "--api-key", "k", "--out", "o"]);
+    assert_eq!(out.code(), 0, "{out}");
+    assert_eq!(manifest(&dir.join("o"))["runs"][0]["service"], base.as_str());
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    assert!(readme.contains("`service` (the base URL without credentials"), "the README says what `service` holds");
 }
 
 // 9. Text.
