@@ -94,16 +94,14 @@ pub fn run(cli: Cli) -> Exit {
     match &cli.command {
         Command::Validate(args) => return validate::run(args, &out),
         Command::Schema(args) => return schema(args.name, &out),
-        Command::Models(args) => {
-            if !args.remote {
-                if let Some(flag) = args.network.first_given() {
-                    let failure = Failure::usage(format!("{flag} acts only with --remote")).with_hint(
-                        "`seedream models` lists the catalog without any network; add --remote to ask the service",
-                    );
-                    return failure.report(&out);
-                }
-                return models::run(&out);
+        Command::Models(args) if !args.remote => {
+            if let Some(flag) = args.network.first_given() {
+                let failure = Failure::usage(format!("{flag} acts only with --remote")).with_hint(
+                    "`seedream models` lists the catalog without any network; add --remote to ask the service",
+                );
+                return failure.report(&out);
             }
+            return models::run(&out);
         }
         Command::Inspect(args) => return inspect::run(args, &out),
         Command::Usage(args) => return usage::run(args, &out),
