@@ -32,7 +32,8 @@ use crate::run::timed_out;
 use crate::save::{Target, requested_format, save_response, stamp};
 use crate::service::{Service, Setup, describe};
 
-/// The manifest is rebuilt from the journal at most this often while lines finish (and at the end).
+/// While lines finish, the manifest is rebuilt from the journal at most this often, and at least
+/// this long after a line finished (and at the end).
 const SAVE_EVERY: Duration = Duration::from_secs(2);
 
 /// One request line of the file.
@@ -57,6 +58,8 @@ pub struct Prepared {
     pub recorded: Value,
     /// The body as sent.
     pub sent: Value,
+    /// Advice that does not stop the line (a field one typo from a known one), shown once per run.
+    pub warnings: Vec<String>,
 }
 
 /// Reads one line: JSON, local images (relative to `base`) inlined, the default model filled in,
@@ -80,14 +83,16 @@ pub fn prepare(text: &str, number: u64, base: &Path, validate: bool) -> Result<P
         Err(failure) => return Err((recorded, failure)),
     };
     let checked = if validate {
-        check_value(value, Some(SEEDREAM_4_0)).map(|checked| checked.request)
+        check_value(value, Some(SEEDREAM_4_0))
+            .map(|checked| (checked.request, checked.warnings.iter().map(ToString::to_string).collect()))
     } else {
-        parse_unchecked(value, Some(SEEDREAM_4_0))
+        parse_unchecked(value, Some(SEEDREAM_4_0)).map(|request| (request, Vec::new()))
     };
     match checked {
-        Ok(request) => {
+        Ok((request, mut warnings)) => {
             let sent = serde_json::to_value(&request).unwrap_or(Value::Null);
-            Ok(Prepared { request, recorded, sent })
+            warnings.extend(crate::catalog::current().model_typo_note(&request.model));
+            Ok(Prepared { request, recorded, sent, warnings })
         }
         Err(RequestError::Invalid(invalid)) => {
             let model = recorded.get("model").and_then(Value::as_str).unwrap_or(SEEDREAM_4_0).to_owned();
@@ -183,6 +188,7 @@ fn read_lines(file: &Path) -> Result<(Vec<(u64, String)>, usize), Failure> {
 /// Keys every line: prepared as it will be sent (images read, hashed by content, then dropped), so
 /// a line's key is known before anything is paid for.
 fn key_lines(
+    out: &Output,
     raw: Vec<(u64, String)>,
     base: &Path,
     validate: bool,
@@ -192,6 +198,9 @@ fn key_lines(
     raw.into_iter()
         .map(|(number, text)| {
             let prepared = prepare(&text, number, base, validate);
+            for warning in prepared.iter().flat_map(|prepared| &prepared.warnings) {
+                out.note(&format!("line {number}: warning: {warning}"));
+            }
             let (base_key, sent) = match &prepared {
                 Ok(prepared) => (request_key(&prepared.sent, service_id, 0), Ok(prepared.sent.clone())),
                 Err((_, failure)) => (text_key(&text, service_id, 0), Err(failure.clone())),
@@ -219,11 +228,11 @@ async fn run_inner(
     interrupt: &Interrupt,
 ) -> Result<Exit, Failure> {
     let (raw, line_count) = read_lines(&args.file)?;
-    let setup = Setup::resolve(global)?;
+    let setup = Setup::resolve(&args.network, global.provider)?;
     let service_id = setup.service_id();
     let base_dir = args.file.parent().map(Path::to_path_buf).unwrap_or_default();
     let validate = !args.no_validate;
-    let keyed = key_lines(raw, &base_dir, validate, &service_id);
+    let keyed = key_lines(out, raw, &base_dir, validate, &service_id);
     let dir = args.out.as_path();
     if args.call.dry_run {
         return Ok(dry_run(out, &keyed, dir, &service_id));
@@ -246,14 +255,18 @@ async fn run_inner(
     if pending.is_empty() {
         journal::rebuild(dir)?;
         crate::gallery::refresh(dir)?;
-        out.note(&format!("all {} are done already (see {}); nothing to run", count(total as u64, "line"), manifest_path.display()));
-        return Ok(finish(out, &tally, total, dir, &manifest_path, None, false));
+        out.note(&format!(
+            "all {} are done already (see {}); nothing to run",
+            count(total as u64, "line"),
+            manifest_path.display()
+        ));
+        return Ok(finish(out, &tally, &args.file, total, dir, &manifest_path, None, false));
     }
     if skipped > 0 {
         out.note(&format!("resuming: {skipped} of {} are done already and are skipped", count(total as u64, "line")));
     }
 
-    let service = Service::connect(global, &args.call, out, validate).await?;
+    let service = Service::connect(&args.network, global.provider, &args.call, out, validate).await?;
     let context = Context {
         client: service.client.clone(),
         out_dir: dir.to_path_buf(),
@@ -301,13 +314,24 @@ async fn run_inner(
     drop(tx);
 
     let started = Instant::now();
-    let mut last_save = Instant::now();
+    // When the manifest was last rebuilt (never yet: the first finished line rebuilds it at once), and
+    // whether lines finished since. A timer rebuilds it SAVE_EVERY after the last rebuild, so a quiet
+    // spell between lines never leaves finished lines out of it.
+    let mut last_save: Option<Instant> = None;
+    let mut unsaved = false;
     let mut stopped: Option<Failure> = None;
     let mut interrupted = false;
     loop {
+        let save_due = last_save.map_or_else(Instant::now, |at| at + SAVE_EVERY);
         let finished = tokio::select! {
             finished = rx.recv() => finished,
             () = interrupt.wait() => { interrupted = true; None }
+            () = tokio::time::sleep_until(save_due.into()), if unsaved => {
+                journal::rebuild(dir)?;
+                crate::gallery::refresh(dir)?;
+                (last_save, unsaved) = (Some(Instant::now()), false);
+                continue;
+            }
         };
         let mut finished = match finished {
             None => break,
@@ -344,10 +368,12 @@ async fn run_inner(
             out.note(&format!("stopping: line {} hit an error every other line would hit too", finished.number));
             stopped = Some(fatal);
         }
-        if last_save.elapsed() >= SAVE_EVERY {
+        if last_save.is_none_or(|at| at.elapsed() >= SAVE_EVERY) {
             journal::rebuild(dir)?;
             crate::gallery::refresh(dir)?;
-            last_save = Instant::now();
+            (last_save, unsaved) = (Some(Instant::now()), false);
+        } else {
+            unsaved = true;
         }
     }
     if interrupted || stopped.as_ref().is_some_and(|f| f.kind == "output") {
@@ -362,7 +388,7 @@ async fn run_inner(
     }
     tally.not_run = pending_count - tally.succeeded - tally.failed - tally.elsewhere;
     tally.budget = context.budget.as_ref().zip(args.call.image_budget).map(|(left, given)| (given, left.left()));
-    Ok(finish(out, &tally, total, dir, &manifest_path, stopped, interrupted))
+    Ok(finish(out, &tally, &args.file, total, dir, &manifest_path, stopped, interrupted))
 }
 
 /// `--dry-run`: every line's body as it would be sent (data URLs abbreviated), whether it would run or
@@ -421,6 +447,8 @@ struct Tally {
     elsewhere_lines: Vec<Value>,
     images: usize,
     failures: Vec<(u64, String)>,
+    /// Lines that broke the model's rules (nothing was sent): running again cannot fix them.
+    invalid_lines: Vec<u64>,
     /// Lines `--image-budget` left out, with the reason.
     left_out: Vec<(u64, String)>,
     /// `--image-budget`: the budget and what is left of it.
@@ -449,18 +477,28 @@ impl Tally {
                 None => {
                     let failed: Vec<String> =
                         outcome.failed_images.iter().map(|f| format!("image {}: {}", f.index, f.code)).collect();
-                    format!("{} saved, {} failed ({})", count(outcome.images.len() as u64, "image"), failed.len(), failed.join(", "))
+                    format!(
+                        "{} saved, {} failed ({})",
+                        count(outcome.images.len() as u64, "image"),
+                        failed.len(),
+                        failed.join(", ")
+                    )
                 }
             };
             out.note(&format!("line {}: failed: {reason}", finished.number));
+            if outcome.error.as_ref().is_some_and(|error| error.kind == "invalid") {
+                self.invalid_lines.push(finished.number);
+            }
             self.failures.push((finished.number, reason));
         }
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn finish(
     out: &Output,
     tally: &Tally,
+    file: &Path,
     total: usize,
     dir: &Path,
     manifest: &Path,
@@ -533,10 +571,27 @@ fn finish(
         manifest.display()
     ));
     out.note(&summary);
-    if interrupted || tally.failed > 0 || tally.not_run > 0 {
+    if !tally.invalid_lines.is_empty() {
+        let mut lines = tally.invalid_lines.clone();
+        lines.sort_unstable();
+        let numbers: Vec<String> = lines.iter().map(u64::to_string).collect();
+        out.note(&format!(
+            "fix {} as the errors above say, then check the file with `seedream validate {}`",
+            numbered("line", &numbers),
+            file.display()
+        ));
+    }
+    let retriable = tally.failed - tally.invalid_lines.len();
+    if interrupted || retriable > 0 || tally.not_run > 0 {
         out.note("run the same command again to retry the lines not done (saved ones are skipped)");
     }
     exit
+}
+
+/// `line 2` or `lines 2, 5`.
+fn numbered(word: &str, numbers: &[String]) -> String {
+    let plural = if numbers.len() == 1 { "" } else { "s" };
+    format!("{word}{plural} {}", numbers.join(", "))
 }
 
 /// Runs one line: prepare, claim its key, wait for the limiter, call, save, all under `--timeout`.
@@ -552,7 +607,7 @@ async fn run_line(context: &Context, line: Line) -> Option<Ended> {
         outcome,
         extra: serde_json::Map::new(),
     };
-    let Prepared { request, recorded, sent } =
+    let Prepared { request, recorded, sent, .. } =
         match prepare(&line.text, line.number, &context.base_dir, context.validate) {
             Ok(prepared) => prepared,
             Err((recorded, failure)) => {

@@ -80,6 +80,25 @@ impl Models {
         ))
     }
 
+    /// One line for a model that matches no family and is not an endpoint id (`ep-…`) but is a typo
+    /// away from a family key or a known id. Only advice: an unknown model is sent as written.
+    pub fn model_typo_note(&self, model: &str) -> Option<String> {
+        if model.starts_with("ep-") || self.catalog.family_of(model).is_some() {
+            return None;
+        }
+        let known = self.catalog.families().iter().flat_map(|family| {
+            [family.key.as_str(), family.model_id.as_str()]
+                .into_iter()
+                .chain(family.aliases.iter().map(String::as_str))
+                .chain(family.ids.iter().map(|entry| entry.id.as_str()))
+        });
+        let near = seedream_types::suggest::closest(model, known)?;
+        Some(format!(
+            "model: {model} matches no model family, so its rules are not checked (sent as written): did you mean \
+             `{near}`?"
+        ))
+    }
+
     /// The hint for a 404 on `model`: the successor of a retired id, or the provider's current id of
     /// the family.
     pub fn successor_hint(&self, model: &str) -> Option<String> {

@@ -94,28 +94,6 @@ impl FromStr for Secret {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// API base URL: Ark's https://ark.cn-beijing.volces.com/api/v3 (the default when a key is given) or a
-    /// relay's https://host/v1. Also read from SEEDREAM_BASE_URL.
-    #[arg(long, global = true, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// API key, sent as a bearer token. Also read from SEEDREAM_API_KEY, then ARK_API_KEY. Never printed.
-    #[arg(long, global = true, value_name = "KEY")]
-    pub api_key: Option<Secret>,
-    /// Also trust this PEM certificate (a company proxy's root, or the one `seedream emulator --tls`
-    /// writes).
-    #[arg(long, global = true, value_name = "PEM_FILE")]
-    pub ca_cert: Option<PathBuf>,
-    /// An extra header for every API request, as "Name: value" (repeatable).
-    #[arg(long = "header", short = 'H', global = true, value_name = "NAME: VALUE")]
-    pub headers: Vec<String>,
-    /// Send every request through this HTTP proxy, http://[user:password@]host:port (credentials are
-    /// sent as Basic auth, never printed). Without it HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY
-    /// apply, as for curl.
-    #[arg(long, global = true, value_name = "URL", conflicts_with = "no_proxy")]
-    pub proxy: Option<Secret>,
-    /// Connect straight to the service, ignoring the proxy variables of the environment.
-    #[arg(long, global = true)]
-    pub no_proxy: bool,
     /// Print one machine-readable JSON result on stdout, and no progress.
     #[arg(long, global = true)]
     pub json: bool,
@@ -128,6 +106,52 @@ pub struct GlobalArgs {
     /// Also read from SEEDREAM_CATALOG.
     #[arg(long, global = true, value_name = "FILE", env = "SEEDREAM_CATALOG")]
     pub catalog: Option<PathBuf>,
+}
+
+/// Where and how to reach the service: listed only by the commands that call it (generate, edit,
+/// batch, models --remote) or serve it (emulator: --api-key only is read), so no command takes an
+/// option it would ignore.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Network options")]
+pub struct NetworkArgs {
+    /// API base URL: Ark's https://ark.cn-beijing.volces.com/api/v3 (the default when a key is given) or a
+    /// relay's https://host/v1. Also read from SEEDREAM_BASE_URL.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// API key, sent as a bearer token. Also read from SEEDREAM_API_KEY, then ARK_API_KEY. Never printed.
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<Secret>,
+    /// Also trust this PEM certificate (a company proxy's root, or the one `seedream emulator --tls`
+    /// writes).
+    #[arg(long, value_name = "PEM_FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// An extra header for every API request, as "Name: value" (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Send every request through this HTTP proxy, http://[user:password@]host:port (credentials are
+    /// sent as Basic auth, never printed). Without it HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY
+    /// apply, as for curl.
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<Secret>,
+    /// Connect straight to the service, ignoring the proxy variables of the environment.
+    #[arg(long)]
+    pub no_proxy: bool,
+}
+
+impl NetworkArgs {
+    /// The first option given, as typed on the command line (for commands where none acts).
+    pub fn first_given(&self) -> Option<&'static str> {
+        [
+            (self.base_url.is_some(), "--base-url"),
+            (self.api_key.is_some(), "--api-key"),
+            (self.ca_cert.is_some(), "--ca-cert"),
+            (!self.headers.is_empty(), "--header"),
+            (self.proxy.is_some(), "--proxy"),
+            (self.no_proxy, "--no-proxy"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
 }
 
 /// Reads `volcengine` or `byteplus`, in any case.
@@ -165,10 +189,12 @@ Examples:
   seedream validate request.json
   seedream validate a.json b.json prompts.jsonl --json
   echo '{\"model\": \"doubao-seedream-4-5-251128\", \"prompt\": \"x\", \"size\": \"1K\"}' | seedream validate -
+  (the last one is invalid, exit 2: Seedream 4.5 takes no 1K)
 
-Each violation is printed as `field.path: rule`. Batch files (ending in .jsonl or .ndjson, or any
-file with --batch) are checked line by line as `seedream batch` reads them (default model, local
-images relative to the file), each problem as `FILE: line N: field: rule`. Exit status: 0 every file
+Each violation is printed as `field.path: rule`. A request is read as `seedream batch` reads a line:
+\"model\" may be left out (the default is Seedream 4.0) and \"image\" may name local files, relative
+to the request's file. Batch files (ending in .jsonl or .ndjson, or any file with --batch) are
+checked line by line, each problem as `FILE: line N: field: rule`. Exit status: 0 every file
 is valid; 2 a file or line is invalid; 1 a file cannot be read (or a single request is not JSON).")]
     Validate(ValidateArgs),
     /// Show what image files carry: format, size, and the provenance seedream wrote into them.
@@ -270,7 +296,7 @@ fn edit_after_help() -> String {
 Examples:
   seedream edit --image photo.png --prompt \"make it winter\"
   seedream edit --image room.jpg --mask mask.png --prompt \"add a window\" --out edits
-  seedream edit --image photo.png --prompt \"make it winter\" --model doubao-seededit-3-0-i2i-250628 --size adaptive
+  seedream edit --image photo.png --prompt \"make it winter\" --model seededit-3.0 --size adaptive
   seedream edit --image logo.png --prompt \"a sticker\" --model {pro} --background transparent
 
 Relays get a multipart POST /images/edits (every field a form part under its JSON name); Ark (no
@@ -358,10 +384,10 @@ fn layers_help() -> String {
 }
 
 fn web_search_help() -> String {
-    format!(
-        "Let the model search the web for what the prompt names (tools: web_search). For {}",
-        takers(|f| f.takes_tool("web_search"))
-    )
+    let takes = |f: &ModelFamily| f.takes_tool("web_search");
+    let offered = families().iter().any(|f| takes(f) && f.status.is_offered());
+    let note = if offered { "" } else { " (retired: only endpoints made before then take it)" };
+    format!("Let the model search the web for what the prompt names (tools: web_search). For {}{note}", takers(takes))
 }
 
 fn edit_image_help() -> String {
@@ -373,11 +399,13 @@ fn edit_image_help() -> String {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Call options")]
 pub struct CallArgs {
-    /// Deadline for the whole call, downloads and saving included (batch: per line): 30, 30s, 5m, 1h.
+    /// Deadline for the whole call, downloads and saving included (batch: per line): 30, 30s, 500ms,
+    /// 5m (or 5min), 1h.
     /// When it runs out the command stops with exit status 4, naming what it was doing
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = DEFAULT_TIMEOUT)]
     pub timeout: Duration,
-    /// Longest wait for the next piece of an answer, such as the next image of a stream: 30, 30s, 5m
+    /// Longest wait for the next piece of an answer, such as the next image of a stream: 30, 30s, 500ms,
+    /// 5m (or 5min)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = DEFAULT_IDLE_TIMEOUT)]
     pub idle_timeout: Duration,
     /// Retries after a failure that may pass: rate limits, 5xx, a connection that could not be opened
@@ -402,18 +430,23 @@ pub struct CallArgs {
     pub image_budget: Option<u64>,
 }
 
-/// Reads a duration: `30` (seconds), `30s`, `500ms`, `5m`, `1h`; more than zero.
+/// Reads a duration: `30` (seconds), `30s`, `500ms`, `5m` (`5min`), `1h`; more than zero.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let value: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration such as 30, 30s, 5m or 1h"))?;
+    let value: f64 =
+        number.parse().map_err(|_| format!("{text:?} is not a duration such as 30, 30s, 500ms, 5m (5min) or 1h"))?;
     let seconds = match unit.trim() {
         "" | "s" | "sec" | "secs" => value,
         "ms" => value / 1000.0,
         "m" | "min" | "mins" => value * 60.0,
         "h" => value * 3600.0,
-        other => return Err(format!("unknown unit {other:?} in {text:?}: use s, m or h (30, 30s, 5m, 1h)")),
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}: use ms, s, m (or min) or h (30, 30s, 500ms, 10ms, 5m, 5min, 1h)"
+            ));
+        }
     };
     if !(seconds > 0.0 && seconds <= 7.0 * 24.0 * 3600.0) {
         return Err(format!("{text:?} must be more than zero and at most a week"));
@@ -469,16 +502,22 @@ pub struct GenerateArgs {
     pub layers: bool,
     #[arg(long, help = web_search_help())]
     pub web_search: bool,
-    /// Ask for images without the "AI生成" mark.
+    /// Ask for images without the "AI生成" mark that the service adds bottom right by default (sends
+    /// "watermark": false)
     #[arg(long)]
     pub no_watermark: bool,
     #[arg(long, help = stream_help())]
     pub stream: bool,
     #[arg(long, help = NO_VALIDATE_HELP)]
     pub no_validate: bool,
+    /// `--n N`, the relays' spelling: refused with a pointer to --max-images, not guessed at.
+    #[arg(long = "n", value_name = "N", hide = true)]
+    pub relay_n: Option<String>,
     /// Directory for the images, manifest.json and journal.jsonl (created if needed).
     #[arg(long, short = 'o', value_name = "DIR", default_value = DEFAULT_OUT_DIR)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     #[command(flatten)]
     pub call: CallArgs,
 }
@@ -520,14 +559,20 @@ pub struct EditArgs {
     pub background: Option<Background>,
     #[arg(long, help = web_search_help())]
     pub web_search: bool,
-    /// Ask for images without the "AI生成" mark.
+    /// Ask for images without the "AI生成" mark that the service adds bottom right by default (sends
+    /// "watermark": false)
     #[arg(long)]
     pub no_watermark: bool,
     #[arg(long, help = NO_VALIDATE_HELP)]
     pub no_validate: bool,
+    /// `--n N`, the relays' spelling: refused with a pointer to --max-images, not guessed at.
+    #[arg(long = "n", value_name = "N", hide = true)]
+    pub relay_n: Option<String>,
     /// Directory for the images, manifest.json and journal.jsonl (created if needed).
     #[arg(long, short = 'o', value_name = "DIR", default_value = DEFAULT_OUT_DIR)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     #[command(flatten)]
     pub call: CallArgs,
 }
@@ -552,6 +597,8 @@ pub struct BatchArgs {
     #[arg(long, short = 'o', value_name = "DIR", default_value = DEFAULT_OUT_DIR)]
     pub out: PathBuf,
     #[command(flatten)]
+    pub network: NetworkArgs,
+    #[command(flatten)]
     pub call: CallArgs,
 }
 
@@ -562,6 +609,9 @@ pub struct ModelsArgs {
     /// status from the service, the rules from the catalog, and ids the catalog does not know marked so
     #[arg(long)]
     pub remote: bool,
+    /// How to reach the service, with --remote.
+    #[command(flatten)]
+    pub network: NetworkArgs,
 }
 
 /// Options of `usage`.
@@ -667,6 +717,9 @@ pub struct EmulatorArgs {
     /// stream-error, invalid-json, moderate).
     #[arg(long, value_name = "SPEC")]
     pub fault: Option<String>,
+    /// The key clients must send (default: any key is taken).
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<Secret>,
 }
 
 #[cfg(test)]
@@ -700,9 +753,10 @@ mod tests {
 
     #[test]
     fn the_api_key_is_redacted_in_debug() {
-        let cli = Cli::try_parse_from(["seedream", "--api-key", "sk-very-secret", "schema"]).unwrap();
+        let cli = Cli::try_parse_from(["seedream", "generate", "-p", "x", "--api-key", "sk-very-secret"]).unwrap();
         assert!(!format!("{cli:?}").contains("sk-very-secret"));
-        assert_eq!(cli.global.api_key.unwrap().expose(), "sk-very-secret");
+        let Command::Generate(args) = cli.command else { panic!("not generate") };
+        assert_eq!(args.network.api_key.unwrap().expose(), "sk-very-secret");
     }
 
     #[test]

@@ -5,15 +5,15 @@ use std::path::Path;
 use seedream_emulator::{Emulator, EmulatorConfig};
 use serde_json::json;
 
-use crate::cli::{EmulatorArgs, GlobalArgs};
+use crate::cli::EmulatorArgs;
 use crate::failure::{Exit, Failure};
 use crate::files::save_file;
 use crate::interrupt::Interrupt;
 use crate::output::Output;
 
 /// Runs the command; returns when interrupted (exit 0) or when the emulator cannot start (exit 1).
-pub async fn run(args: &EmulatorArgs, global: &GlobalArgs, out: &Output, interrupt: &Interrupt) -> Exit {
-    let api_keys: Vec<String> = global.api_key.iter().map(|k| k.expose().to_owned()).collect();
+pub async fn run(args: &EmulatorArgs, out: &Output, interrupt: &Interrupt) -> Exit {
+    let api_keys: Vec<String> = args.api_key.iter().map(|k| k.expose().to_owned()).collect();
     let config =
         EmulatorConfig { port: args.port, tls: args.tls, api_keys, fault: args.fault.clone(), ..Default::default() };
     let handle = match Emulator::start(config).await {
@@ -37,7 +37,7 @@ pub async fn run(args: &EmulatorArgs, global: &GlobalArgs, out: &Output, interru
         }
         cert_path = Some(path);
     }
-    let auth = if global.api_key.is_some() { "the key given with --api-key" } else { "any key" };
+    let auth = if args.api_key.is_some() { "the key given with --api-key" } else { "any key" };
     if out.json {
         out.json_line(&json!({
             "base_url": handle.base_url(),

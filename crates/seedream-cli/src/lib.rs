@@ -61,11 +61,11 @@ fn usage_error(error: &clap::Error) -> u8 {
     let json = std::env::args_os().skip(1).take_while(|arg| arg != "--").any(|arg| arg == "--json");
     if json && !informational {
         let text = error.kind().as_str().map(str::to_owned).unwrap_or_else(|| error.to_string());
-        let message = error
-            .to_string()
-            .lines()
-            .next()
-            .map(|line| line.trim_start_matches("error: ").to_owned())
+        // The first paragraph: "the following required arguments were not provided:" is followed by
+        // the arguments, one per line.
+        let rendered = error.to_string();
+        let paragraph: Vec<&str> = rendered.lines().take_while(|line| !line.trim().is_empty()).map(str::trim).collect();
+        let message = Some(paragraph.join(" ").trim_start_matches("error: ").to_owned())
             .filter(|line| !line.is_empty())
             .unwrap_or(text);
         let failure = Failure::usage(message).with_kind("usage");
@@ -94,10 +94,14 @@ pub fn run(cli: Cli) -> Exit {
     match &cli.command {
         Command::Validate(args) => return validate::run(args, &out),
         Command::Schema(args) => return schema(args.name, &out),
-        Command::Models(args) => {
-            if !args.remote {
-                return models::run(&out);
+        Command::Models(args) if !args.remote => {
+            if let Some(flag) = args.network.first_given() {
+                let failure = Failure::usage(format!("{flag} acts only with --remote")).with_hint(
+                    "`seedream models` lists the catalog without any network; add --remote to ask the service",
+                );
+                return failure.report(&out);
             }
+            return models::run(&out);
         }
         Command::Inspect(args) => return inspect::run(args, &out),
         Command::Usage(args) => return usage::run(args, &out),
@@ -120,8 +124,8 @@ pub fn run(cli: Cli) -> Exit {
             Command::Generate(args) => run::generate(args, global, &out, &interrupt).await,
             Command::Edit(args) => run::edit(args, global, &out, &interrupt).await,
             Command::Batch(args) => batch::run(args, global, &out, &interrupt).await,
-            Command::Emulator(args) => emulator::run(args, global, &out, &interrupt).await,
-            Command::Models(_) => models::run_remote(global, &out).await,
+            Command::Emulator(args) => emulator::run(args, &out, &interrupt).await,
+            Command::Models(args) => models::run_remote(args, global, &out).await,
             Command::Validate(_)
             | Command::Schema(_)
             | Command::Inspect(_)

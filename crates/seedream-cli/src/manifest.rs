@@ -213,7 +213,7 @@ pub struct RunRecord {
     pub started_at: String,
     /// When it ended (UTC, RFC 3339).
     pub finished_at: String,
-    /// The base URL used, or `embedded emulator`.
+    /// The base URL used (without credentials), or `embedded emulator`; request keys use its origin.
     pub service: String,
     /// The request key: a hash of the request as sent and the service's origin (see `identity.rs`).
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -264,7 +264,8 @@ pub struct LineRecord {
     /// and the service's origin. A line whose key has a complete result is skipped on resume.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub key: String,
-    /// The base URL the line went to, or `embedded emulator`.
+    /// The base URL the line went to (without credentials), or `embedded emulator`; the key uses its
+    /// origin.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub service: String,
     /// The images are synthetic: the embedded emulator made them, or an emulator reached by URL (its

@@ -7,7 +7,7 @@ use std::time::Duration;
 use seedream_types::ModelList;
 use serde_json::{Value, json};
 
-use crate::cli::{CallArgs, GlobalArgs};
+use crate::cli::{CallArgs, GlobalArgs, ModelsArgs};
 use crate::service::{Service, describe};
 
 use crate::failure::Exit;
@@ -26,7 +26,7 @@ pub fn run(out: &Output) -> Exit {
 
 /// `seedream models --remote`: the service's `GET /models` merged with the catalog. The status comes
 /// from the service, the rules from the catalog, and an id the catalog does not know is marked so.
-pub async fn run_remote(global: &GlobalArgs, out: &Output) -> Exit {
+pub async fn run_remote(args: &ModelsArgs, global: &GlobalArgs, out: &Output) -> Exit {
     let call = CallArgs {
         timeout: Duration::from_secs(60),
         idle_timeout: Duration::from_secs(60),
@@ -36,7 +36,7 @@ pub async fn run_remote(global: &GlobalArgs, out: &Output) -> Exit {
         dry_run: false,
         image_budget: None,
     };
-    let service = match Service::connect(global, &call, out, true).await {
+    let service = match Service::connect(&args.network, global.provider, &call, out, true).await {
         Ok(service) => service,
         Err(failure) => return failure.report(out),
     };

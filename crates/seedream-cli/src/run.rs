@@ -15,7 +15,7 @@ use seedream_types::{
 };
 use serde_json::{Value, json};
 
-use crate::cli::{CallArgs, EditArgs, Format, GenerateArgs, GlobalArgs, duration_text};
+use crate::cli::{CallArgs, EditArgs, Format, GenerateArgs, GlobalArgs, NetworkArgs, duration_text};
 use crate::failure::{Exit, Failure};
 use crate::files::prepare_out_dir;
 use crate::identity::request_key;
@@ -216,7 +216,7 @@ pub async fn generate(args: &GenerateArgs, global: &GlobalArgs, out: &Output, in
         Err(failure) => return fail(out, &failure),
     };
     let mode = Mode { command: "generate", stream: args.stream, validate: !args.no_validate };
-    execute(mode, job, recorded, &args.out, &args.call, global, out, interrupt).await
+    execute(mode, job, recorded, &args.out, &args.call, (&args.network, global), out, interrupt).await
 }
 
 /// Runs `edit`.
@@ -226,7 +226,7 @@ pub async fn edit(args: &EditArgs, global: &GlobalArgs, out: &Output, interrupt:
         Err(failure) => return fail(out, &failure),
     };
     let mode = Mode { command: "edit", stream: args.stream, validate: !args.no_validate };
-    execute(mode, job, recorded, &args.out, &args.call, global, out, interrupt).await
+    execute(mode, job, recorded, &args.out, &args.call, (&args.network, global), out, interrupt).await
 }
 
 fn format_of(format: Option<Format>) -> Option<ResponseFormat> {
@@ -236,8 +236,18 @@ fn format_of(format: Option<Format>) -> Option<ResponseFormat> {
     })
 }
 
+/// `--n N` is how relays spell the group size; the flag here is --max-images.
+fn refuse_relay_n(n: Option<&str>) -> Result<(), Failure> {
+    match n {
+        Some(n) => Err(Failure::usage("there is no --n option")
+            .with_hint(format!("the number of images is --max-images (or -n): pass --max-images {n}"))),
+        None => Ok(()),
+    }
+}
+
 /// The request, and what the manifest records of it (local images by path, not by content).
 fn build_generate(args: &GenerateArgs) -> Result<(Job, Value), Failure> {
+    refuse_relay_n(args.relay_n.as_deref())?;
     // With --layers the prompt may be left out: the Go SDK sends "" then, and so do we.
     let model = crate::catalog::current().model(args.model.as_deref());
     let mut request = GenerateRequest::new(model, args.prompt.clone().unwrap_or_default());
@@ -298,6 +308,7 @@ fn output_format(
 }
 
 fn build_edit(args: &EditArgs) -> Result<(Job, Value), Failure> {
+    refuse_relay_n(args.relay_n.as_deref())?;
     let mut files = Vec::with_capacity(args.images.len());
     for path in &args.images {
         files.push(input::image_file(path)?);
@@ -380,7 +391,7 @@ async fn execute(
     recorded: Value,
     dir: &Path,
     call_args: &CallArgs,
-    global: &GlobalArgs,
+    (network, global): (&NetworkArgs, &GlobalArgs),
     out: &Output,
     interrupt: &Interrupt,
 ) -> Exit {
@@ -407,7 +418,10 @@ async fn execute(
     if let Some(note) = crate::catalog::current().lifecycle_note(job.model()) {
         out.note(&note);
     }
-    let setup = match Setup::resolve(global) {
+    if let Some(note) = crate::catalog::current().model_typo_note(job.model()) {
+        out.note(&format!("warning: {note}"));
+    }
+    let setup = match Setup::resolve(network, global.provider) {
         Ok(setup) => setup,
         Err(failure) => return fail(out, &failure),
     };
@@ -417,7 +431,7 @@ async fn execute(
     if let Err(failure) = prepare_out_dir(dir).and_then(|()| journal::open(dir)) {
         return fail(out, &failure);
     }
-    let service = match Service::connect(global, call_args, out, validate).await {
+    let service = match Service::connect(network, global.provider, call_args, out, validate).await {
         Ok(service) => service,
         Err(failure) => return fail(out, &failure),
     };

@@ -319,23 +319,39 @@ pub fn record_failed(index: u32, error: &ApiErrorBody, outcome: &mut Outcome, re
     }
 }
 
-/// A file-name stem from a prompt: its first ASCII words, lower case, joined by `-` (`image` when none).
+/// The longest slug, in characters and in bytes: file systems count the bytes of a name (255 at
+/// most), and the slug is followed by a date, a run id and an index.
+const SLUG_CHARS: usize = 40;
+const SLUG_BYTES: usize = 120;
+
+/// A file-name stem from a prompt: its first words of Unicode letters and digits (NFC, lower case),
+/// joined by `-`, at most [`SLUG_CHARS`] characters (`image` when there is none). Nothing else is
+/// kept, so the name is safe on every system: no separators, dots, spaces, controls or marks.
 pub fn slug(prompt: &str) -> String {
-    let words: Vec<String> = prompt
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(6)
-        .map(str::to_ascii_lowercase)
-        .collect();
+    use unicode_normalization::UnicodeNormalization as _;
+    let normalized: String = prompt.nfc().collect();
     let mut slug = String::new();
-    for word in words {
-        if slug.len() + word.len() + 1 > 40 {
-            break;
+    for word in normalized.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(6) {
+        let word: String = word.chars().flat_map(char::to_lowercase).collect();
+        let separator = usize::from(!slug.is_empty());
+        let room_chars = SLUG_CHARS.saturating_sub(slug.chars().count() + separator);
+        let room_bytes = SLUG_BYTES.saturating_sub(slug.len() + separator);
+        if word.chars().count() <= room_chars && word.len() <= room_bytes {
+            if separator == 1 {
+                slug.push('-');
+            }
+            slug.push_str(&word);
+            continue;
         }
-        if !slug.is_empty() {
-            slug.push('-');
+        // Whole words only, except a first word longer than the room (a prompt in Chinese has no spaces).
+        if slug.is_empty() {
+            let mut bytes = 0;
+            slug.extend(word.chars().take(room_chars).take_while(|c| {
+                bytes += c.len_utf8();
+                bytes <= room_bytes
+            }));
         }
-        slug.push_str(&word);
+        break;
     }
     if slug.is_empty() { "image".into() } else { slug }
 }
@@ -345,9 +361,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slugs_are_short_ascii_words() {
+    fn slugs_are_short_words_of_letters_and_digits() {
         assert_eq!(slug("A lighthouse at dawn!"), "a-lighthouse-at-dawn");
-        assert_eq!(slug("一只猫"), "image");
+        assert_eq!(slug("一只猫在月光下"), "一只猫在月光下");
+        assert_eq!(slug("Café, ÉTÉ 2026"), "café-été-2026");
+        // A decomposed é (e + U+0301) is composed: the same prompt gives the same name.
+        assert_eq!(slug("cafe\u{301}"), slug("café"));
+        assert_eq!(slug("a\u{202e}b/c\\d:e*f?.g"), "a-b-c-d-e-f");
+        assert_eq!(slug("!!!"), "image");
+        assert_eq!(slug(&"猫".repeat(100)).chars().count(), SLUG_CHARS);
+        assert!(slug(&"𝔸".repeat(100)).len() <= SLUG_BYTES);
+        assert!(slug(&"word ".repeat(50)).len() <= SLUG_CHARS);
+        assert_eq!(slug("a lighthouse at dawn over the northern sea"), "a-lighthouse-at-dawn-over-the", "whole words");
         assert_eq!(slug("../../etc/passwd"), "etc-passwd");
         assert!(slug(&"word ".repeat(50)).len() <= 40);
     }

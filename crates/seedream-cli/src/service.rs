@@ -1,11 +1,13 @@
 //! Reaching the service: the client from flags and environment, or the embedded emulator when neither
 //! a base URL nor a key is given; and client errors told as [`Failure`]s with hints.
 
-use seedream_client::{Client, Error, RetryPolicy, TimeoutPhase, Timeouts};
+use seedream_client::{Client, Error, RetryPolicy, TimeoutPhase, Timeouts, TransportErrorKind};
 use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use seedream_types::{ErrorClass, Violation, catalog};
 
-use crate::cli::{CallArgs, GlobalArgs};
+use seedream_types::catalog::Provider;
+
+use crate::cli::{CallArgs, NetworkArgs};
 use crate::failure::{ApiInfo, Exit, Failure};
 use crate::identity::{self, EMBEDDED};
 use crate::output::Output;
@@ -35,16 +37,16 @@ pub enum Setup {
 impl Setup {
     /// Reads flags and variables. A key or base URL that is set but empty is a usage error naming it
     /// (an empty `ARK_API_KEY` must not quietly mean "use the emulator").
-    pub fn resolve(global: &GlobalArgs) -> Result<Self, Failure> {
+    pub fn resolve(network: &NetworkArgs, provider: Option<Provider>) -> Result<Self, Failure> {
         let empty = |what: &str| {
             Failure::usage(format!("{what} is set but empty")).with_kind("config").with_hint(
                 "give it a value, or unset it (with no key and no base URL at all, the embedded emulator answers)",
             )
         };
-        if global.api_key.as_ref().is_some_and(|key| key.expose().trim().is_empty()) {
+        if network.api_key.as_ref().is_some_and(|key| key.expose().trim().is_empty()) {
             return Err(empty("--api-key"));
         }
-        if global.base_url.as_deref().is_some_and(|url| url.trim().is_empty()) {
+        if network.base_url.as_deref().is_some_and(|url| url.trim().is_empty()) {
             return Err(empty("--base-url"));
         }
         for name in KEY_VARIABLES.iter().chain([&BASE_URL_VARIABLE]) {
@@ -52,15 +54,14 @@ impl Setup {
                 return Err(empty(&format!("the variable {name}")));
             }
         }
-        let key_from = if global.api_key.is_some() {
+        let key_from = if network.api_key.is_some() {
             Some("--api-key")
         } else {
             KEY_VARIABLES.into_iter().find(|name| std::env::var_os(name).is_some())
         };
-        let base_url = global.base_url.clone().or_else(|| std::env::var(BASE_URL_VARIABLE).ok());
+        let base_url = network.base_url.clone().or_else(|| std::env::var(BASE_URL_VARIABLE).ok());
         // A key without a base URL goes to the provider's service (Volcengine Ark unless told).
-        let base_url =
-            base_url.or_else(|| global.provider.filter(|_| key_from.is_some()).map(|p| p.base_url().to_owned()));
+        let base_url = base_url.or_else(|| provider.filter(|_| key_from.is_some()).map(|p| p.base_url().to_owned()));
         Ok(match (&base_url, key_from) {
             (None, None) => Setup::Embedded,
             _ => Setup::Remote { base_url: base_url.map(|url| url.trim().to_owned()), key_from },
@@ -113,23 +114,29 @@ impl Service {
     /// `ARK_API_KEY` (the lookup is the client's `builder_from_env`; flags override it). With none of
     /// them, starts the embedded emulator and says so on stderr. `validate` false (`--no-validate`)
     /// sends requests as they are, for the service to judge. `call` gives the time limits and retries.
-    pub async fn connect(global: &GlobalArgs, call: &CallArgs, out: &Output, validate: bool) -> Result<Self, Failure> {
-        let setup = Setup::resolve(global)?;
+    pub async fn connect(
+        network: &NetworkArgs,
+        provider: Option<Provider>,
+        call: &CallArgs,
+        out: &Output,
+        validate: bool,
+    ) -> Result<Self, Failure> {
+        let setup = Setup::resolve(network, provider)?;
         let timeouts = Timeouts::default().with_idle(call.idle_timeout);
         let retry = RetryPolicy::default().with_max_attempts(call.retries.saturating_add(1));
         let mut builder = Client::builder_from_env().validate_requests(validate).timeouts(timeouts).retry(retry);
-        for header in &global.headers {
+        for header in &network.headers {
             let Some((name, value)) = header.split_once(':') else {
                 return Err(Failure::usage(format!("--header {header:?} is not \"Name: value\"")));
             };
             builder = builder.header(name.trim(), value.trim());
         }
-        if global.no_proxy {
+        if network.no_proxy {
             builder = builder.no_proxy();
-        } else if let Some(proxy) = &global.proxy {
+        } else if let Some(proxy) = &network.proxy {
             builder = builder.proxy(proxy.expose().trim());
         }
-        if let Some(path) = &global.ca_cert {
+        if let Some(path) = &network.ca_cert {
             let pem = std::fs::read_to_string(path).map_err(|e| Failure::read("certificate", path, &e))?;
             builder = builder.trust_certificate_pem(pem);
         }
@@ -158,12 +165,12 @@ impl Service {
             }
             Setup::Remote { base_url, key_from: Some(from) } => {
                 let mut builder = builder;
-                if let Some(base) = &global.base_url {
+                if let Some(base) = &network.base_url {
                     builder = builder.base_url(base.trim());
                 } else if let Some(base) = base_url {
                     builder = builder.base_url(base);
                 }
-                if let Some(key) = &global.api_key {
+                if let Some(key) = &network.api_key {
                     builder = builder.api_key(key.expose().trim());
                 }
                 out.detail(&format!("the API key comes from {from} (not shown)"));
@@ -201,6 +208,14 @@ impl Service {
             emulator.shutdown().await;
         }
     }
+}
+
+/// The base URL a redirect target belongs to: the target without the endpoint path it names
+/// (`https://host/v1/images/generations` → `https://host/v1`).
+fn base_url_of(target: &str) -> &str {
+    let target = target.split(['?', '#']).next().unwrap_or(target);
+    let cut = ["/images/", "/models"].iter().filter_map(|endpoint| target.find(endpoint)).min();
+    cut.map_or(target, |at| &target[..at]).trim_end_matches('/')
 }
 
 /// The 404 codes about the model or endpoint, not the route.
@@ -279,9 +294,10 @@ fn describe_kind(error: &Error, model: Option<&str>, service: &str) -> Failure {
                 failure.hint = Some(if target.is_empty() {
                     "redirects are not followed (the API key would go along): check --base-url".into()
                 } else {
+                    let base = base_url_of(target);
                     format!(
-                        "redirects are not followed (the API key would go along): if {target} is the API, pass its \
-                         base URL with --base-url"
+                        "redirects are not followed (the API key would go along): if the API moved there, pass \
+                         --base-url {base}"
                     )
                 });
             }
@@ -314,6 +330,11 @@ fn describe_kind(error: &Error, model: Option<&str>, service: &str) -> Failure {
                     "the server's certificate is signed by an authority this machine does not trust: if it is \
                      yours (a company proxy, `seedream emulator --tls`), pass its PEM certificate with --ca-cert",
                 )
+            } else if transport.kind() == TransportErrorKind::Proxy {
+                failure.with_hint(
+                    "the proxy could not be reached or refused the connection: check --proxy (or HTTPS_PROXY, \
+                     HTTP_PROXY, ALL_PROXY), or pass --no-proxy to connect straight",
+                )
             } else if transport.is_connect() {
                 failure.with_hint("check --base-url (or SEEDREAM_BASE_URL) and the network")
             } else {
@@ -341,15 +362,23 @@ fn describe_kind(error: &Error, model: Option<&str>, service: &str) -> Failure {
     }
 }
 
-/// `{families}: pass --model {id}`: who takes a feature, and the id of the first current one.
+/// `{families}: pass --model {id}`: who takes a feature, and the id of the first current one. When
+/// only families no longer offered take it, says so: the user would otherwise pick a dead end.
 fn takers_with_model(takes: impl Fn(&catalog::ModelFamily) -> bool + Copy) -> String {
     let names = catalog::names_where(takes);
-    let pick = catalog::families()
-        .iter()
-        .filter(|f| takes(f))
-        .min_by_key(|f| f.status != catalog::Status::Current)
-        .map(|f| format!(": pass --model {}", f.key));
-    format!("{names}{}", pick.unwrap_or_default())
+    let takers: Vec<&catalog::ModelFamily> = catalog::families().iter().filter(|f| takes(f)).collect();
+    let Some(pick) = takers.iter().min_by_key(|f| f.status != catalog::Status::Current) else {
+        return names;
+    };
+    if pick.status.is_offered() {
+        format!("{names}: pass --model {}", pick.key)
+    } else {
+        format!(
+            "only {names}, which is {} (no offered model takes it): --model {} works only on an endpoint made \
+             before then",
+            pick.status, pick.key
+        )
+    }
 }
 
 /// Hints for the common rule breaks, worded from the model's catalog row. Every flag they name is
@@ -411,6 +440,11 @@ pub fn validation_hint(model: &str, violations: &[Violation]) -> Option<String> 
         let takers = catalog::names_where(|f| f.seed.is_some());
         return Some(format!("{name} takes neither --seed nor --guidance-scale (they are for {takers})"));
     }
+    if says("image", "pixels") {
+        return Some(format!(
+            "resize the --image to fit {name}'s limits on pixels: `seedream models --json` lists them"
+        ));
+    }
     if on("image") {
         let refs = family.references;
         return Some(match (refs.min, refs.max) {
@@ -436,7 +470,9 @@ fn api_hint(class: ErrorClass, status: u16) -> Option<String> {
             }
             ErrorClass::SensitiveContent => "moderation refused the prompt or an image: rephrase the prompt or use another image",
             ErrorClass::ServerError => "the service failed even after retries; try again later",
-            ErrorClass::InvalidRequest => "run `seedream validate` on the request to see the model's rules",
+            ErrorClass::InvalidRequest => {
+                "the message above names the parameter the service refused; `seedream models` lists what each model takes"
+            }
             ErrorClass::Other if status >= 500 => "the service or a proxy in front of it failed; try again later",
             _ => return None,
         }
@@ -462,6 +498,14 @@ mod tests {
     fn the_default_timeout_is_the_deadline_the_c_abi_uses_too() {
         let parsed = crate::cli::parse_duration(crate::cli::DEFAULT_TIMEOUT).unwrap();
         assert_eq!(parsed, seedream_client::DEFAULT_CALL_DEADLINE);
+    }
+
+    #[test]
+    fn a_redirect_target_is_cut_to_its_base_url() {
+        assert_eq!(base_url_of("https://h.example/v1/images/generations"), "https://h.example/v1");
+        assert_eq!(base_url_of("https://h.example/api/v3/images/edits?x=1"), "https://h.example/api/v3");
+        assert_eq!(base_url_of("https://h.example/v1/models"), "https://h.example/v1");
+        assert_eq!(base_url_of("https://h.example/v2/"), "https://h.example/v2");
     }
 
     #[test]
@@ -510,6 +554,7 @@ mod tests {
                     let Some(hint) = validation_hint(&family.model_id, &[violation]) else { continue };
                     hints += 1;
                     for word in hint.split(|c: char| c.is_whitespace() || c == ',' || c == ':' || c == ';') {
+                        let word = word.trim_end_matches(['`', ')', '.']);
                         if word.starts_with("--") {
                             assert!(flags.iter().any(|f| f == word), "{word} in the hint {hint:?}");
                         }

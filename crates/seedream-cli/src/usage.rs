@@ -223,7 +223,12 @@ fn report(args: &UsageArgs, out: &Output) -> Result<Exit, Failure> {
         } else {
             real.add(totals);
         }
-        lines.push(format!("{}{}: {}; {cost_text}", model, if *is_synthetic { " (synthetic)" } else { "" }, words(totals)));
+        lines.push(format!(
+            "{}{}: {}; {cost_text}",
+            model,
+            if *is_synthetic { " (synthetic)" } else { "" },
+            words(totals)
+        ));
     }
     let estimates: Vec<Value> = estimated
         .iter()

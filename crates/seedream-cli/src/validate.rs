@@ -1,6 +1,7 @@
-//! `seedream validate`: checks request files with the seedream-types rules, without any network. Batch
-//! files (`.jsonl`, `.ndjson`, or any file with `--batch`) are read as `seedream batch` reads them: a
-//! missing model is the default one, local image paths are relative to the file and must be images.
+//! `seedream validate`: checks request files with the seedream-types rules, without any network. A
+//! request file and each line of a batch file (`.jsonl`, `.ndjson`, or any file with `--batch`) are
+//! read as `seedream batch` reads a line: a missing model is the default one, local image paths are
+//! relative to the file and must be images.
 
 use std::io::Read as _;
 use std::path::Path;
@@ -11,7 +12,7 @@ use serde::Serialize;
 use crate::cli::ValidateArgs;
 use crate::failure::{Exit, io_reason};
 use crate::output::{Output, count};
-use crate::request::{RequestError, check_text, check_value, parse_json};
+use crate::request::{RequestError, check_value, parse_json};
 
 /// The verdict on one request (a file, or one line of a JSONL file).
 #[derive(Debug, Serialize)]
@@ -29,6 +30,9 @@ struct Report {
     warnings: Vec<ViolationJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// What to do about an error, when something helps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -90,31 +94,46 @@ fn check_file(file: &str, batch: bool, reports: &mut Vec<Report>) {
                 continue;
             }
             any = true;
-            reports.push(check_line(file, index + 1, line, base));
+            reports.push(check_line(file, Some(index + 1), line, base));
         }
         if !any {
             reports.push(Report::error(file, None, "holds no request (every line is blank)".into()));
         }
     } else {
-        reports.push(Report::of(file, None, check_text(&text, None)));
+        let base = if file == "-" { Path::new("") } else { Path::new(file).parent().unwrap_or(Path::new("")) };
+        let mut report = check_line(file, None, &text, base);
+        if report.status == "error" && is_json_lines(&text) {
+            report.hint = Some(format!(
+                "it holds one request per line: check it as a batch file with `seedream validate --batch {file}`"
+            ));
+        }
+        reports.push(report);
     }
 }
 
-/// One batch line, as `seedream batch` would send it: the default model filled in, local images read
-/// (relative to the batch file) and checked to be images, then the model's rules.
-fn check_line(file: &str, number: usize, text: &str, base: &Path) -> Report {
+/// Whether `text` is two or more lines that are each a JSON object (JSONL without its extension).
+fn is_json_lines(text: &str) -> bool {
+    let lines: Vec<&str> = text.lines().filter(|line| !line.trim().is_empty()).collect();
+    lines.len() > 1
+        && lines.iter().all(|line| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line).is_ok())
+}
+
+/// One request (a file, or a batch line when `number` is given), as `seedream batch` would send it:
+/// the default model filled in, local images read (relative to the request's file) and checked to be
+/// images, then the model's rules.
+fn check_line(file: &str, number: Option<usize>, text: &str, base: &Path) -> Report {
     let value = match parse_json(text) {
         Ok(value) => value,
-        Err(error) => return Report::of(file, Some(number), Err(error)),
+        Err(error) => return Report::of(file, number, Err(error)),
     };
     let value = match crate::batch::inline_images(value, base) {
         Ok(value) => value,
         Err(failure) => {
             let violation = ViolationJson { field: "image".into(), code: "image", message: failure.message };
-            return Report::invalid(file, Some(number), vec![violation]);
+            return Report::invalid(file, number, vec![violation]);
         }
     };
-    Report::of(file, Some(number), check_value(value, Some(seedream_types::SEEDREAM_4_0)))
+    Report::of(file, number, check_value(value, Some(seedream_types::SEEDREAM_4_0)))
 }
 
 fn read(file: &str) -> Result<String, String> {
@@ -132,7 +151,15 @@ fn read(file: &str) -> Result<String, String> {
 
 impl Report {
     fn invalid(file: &str, line: Option<usize>, violations: Vec<ViolationJson>) -> Self {
-        Self { file: file.to_owned(), line, status: "invalid", violations, warnings: Vec::new(), error: None }
+        Self {
+            file: file.to_owned(),
+            line,
+            status: "invalid",
+            violations,
+            warnings: Vec::new(),
+            error: None,
+            hint: None,
+        }
     }
 
     fn error(file: &str, line: Option<usize>, error: String) -> Self {
@@ -143,6 +170,7 @@ impl Report {
             violations: Vec::new(),
             warnings: Vec::new(),
             error: Some(error),
+            hint: None,
         }
     }
 
@@ -155,6 +183,7 @@ impl Report {
                 violations: Vec::new(),
                 warnings: checked.warnings.into_iter().map(Into::into).collect(),
                 error: None,
+                hint: None,
             },
             // A batch line that is not JSON cannot run: the line is invalid (the file is readable).
             Err(RequestError::NotJson(reason)) if line.is_some() => Self::invalid(
@@ -174,6 +203,7 @@ impl Report {
                 violations: error.violations.into_iter().map(Into::into).collect(),
                 warnings: error.warnings.into_iter().map(Into::into).collect(),
                 error: None,
+                hint: None,
             },
         }
     }
@@ -203,6 +233,9 @@ fn print_report(out: &Output, report: &Report) {
             }
         }
         _ => out.line(&format!("{file}: error: {}", report.error.as_deref().unwrap_or("unreadable"))),
+    }
+    if let Some(hint) = &report.hint {
+        out.line(&format!("  hint: {hint}"));
     }
     for w in &report.warnings {
         out.line(&format!("  warning: {}: {}", w.field, w.message));

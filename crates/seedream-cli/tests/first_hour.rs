@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{Scratch, canned, run};
+use common::{Running, Scratch, Standalone, canned, images_in, manifest, run, seedream};
+use seedream_emulator::EmulatorConfig;
 
 fn real_png(width: u32, height: u32) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -44,13 +45,22 @@ fn a_batch_line_with_a_misspelt_field_is_warned_and_still_sent() {
 #[test]
 fn a_model_near_a_family_key_is_warned_and_still_sent() {
     let dir = Scratch::new("typo-model");
-    let out = run(&dir.path, &["generate", "-p", "x", "--model", "seedream-4.O", "--dry-run", "--json"]);
+    let out = run(&dir.path, &["generate", "-p", "x", "--model", "seedream-4.O", "--dry-run"]);
     assert_eq!(out.code(), 0, "{out}");
+    assert!(out.stderr.contains("warning: model: seedream-4.O matches no model family"), "{out}");
     assert!(out.stderr.contains("did you mean `seedream-4.0`?"), "{out}");
-    assert_eq!(out.json()["request"]["model"], "seedream-4.O");
-    let out = run(&dir.path, &["generate", "-p", "x", "--model", "doubao-seedream-4-0-25082", "--dry-run"]);
-    assert!(out.stderr.contains("did you mean `doubao-seedream-4-0-250828`?"), "{out}");
-    for model in ["ep-20260101-abcd", "seedream-4.0", "doubao-seedream-4-5-251128"] {
+    assert!(out.stdout.contains("\"model\": \"seedream-4.O\""), "sent as written\n{out}");
+    let out = run(&dir.path, &["generate", "-p", "x", "--model", "seedraem-4.5", "--out", "o"]);
+    assert!(out.stderr.contains("did you mean `seedream-4.5`?"), "{out}");
+    assert!(out.stderr.contains("InvalidEndpointOrModel"), "sent: the service is the one to refuse it\n{out}");
+    dir.write("lines.jsonl", "{\"prompt\": \"x\", \"model\": \"seedream-4.O\"}\n");
+    let out = run(&dir.path, &["batch", "lines.jsonl", "--dry-run"]);
+    assert!(
+        out.stderr.contains("line 1: warning: model: seedream-4.O") && out.stderr.contains("did you mean"),
+        "{out}"
+    );
+    // A new date of a known family, an endpoint id and known names are no typos.
+    for model in ["ep-20260101-abcd", "seedream-4.0", "doubao-seedream-4-5-251128", "doubao-seedream-4-0-25082"] {
         let out = run(&dir.path, &["generate", "-p", "x", "--model", model, "--dry-run"]);
         assert_eq!(out.code(), 0, "{out}");
         assert!(!out.stderr.contains("did you mean"), "{model}: {out}");
@@ -76,6 +86,48 @@ fn a_model_near_a_row_of_a_catalog_file_is_suggested_from_that_file() {
     let args = ["--catalog", "catalog.json", "generate", "-p", "x", "--model", "house-modle", "--dry-run"];
     let out = run(&dir.path, &args);
     assert!(out.stderr.contains("did you mean `house-model`?"), "{out}");
+}
+
+// 2. Aliases keep their family's rules.
+
+#[test]
+fn an_alias_listed_by_models_takes_the_sizes_of_its_family_only() {
+    let dir = Scratch::new("alias-rules");
+    let listed = run(&dir.path, &["models", "--json"]).stdout;
+    assert!(listed.contains("doubao-seedream-5-0-lite-260128"), "models lists the alias");
+    for model in ["doubao-seedream-5-0-lite-260128", "doubao-seedream-5.0-lite"] {
+        dir.write("small.json", format!(r#"{{"model": "{model}", "prompt": "x", "size": "1K"}}"#));
+        let out = run(&dir.path, &["validate", "small.json"]);
+        assert_eq!(out.code(), 2, "{model}: 1K is below Seedream 5.0 lite's sizes\n{out}");
+        assert!(out.stdout.contains("size:"), "{out}");
+        dir.write("fine.json", format!(r#"{{"model": "{model}", "prompt": "x", "size": "2K"}}"#));
+        assert_eq!(run(&dir.path, &["validate", "fine.json"]).code(), 0, "{model}");
+    }
+}
+
+// 5. -H values are redacted only where they could be secrets.
+
+#[test]
+fn a_short_header_value_is_not_redacted_from_the_services_words() {
+    let dir = Scratch::new("header-words");
+    let quota = canned(
+        "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json",
+        r#"{"error":{"code":"QuotaExceeded","message":"Your account has exhausted its quota."}}"#,
+    );
+    let args = ["generate", "-p", "x", "--base-url", &quota, "--api-key", "k", "--retries", "0"];
+    let out = run(&dir.path, &[&args[..], &["-H", "X-Trace: account"]].concat());
+    assert_eq!(out.code(), 3, "{out}");
+    assert!(out.stderr.contains("Your account has exhausted its quota"), "{out}");
+    let secret = "account-3f9c2e7a1b4d8e6f0a5c";
+    let header = format!("X-Relay-Token: {secret}");
+    let echoing = canned(
+        "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json",
+        &format!(r#"{{"error":{{"code":"QuotaExceeded","message":"Token {secret} has exhausted its quota."}}}}"#),
+    );
+    let args = ["generate", "-p", "x", "--base-url", &echoing, "--api-key", "k", "--retries", "0"];
+    let out = run(&dir.path, &[&args[..], &["-H", &header]].concat());
+    assert_eq!(out.code(), 3, "{out}");
+    assert!(!out.stderr.contains(secret) && out.stderr.contains("has exhausted its quota"), "{out}");
 }
 
 // 3. A single request file reads as a batch line does.
@@ -122,9 +174,10 @@ fn after_invalid_lines_batch_says_to_fix_them_and_run_validate() {
 #[test]
 fn a_redirect_hint_names_the_base_url_not_the_endpoint() {
     let dir = Scratch::new("redirect");
-    let base = canned("HTTP/1.1 301 Moved Permanently\r\nLocation: https://elsewhere.example/v1/images/generations", "");
+    let base =
+        canned("HTTP/1.1 301 Moved Permanently\r\nLocation: https://elsewhere.example/v1/images/generations", "");
     let out = run(&dir.path, &["generate", "-p", "x", "--base-url", &base, "--api-key", "k", "--retries", "0"]);
-    assert_eq!(out.code(), 3, "{out}");
+    assert_eq!(out.code(), 4, "redirects are exit 4 (README)\n{out}");
     let hint = out.stderr.lines().find(|l| l.starts_with("hint:")).unwrap_or_default();
     assert!(hint.contains("--base-url https://elsewhere.example/v1"), "{out}");
     assert!(!hint.contains("images/generations"), "{out}");
@@ -173,6 +226,63 @@ fn a_json_usage_error_names_the_missing_argument() {
     assert_eq!(out.code(), 2, "{out}");
     let message = out.json()["error"]["message"].as_str().unwrap().to_owned();
     assert!(message.contains("--prompt"), "{message}");
+}
+
+// 7. Files and records.
+
+#[test]
+fn a_prompt_in_chinese_names_its_files_in_chinese() {
+    let dir = Scratch::new("unicode-names");
+    let out = run(&dir.path, &["generate", "-p", "一只猫在月光下的灯塔上", "--out", "o"]);
+    assert_eq!(out.code(), 0, "{out}");
+    let files = images_in(&dir.join("o"));
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].starts_with("一只猫在月光下的灯塔上-"), "{files:?}");
+    // A decomposed accent is composed (NFC), and path characters never reach the name.
+    let out = run(&dir.path, &["generate", "-p", "cafe\u{301} ../../x: a/b", "--out", "o2"]);
+    assert_eq!(out.code(), 0, "{out}");
+    let files = images_in(&dir.join("o2"));
+    assert!(files[0].starts_with("café-x-a-b-"), "{files:?}");
+}
+
+#[test]
+fn the_manifest_shows_a_finished_line_while_a_slow_one_runs() {
+    let dir = Scratch::new("manifest-timer");
+    dir.write("lines.jsonl", "{\"prompt\": \"fast or slow\"}\n{\"prompt\": \"slow or fast\"}\n");
+    // Both lines start at once; the first request to arrive waits 8 s for its answer, the other not.
+    let args =
+        ["batch", "lines.jsonl", "-c", "2", "--out", "o", "-H", "x-emulator-fault: slow-headers;ms=8000;times=1"];
+    let running = Running::start(seedream(&dir.path).args(args), None);
+    let manifest_path = dir.join("o").join("manifest.json");
+    let began = std::time::Instant::now();
+    let mut shown = false;
+    while began.elapsed() < std::time::Duration::from_secs(6) {
+        let lines = std::fs::read_to_string(&manifest_path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .map(|manifest| manifest["batch"]["lines"].to_string())
+            .unwrap_or_default();
+        if lines.contains("succeeded") {
+            shown = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let out = running.finish(std::time::Duration::from_secs(30));
+    assert_eq!(out.code(), 0, "{out}");
+    assert!(shown, "no finished line in the manifest within 6 s of the start, while the slow line ran\n{out}");
+}
+
+#[test]
+fn the_manifest_records_the_service_as_the_readme_says() {
+    let dir = Scratch::new("manifest-service");
+    let emulator = Standalone::start(EmulatorConfig::default());
+    let base = emulator.base_url();
+    let out = run(&dir.path, &["generate", "-p", "x", "--base-url", &base, "--api-key", "k", "--out", "o"]);
+    assert_eq!(out.code(), 0, "{out}");
+    assert_eq!(manifest(&dir.join("o"))["runs"][0]["service"], base.as_str());
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    assert!(readme.contains("`service` (the base URL without credentials"), "the README says what `service` holds");
 }
 
 // 9. Text.
@@ -276,27 +386,36 @@ fn help_examples_are_not_wrapped_mid_command() {
 fn validate_help_says_which_example_fails() {
     let dir = Scratch::new("validate-help");
     let help = run(&dir.path, &["validate", "--help"]).stdout;
-    let example = help.lines().find(|l| l.contains("| seedream validate -")).unwrap();
-    assert!(example.contains("invalid") || example.contains("fails"), "{help}");
+    let lines: Vec<&str> = help.lines().collect();
+    let at = lines.iter().position(|l| l.contains("| seedream validate -")).unwrap();
+    let said = format!("{} {}", lines[at], lines[at + 1]);
+    assert!(said.contains("invalid") || said.contains("fails"), "{help}");
 }
 
 #[test]
 fn network_options_are_listed_only_where_they_act() {
     let dir = Scratch::new("network-options");
-    for command in ["models", "schema", "inspect", "validate"] {
+    let flags = ["--proxy", "--ca-cert", "--header", "--api-key", "--base-url", "--no-proxy"];
+    for command in ["schema", "inspect", "validate", "usage"] {
         let help = run(&dir.path, &[command, "--help"]).stdout;
-        for flag in ["--proxy", "--ca-cert", "--header", "--api-key", "--base-url"] {
+        for flag in flags {
             assert!(!help.contains(flag), "{command} --help lists {flag}\n{help}");
         }
     }
     let out = run(&dir.path, &["validate", "--proxy", "http://127.0.0.1:1", "a.json"]);
     assert_eq!(out.code(), 2, "an option that would be ignored is refused\n{out}");
-    for command in ["generate", "edit", "batch", "emulator"] {
+    for command in ["generate", "edit", "batch", "models"] {
         let help = run(&dir.path, &[command, "--help"]).stdout;
-        assert!(help.contains("--api-key"), "{command}\n{help}");
+        for flag in flags {
+            assert!(help.contains(flag), "{command} --help lacks {flag}\n{help}");
+        }
     }
-    let help = run(&dir.path, &["models", "--help"]).stdout;
-    assert!(help.contains("--remote"), "{help}");
+    let help = run(&dir.path, &["emulator", "--help"]).stdout;
+    assert!(help.contains("--api-key") && !help.contains("--proxy"), "{help}");
+    // models acts on them only with --remote, and says so rather than ignoring them.
+    let out = run(&dir.path, &["models", "--proxy", "http://127.0.0.1:1"]);
+    assert_eq!(out.code(), 2, "{out}");
+    assert!(out.stderr.contains("--proxy acts only with --remote"), "{out}");
     let out = run(&dir.path, &["models", "--remote", "--json"]);
     assert_eq!(out.code(), 0, "models --remote runs on the embedded emulator\n{out}");
 }
