@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use seedream_client::{Client, Error, StagedResponse};
-use seedream_types::{ErrorClass, GenerateRequest, SEEDREAM_4_0};
+use seedream_types::{ErrorClass, GenerateRequest};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
@@ -27,7 +27,7 @@ use crate::journal::{self, Record};
 use crate::limiter::Limiter;
 use crate::manifest::{LineRecord, Outcome, Status, abbreviate_data_urls, line_hash, now_rfc3339, redact};
 use crate::output::{Output, count};
-use crate::request::{RequestError, check_value, parse_json, parse_unchecked};
+use crate::request::{RequestError, check_value_with, parse_json, parse_unchecked};
 use crate::run::timed_out;
 use crate::save::{Target, requested_format, save_response, stamp};
 use crate::service::{Service, Setup, describe};
@@ -82,11 +82,12 @@ pub fn prepare(text: &str, number: u64, base: &Path, validate: bool) -> Result<P
         Ok(value) => value,
         Err(failure) => return Err((recorded, failure)),
     };
+    let default_model = crate::catalog::current().line_default();
     let checked = if validate {
-        check_value(value, Some(SEEDREAM_4_0))
+        check_value_with(value, Some(&default_model), &crate::catalog::current().catalog)
             .map(|checked| (checked.request, checked.warnings.iter().map(ToString::to_string).collect()))
     } else {
-        parse_unchecked(value, Some(SEEDREAM_4_0)).map(|request| (request, Vec::new()))
+        parse_unchecked(value, Some(&default_model)).map(|request| (request, Vec::new()))
     };
     match checked {
         Ok((request, mut warnings)) => {
@@ -95,7 +96,7 @@ pub fn prepare(text: &str, number: u64, base: &Path, validate: bool) -> Result<P
             Ok(Prepared { request, recorded, sent, warnings })
         }
         Err(RequestError::Invalid(invalid)) => {
-            let model = recorded.get("model").and_then(Value::as_str).unwrap_or(SEEDREAM_4_0).to_owned();
+            let model = recorded.get("model").and_then(Value::as_str).unwrap_or(&default_model).to_owned();
             let failure = describe(&Error::Validation(invalid), Some(&model), "");
             Err((recorded, failure))
         }

@@ -66,6 +66,16 @@ impl Models {
         }
     }
 
+    /// The model of a batch line or request file that names none: Seedream 4.0's current id for the
+    /// provider. Batch files predate 5.0 and their lines ask for groups, which 5.0 pro does not make,
+    /// so a line without a model keeps meaning the 4.0 family, spelled as the provider spells it.
+    pub fn line_default(&self) -> String {
+        match self.catalog.family_of(seedream_types::SEEDREAM_4_0) {
+            Some(family) => family.current_id(self.provider).to_owned(),
+            None => seedream_types::SEEDREAM_4_0.to_owned(),
+        }
+    }
+
     /// One line for an id that is retiring or retired, naming its successor; the request is still
     /// sent (BytePlus still serves some ids that Volcengine retired).
     pub fn lifecycle_note(&self, model: &str) -> Option<String> {
@@ -123,6 +133,8 @@ mod tests {
         let volcengine = models(Provider::Volcengine);
         assert_eq!(volcengine.model(None), seedream_types::SEEDREAM_5_0_PRO);
         assert_eq!(volcengine.model(Some("seedream-4.0")), seedream_types::SEEDREAM_4_0);
+        assert_eq!(volcengine.line_default(), seedream_types::SEEDREAM_4_0);
+        assert_eq!(models(Provider::Byteplus).line_default(), "seedream-4-0-20260415", "spelled as BytePlus spells it");
         let byteplus = models(Provider::Byteplus);
         assert_eq!(byteplus.model(None), "dola-seedream-5-0-pro-260628");
         assert_eq!(byteplus.model(Some("seedream-4.5")), "seedream-4-5-251128");

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-pub use seedream_types::check::{CheckError as RequestError, Checked, check_value, parse_unchecked};
+pub use seedream_types::check::{CheckError as RequestError, Checked, check_value_with, parse_unchecked};
 
 /// Parses JSON text into a value, or says why it is not JSON.
 pub fn parse_json(text: &str) -> Result<Value, RequestError> {

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::cli::ValidateArgs;
 use crate::failure::{Exit, io_reason};
 use crate::output::{Output, count};
-use crate::request::{RequestError, check_value, parse_json};
+use crate::request::{RequestError, check_value_with, parse_json};
 
 /// The verdict on one request (a file, or one line of a JSONL file).
 #[derive(Debug, Serialize)]
@@ -133,7 +133,8 @@ fn check_line(file: &str, number: Option<usize>, text: &str, base: &Path) -> Rep
             return Report::invalid(file, number, vec![violation]);
         }
     };
-    Report::of(file, number, check_value(value, Some(seedream_types::SEEDREAM_4_0)))
+    let models = crate::catalog::current();
+    Report::of(file, number, check_value_with(value, Some(&models.line_default()), &models.catalog))
 }
 
 fn read(file: &str) -> Result<String, String> {
