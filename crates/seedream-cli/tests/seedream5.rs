@@ -322,7 +322,7 @@ fn web_search_on_lite_is_sent_and_its_usage_recorded() {
     assert!(result["usage"]["tool_usage"]["web_search"].as_u64().is_some(), "{result}");
     let out = run(&dir.path, &["generate", "-m", PRO, "-p", "x", "--web-search"]);
     assert_eq!(out.code(), 2, "{out}");
-    assert!(out.stderr.contains("hint: --web-search is for Seedream 5.0 lite"), "{out}");
+    assert!(out.stderr.contains("hint: --web-search is for only Seedream 5.0 lite, which is retired"), "{out}");
     // An edit takes it the same way, on the relay's form and on Ark's generations.
     dir.write("photo.png", rgba_png(640, 512));
     let edit = ["edit", "-m", LITE, "-i", "photo.png", "-p", "today's weather on it", "--web-search", "--json"];
@@ -333,7 +333,7 @@ fn web_search_on_lite_is_sent_and_its_usage_recorded() {
     assert!(result["usage"]["tool_usage"]["web_search"].as_u64().is_some(), "{result}");
     let out = run(&dir.path, &["edit", "-m", PRO, "-i", "photo.png", "-p", "x", "--web-search"]);
     assert_eq!(out.code(), 2, "{out}");
-    assert!(out.stderr.contains("hint: --web-search is for Seedream 5.0 lite"), "{out}");
+    assert!(out.stderr.contains("hint: --web-search is for only Seedream 5.0 lite, which is retired"), "{out}");
 }
 
 #[test]
@@ -394,7 +394,7 @@ fn models_prints_the_catalog_as_a_table_and_as_json() {
     assert_eq!(pro["size"]["presets"], serde_json::json!(["1K", "1.5K", "2K"]));
     assert!(pro["layers"]["max_layers"].as_u64().is_some());
     for row in rows {
-        for key in ["name", "key", "model_id", "aliases", "status", "sizes", "references", "output_formats", "takes"] {
+        for key in ["name", "key", "model_id", "aliases", "status", "size", "references", "output_formats", "ids"] {
             assert!(row.get(key).is_some_and(|v| !v.is_null()), "{key} in {row}");
         }
     }
