@@ -246,7 +246,11 @@ async fn run_inner(
     if pending.is_empty() {
         journal::rebuild(dir)?;
         crate::gallery::refresh(dir)?;
-        out.note(&format!("all {} are done already (see {}); nothing to run", count(total as u64, "line"), manifest_path.display()));
+        out.note(&format!(
+            "all {} are done already (see {}); nothing to run",
+            count(total as u64, "line"),
+            manifest_path.display()
+        ));
         return Ok(finish(out, &tally, total, dir, &manifest_path, None, false));
     }
     if skipped > 0 {
@@ -449,7 +453,12 @@ impl Tally {
                 None => {
                     let failed: Vec<String> =
                         outcome.failed_images.iter().map(|f| format!("image {}: {}", f.index, f.code)).collect();
-                    format!("{} saved, {} failed ({})", count(outcome.images.len() as u64, "image"), failed.len(), failed.join(", "))
+                    format!(
+                        "{} saved, {} failed ({})",
+                        count(outcome.images.len() as u64, "image"),
+                        failed.len(),
+                        failed.join(", ")
+                    )
                 }
             };
             out.note(&format!("line {}: failed: {reason}", finished.number));
@@ -597,7 +606,8 @@ async fn run_line(context: &Context, line: Line) -> Option<Ended> {
                 Some(reservation) => Some(reservation),
                 None => {
                     let message = format!(
-                        "--image-budget: the line may make up to {most} images and {} of the budget are left",
+                        "--image-budget: the line may make up to {} and the budget has {} left",
+                        crate::output::count(most, "image"),
                         budget.left()
                     );
                     let mut outcome = Outcome::empty();

@@ -390,7 +390,9 @@ mod tests {
             Layer { z_index: 1, name: "sky", bounding_box: None, bytes: &red },
             Layer { z_index: 1, name: "sky", bounding_box: None, bytes: &blue },
         ];
-        let mut archive = zip::ZipArchive::new(Cursor::new(build(&layers, seedream_types::catalog::MAX_ANSWER_PIXELS).unwrap())).unwrap();
+        let mut archive =
+            zip::ZipArchive::new(Cursor::new(build(&layers, seedream_types::catalog::MAX_ANSWER_PIXELS).unwrap()))
+                .unwrap();
         let mut stack = String::new();
         std::io::Read::read_to_string(&mut archive.by_name("stack.xml").unwrap(), &mut stack).unwrap();
         assert!(stack.contains("src=\"data/01-sky.png\"") && stack.contains("src=\"data/01-sky-2.png\""), "{stack}");

@@ -358,7 +358,7 @@ fn within_budget(job: &Job, budget: u64) -> Result<(), Failure> {
         return Ok(());
     }
     Err(Failure::usage(format!(
-        "--image-budget: the request may make up to {most} images ({}), more than the budget of {budget}",
+        "--image-budget: the request may make {}, more than the budget of {budget}",
         job.wanted()
     ))
     .with_kind("budget")

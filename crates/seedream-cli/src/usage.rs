@@ -223,7 +223,12 @@ fn report(args: &UsageArgs, out: &Output) -> Result<Exit, Failure> {
         } else {
             real.add(totals);
         }
-        lines.push(format!("{}{}: {}; {cost_text}", model, if *is_synthetic { " (synthetic)" } else { "" }, words(totals)));
+        lines.push(format!(
+            "{}{}: {}; {cost_text}",
+            model,
+            if *is_synthetic { " (synthetic)" } else { "" },
+            words(totals)
+        ));
     }
     let estimates: Vec<Value> = estimated
         .iter()
@@ -251,6 +256,11 @@ fn report(args: &UsageArgs, out: &Output) -> Result<Exit, Failure> {
     for line in &lines {
         out.line(line);
     }
+    // Only the emulator answered: its line below is the whole story.
+    if real.runs == 0 && synthetic.runs > 0 {
+        out.line(&format!("synthetic (emulator, not priced): {}", words(&synthetic)));
+        return Ok(Exit::Success);
+    }
     let mut all = format!("in all: {}", words(&real));
     let costs: Vec<String> = estimates
         .iter()
@@ -270,14 +280,18 @@ fn report(args: &UsageArgs, out: &Output) -> Result<Exit, Failure> {
 }
 
 fn words(totals: &Totals) -> String {
+    use crate::output::count;
     format!(
-        "{} runs, {} images generated, {} failed, {} tokens, {} web searches, {} input images",
-        totals.runs,
-        totals.generated_images,
+        "{}, {} generated, {} failed, {}, {}, {}",
+        count(totals.runs, "run"),
+        count(totals.generated_images, "image"),
         totals.failed_images,
-        totals.tokens,
-        totals.web_searches,
-        totals.input_images
+        count(totals.tokens, "token"),
+        match totals.web_searches {
+            1 => "1 web search".to_owned(),
+            n => format!("{n} web searches"),
+        },
+        count(totals.input_images, "input image")
     )
 }
 

@@ -122,7 +122,8 @@ fn after_invalid_lines_batch_says_to_fix_them_and_run_validate() {
 #[test]
 fn a_redirect_hint_names_the_base_url_not_the_endpoint() {
     let dir = Scratch::new("redirect");
-    let base = canned("HTTP/1.1 301 Moved Permanently\r\nLocation: https://elsewhere.example/v1/images/generations", "");
+    let base =
+        canned("HTTP/1.1 301 Moved Permanently\r\nLocation: https://elsewhere.example/v1/images/generations", "");
     let out = run(&dir.path, &["generate", "-p", "x", "--base-url", &base, "--api-key", "k", "--retries", "0"]);
     assert_eq!(out.code(), 3, "{out}");
     let hint = out.stderr.lines().find(|l| l.starts_with("hint:")).unwrap_or_default();

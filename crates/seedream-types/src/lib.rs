@@ -36,8 +36,8 @@ pub mod request;
 pub mod response;
 pub mod schema;
 pub mod size;
-pub mod suggest;
 pub mod stream;
+pub mod suggest;
 pub mod time;
 pub mod validate;
 
