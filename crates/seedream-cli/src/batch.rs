@@ -663,6 +663,7 @@ async fn run_line(context: &Context, line: Line) -> Option<Ended> {
         }
     };
     if let Err((failure, class)) = result {
+        let failure = failure.naming_inputs(&recorded);
         let stops = failure.kind == "output"
             || matches!(class, Some(ErrorClass::Authentication | ErrorClass::Forbidden | ErrorClass::QuotaExhausted));
         outcome.error = Some(failure.record());

@@ -326,6 +326,7 @@ mod tests {
             code: "OutputImageSensitiveContentDetected".into(),
             message: "moderated".into(),
             url: None,
+            moderation: None,
         });
         let mut newer = RunRecord {
             id: "new".into(),
@@ -343,6 +344,7 @@ mod tests {
             client_request_id: None,
             violations: Vec::new(),
             hint: None,
+            moderation: None,
         });
         manifest.runs = vec![older, newer];
         let mut line = LineRecord {

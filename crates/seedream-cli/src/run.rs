@@ -468,7 +468,8 @@ async fn execute(
             outcome.settle();
             None
         }
-        Some(Err(mut failure)) => {
+        Some(Err(failure)) => {
+            let mut failure = failure.naming_inputs(&recorded);
             // --timeout drops the call unanswered: the id it sent is what names it to support.
             if failure.kind == "timeout" && failure.client_request_id.is_none() {
                 failure.client_request_id = outcome.client_request_id.as_deref().map(Box::from);
@@ -656,9 +657,15 @@ fn report_image(out: &Output, dir: &Path, saved: Saved<'_>) {
             let size = image.size.as_deref().map(|s| format!("  {s}")).unwrap_or_default();
             out.line(&format!("{}{size}", dir.join(&image.file).display()));
         }
-        Saved::Failed(failed) => {
-            out.note(&format!("image {} failed: {}: {}", failed.index, failed.code, failed.message));
-        }
+        Saved::Failed(failed) => match &failed.moderation {
+            Some(moderation) => out.note(&format!(
+                "{} refused by moderation ({}): {}",
+                moderation.subject(),
+                failed.code,
+                failed.message
+            )),
+            None => out.note(&format!("image {} failed: {}: {}", failed.index, failed.code, failed.message)),
+        },
         Saved::Warning(text) => out.note(&format!("warning: {text}")),
     }
 }

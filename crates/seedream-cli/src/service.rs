@@ -250,6 +250,13 @@ fn describe_kind(error: &Error, model: Option<&str>, service: &str) -> Failure {
                 request_id: api.request_id.clone(),
             }));
             failure.hint = api_hint(api.class, api.status);
+            if let Some(moderation) = &api.moderation {
+                let record = crate::failure::ModerationRecord::of(moderation);
+                failure.message =
+                    format!("moderation refused {} (HTTP {}{code}){message}", record.subject(), api.status);
+                failure.hint = Some(record.hint());
+                failure.moderation = Some(Box::new(record));
+            }
             // A 404 for an id the catalog knows: name its successor (a retired id's, or the current one).
             if api.class == ErrorClass::NotFound
                 && let Some(hint) = model.and_then(|m| crate::catalog::current().successor_hint(m))

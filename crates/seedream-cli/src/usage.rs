@@ -319,12 +319,14 @@ mod tests {
             code: "DownloadFailed".into(),
             message: String::new(),
             url: None,
+            moderation: None,
         });
         outcome.failed_images.push(crate::manifest::FailedImageRecord {
             index: 2,
             code: "OutputImageSensitiveContentDetected".into(),
             message: String::new(),
             url: None,
+            moderation: None,
         });
         let request = json!({"image": ["a.png", "b.png"]});
         let totals = Totals::of(&outcome, &request);

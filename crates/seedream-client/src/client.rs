@@ -197,7 +197,7 @@ impl Client {
                 .and_then(|answer| answer),
             None => self.inner.sender.execute(&call, deadline).await,
         }
-        .map_err(|e| redactor.error(call.name(e)))?;
+        .map_err(|e| redactor.error(call.name(e)).with_input_images(request.images().len()))?;
         if answer.is_event_stream() {
             Ok(ImageStream::sse(answer.reader, answer.meta, redactor.clone()))
         } else {
@@ -219,6 +219,10 @@ impl Client {
         if self.inner.validate {
             request.validate_for(self.inner.catalog().family_of(&request.model))?;
         }
+        self.send_edit(request).await.map_err(|e| e.with_input_images(request.images.len()))
+    }
+
+    async fn send_edit(&self, request: &EditRequest) -> Result<(ImagesResponse, ResponseMeta), Error> {
         match self.inner.edit_mode {
             EditMode::Generations => {
                 let generate = request.to_generate_request();
@@ -412,6 +416,7 @@ impl Client {
             read(answer, &self.inner.redactor).await
         })
         .await
+        .map_err(|e| e.with_input_images(request.images().len()))
     }
 
     /// Reads a `2xx` answer as images: JSON (decoded as it arrives) or, for a stream, its events.
