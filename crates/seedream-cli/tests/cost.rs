@@ -260,3 +260,27 @@ fn the_manpage_is_roff_with_a_section_per_command() {
     }
     assert!(page.stdout.contains("image\\-budget"), "options are listed (roff escapes the dash)");
 }
+
+#[test]
+fn rust_log_shows_each_calls_request_id_on_stderr_and_never_the_key() {
+    let dir = Scratch::new("rust-log");
+    let emulator =
+        Standalone::start(EmulatorConfig { api_keys: vec!["key-SECRET-42".into()], ..EmulatorConfig::default() });
+    let base = emulator.base_url();
+    let args = ["generate", "-p", "x", "--base-url", &base, "--api-key", "key-SECRET-42", "--out", "out", "--json"];
+    let traced =
+        common::Running::start(common::seedream(&dir.path).args(args).env("RUST_LOG", "seedream_client=debug"), None)
+            .finish(common::RUN_LIMIT);
+    assert_eq!(traced.code(), 0, "{traced}");
+    let request_id = traced.json()["request_id"].as_str().unwrap().to_owned();
+    let answered = traced.stderr.lines().find(|l| l.contains(" answered ")).unwrap_or_else(|| panic!("{traced}"));
+    assert!(answered.contains(&format!("request_id=\"{request_id}\"")), "{answered}");
+    assert!(answered.contains("seedream.call{model="), "{answered}");
+    assert!(traced.stderr.contains("downloaded"), "{traced}");
+    assert!(!traced.stderr.contains("SECRET"), "{traced}");
+
+    let quiet = common::Running::start(common::seedream(&dir.path).args(args).env_remove("RUST_LOG"), None)
+        .finish(common::RUN_LIMIT);
+    assert_eq!(quiet.code(), 0, "{quiet}");
+    assert!(!quiet.stderr.contains("seedream.call"), "no subscriber without RUST_LOG: {quiet}");
+}
