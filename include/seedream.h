@@ -124,6 +124,30 @@ typedef enum seedream_result {
 } seedream_result;
 
 /**
+ * The level of a log line, most severe first. Trace-level events (which carry the prompt) are never
+ * passed to C.
+ */
+typedef enum seedream_log_level {
+  /**
+   * A call failed in a way the library could not handle.
+   */
+  SEEDREAM_LOG_LEVEL_ERROR = 1,
+  /**
+   * Something a host should look at.
+   */
+  SEEDREAM_LOG_LEVEL_WARN = 2,
+  /**
+   * Noteworthy progress.
+   */
+  SEEDREAM_LOG_LEVEL_INFO = 3,
+  /**
+   * Each call's outcome (request id, status, attempts, bytes, time), retries, time limits,
+   * connections and downloads.
+   */
+  SEEDREAM_LOG_LEVEL_DEBUG = 4,
+} seedream_log_level;
+
+/**
  * The file format of an image. The service sends JPEG, or PNG with `"output_format": "png"`
  * (Seedream 5.0), a transparent background or layer decomposition; relays may send others. Read
  * from the bytes' magic number first, else from what the response states. The values are fixed:
@@ -225,6 +249,12 @@ typedef struct seedream_client_builder seedream_client_builder;
 typedef struct seedream_error seedream_error;
 
 /**
+ * The service's model listing. Owned by the caller, freed with `seedream_model_list_free`. Read-only:
+ * it may be read from several threads at once.
+ */
+typedef struct seedream_model_list seedream_model_list;
+
+/**
  * The response of a generate or edit call: one entry per requested image, each a success (URL
  * and/or bytes, size) or, inside a group, a per-image error such as moderation. Owned by the
  * caller, freed with `seedream_response_free`. Safe to read from several threads. Pointers it
@@ -268,6 +298,15 @@ typedef struct seedream_buffer {
    */
   size_t len;
 } seedream_buffer;
+
+/**
+ * Receives one log line: its level, the text (NUL-terminated UTF-8, valid only during the call:
+ * copy what you keep) and the `user_data` given to `seedream_client_builder_set_log_callback`.
+ * Called on the thread that made the call or on one of the client's worker threads, possibly from
+ * several threads at once: it must be thread-safe, must not unwind (no C++ exceptions, no
+ * `longjmp` out of it) and must not make blocking calls on any `seedream_client`.
+ */
+typedef void (*seedream_log_callback)(enum seedream_log_level level, const char *message, void *user_data);
 
 /**
  * Where a layer sits on the base image (layer decomposition, Seedream 5.0 pro and flash). Each
@@ -368,6 +407,22 @@ enum seedream_result seedream_client_generate(const struct seedream_client *clie
                                               const struct seedream_cancel *cancel,
                                               struct seedream_response **response_out,
                                               struct seedream_error **error_out);
+
+/**
+ * Lists the models the service offers (`GET {base}/models`): ids, and the lifecycle status of those
+ * not running normally (`Retiring`, `Shutdown`). The live source of what the catalog knows; it lists
+ * models the account may not have activated. Retried as other calls. `cancel` may be NULL.
+ *
+ * On success writes a new listing to `*list_out` (free it with `seedream_model_list_free`). On
+ * failure writes an error to `*error_out` when that is not NULL.
+ *
+ * `client` and `cancel` are borrowed for the call only. `*error_out` is the caller's, freed with
+ * `seedream_error_free`.
+ */
+enum seedream_result seedream_client_list_models(const struct seedream_client *client,
+                                                 const struct seedream_cancel *cancel,
+                                                 struct seedream_model_list **list_out,
+                                                 struct seedream_error **error_out);
 
 /**
  * Generates with `"stream": true` (set when the request lacks it) and calls `callback` with
@@ -515,6 +570,19 @@ enum seedream_result seedream_client_builder_add_trusted_certificate(struct seed
                                                                      size_t pem_len);
 
 /**
+ * Extends the model catalog requests are validated by with a catalog file's text (`json_len` bytes of
+ * UTF-8 JSON, `{"families": [...]}`, the format `seedream models --json` prints): each row replaces
+ * the built-in row with its `key`, or is added, so a new model gets its rules without a release.
+ * A malformed file returns `SEEDREAM_INVALID_ARGUMENT`, its message naming the row and the field
+ * (`families[1] (seedream-4.0): stream: missing field ...`), and leaves the builder as it was.
+ *
+ * `builder` is borrowed for the call only. `json` is copied: it may be freed once the call returns.
+ */
+enum seedream_result seedream_client_builder_set_catalog_json(struct seedream_client_builder *builder,
+                                                              const uint8_t *json,
+                                                              size_t json_len);
+
+/**
  * Adds a header sent with every API request (not with image downloads from other hosts), such as a
  * relay's routing header. `Authorization`, `Content-Type` and `Content-Length` are refused by
  * `_build`. Values are treated as secrets: never shown in messages.
@@ -601,6 +669,22 @@ enum seedream_result seedream_client_builder_set_max_parallel_downloads(struct s
  */
 enum seedream_result seedream_client_builder_set_worker_threads(struct seedream_client_builder *builder,
                                                                 size_t threads);
+
+/**
+ * Hands the client's log events to `callback` (NULL: no logging, the default): one line per event,
+ * with its level. Each call logs its outcome at `SEEDREAM_LOG_LEVEL_DEBUG` as
+ * `seedream.call{model="…" endpoint="…" client_request_id="…" request_bytes=N}: seedream_client::send:
+ * answered request_id="…" status=200 attempts=1 response_bytes=N elapsed_ms=N` (or `failed … error=…`),
+ * and retries, time limits, connections and downloads as they happen. Lines never hold the API key
+ * or a header value, nor the prompt. See `seedream_log_callback` for the threads it is called on.
+ *
+ * `builder` is borrowed for the call only. `user_data` is borrowed by every client built from the
+ * builder afterwards (passed to `callback` as it is): it, and `callback`, must stay valid until those
+ * clients are freed.
+ */
+enum seedream_result seedream_client_builder_set_log_callback(struct seedream_client_builder *builder,
+                                                              seedream_log_callback callback,
+                                                              void *user_data);
 
 /**
  * Builds a client from the settings: starts its runtime and checks the settings (key present,
@@ -742,6 +826,42 @@ const char *seedream_image_format_mime_type(int format);
  * Static: valid for the life of the program, never free it.
  */
 const char *seedream_image_format_extension(int format);
+
+/**
+ * The listing as the service sent it, as JSON (`{"object": "list", "data": [...]}`, unknown fields kept).
+ *
+ * `list` is borrowed for the call only. The string is valid until `list` is freed.
+ */
+const char *seedream_model_list_json(const struct seedream_model_list *list);
+
+/**
+ * How many models the listing holds.
+ *
+ * `list` is borrowed for the call only.
+ */
+size_t seedream_model_list_count(const struct seedream_model_list *list);
+
+/**
+ * The id of model `index`; NULL when `index` is out of range.
+ *
+ * `list` is borrowed for the call only. The string is valid until `list` is freed.
+ */
+const char *seedream_model_list_id(const struct seedream_model_list *list, size_t index);
+
+/**
+ * The lifecycle status of model `index` as the service wrote it (`Retiring`, `Shutdown`, or a newer
+ * word); NULL when the model runs normally or `index` is out of range.
+ *
+ * `list` is borrowed for the call only. The string is valid until `list` is freed.
+ */
+const char *seedream_model_list_status(const struct seedream_model_list *list, size_t index);
+
+/**
+ * Frees a listing and every string it lent out. NULL is a no-op.
+ *
+ * Consumes `list`: it and everything borrowed from it are invalid afterwards.
+ */
+void seedream_model_list_free(struct seedream_model_list *list);
 
 /**
  * The number of images in the response, failed ones included (the length of `data`).
