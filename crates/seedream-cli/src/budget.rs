@@ -16,7 +16,7 @@ use crate::manifest::Outcome;
 pub fn most_images(request: &GenerateRequest) -> u64 {
     if request.is_layer_decomposition() {
         let family = crate::catalog::family_of(&request.model);
-        let cap = family.and_then(|f| f.layers.as_ref()).map(|l| l.max_layers).unwrap_or_else(|| largest_layer_cap());
+        let cap = family.and_then(|f| f.layers.as_ref()).map(|l| l.max_layers).unwrap_or_else(largest_layer_cap);
         return cap as u64 + 1;
     }
     request.max_output_images() as u64

@@ -155,8 +155,6 @@ pub struct Failure {
     pub api: Option<Box<ApiInfo>>,
     /// The `X-Client-Request-Id` of the failed call, when one was sent (boxed: failures stay small).
     pub client_request_id: Option<Box<str>>,
-    /// For a moderation refusal: what it was about (boxed: failures stay small).
-    pub moderation: Option<Box<ModerationRecord>>,
 }
 
 /// What the service said, for API errors.
@@ -168,6 +166,8 @@ pub struct ApiInfo {
     pub code: String,
     /// The service's request id.
     pub request_id: Option<String>,
+    /// For a moderation refusal: what it was about.
+    pub moderation: Option<ModerationRecord>,
 }
 
 impl Failure {
@@ -187,14 +187,13 @@ impl Failure {
             hint: None,
             api: None,
             client_request_id: None,
-            moderation: None,
         }
     }
 
     /// Names a refused input image by what the request's `image` held (`recorded`: the request as
     /// the manifest records it, with files as given), and says so in the message and hint.
     pub fn naming_inputs(mut self, recorded: &serde_json::Value) -> Self {
-        let Some(moderation) = self.moderation.as_deref_mut() else { return self };
+        let Some(moderation) = self.api.as_mut().and_then(|api| api.moderation.as_mut()) else { return self };
         let given: Vec<&str> = match recorded.get("image") {
             Some(serde_json::Value::String(one)) => vec![one.as_str()],
             Some(serde_json::Value::Array(items)) => items.iter().map(|v| v.as_str().unwrap_or("")).collect(),
@@ -250,7 +249,7 @@ impl Failure {
             client_request_id: self.client_request_id.as_deref().map(str::to_owned),
             violations: if self.kind == "invalid" { self.details.clone() } else { Vec::new() },
             hint: self.hint.clone(),
-            moderation: self.moderation.as_deref().cloned(),
+            moderation: self.api.as_ref().and_then(|api| api.moderation.clone()),
         }
     }
 

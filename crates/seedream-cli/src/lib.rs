@@ -96,11 +96,7 @@ pub fn run(cli: Cli) -> Exit {
     match &cli.command {
         Command::Validate(args) => return validate::run(args, &out),
         Command::Schema(args) => return schema(args.name, &out),
-        Command::Models(args) => {
-            if !args.remote {
-                return models::run(&out);
-            }
-        }
+        Command::Models(args) if !args.remote => return models::run(&out),
         Command::Inspect(args) => return inspect::run(args, &out),
         Command::Usage(args) => return usage::run(args, &out),
         Command::Completions(args) => return shell::completions(args.shell),

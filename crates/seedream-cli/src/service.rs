@@ -248,6 +248,7 @@ fn describe_kind(error: &Error, model: Option<&str>, service: &str) -> Failure {
                 status: api.status,
                 code: api.code.clone(),
                 request_id: api.request_id.clone(),
+                moderation: None,
             }));
             failure.hint = api_hint(api.class, api.status);
             if let Some(moderation) = &api.moderation {
@@ -255,7 +256,9 @@ fn describe_kind(error: &Error, model: Option<&str>, service: &str) -> Failure {
                 failure.message =
                     format!("moderation refused {} (HTTP {}{code}){message}", record.subject(), api.status);
                 failure.hint = Some(record.hint());
-                failure.moderation = Some(Box::new(record));
+                if let Some(info) = failure.api.as_mut() {
+                    info.moderation = Some(record);
+                }
             }
             // A 404 for an id the catalog knows: name its successor (a retired id's, or the current one).
             if api.class == ErrorClass::NotFound
