@@ -124,6 +124,30 @@ typedef enum seedream_result {
 } seedream_result;
 
 /**
+ * The level of a log line, most severe first. Trace-level events (which carry the prompt) are never
+ * passed to C.
+ */
+typedef enum seedream_log_level {
+  /**
+   * A call failed in a way the library could not handle.
+   */
+  SEEDREAM_LOG_LEVEL_ERROR = 1,
+  /**
+   * Something a host should look at.
+   */
+  SEEDREAM_LOG_LEVEL_WARN = 2,
+  /**
+   * Noteworthy progress.
+   */
+  SEEDREAM_LOG_LEVEL_INFO = 3,
+  /**
+   * Each call's outcome (request id, status, attempts, bytes, time), retries, time limits,
+   * connections and downloads.
+   */
+  SEEDREAM_LOG_LEVEL_DEBUG = 4,
+} seedream_log_level;
+
+/**
  * The file format of an image. The service sends JPEG, or PNG with `"output_format": "png"`
  * (Seedream 5.0), a transparent background or layer decomposition; relays may send others. Read
  * from the bytes' magic number first, else from what the response states. The values are fixed:
@@ -274,6 +298,15 @@ typedef struct seedream_buffer {
    */
   size_t len;
 } seedream_buffer;
+
+/**
+ * Receives one log line: its level, the text (NUL-terminated UTF-8, valid only during the call:
+ * copy what you keep) and the `user_data` given to `seedream_client_builder_set_log_callback`.
+ * Called on the thread that made the call or on one of the client's worker threads, possibly from
+ * several threads at once: it must be thread-safe, must not unwind (no C++ exceptions, no
+ * `longjmp` out of it) and must not make blocking calls on any `seedream_client`.
+ */
+typedef void (*seedream_log_callback)(enum seedream_log_level level, const char *message, void *user_data);
 
 /**
  * Where a layer sits on the base image (layer decomposition, Seedream 5.0 pro and flash). Each
@@ -638,6 +671,22 @@ enum seedream_result seedream_client_builder_set_max_parallel_downloads(struct s
  */
 enum seedream_result seedream_client_builder_set_worker_threads(struct seedream_client_builder *builder,
                                                                 size_t threads);
+
+/**
+ * Hands the client's log events to `callback` (NULL: no logging, the default): one line per event,
+ * with its level. Each call logs its outcome at `SEEDREAM_LOG_LEVEL_DEBUG` as
+ * `seedream.call{model="…" endpoint="…" client_request_id="…" request_bytes=N}: seedream_client::send:
+ * answered request_id="…" status=200 attempts=1 response_bytes=N elapsed_ms=N` (or `failed … error=…`),
+ * and retries, time limits, connections and downloads as they happen. Lines never hold the API key
+ * or a header value, nor the prompt. See `seedream_log_callback` for the threads it is called on.
+ *
+ * `builder` is borrowed for the call only. `user_data` is borrowed by every client built from the
+ * builder afterwards (passed to `callback` as it is): it, and `callback`, must stay valid until those
+ * clients are freed.
+ */
+enum seedream_result seedream_client_builder_set_log_callback(struct seedream_client_builder *builder,
+                                                              seedream_log_callback callback,
+                                                              void *user_data);
 
 /**
  * Builds a client from the settings: starts its runtime and checks the settings (key present,

@@ -653,7 +653,8 @@ async fn run_line(context: &Context, line: Line) -> Option<Ended> {
                 Some(reservation) => Some(reservation),
                 None => {
                     let message = format!(
-                        "--image-budget: the line may make up to {most} images and {} of the budget are left",
+                        "--image-budget: the line may make up to {} and the budget has {} left",
+                        crate::output::count(most, "image"),
                         budget.left()
                     );
                     let mut outcome = Outcome::empty();
@@ -710,6 +711,7 @@ async fn run_line(context: &Context, line: Line) -> Option<Ended> {
         }
     };
     if let Err((failure, class)) = result {
+        let failure = failure.naming_inputs(&recorded);
         let stops = failure.kind == "output"
             || matches!(class, Some(ErrorClass::Authentication | ErrorClass::Forbidden | ErrorClass::QuotaExhausted));
         outcome.error = Some(failure.record());

@@ -176,6 +176,7 @@ mod tests {
             client_request_id: None,
             violations: Vec::new(),
             hint: None,
+            moderation: None,
         };
         outcome.error = Some(error("api", Some(400)));
         assert_eq!(bought(&outcome, 4), 0, "refused by the service: nothing made");

@@ -712,9 +712,10 @@ pub struct EmulatorArgs {
     /// Where to write the certificate with --tls (default: a file in the temporary directory).
     #[arg(long, value_name = "PATH", requires = "tls")]
     pub cert_out: Option<PathBuf>,
-    /// Inject a fault into every request, as in the x-emulator-fault header: NAME[;times=N][;images=I,J]
-    /// (rate-limit, quota, server-error, bad-gateway, reset, slow-headers, stall, stream-cut,
-    /// stream-error, invalid-json, moderate).
+    /// Inject a fault into every request, as in the x-emulator-fault header:
+    /// NAME[;times=N][;images=I,J][;reason=R] (rate-limit, quota, server-error, bad-gateway, reset,
+    /// slow-headers, stall, stream-cut, stream-error, invalid-json, moderate, moderate-prompt,
+    /// prompt-risk, moderate-input).
     #[arg(long, value_name = "SPEC")]
     pub fault: Option<String>,
     /// The key clients must send (default: any key is taken).

@@ -5,6 +5,7 @@ use std::fmt;
 use std::io;
 use std::path::Path;
 
+use seedream_types::{ModeratedInput, Moderation};
 use serde::{Deserialize, Serialize};
 
 /// Why a request failed as a whole.
@@ -34,6 +35,72 @@ pub struct ErrorRecord {
     /// What to do about it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// For a moderation refusal: what it was about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moderation: Option<ModerationRecord>,
+}
+
+/// What moderation refused, as the manifest and `--json` record it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModerationRecord {
+    /// `prompt`, `input_image`, `output_image`, or `unnamed` when the service did not say.
+    pub input: String,
+    /// The image's 0-based index: in the request's `image` list (the order of `--image`), or in the
+    /// answer's images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    /// The refused input image as it was given (a file name or URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The code's suffix: `PrivacyInformation` (real faces), `PolicyViolation` (copyright).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl ModerationRecord {
+    /// The record of what the client read from the answer.
+    pub fn of(moderation: &Moderation) -> Self {
+        let (input, index) = match moderation.input {
+            ModeratedInput::Prompt => ("prompt", None),
+            ModeratedInput::InputImage { index } => ("input_image", index),
+            ModeratedInput::OutputImage { index } => ("output_image", index),
+            _ => ("unnamed", None),
+        };
+        Self { input: input.to_owned(), index, file: None, reason: moderation.reason.clone() }
+    }
+
+    /// What was refused, in words: `the prompt`, `input image cat.png (index 1)`, `generated image 2`.
+    pub fn subject(&self) -> String {
+        match (self.input.as_str(), self.index, &self.file) {
+            ("prompt", ..) => "the prompt".into(),
+            ("input_image", Some(index), Some(file)) => format!("input image {file} (index {index})"),
+            ("input_image", Some(index), None) => format!("input image {index}"),
+            ("input_image", None, _) => "an input image".into(),
+            ("output_image", Some(index), _) => format!("generated image {index}"),
+            ("output_image", None, _) => "the generated images".into(),
+            _ => "the request's content".into(),
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        let why = match self.reason.as_deref() {
+            Some("PrivacyInformation") => "it shows a real person's face: ",
+            Some("PolicyViolation") => "it may infringe copyright: ",
+            _ => "",
+        };
+        let which = match (&self.file, self.index) {
+            (Some(file), _) => file.clone(),
+            (None, Some(index)) => format!("input image {index}"),
+            (None, None) => "the refused image".into(),
+        };
+        match self.input.as_str() {
+            "prompt" => "rephrase the prompt; retrying the same words will not pass".into(),
+            "input_image" => format!("{why}use another image in place of {which}"),
+            "output_image" => "rephrase the prompt to get other images".into(),
+            _ => "rephrase the prompt or use other images".into(),
+        }
+    }
 }
 
 /// The documented exit statuses.
@@ -99,6 +166,8 @@ pub struct ApiInfo {
     pub code: String,
     /// The service's request id.
     pub request_id: Option<String>,
+    /// For a moderation refusal: what it was about.
+    pub moderation: Option<ModerationRecord>,
 }
 
 impl Failure {
@@ -119,6 +188,30 @@ impl Failure {
             api: None,
             client_request_id: None,
         }
+    }
+
+    /// Names a refused input image by what the request's `image` held (`recorded`: the request as
+    /// the manifest records it, with files as given), and says so in the message and hint.
+    pub fn naming_inputs(mut self, recorded: &serde_json::Value) -> Self {
+        let Some(moderation) = self.api.as_mut().and_then(|api| api.moderation.as_mut()) else { return self };
+        let given: Vec<&str> = match recorded.get("image") {
+            Some(serde_json::Value::String(one)) => vec![one.as_str()],
+            Some(serde_json::Value::Array(items)) => items.iter().map(|v| v.as_str().unwrap_or("")).collect(),
+            _ => Vec::new(),
+        };
+        let file = moderation
+            .index
+            .filter(|_| moderation.input == "input_image")
+            .and_then(|index| given.get(index))
+            // Data URLs (a batch line's inlined bytes) name nothing.
+            .filter(|name| !name.is_empty() && !name.starts_with("data:"));
+        if let Some(file) = file {
+            let before = moderation.subject();
+            moderation.file = Some((*file).to_owned());
+            self.message = self.message.replacen(&before, &moderation.subject(), 1);
+            self.hint = Some(moderation.hint());
+        }
+        self
     }
 
     /// Names the call that failed by its `X-Client-Request-Id`.
@@ -156,6 +249,7 @@ impl Failure {
             client_request_id: self.client_request_id.as_deref().map(str::to_owned),
             violations: if self.kind == "invalid" { self.details.clone() } else { Vec::new() },
             hint: self.hint.clone(),
+            moderation: self.api.as_ref().and_then(|api| api.moderation.clone()),
         }
     }
 

@@ -428,6 +428,7 @@ mod tests {
             code: "OutputImageSensitiveContentDetected".into(),
             message: "moderated".into(),
             url: None,
+            moderation: None,
         });
         let mut newer = RunRecord {
             id: "new".into(),
@@ -445,6 +446,7 @@ mod tests {
             client_request_id: None,
             violations: Vec::new(),
             hint: None,
+            moderation: None,
         });
         manifest.runs = vec![older, newer];
         let mut line = LineRecord {

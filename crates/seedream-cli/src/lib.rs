@@ -21,6 +21,7 @@ mod inspect;
 mod interrupt;
 mod journal;
 mod limiter;
+mod logging;
 mod manifest;
 mod models;
 mod openraster;
@@ -49,6 +50,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return ExitCode::from(usage_error(&error)),
     };
+    logging::install_from_env();
     ExitCode::from(run(cli).code())
 }
 

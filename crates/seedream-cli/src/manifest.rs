@@ -199,6 +199,9 @@ pub struct FailedImageRecord {
     /// signature, a credential), to tell which image it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// For an image moderation refused (`OutputImageSensitiveContentDetected`): which of the group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moderation: Option<crate::failure::ModerationRecord>,
 }
 
 /// One generate or edit run. Every field may be missing when read back (older or hand-edited manifests).

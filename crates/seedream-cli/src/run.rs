@@ -377,7 +377,7 @@ fn within_budget(job: &Job, budget: u64) -> Result<(), Failure> {
         return Ok(());
     }
     Err(Failure::usage(format!(
-        "--image-budget: the request may make up to {most} images ({}), more than the budget of {budget}",
+        "--image-budget: the request may make {}, more than the budget of {budget}",
         job.wanted()
     ))
     .with_kind("budget")
@@ -491,7 +491,8 @@ async fn execute(
             outcome.settle();
             None
         }
-        Some(Err(mut failure)) => {
+        Some(Err(failure)) => {
+            let mut failure = failure.naming_inputs(&recorded);
             // --timeout drops the call unanswered: the id it sent is what names it to support.
             if failure.kind == "timeout" && failure.client_request_id.is_none() {
                 failure.client_request_id = outcome.client_request_id.as_deref().map(Box::from);
@@ -679,9 +680,15 @@ fn report_image(out: &Output, dir: &Path, saved: Saved<'_>) {
             let size = image.size.as_deref().map(|s| format!("  {s}")).unwrap_or_default();
             out.line(&format!("{}{size}", dir.join(&image.file).display()));
         }
-        Saved::Failed(failed) => {
-            out.note(&format!("image {} failed: {}: {}", failed.index, failed.code, failed.message));
-        }
+        Saved::Failed(failed) => match &failed.moderation {
+            Some(moderation) => out.note(&format!(
+                "{} refused by moderation ({}): {}",
+                moderation.subject(),
+                failed.code,
+                failed.message
+            )),
+            None => out.note(&format!("image {} failed: {}: {}", failed.index, failed.code, failed.message)),
+        },
         Saved::Warning(text) => out.note(&format!("warning: {text}")),
     }
 }

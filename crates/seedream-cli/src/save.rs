@@ -9,9 +9,9 @@ use std::path::Path;
 use seedream_client::{Client, ImageBytes, StagedImage};
 use seedream_types::provenance::{self, Provenance};
 use seedream_types::time::UtcTime;
-use seedream_types::{ApiErrorBody, GeneratedImage, ImageFormat, ImageItem, ImagesResponse, OutputFormat};
+use seedream_types::{ApiErrorBody, GeneratedImage, ImageFormat, ImageItem, ImagesResponse, Moderation, OutputFormat};
 
-use crate::failure::Failure;
+use crate::failure::{Failure, ModerationRecord};
 use crate::files::{distinct_name, save_file};
 use crate::manifest::{FailedImageRecord, Outcome, SavedImage};
 use crate::openraster;
@@ -234,6 +234,7 @@ pub async fn save_image(
                 message: failure.message,
                 // The query of a pre-signed link is its signature: a credential, not recorded.
                 url: url.as_deref().map(|url| seedream_client::text::link_without_query(url).to_owned()),
+                moderation: None,
             });
             if let Some(failed) = outcome.failed_images.last() {
                 report(Saved::Failed(failed));
@@ -313,6 +314,7 @@ pub fn record_failed(index: u32, error: &ApiErrorBody, outcome: &mut Outcome, re
         code: error.code.clone(),
         message: error.message.clone(),
         url: None,
+        moderation: Moderation::of_output(index as usize, &error.code).map(|m| ModerationRecord::of(&m)),
     });
     if let Some(failed) = outcome.failed_images.last() {
         report(Saved::Failed(failed));

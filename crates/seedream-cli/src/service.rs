@@ -263,8 +263,18 @@ fn describe_kind(error: &Error, model: Option<&str>, service: &str) -> Failure {
                 status: api.status,
                 code: api.code.clone(),
                 request_id: api.request_id.clone(),
+                moderation: None,
             }));
             failure.hint = api_hint(api.class, api.status);
+            if let Some(moderation) = &api.moderation {
+                let record = crate::failure::ModerationRecord::of(moderation);
+                failure.message =
+                    format!("moderation refused {} (HTTP {}{code}){message}", record.subject(), api.status);
+                failure.hint = Some(record.hint());
+                if let Some(info) = failure.api.as_mut() {
+                    info.moderation = Some(record);
+                }
+            }
             // A 404 for an id the catalog knows: name its successor (a retired id's, or the current one).
             if api.class == ErrorClass::NotFound
                 && let Some(hint) = model.and_then(|m| crate::catalog::current().successor_hint(m))

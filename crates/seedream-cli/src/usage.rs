@@ -256,6 +256,11 @@ fn report(args: &UsageArgs, out: &Output) -> Result<Exit, Failure> {
     for line in &lines {
         out.line(line);
     }
+    // Only the emulator answered: its line below is the whole story.
+    if real.runs == 0 && synthetic.runs > 0 {
+        out.line(&format!("synthetic (emulator, not priced): {}", words(&synthetic)));
+        return Ok(Exit::Success);
+    }
     let mut all = format!("in all: {}", words(&real));
     let costs: Vec<String> = estimates
         .iter()
@@ -275,14 +280,18 @@ fn report(args: &UsageArgs, out: &Output) -> Result<Exit, Failure> {
 }
 
 fn words(totals: &Totals) -> String {
+    use crate::output::count;
     format!(
-        "{} runs, {} images generated, {} failed, {} tokens, {} web searches, {} input images",
-        totals.runs,
-        totals.generated_images,
+        "{}, {} generated, {} failed, {}, {}, {}",
+        count(totals.runs, "run"),
+        count(totals.generated_images, "image"),
         totals.failed_images,
-        totals.tokens,
-        totals.web_searches,
-        totals.input_images
+        count(totals.tokens, "token"),
+        match totals.web_searches {
+            1 => "1 web search".to_owned(),
+            n => format!("{n} web searches"),
+        },
+        count(totals.input_images, "input image")
     )
 }
 
@@ -310,12 +319,14 @@ mod tests {
             code: "DownloadFailed".into(),
             message: String::new(),
             url: None,
+            moderation: None,
         });
         outcome.failed_images.push(crate::manifest::FailedImageRecord {
             index: 2,
             code: "OutputImageSensitiveContentDetected".into(),
             message: String::new(),
             url: None,
+            moderation: None,
         });
         let request = json!({"image": ["a.png", "b.png"]});
         let totals = Totals::of(&outcome, &request);

@@ -104,7 +104,10 @@ fn a_moderated_image_in_a_group_is_recorded_and_exits_5() {
         ],
     );
     assert_eq!(out.code(), 5, "{out}");
-    assert!(out.stderr.contains("image 1 failed: OutputImageSensitiveContentDetected"), "{out}");
+    assert!(
+        out.stderr.contains("generated image 1 refused by moderation (OutputImageSensitiveContentDetected)"),
+        "{out}"
+    );
     let run = &manifest(&dir.join("seedream-out"))["runs"][0];
     assert_eq!(run["status"], "partial");
     assert_eq!(run["images"].as_array().unwrap().len(), 2);

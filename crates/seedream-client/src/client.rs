@@ -188,7 +188,8 @@ impl Client {
         }
         let body = serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
         let deadline = self.call_deadline();
-        let call = Call::json(&self.inner.generations, body, "text/event-stream", self.client_request_id());
+        let call =
+            Call::json(&self.inner.generations, &request.model, body, "text/event-stream", self.client_request_id());
         let redactor = &self.inner.redactor;
         let answer = match deadline {
             Some(at) => tokio::time::timeout_at(at, self.inner.sender.execute(&call, deadline))
@@ -197,7 +198,7 @@ impl Client {
                 .and_then(|answer| answer),
             None => self.inner.sender.execute(&call, deadline).await,
         }
-        .map_err(|e| redactor.error(call.name(e)))?;
+        .map_err(|e| redactor.error(call.name(e)).with_input_images(request.images().len()))?;
         if answer.is_event_stream() {
             Ok(ImageStream::sse(answer.reader, answer.meta, redactor.clone()))
         } else {
@@ -219,6 +220,11 @@ impl Client {
         if self.inner.validate {
             request.validate_for(self.inner.catalog().family_of(&request.model))?;
         }
+        tracing::trace!(model = %request.model, prompt = %request.prompt, "edit");
+        self.send_edit(request).await.map_err(|e| e.with_input_images(request.images.len()))
+    }
+
+    async fn send_edit(&self, request: &EditRequest) -> Result<(ImagesResponse, ResponseMeta), Error> {
         match self.inner.edit_mode {
             EditMode::Generations => {
                 let generate = request.to_generate_request();
@@ -227,7 +233,7 @@ impl Client {
                 self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
                     let body = serde_json::to_vec(&generate)
                         .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
-                    let call = Call::json(&self.inner.generations, body, accept, id);
+                    let call = Call::json(&self.inner.generations, &generate.model, body, accept, id);
                     let answer = self.inner.sender.execute(&call, deadline).await?;
                     self.images_response(answer).await
                 })
@@ -249,6 +255,7 @@ impl Client {
                         authorized: true,
                         download: false,
                         client_request_id: Some(id),
+                        model: &request.model,
                     };
                     let answer = self.inner.sender.execute(&call, deadline).await?;
                     self.images_response(answer).await
@@ -274,6 +281,7 @@ impl Client {
                 authorized: true,
                 download: false,
                 client_request_id: Some(id),
+                model: "",
             };
             let answer = self.inner.sender.execute(&call, deadline).await?;
             let body = answer.reader.read_all().await?;
@@ -354,6 +362,7 @@ impl Client {
                 authorized,
                 download: true,
                 client_request_id: None,
+                model: "",
             };
             let (headers, bytes, meta) = self.inner.sender.download(&call, deadline).await?;
             let format = header_text(&headers, CONTENT_TYPE).and_then(|v| format_of_media_type(&v));
@@ -378,9 +387,10 @@ impl Client {
         Fut: Future<Output = Result<(T, ResponseMeta), Error>> + 'a,
     {
         let result = match self.call_deadline() {
-            Some(deadline) => tokio::time::timeout_at(deadline, job(Some(deadline)))
-                .await
-                .unwrap_or(Err(Error::timeout(TimeoutPhase::Overall, during))),
+            Some(deadline) => tokio::time::timeout_at(deadline, job(Some(deadline))).await.unwrap_or_else(|_| {
+                tracing::debug!(limit = %TimeoutPhase::Overall, during = %during, "time limit reached");
+                Err(Error::timeout(TimeoutPhase::Overall, during))
+            }),
             None => job(None).await,
         };
         let id = client_request_id.as_ref().and_then(|id| id.to_str().ok());
@@ -402,16 +412,19 @@ impl Client {
         if self.inner.validate {
             request.validate_for(self.inner.catalog().family_of(&request.model))?;
         }
+        // The prompt is the user's content: only at the most detailed level.
+        tracing::trace!(model = %request.model, prompt = %request.prompt, "generate");
         let accept = if request.is_stream() { "text/event-stream" } else { "application/json" };
         let id = self.client_request_id();
         self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
             let body =
                 serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
-            let call = Call::json(&self.inner.generations, body, accept, id);
+            let call = Call::json(&self.inner.generations, &request.model, body, accept, id);
             let answer = self.inner.sender.execute(&call, deadline).await?;
             read(answer, &self.inner.redactor).await
         })
         .await
+        .map_err(|e| e.with_input_images(request.images().len()))
     }
 
     /// Reads a `2xx` answer as images: JSON (decoded as it arrives) or, for a stream, its events.

@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use seedream_types::response::ParseError;
-use seedream_types::{ErrorClass, ValidationError};
+use seedream_types::{ErrorClass, Moderation, ValidationError};
 
 use crate::transport::TransportError;
 
@@ -104,6 +104,20 @@ impl Error {
         self
     }
 
+    /// The moderation refusal this is (the prompt, an input image, a generated image), if it is one.
+    pub fn moderation(&self) -> Option<&Moderation> {
+        self.api().and_then(|api| api.moderation.as_ref())
+    }
+
+    /// The same error knowing the request sent `images` reference images (see
+    /// [`ApiError::with_input_images`]).
+    pub(crate) fn with_input_images(self, images: usize) -> Self {
+        match self {
+            Error::Api(api) => Error::Api(Box::new(api.with_input_images(images))),
+            other => other,
+        }
+    }
+
     /// The API error, when this is one.
     pub fn api(&self) -> Option<&ApiError> {
         match self {
@@ -163,6 +177,8 @@ pub struct ApiError {
     /// Where a `3xx` answer pointed (`Location`): the client follows no redirect, so a base URL that
     /// moved shows up here.
     pub location: Option<String>,
+    /// For a moderation refusal: the prompt or which image it was about (never retried).
+    pub moderation: Option<Moderation>,
 }
 
 impl ApiError {
@@ -181,12 +197,27 @@ impl ApiError {
             client_request_id: None,
             retry_after: None,
             location: None,
+            moderation: None,
         }
+        .read_moderation()
+    }
+
+    /// Reads [`moderation`](Self::moderation) from the code, param and message.
+    fn read_moderation(self) -> Self {
+        let moderation = Moderation::of(&self.code, self.param.as_deref(), &self.message);
+        Self { moderation, ..self }
     }
 
     /// The same error with the request field at fault (`None`: none named).
     pub fn with_param(self, param: impl Into<Option<String>>) -> Self {
-        Self { param: param.into(), ..self }
+        Self { param: param.into(), ..self }.read_moderation()
+    }
+
+    /// The same error knowing the request sent `images` reference images: a refused input image
+    /// the answer did not name is the only one, when there was only one.
+    pub fn with_input_images(self, images: usize) -> Self {
+        let moderation = self.moderation.map(|m| m.with_input_images(images));
+        Self { moderation, ..self }
     }
 
     /// The same error with the service's request id.

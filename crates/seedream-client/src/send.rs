@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, Uri};
 use tokio::time::Instant;
+use tracing::Instrument as _;
 
 use crate::api_error;
 use crate::body::BodyReader;
@@ -18,6 +19,11 @@ use crate::request_id::{CLIENT_REQUEST_ID, new_client_request_id_value};
 use crate::retry::RetryPolicy;
 use crate::text::Redactor;
 use crate::transport::{FreshConnection, RequestBody, Transport, TransportErrorKind};
+
+/// The `Content-Length` of an answer (0 when it states none: a stream, a chunked body).
+fn content_length(headers: &HeaderMap) -> u64 {
+    headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
 
 /// How much of an error body is kept for its message.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -63,12 +69,21 @@ pub(crate) struct Call<'a> {
     pub(crate) download: bool,
     /// `X-Client-Request-Id`, the same on every attempt (API calls; `None` for downloads).
     pub(crate) client_request_id: Option<HeaderValue>,
+    /// The model asked for, for the call's span (empty for downloads and listings).
+    pub(crate) model: &'a str,
 }
 
 impl<'a> Call<'a> {
     /// A JSON `POST` to the API, named by `client_request_id`.
-    pub(crate) fn json(uri: &'a Uri, body: Vec<u8>, accept: &'static str, client_request_id: HeaderValue) -> Self {
+    pub(crate) fn json(
+        uri: &'a Uri,
+        model: &'a str,
+        body: Vec<u8>,
+        accept: &'static str,
+        client_request_id: HeaderValue,
+    ) -> Self {
         Call {
+            model,
             method: Method::POST,
             uri,
             content_type: Some(HeaderValue::from_static("application/json")),
@@ -117,25 +132,66 @@ impl Sender {
     }
 
     /// Sends `call`, retrying as the policy allows, until a `2xx` answer or an error that stays.
+    ///
+    /// Traced as one `seedream.call` span (model, endpoint, client request id, request bytes) with a
+    /// closing event naming the request id, status, attempts, answer bytes and time; never a header
+    /// value.
     pub(crate) async fn execute(&self, call: &Call<'_>, deadline: Option<Instant>) -> Result<Answer, Error> {
+        let client_request_id = call.client_request_id.as_ref().and_then(|id| id.to_str().ok()).unwrap_or("");
+        let span = tracing::debug_span!(
+            "seedream.call",
+            model = call.model,
+            endpoint = call.uri.path(),
+            client_request_id,
+            request_bytes = call.body.len() as u64,
+        );
+        let started = Instant::now();
+        let (result, attempts) = self.attempts(call, deadline).instrument(span.clone()).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok(answer) => tracing::debug!(
+                parent: &span,
+                request_id = answer.meta.request_id.as_deref().unwrap_or(""),
+                status = answer.meta.status,
+                attempts,
+                response_bytes = content_length(&answer.headers),
+                elapsed_ms,
+                "answered"
+            ),
+            Err(error) => tracing::debug!(
+                parent: &span,
+                request_id = error.request_id().unwrap_or(""),
+                status = error.api().map_or(0, |api| api.status),
+                attempts,
+                elapsed_ms,
+                error = %error,
+                "failed"
+            ),
+        }
+        result
+    }
+
+    async fn attempts(&self, call: &Call<'_>, deadline: Option<Instant>) -> (Result<Answer, Error>, u32) {
         let policy = &self.retry;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let (error, wait_hint) = match self.attempt(call, deadline, attempt, false).await {
-                Ok(answer) => return Ok(answer),
+                Ok(answer) => return (Ok(answer), attempt),
                 Err(error) => {
                     let hint = error.api().and_then(|api| api.retry_after);
                     (error, hint)
                 }
             };
             if attempt >= policy.max_attempts || !error.is_retryable() {
-                return Err(call.name(error));
+                return (Err(call.name(error)), attempt);
             }
             let delay = policy.delay(attempt, wait_hint);
             if deadline.is_some_and(|at| Instant::now() + delay >= at) {
-                return Err(call.name(error)); // waiting would only run into the deadline
+                tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, "no retry: the deadline comes first");
+                return (Err(call.name(error)), attempt); // waiting would only run into the deadline
             }
+            tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
             tokio::time::sleep(delay).await;
         }
     }
@@ -152,6 +208,26 @@ impl Sender {
         call: &Call<'_>,
         deadline: Option<Instant>,
     ) -> Result<(HeaderMap, Bytes, ResponseMeta), Error> {
+        // A pre-signed link's query is its signature, a credential: never traced.
+        let span =
+            tracing::debug_span!("seedream.download", link = crate::text::link_without_query(&call.uri.to_string()));
+        let started = Instant::now();
+        let (result, attempts) = self.download_attempts(call, deadline).instrument(span.clone()).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok((_, bytes, meta)) => {
+                tracing::debug!(parent: &span, status = meta.status, attempts, bytes = bytes.len() as u64, elapsed_ms, "downloaded")
+            }
+            Err(error) => tracing::debug!(parent: &span, attempts, elapsed_ms, error = %error, "download failed"),
+        }
+        result
+    }
+
+    async fn download_attempts(
+        &self,
+        call: &Call<'_>,
+        deadline: Option<Instant>,
+    ) -> (Result<(HeaderMap, Bytes, ResponseMeta), Error>, u32) {
         let policy = &self.retry;
         let (mut attempt, mut sent) = (0, 0);
         let mut fresh = false;
@@ -164,23 +240,25 @@ impl Sender {
                 Ok((answer.headers, bytes, answer.meta))
             };
             let error = match result.await {
-                Ok(done) => return Ok(done),
+                Ok(done) => return (Ok(done), sent),
                 Err(error) => error,
             };
             let broken = matches!(&error, Error::Transport(transport) if transport.kind() == TransportErrorKind::Io);
             if broken && !fresh {
+                tracing::debug!(error = %error, "the connection broke: retrying at once on a new one");
                 attempt -= 1; // a stale pooled connection: not the server failing
                 fresh = true;
                 continue;
             }
             if attempt >= policy.max_attempts || !(error.is_retryable() || broken) {
-                return Err(error);
+                return (Err(error), sent);
             }
             fresh = broken;
             let delay = policy.delay(attempt, error.api().and_then(|api| api.retry_after));
             if deadline.is_some_and(|at| Instant::now() + delay >= at) {
-                return Err(error);
+                return (Err(error), sent);
             }
+            tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying the download");
             tokio::time::sleep(delay).await;
         }
     }
@@ -233,8 +311,12 @@ impl Sender {
         };
         let sent = tokio::time::timeout_at(limit, self.transport.send(request)).await;
         let response = match sent {
-            Err(_) => return Err(Error::timeout(phase, waiting)),
+            Err(_) => {
+                tracing::debug!(limit = %phase, during = %waiting, attempt, "time limit reached");
+                return Err(Error::timeout(phase, waiting));
+            }
             Ok(Err(error)) if error.kind() == TransportErrorKind::ConnectTimeout => {
+                tracing::debug!(limit = %TimeoutPhase::Connect, attempt, "time limit reached");
                 return Err(Error::timeout(TimeoutPhase::Connect, CallPhase::Connect));
             }
             Ok(Err(error)) => return Err(Error::Transport(error)),

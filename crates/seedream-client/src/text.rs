@@ -217,6 +217,9 @@ impl Redactor {
                 for text in [&mut api.param, &mut api.request_id, &mut api.location].into_iter().flatten() {
                     self.in_place(text);
                 }
+                if let Some(reason) = api.moderation.as_mut().and_then(|m| m.reason.as_mut()) {
+                    self.in_place(reason);
+                }
             }
             Error::Decode { reason, body_start } => {
                 self.in_place(reason);

@@ -10,8 +10,8 @@ use futures_util::StreamExt as _;
 use seedream_client::{Client, ClientBuilder, Error, RetryPolicy, TimeoutPhase, Timeouts};
 use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use seedream_types::{
-    EditRequest, ErrorClass, GenerateRequest, ImageFile, ImageItem, OutputFormat, ResponseFormat, SEEDREAM_4_0,
-    SEEDREAM_5_0_LITE, SEEDREAM_5_0_PRO, SizePreset, StreamEvent, Tool,
+    EditRequest, ErrorClass, GenerateRequest, ImageFile, ImageItem, ModeratedInput, OutputFormat, ResponseFormat,
+    SEEDREAM_4_0, SEEDREAM_5_0_LITE, SEEDREAM_5_0_PRO, SizePreset, StreamEvent, Tool,
 };
 
 const KEY: &str = "emu-key-SECRET-77";
@@ -264,6 +264,48 @@ async fn a_stream_with_a_moderated_image_goes_on() {
         let response = client.generate(&small_request().with_max_images(3)).await.unwrap();
         assert!(matches!(&response.data[1], ImageItem::Failed(_)));
         assert_eq!(response.images().count(), 2);
+        emulator.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn moderation_refusals_name_the_input_and_are_never_retried() {
+    bounded(async {
+        let emulator = emulator(false).await;
+        let two = small_request().with_images(["https://example.invalid/a.png", "https://example.invalid/b.png"]);
+        let one = small_request().with_image("https://example.invalid/a.png");
+        let cases: [(&str, &GenerateRequest, ModeratedInput, Option<&str>); 5] = [
+            ("moderate-prompt", &two, ModeratedInput::Prompt, None),
+            ("prompt-risk", &two, ModeratedInput::Prompt, None),
+            (
+                "moderate-input;images=1;reason=PrivacyInformation",
+                &two,
+                ModeratedInput::InputImage { index: Some(1) },
+                Some("PrivacyInformation"),
+            ),
+            // One image: the answer names none (param `image`), the client knows which.
+            (
+                "moderate-input;reason=PolicyViolation",
+                &one,
+                ModeratedInput::InputImage { index: Some(0) },
+                Some("PolicyViolation"),
+            ),
+            ("moderate-input", &two, ModeratedInput::InputImage { index: Some(0) }, None),
+        ];
+        for (fault, request, input, reason) in cases {
+            let before = emulator.stats().requests;
+            let error = with_fault(&emulator, fault).build().unwrap().generate(request).await.unwrap_err();
+            let moderation = error.moderation().unwrap_or_else(|| panic!("{fault}: {error:?}"));
+            assert_eq!((moderation.input, moderation.reason.as_deref()), (input, reason), "{fault}");
+            assert_eq!(error.api().unwrap().class, ErrorClass::SensitiveContent, "{fault}");
+            assert!(!error.is_retryable(), "{fault}");
+            assert_eq!(emulator.stats().requests, before + 1, "{fault} is not retried");
+        }
+        // Edits know their images too.
+        let edit = EditRequest::new(SEEDREAM_4_0, "x", ImageFile::new("a.jpg", jpeg(64).to_vec()));
+        let error = with_fault(&emulator, "moderate-input").build().unwrap().edit(&edit).await.unwrap_err();
+        assert_eq!(error.moderation().unwrap().input, ModeratedInput::InputImage { index: Some(0) });
         emulator.shutdown().await;
     })
     .await;

@@ -38,11 +38,19 @@ pub enum FaultKind {
     /// `moderate`: the images at the `images` indices (default 0) fail with
     /// `OutputImageSensitiveContentDetected`; usage counts only the others.
     Moderate,
+    /// `moderate-prompt`: 400 `InputTextSensitiveContentDetected` (param `prompt`).
+    ModeratePrompt,
+    /// `prompt-risk`: 400 `InputTextRiskDetection` (param `prompt`).
+    PromptRisk,
+    /// `moderate-input`: 400 `InputImageSensitiveContentDetected`, with the suffix of `reason`
+    /// (`PrivacyInformation`, `PolicyViolation`), about reference image `images` (default 0): param
+    /// `image[I]` when the request has several images, `image` when it has one.
+    ModerateInput,
 }
 
 impl FaultKind {
     /// Every kind, in the order of the table above.
-    pub const ALL: [FaultKind; 11] = [
+    pub const ALL: [FaultKind; 14] = [
         FaultKind::RateLimit,
         FaultKind::Quota,
         FaultKind::ServerError,
@@ -54,6 +62,9 @@ impl FaultKind {
         FaultKind::StreamError,
         FaultKind::InvalidJson,
         FaultKind::Moderate,
+        FaultKind::ModeratePrompt,
+        FaultKind::PromptRisk,
+        FaultKind::ModerateInput,
     ];
 
     /// The kinds [`EmulatorConfig::random_faults`](crate::EmulatorConfig) draws from: the ones that
@@ -75,6 +86,9 @@ impl FaultKind {
             FaultKind::StreamError => "stream-error",
             FaultKind::InvalidJson => "invalid-json",
             FaultKind::Moderate => "moderate",
+            FaultKind::ModeratePrompt => "moderate-prompt",
+            FaultKind::PromptRisk => "prompt-risk",
+            FaultKind::ModerateInput => "moderate-input",
         }
     }
 
@@ -90,7 +104,7 @@ impl fmt::Display for FaultKind {
     }
 }
 
-/// A parsed fault spec: `<name>[;times=N][;id=KEY][;ms=MILLIS][;images=I,J][;retry_after=S]`.
+/// A parsed fault spec: `<name>[;times=N][;id=KEY][;ms=MILLIS][;images=I,J][;retry_after=S][;reason=R]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultSpec {
     /// What goes wrong.
@@ -105,6 +119,8 @@ pub struct FaultSpec {
     pub images: Vec<usize>,
     /// `Retry-After` seconds for `rate-limit` (default 1).
     pub retry_after: Option<u64>,
+    /// The code's suffix for `moderate-input` (`PrivacyInformation`, `PolicyViolation`; default none).
+    pub reason: Option<String>,
 }
 
 impl FaultSpec {
@@ -123,6 +139,7 @@ impl FaultSpec {
             ms: None,
             images: Vec::new(),
             retry_after: None,
+            reason: None,
         };
         for part in parts.filter(|p| !p.is_empty()) {
             let (key, value) = part.split_once('=').ok_or_else(|| format!("{part:?} is not key=value"))?;
@@ -135,6 +152,7 @@ impl FaultSpec {
                 "id" => spec.id = value.trim().to_owned(),
                 "ms" => spec.ms = Some(number(value)?),
                 "retry_after" => spec.retry_after = Some(number(value)?),
+                "reason" => spec.reason = Some(value.trim().to_owned()).filter(|r| !r.is_empty()),
                 "images" => {
                     spec.images = value
                         .split(',')
@@ -142,7 +160,9 @@ impl FaultSpec {
                         .map(|v| number(v).map(|n| usize::try_from(n).unwrap_or(usize::MAX)))
                         .collect::<Result<_, _>>()?;
                 }
-                other => return Err(format!("unknown fault option {other:?} (times, id, ms, images, retry_after)")),
+                other => {
+                    return Err(format!("unknown fault option {other:?} (times, id, ms, images, retry_after, reason)"));
+                }
             }
         }
         Ok(spec)
@@ -150,7 +170,15 @@ impl FaultSpec {
 
     /// A spec of `kind` with every option at its default.
     pub fn of(kind: FaultKind) -> Self {
-        FaultSpec { kind, times: None, id: kind.name().to_owned(), ms: None, images: Vec::new(), retry_after: None }
+        FaultSpec {
+            kind,
+            times: None,
+            id: kind.name().to_owned(),
+            ms: None,
+            images: Vec::new(),
+            retry_after: None,
+            reason: None,
+        }
     }
 
     /// The pause of `slow-headers` / `stall`.
@@ -216,6 +244,11 @@ mod tests {
         assert_eq!(spec.duration(), Duration::from_millis(10));
         assert_eq!(FaultSpec::parse("rate-limit").unwrap().id, "rate-limit");
         assert_eq!(FaultSpec::parse("slow-headers").unwrap().duration(), Duration::from_secs(3));
+        let spec = FaultSpec::parse("moderate-input;images=1;reason=PrivacyInformation").unwrap();
+        assert_eq!((spec.kind, spec.images.as_slice()), (FaultKind::ModerateInput, &[1][..]));
+        assert_eq!(spec.reason.as_deref(), Some("PrivacyInformation"));
+        assert_eq!(FaultSpec::parse("prompt-risk").unwrap().kind, FaultKind::PromptRisk);
+        assert_eq!(FaultSpec::parse("moderate-prompt").unwrap().kind, FaultKind::ModeratePrompt);
         assert!(FaultSpec::parse("explode").is_err());
         assert!(FaultSpec::parse("stall;ms=soon").is_err());
         assert!(FaultSpec::parse("stall;color=red").is_err());

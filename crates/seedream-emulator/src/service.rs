@@ -146,6 +146,9 @@ async fn api_request(
         // Validated as an edit, so violations name the form's fields.
         Api::Edits => (edits::parse(&parts.headers, body).await?, Style::Relay),
     };
+    if let Some(refusal) = fault.as_ref().and_then(|fault| input_moderation(fault, &request)) {
+        return Err(refusal);
+    }
     let mut job = Job::plan(&request, style, id);
     if let Some(rate) = &state.rate {
         let images = u32::try_from(job.items.len()).unwrap_or(u32::MAX);
@@ -166,6 +169,35 @@ async fn api_request(
         job.moderated = fault.moderated().to_vec();
     }
     generate::respond(state, job, fault).await
+}
+
+/// The 400 of a fault that moderates an input (the prompt or a reference image), or `None` for
+/// other faults.
+fn input_moderation(fault: &FaultSpec, request: &GenerateRequest) -> Option<ApiError> {
+    let bad_request = |code: String, message: &str| ApiError::new(StatusCode::BAD_REQUEST, code, message);
+    Some(match fault.kind {
+        FaultKind::ModeratePrompt => bad_request(
+            "InputTextSensitiveContentDetected".into(),
+            "The request failed because the input text may contain sensitive information.",
+        )
+        .with_param("prompt"),
+        FaultKind::PromptRisk => bad_request(
+            "InputTextRiskDetection".into(),
+            "The request failed because the input text was found to carry a risk.",
+        )
+        .with_param("prompt"),
+        FaultKind::ModerateInput => {
+            let index = fault.images.first().copied().unwrap_or(0);
+            let code = match &fault.reason {
+                Some(reason) => format!("InputImageSensitiveContentDetected.{reason}"),
+                None => "InputImageSensitiveContentDetected".into(),
+            };
+            let param = if request.images().len() > 1 { format!("image[{index}]") } else { "image".into() };
+            bad_request(code, "The request failed because the input image may contain sensitive information.")
+                .with_param(param)
+        }
+        _ => return None,
+    })
 }
 
 async fn read_body(state: &SharedState, parts: &Parts, body: Incoming) -> Result<Bytes, ApiError> {

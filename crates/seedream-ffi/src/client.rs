@@ -14,6 +14,7 @@ use seedream_types::edit::field;
 use seedream_types::{EditRequest, GeneratedImage, ImageFile, ImagesResponse, PartialSucceeded, StreamEvent};
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
+use tracing::instrument::WithSubscriber as _;
 
 use crate::cancel::seedream_cancel;
 use crate::error::{FfiResult, seedream_error};
@@ -67,6 +68,8 @@ pub struct seedream_client {
     client: Client,
     runtime: Option<Runtime>,
     calls: CallSettings,
+    /// The host's log callback, as a dispatcher set around each call.
+    log: Option<tracing::Dispatch>,
 }
 
 impl fmt::Debug for seedream_client {
@@ -93,7 +96,12 @@ impl Drop for seedream_client {
 
 impl seedream_client {
     /// Starts a runtime of `worker_threads` threads and builds the Rust client inside it.
-    pub(crate) fn start(builder: ClientBuilder, worker_threads: usize, calls: CallSettings) -> FfiResult<Self> {
+    pub(crate) fn start(
+        builder: ClientBuilder,
+        worker_threads: usize,
+        calls: CallSettings,
+        log: Option<tracing::Dispatch>,
+    ) -> FfiResult<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(worker_threads)
             .thread_name("seedream-io")
@@ -104,7 +112,7 @@ impl seedream_client {
             let _context = runtime.enter();
             builder.build().map_err(|e| seedream_error::from_client(&e))?
         };
-        Ok(Self { client, runtime: Some(runtime), calls })
+        Ok(Self { client, runtime: Some(runtime), calls, log })
     }
 
     /// The client for one call: with the overall deadline, when set, over the call and its downloads.
@@ -126,6 +134,20 @@ impl seedream_client {
         let Some(runtime) = &self.runtime else {
             return Err(seedream_error::new(seedream_result::Other, "the client is shutting down"));
         };
+        match &self.log {
+            // Set on this thread (which polls the call) and carried by the call's future.
+            Some(log) => tracing::dispatcher::with_default(log, || {
+                Self::block_on_runtime(runtime, cancel, job.with_subscriber(log.clone()))
+            }),
+            None => Self::block_on_runtime(runtime, cancel, job),
+        }
+    }
+
+    fn block_on_runtime<T>(
+        runtime: &Runtime,
+        cancel: Option<&seedream_cancel>,
+        job: impl Future<Output = FfiResult<T>>,
+    ) -> FfiResult<T> {
         let cancelled = || seedream_error::new(seedream_result::Cancelled, "the call was cancelled");
         match cancel {
             None => runtime.block_on(job),
@@ -156,7 +178,8 @@ impl seedream_client {
             while downloads.len() < self.calls.max_parallel_downloads {
                 let Some((index, image)) = pending.next() else { break };
                 let (client, image) = (client.clone(), image.clone());
-                downloads.spawn(async move { (index, client.image_bytes(&image).await) });
+                // On a worker thread: the host's log callback (if any) goes along.
+                downloads.spawn(async move { (index, client.image_bytes(&image).await) }.with_current_subscriber());
             }
             let Some(joined) = downloads.join_next().await else { break };
             if let Ok((index, fetched)) = joined {

@@ -13,6 +13,7 @@ use ::seedream_client::{
 use crate::client::{CallSettings, seedream_client};
 use crate::error::seedream_error;
 use crate::ffi::{arg_bytes, arg_mut, arg_out, arg_ref, arg_str, ffi_fn, free_c, into_c};
+use crate::log::{LogSink, seedream_log_callback};
 use crate::result::seedream_result;
 
 /// Worker threads of a client's runtime unless set otherwise.
@@ -34,6 +35,8 @@ pub struct seedream_client_builder {
     /// order, and `set_no_proxy(false)` brings the proxy back.
     proxy: Option<String>,
     no_proxy: bool,
+    /// Where the client's events go (`seedream_client_builder_set_log_callback`).
+    log: Option<LogSink>,
 }
 
 impl fmt::Debug for seedream_client_builder {
@@ -45,6 +48,7 @@ impl fmt::Debug for seedream_client_builder {
             .field("worker_threads", &self.worker_threads)
             .field("proxy", &self.proxy.as_deref().map(::seedream_client::transport::strip_userinfo))
             .field("no_proxy", &self.no_proxy)
+            .field("log", &self.log.is_some())
             .finish()
     }
 }
@@ -62,6 +66,7 @@ impl Default for seedream_client_builder {
             worker_threads: SEEDREAM_DEFAULT_WORKER_THREADS,
             proxy: None,
             no_proxy: false,
+            log: None,
         }
     }
 }
@@ -382,6 +387,29 @@ pub unsafe extern "C" fn seedream_client_builder_set_worker_threads(
     Ok(())
 }
 
+/// Hands the client's log events to `callback` (NULL: no logging, the default): one line per event,
+/// with its level. Each call logs its outcome at `SEEDREAM_LOG_LEVEL_DEBUG` as
+/// `seedream.call{model="…" endpoint="…" client_request_id="…" request_bytes=N}: seedream_client::send:
+/// answered request_id="…" status=200 attempts=1 response_bytes=N elapsed_ms=N` (or `failed … error=…`),
+/// and retries, time limits, connections and downloads as they happen. Lines never hold the API key
+/// or a header value, nor the prompt. See `seedream_log_callback` for the threads it is called on.
+///
+/// `builder` is borrowed for the call only. `user_data` is borrowed by every client built from the
+/// builder afterwards (passed to `callback` as it is): it, and `callback`, must stay valid until those
+/// clients are freed.
+#[ffi_fn(result)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_client_builder_set_log_callback(
+    builder: *mut seedream_client_builder,
+    callback: seedream_log_callback,
+    user_data: *mut std::ffi::c_void,
+) -> seedream_result {
+    // SAFETY: the caller passes NULL or a valid builder.
+    let builder = unsafe { arg_mut(builder, "builder") }?;
+    builder.log = LogSink::new(callback, user_data);
+    Ok(())
+}
+
 /// Builds a client from the settings: starts its runtime and checks the settings (key present,
 /// base URL absolute, certificates readable, headers valid). On success writes the new client to
 /// `*client_out`; the caller frees it with `seedream_client_free`. On failure (typically
@@ -399,7 +427,8 @@ pub unsafe extern "C" fn seedream_client_builder_build(
     // SAFETY: the caller passes NULL or a valid builder.
     let builder = unsafe { arg_ref(builder, "builder") }?;
     let client_out = arg_out(client_out, "client_out")?;
-    let client = seedream_client::start(builder.client_builder(), builder.worker_threads, builder.calls)?;
+    let log = builder.log.map(LogSink::dispatch);
+    let client = seedream_client::start(builder.client_builder(), builder.worker_threads, builder.calls, log)?;
     client_out.write(into_c(client));
     Ok(())
 }

@@ -370,6 +370,11 @@ fn network_1500_links_within_256_descriptors_redaction_and_proxies() {
 }
 
 #[test]
+fn log_callback_names_request_ids_never_the_key() {
+    run_host("log");
+}
+
+#[test]
 fn cpp_wrapper_raii_and_exceptions() {
     run_host("wrapper");
 }

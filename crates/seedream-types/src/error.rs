@@ -70,12 +70,15 @@ pub enum ErrorClass {
 }
 
 // Code prefixes in the order they are tried; quota codes come before the generic 429 fallback.
-const CODE_CLASSES: [(&str, ErrorClass); 17] = [
+const CODE_CLASSES: [(&str, ErrorClass); 20] = [
     ("MissingParameter", ErrorClass::InvalidRequest),
     ("InvalidParameter", ErrorClass::InvalidRequest),
     ("InputTextSensitiveContentDetected", ErrorClass::SensitiveContent),
+    ("InputTextRiskDetection", ErrorClass::SensitiveContent),
     ("InputImageSensitiveContentDetected", ErrorClass::SensitiveContent),
     ("OutputImageSensitiveContentDetected", ErrorClass::SensitiveContent),
+    ("SensitiveContentDetected", ErrorClass::SensitiveContent),
+    ("ContentSecurityDetectionError", ErrorClass::SensitiveContent),
     ("AuthenticationError", ErrorClass::Authentication),
     ("AccessDenied", ErrorClass::Forbidden),
     ("AccountOverdueError", ErrorClass::Forbidden),
@@ -116,8 +119,132 @@ impl ErrorClass {
     }
 }
 
+/// What a moderation refusal was about, read from its code (and, for an input image, its `param`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ModeratedInput {
+    /// The prompt (`InputTextSensitiveContentDetected`, `InputTextRiskDetection`).
+    Prompt,
+    /// A reference image (`InputImageSensitiveContentDetected`): `index` in the request's `image`
+    /// list, when the answer names it (`param` `image[1]`) or the request had one image.
+    InputImage {
+        /// 0-based index in the request's images.
+        index: Option<usize>,
+    },
+    /// A generated image (`OutputImageSensitiveContentDetected`): `index` in the group, when known
+    /// (a failed `data[]` item or stream event; an error for the whole request names none).
+    OutputImage {
+        /// 0-based index in the answer's images.
+        index: Option<usize>,
+    },
+    /// Moderation without saying what (`SensitiveContentDetected`, `ContentSecurityDetectionError`).
+    Unnamed,
+}
+
+/// A moderation refusal: what it was about and the reason the code's suffix gives
+/// (`PrivacyInformation`: real faces; `PolicyViolation`: copyright).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Moderation {
+    /// What was refused.
+    pub input: ModeratedInput,
+    /// The code's suffix after the first `.`, when it has one.
+    pub reason: Option<String>,
+}
+
+impl Moderation {
+    /// The moderation an error `code` stands for (`None` for other codes). `param` (or, when a relay
+    /// blanked it, the parameter the `message` names) gives an input image's index.
+    pub fn of(code: &str, param: Option<&str>, message: &str) -> Option<Self> {
+        let (base, reason) = match code.split_once('.') {
+            Some((base, reason)) => (base, Some(reason.to_owned()).filter(|r| !r.is_empty())),
+            None => (code, None),
+        };
+        let input = match base {
+            "InputTextSensitiveContentDetected" | "InputTextRiskDetection" => ModeratedInput::Prompt,
+            "InputImageSensitiveContentDetected" => {
+                let named = param.filter(|p| !p.is_empty()).or_else(|| parameter_in(message));
+                ModeratedInput::InputImage { index: named.and_then(image_index) }
+            }
+            "OutputImageSensitiveContentDetected" => ModeratedInput::OutputImage { index: None },
+            "SensitiveContentDetected" | "ContentSecurityDetectionError" => ModeratedInput::Unnamed,
+            _ => return None,
+        };
+        Some(Self { input, reason })
+    }
+
+    /// The same refusal knowing the request sent `images` reference images: with only one, an
+    /// unnamed input image is that one.
+    pub fn with_input_images(mut self, images: usize) -> Self {
+        if let ModeratedInput::InputImage { index: index @ None } = &mut self.input
+            && images == 1
+        {
+            *index = Some(0);
+        }
+        self
+    }
+
+    /// The same refusal about generated image `index`.
+    pub fn of_output(index: usize, code: &str) -> Option<Self> {
+        let mut moderation = Self::of(code, None, "")?;
+        if let ModeratedInput::OutputImage { index: slot } = &mut moderation.input {
+            *slot = Some(index);
+        }
+        Some(moderation)
+    }
+}
+
+/// `` The parameter `image[1]` specified … ``: the parameter the service's message names.
+fn parameter_in(message: &str) -> Option<&str> {
+    let rest = &message[message.find("parameter `")? + "parameter `".len()..];
+    Some(&rest[..rest.find('`')?])
+}
+
+/// The index in `image[1]`, `image.1`, `images/1`; `None` for a bare `image` or another parameter.
+fn image_index(param: &str) -> Option<usize> {
+    let rest = param.trim().strip_prefix("image")?;
+    let rest = rest.strip_prefix('s').unwrap_or(rest);
+    let rest = rest.strip_prefix(['[', '.', '/'])?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn moderation_codes_name_the_prompt_or_the_image() {
+        let of = |code: &str, param: Option<&str>, message: &str| Moderation::of(code, param, message).unwrap();
+        assert_eq!(of("InputTextSensitiveContentDetected", None, "").input, ModeratedInput::Prompt);
+        assert_eq!(of("InputTextRiskDetection", None, "").input, ModeratedInput::Prompt);
+        let faces = of("InputImageSensitiveContentDetected.PrivacyInformation", Some("image[2]"), "");
+        assert_eq!(faces.input, ModeratedInput::InputImage { index: Some(2) });
+        assert_eq!(faces.reason.as_deref(), Some("PrivacyInformation"));
+        // A relay blanked `param`: the message still names it.
+        let blanked = of(
+            "InputImageSensitiveContentDetected.PolicyViolation",
+            Some(""),
+            "The parameter `image.1` specified in the request is not valid: copyright. Request id: 1",
+        );
+        assert_eq!(blanked.input, ModeratedInput::InputImage { index: Some(1) });
+        let unnamed = of("InputImageSensitiveContentDetected", Some("image"), "");
+        assert_eq!(unnamed.input, ModeratedInput::InputImage { index: None });
+        assert_eq!(unnamed.clone().with_input_images(1).input, ModeratedInput::InputImage { index: Some(0) });
+        assert_eq!(unnamed.with_input_images(3).input, ModeratedInput::InputImage { index: None });
+        assert_eq!(
+            of("OutputImageSensitiveContentDetected", None, "").input,
+            ModeratedInput::OutputImage { index: None }
+        );
+        assert_eq!(
+            Moderation::of_output(3, "OutputImageSensitiveContentDetected").unwrap().input,
+            ModeratedInput::OutputImage { index: Some(3) }
+        );
+        assert_eq!(of("SensitiveContentDetected", None, "").input, ModeratedInput::Unnamed);
+        assert!(Moderation::of("InvalidParameter", Some("image[1]"), "").is_none());
+        for code in ["InputTextRiskDetection", "InputImageSensitiveContentDetected.PolicyViolation"] {
+            assert_eq!(ErrorClass::classify(Some(400), code), ErrorClass::SensitiveContent, "{code}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -47,7 +47,7 @@ pub use catalog::{
 };
 pub use check::{CheckError, Checked};
 pub use edit::{EditRequest, FormPart, ImageFile, PartValue};
-pub use error::{ApiErrorBody, ErrorClass, ErrorEnvelope};
+pub use error::{ApiErrorBody, ErrorClass, ErrorEnvelope, ModeratedInput, Moderation};
 pub use image::{DataUrl, ImageFormat};
 pub use model_list::{ModelDomain, ModelInfo, ModelList, ModelStatus, TaskType};
 pub use request::{

@@ -324,11 +324,15 @@ impl tower_service::Service<Uri> for ProxyConnector {
         let intercept: Option<Intercept> = self.matcher.as_ref().and_then(|m| m.intercept(&dst));
         let mut http = self.http.clone();
         Box::pin(async move {
+            let host = dst.host().unwrap_or("");
             let Some(intercept) = intercept else {
+                tracing::debug!(host, proxy = "direct", "connecting");
                 let io = tower_service::Service::call(&mut http, dst).await?;
                 return Ok(ProxiedIo { io, proxied: false });
             };
+            // `http://host:port` only: the intercept's URI holds no credentials.
             let proxy = display_proxy(intercept.uri());
+            tracing::debug!(host, proxy = %proxy, "connecting");
             let failed = |reason: String| -> BoxError { Box::new(ProxyError { proxy: proxy.clone(), reason }) };
             if dst.scheme_str() == Some("https") {
                 let mut tunnel = Tunnel::new(intercept.uri().clone(), http);
