@@ -69,6 +69,8 @@ enum Kind {
     Transport,
     Timeout(TimeoutPhase),
     Decode,
+    /// A moderation refusal (`*SensitiveContentDetected`, `InputTextRiskDetection`).
+    Moderation,
     Other,
 }
 
@@ -84,6 +86,7 @@ impl Kind {
             Kind::Timeout(TimeoutPhase::Idle) => "Timeout(idle)",
             Kind::Timeout(TimeoutPhase::Overall) => "Timeout(overall)",
             Kind::Decode => "Decode",
+            Kind::Moderation => "Moderation",
             Kind::Other => "other",
         }
     }
@@ -94,6 +97,7 @@ impl Kind {
                 ErrorClass::RateLimited => Kind::RateLimited,
                 ErrorClass::QuotaExhausted => Kind::Quota,
                 ErrorClass::ServerError => Kind::ServerError,
+                ErrorClass::SensitiveContent => Kind::Moderation,
                 _ => Kind::Other,
             },
             Error::Timeout { phase, .. } => Kind::Timeout(*phase),
@@ -113,6 +117,7 @@ impl Kind {
             R::ServerError => Kind::ServerError,
             R::Transport => Kind::Transport,
             R::Decode => Kind::Decode,
+            R::ContentRejected => Kind::Moderation,
             // The result code says "timeout"; the message names the phase, as the Rust error does.
             R::Timeout => Kind::Timeout(match error.message.as_str() {
                 m if m.contains("response headers") => TimeoutPhase::Headers,
@@ -213,6 +218,10 @@ fn cases() -> Vec<Case> {
         case("stream-error", Expect::ok(1), Expect::err(ServerError, 1)),
         both("invalid-json", Expect::err(Decode, 1)),
         both("moderate;images=1", Expect { result: Ok((GROUP - 1, 1)), attempts: 1 }),
+        // Moderation refusals of the request: typed, never retried.
+        both("moderate-prompt", Expect::err(Moderation, 1)),
+        both("prompt-risk", Expect::err(Moderation, 1)),
+        both("moderate-input;reason=PrivacyInformation", Expect::err(Moderation, 1)),
         both("rate-limit;times=2;retry_after=0", Expect::ok(3)),
         both("server-error;times=2", Expect::ok(3)),
         both("bad-gateway;times=1", Expect::ok(2)),

@@ -78,10 +78,11 @@ pub fn prepare(text: &str, number: u64, base: &Path, validate: bool) -> Result<P
         }
     };
     let recorded = redact(&value);
-    let value = match inline_images(value, base) {
+    let mut value = match inline_images(value, base) {
         Ok(value) => value,
         Err(failure) => return Err((recorded, failure)),
     };
+    crate::catalog::current().resolve_family_key(&mut value);
     let default_model = crate::catalog::current().line_default();
     let checked = if validate {
         check_value_with(value, Some(&default_model), &crate::catalog::current().catalog)

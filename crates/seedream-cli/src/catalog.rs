@@ -76,6 +76,16 @@ impl Models {
         }
     }
 
+    /// A request body's `model` that is a family key (`seedream-4.5`) becomes that family's current id
+    /// for the provider, as `--model` does, so a batch line and a generate call send the same id.
+    pub fn resolve_family_key(&self, request: &mut serde_json::Value) {
+        if let Some(serde_json::Value::String(model)) = request.get_mut("model")
+            && self.catalog.by_key(model).is_some()
+        {
+            *model = self.model(Some(model));
+        }
+    }
+
     /// One line for an id that is retiring or retired, naming its successor; the request is still
     /// sent (BytePlus still serves some ids that Volcengine retired).
     pub fn lifecycle_note(&self, model: &str) -> Option<String> {
@@ -134,6 +144,9 @@ mod tests {
         assert_eq!(volcengine.model(None), seedream_types::SEEDREAM_5_0_PRO);
         assert_eq!(volcengine.model(Some("seedream-4.0")), seedream_types::SEEDREAM_4_0);
         assert_eq!(volcengine.line_default(), seedream_types::SEEDREAM_4_0);
+        let mut line = serde_json::json!({"model": "seedream-4.5", "prompt": "p"});
+        models(Provider::Byteplus).resolve_family_key(&mut line);
+        assert_eq!(line["model"], "seedream-4-5-251128", "a family key in a line is resolved as --model is");
         assert_eq!(models(Provider::Byteplus).line_default(), "seedream-4-0-20260415", "spelled as BytePlus spells it");
         let byteplus = models(Provider::Byteplus);
         assert_eq!(byteplus.model(None), "dola-seedream-5-0-pro-260628");

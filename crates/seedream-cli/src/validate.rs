@@ -126,7 +126,7 @@ fn check_line(file: &str, number: Option<usize>, text: &str, base: &Path) -> Rep
         Ok(value) => value,
         Err(error) => return Report::of(file, number, Err(error)),
     };
-    let value = match crate::batch::inline_images(value, base) {
+    let mut value = match crate::batch::inline_images(value, base) {
         Ok(value) => value,
         Err(failure) => {
             let violation = ViolationJson { field: "image".into(), code: "image", message: failure.message };
@@ -134,6 +134,7 @@ fn check_line(file: &str, number: Option<usize>, text: &str, base: &Path) -> Rep
         }
     };
     let models = crate::catalog::current();
+    models.resolve_family_key(&mut value);
     Report::of(file, number, check_value_with(value, Some(&models.line_default()), &models.catalog))
 }
 
