@@ -492,6 +492,7 @@ mod tests {
             client_request_id: None,
             violations: vec!["size: Seedream 4.0 takes 1K, 2K or 4K, not \"9K\"".into()],
             hint: None,
+            moderation: None,
         });
         manifest.batch.get_or_insert_with(Default::default).lines.insert(2, line);
         let html = render(&cards(&manifest));
