@@ -20,7 +20,8 @@ use seedream_client::{Client, Error, RetryPolicy, Timeouts};
 use seedream_emulator::EmulatorConfig;
 use seedream_types::{
     Background, EditRequest, GenerateRequest, ImageCount, ImageFile, ImageFormat, ImagesResponse, OutputFormat,
-    ResponseFormat, SEEDREAM_5_0_FLASH, SEEDREAM_5_0_LITE, SEEDREAM_5_0_PRO, SEEDREAM_5_5, Size, SizePreset, StreamEvent, Tool,
+    ResponseFormat, SEEDREAM_5_0_FLASH, SEEDREAM_5_0_LITE, SEEDREAM_5_0_PRO, SEEDREAM_5_5, Size, SizePreset,
+    StreamEvent, Tool,
 };
 
 use crate::cabi::{self, Bounded, CClient, CClientConfig, CResponse};
@@ -229,7 +230,10 @@ fn spec_2026_12_systems() -> Vec<System> {
         ),
         system(
             "BytePlus seedream-4-5-251128, size 10x10: refused, naming `size`; 400 (live)",
-            Ok(Job::Refused(GenerateRequest::new("seedream-4-5-251128", prompt).with_size(Size::pixels(10, 10)), "size")),
+            Ok(Job::Refused(
+                GenerateRequest::new("seedream-4-5-251128", prompt).with_size(Size::pixels(10, 10)),
+                "size",
+            )),
         ),
     ]
 }

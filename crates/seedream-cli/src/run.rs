@@ -52,8 +52,9 @@ impl Job {
     fn wanted(&self) -> String {
         let number = match self {
             Job::Generate(request) if request.is_layer_decomposition() => {
-                let layers =
-                    crate::catalog::family_of(&request.model).and_then(|f| f.layers.as_ref()).map(|l| l.default_layers());
+                let layers = crate::catalog::family_of(&request.model)
+                    .and_then(|f| f.layers.as_ref())
+                    .map(|l| l.default_layers());
                 return match layers {
                     Some(max) => format!("a base image and up to {max} layers"),
                     None => "a base image and its layers".into(),

@@ -416,7 +416,10 @@ fn edit_takes_seed_guidance_scale_size_and_stream() {
     let result = out.json();
     assert_eq!(result["request"]["seed"], 7);
     assert_eq!(result["request"]["guidance_scale"], 6.0);
-    let out = run(&dir.path, &["edit", "-i", "photo.png", "-p", "winter", "-m", "seedream-4.0", "--stream", "-n", "2", "--size", "1K"]);
+    let out = run(
+        &dir.path,
+        &["edit", "-i", "photo.png", "-p", "winter", "-m", "seedream-4.0", "--stream", "-n", "2", "--size", "1K"],
+    );
     assert_eq!(out.code(), 0, "{out}");
     assert_eq!(out.stdout.lines().count(), 2, "{out}");
     // The seed is a part of the edit form (text, as every part is), not a reason to leave the form.

@@ -12,7 +12,10 @@ use serde_json::Value;
 #[test]
 fn generate_a_group_of_links_saves_jpegs_and_a_manifest() {
     let dir = Scratch::new("gen-url");
-    let out = run(&dir.path, &["generate", "--prompt", "a lighthouse at dawn", "-m", "seedream-4.0", "--max-images", "3", "--size", "1K"]);
+    let out = run(
+        &dir.path,
+        &["generate", "--prompt", "a lighthouse at dawn", "-m", "seedream-4.0", "--max-images", "3", "--size", "1K"],
+    );
     assert_eq!(out.code(), 0, "{out}");
     assert!(out.stderr.contains("using the embedded emulator"), "{out}");
     let saved = dir.join("seedream-out");
@@ -72,7 +75,10 @@ fn generate_b64_json_with_a_local_reference_records_its_path_and_prints_json() {
 #[test]
 fn generate_stream_prints_a_line_per_image_as_it_arrives() {
     let dir = Scratch::new("gen-stream");
-    let out = run(&dir.path, &["generate", "-p", "four seasons", "-m", "seedream-4.0", "--stream", "--max-images", "4", "--size", "1K"]);
+    let out = run(
+        &dir.path,
+        &["generate", "-p", "four seasons", "-m", "seedream-4.0", "--stream", "--max-images", "4", "--size", "1K"],
+    );
     assert_eq!(out.code(), 0, "{out}");
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 4, "{out}");

@@ -69,8 +69,10 @@ fn usage_totals_runs_and_images_per_model_and_keeps_synthetic_results_apart() {
     assert_eq!(report["runs"], 0, "{report}");
     assert_eq!(report["synthetic"]["generated_images"], 8, "{report}");
     assert_eq!(report["synthetic"]["runs"], 4, "two generates and two batch lines: {report}");
+    // The batch lines name the family key (`seedream-4.5`): sent, and so counted, as the same id.
     let row = model_row(&report, "doubao-seedream-4-5");
-    assert_eq!((row["generated_images"].as_u64(), row["runs"].as_u64()), (Some(4), Some(2)), "{report}");
+    assert_eq!((row["generated_images"].as_u64(), row["runs"].as_u64()), (Some(8), Some(4)), "{report}");
+    assert_eq!(report["by_model"].as_array().unwrap().len(), 1, "one row per id: {report}");
     assert_eq!(row["synthetic"], true);
     assert!(row["tokens"].as_u64().unwrap() > 0, "the emulator reports tokens: {report}");
     assert_eq!(row["estimated_cost"], Value::Null, "synthetic images are never priced");
@@ -80,7 +82,7 @@ fn usage_totals_runs_and_images_per_model_and_keeps_synthetic_results_apart() {
 
     let text = run(&dir.path, &["usage", "one", "two"]);
     assert_eq!(text.code(), 0, "{text}");
-    assert!(text.stdout.contains("(synthetic): 2 runs, 4 images generated"), "{text}");
+    assert!(text.stdout.contains("(synthetic): 4 runs, 8 images generated"), "{text}");
     assert!(text.stdout.contains("synthetic (emulator, not priced): 4 runs, 8 images generated"), "{text}");
     assert!(text.stdout.contains("synthetic, not priced"), "{text}");
 

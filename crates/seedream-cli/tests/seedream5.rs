@@ -430,7 +430,9 @@ fn help_texts_mention_only_flags_that_exist() {
     let dir = Scratch::new("help-flags");
     let mut all = BTreeSet::new();
     let mut pages = Vec::new();
-    for command in ["generate", "edit", "batch", "validate", "schema", "models", "emulator"] {
+    for command in
+        ["generate", "edit", "batch", "validate", "schema", "models", "emulator", "inspect", "usage", "completions"]
+    {
         let out = run(&dir.path, &[command, "--help"]);
         assert_eq!(out.code(), 0, "{out}");
         let defined = defined_flags(&out.stdout);
