@@ -505,7 +505,12 @@ async fn execute(
     };
     out.detail(&format!(
         "{command}: request id {}, client request id {}, {}, {:.1} s",
-        outcome.request_id.as_deref().unwrap_or("(none)"),
+        // A refused call has no answer to read it from, but its error names it.
+        outcome
+            .request_id
+            .as_deref()
+            .or(outcome.error.as_ref().and_then(|e| e.request_id.as_deref()))
+            .unwrap_or("(none)"),
         outcome.client_request_id.as_deref().unwrap_or("(none)"),
         attempts_text(outcome.attempts, call_args.retries),
         clock.elapsed().as_secs_f64()

@@ -374,8 +374,9 @@ fn retries_verbose_and_quiet() {
     let base = emulator.base_url();
     let common = ["generate", "-p", "x", "--size", "1K", "--base-url", &base, "--api-key", "sk-do-not-print"];
     let fault = ["-H", "x-emulator-fault: server-error;times=1;id=a"];
-    let none = run(&dir.path, &[&common[..], &fault, &["--retries", "0"]].concat());
+    let none = run(&dir.path, &[&common[..], &fault, &["--retries", "0", "-v"]].concat());
     assert_eq!(none.code(), 4, "{none}");
+    assert!(!none.stderr.contains("request id (none)"), "a refused call is named by its error's id: {none}");
     let fault = ["-H", "x-emulator-fault: server-error;times=1;id=b"];
     let verbose = run(&dir.path, &[&common[..], &fault, &["--retries", "1", "--verbose"]].concat());
     assert_eq!(verbose.code(), 0, "{verbose}");
