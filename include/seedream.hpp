@@ -397,6 +397,21 @@ class ClientBuilder {
   ClientBuilder &worker_threads(std::size_t threads) {
     return set(seedream_client_builder_set_worker_threads(get(), threads));
   }
+  /// Extends the model catalog with a catalog file's text (`{"families": [...]}`, as `seedream models
+  /// --json` prints it); throws `Error` (`SEEDREAM_RESULT_INVALID_ARGUMENT`, naming the row and field).
+  ClientBuilder &catalog_json(std::string_view json) {
+    seedream_error *error = nullptr;
+    seedream_result code = seedream_client_builder_set_catalog_json(
+        get(), reinterpret_cast<const std::uint8_t *>(json.data()), json.size(), &error);
+    detail::check(code, error);
+    return *this;
+  }
+  /// Hands the client's log lines to `callback` with `user_data` (see
+  /// `seedream_client_builder_set_log_callback`). A plain function: it may run on any of the client's
+  /// threads and must not throw; `user_data` must outlive the client.
+  ClientBuilder &log_callback(seedream_log_callback callback, void *user_data = nullptr) {
+    return set(seedream_client_builder_set_log_callback(get(), callback, user_data));
+  }
   /// Builds a client; throws `Error` (typically `SEEDREAM_RESULT_CONFIG`).
   Client build() const;
 

@@ -1,7 +1,9 @@
 // The C++17 wrapper (include/seedream.hpp): RAII objects, exceptions carrying the error details,
 // a stream handler that stops early, and an exception thrown from a handler.
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -149,6 +151,32 @@ static void errors(const std::string &base_url) {
   }
 }
 
+/* Counts the log lines that name a request id; atomic: the callback may run on worker threads. */
+static std::atomic<int> logged_request_ids{0};
+
+static void count_request_ids(seedream_log_level, const char *message, void *) {
+  if (std::strstr(message, "request_id=") != nullptr) logged_request_ids++;
+}
+
+static void builder_extras(const std::string &base_url) {
+  seedream::Client logged = seedream::ClientBuilder()
+                                .base_url(base_url)
+                                .api_key(env("SEEDREAM_TEST_API_KEY"))
+                                .log_callback(count_request_ids)
+                                .build();
+  auto response = logged.generate(R"({"model":"doubao-seedream-5-0-pro-260628","prompt":"p","size":"1K"})");
+  (void)response;
+  CHECK(logged_request_ids.load() >= 1);
+  bool refused = false;
+  try {
+    seedream::ClientBuilder().catalog_json(R"({"families": [{"key": "seedream-4.0"}]})");
+  } catch (const seedream::Error &e) {
+    refused = e.code() == SEEDREAM_RESULT_INVALID_ARGUMENT &&
+              std::string(e.what()).find("families[0]") != std::string::npos;
+  }
+  CHECK(refused);
+}
+
 static void formats(const seedream::Client &client, const std::string &base_url) {
   seedream::Response png = client.generate(
       R"({"model":"doubao-seedream-5-0-pro-260628","prompt":"p","size":"1K","output_format":"png",)"
@@ -189,6 +217,7 @@ int main() {
     stream(client);
     formats(client, base_url);
     errors(base_url);
+    builder_extras(base_url);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "unexpected exception: %s\n", e.what());
     failures++;
