@@ -92,13 +92,7 @@ static void catalog_file(const char *base_url) {
   free(text);
   seedream_error_free(error);
   error = NULL;
-  seedream_client *client = NULL;
-  CHECK_RESULT(seedream_client_builder_set_base_url(builder, base_url), SEEDREAM_RESULT_OK, NULL);
-  CHECK_RESULT(seedream_client_builder_set_api_key(builder, env("SEEDREAM_TEST_API_KEY")), SEEDREAM_RESULT_OK, NULL);
-  CHECK_RESULT(seedream_client_builder_build(builder, &client, &error), SEEDREAM_RESULT_OK, error);
-  seedream_error_free(error);
-  error = NULL;
-  seedream_client_builder_free(builder);
+  seedream_client *client = test_client_from(builder, base_url, NULL, 1);
   if (client == NULL) return;
   seedream_response *response = NULL;
   const char *two = "{\"model\":\"seedream-4-0-20260415\",\"prompt\":\"p\","

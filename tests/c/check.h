@@ -61,10 +61,10 @@ static inline int check_report(const char *program) {
   return 1;
 }
 
-/* A client for `base_url` with the test key and extra header `fault` (NULL for none).
- * Returns NULL (after counting a failure) when it cannot be built. */
-static inline seedream_client *test_client(const char *base_url, const char *fault, uint32_t max_attempts) {
-  seedream_client_builder *builder = seedream_client_builder_new();
+/* Builds a client from `builder` (which it frees) for `base_url` with the test key and extra header
+ * `fault` (NULL for none). Returns NULL (after counting a failure) when it cannot be built. */
+static inline seedream_client *test_client_from(seedream_client_builder *builder, const char *base_url,
+                                                const char *fault, uint32_t max_attempts) {
   seedream_client *client = NULL;
   seedream_error *error = NULL;
   CHECK(builder != NULL);
@@ -78,6 +78,11 @@ static inline seedream_client *test_client(const char *base_url, const char *fau
   seedream_error_free(error);
   seedream_client_builder_free(builder);
   return client;
+}
+
+/* A client as `test_client_from` builds it, from a new builder. */
+static inline seedream_client *test_client(const char *base_url, const char *fault, uint32_t max_attempts) {
+  return test_client_from(seedream_client_builder_new(), base_url, fault, max_attempts);
 }
 
 #endif /* SEEDREAM_TEST_CHECK_H */

@@ -169,14 +169,8 @@ mod tests {
         let error = |kind: &str, status: Option<u16>| crate::failure::ErrorRecord {
             kind: kind.into(),
             exit_code: 3,
-            message: String::new(),
             status,
-            code: None,
-            request_id: None,
-            client_request_id: None,
-            violations: Vec::new(),
-            hint: None,
-            moderation: None,
+            ..Default::default()
         };
         outcome.error = Some(error("api", Some(400)));
         assert_eq!(bought(&outcome, 4), 0, "refused by the service: nothing made");

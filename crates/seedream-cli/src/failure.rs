@@ -9,7 +9,7 @@ use seedream_types::{ModeratedInput, Moderation};
 use serde::{Deserialize, Serialize};
 
 /// Why a request failed as a whole.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorRecord {
     /// `invalid`, `not-json`, `input`, `api`, `timeout`, `transport`, `decode`, `io`, `config`.
     pub kind: String,

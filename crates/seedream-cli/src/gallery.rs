@@ -441,12 +441,7 @@ mod tests {
             exit_code: 3,
             message: "quota".into(),
             status: Some(429),
-            code: None,
-            request_id: None,
-            client_request_id: None,
-            violations: Vec::new(),
-            hint: None,
-            moderation: None,
+            ..ErrorRecord::default()
         });
         manifest.runs = vec![older, newer];
         let mut line = LineRecord {
@@ -486,13 +481,8 @@ mod tests {
             kind: "invalid".into(),
             exit_code: 2,
             message: "the request is invalid (nothing was sent)".into(),
-            status: None,
-            code: None,
-            request_id: None,
-            client_request_id: None,
             violations: vec!["size: Seedream 4.0 takes 1K, 2K or 4K, not \"9K\"".into()],
-            hint: None,
-            moderation: None,
+            ..ErrorRecord::default()
         });
         manifest.batch.get_or_insert_with(Default::default).lines.insert(2, line);
         let html = render(&cards(&manifest));

@@ -103,7 +103,8 @@ fn background_5_0() -> Option<BackgroundRule> {
 const REFERENCES_10: References = References { min: 0, max: 10, single_string: false };
 const REFERENCES_4_X: References = References { min: 0, max: 14, single_string: false };
 
-/// Every built-in family, current ones first.
+/// Every built-in family, current ones first. No row has a `price`: the API reference states none,
+/// and a price is never guessed (a catalog file may add one).
 pub(super) fn builtin() -> Vec<ModelFamily> {
     use Lifecycle::*;
     use Provider::*;
@@ -131,7 +132,6 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: None,
             reports_size: true,
             reports_formats: true,
-            // The API reference states no prices: none is entered (see `Price`).
             price: None,
         },
         ModelFamily {
@@ -160,7 +160,6 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: None,
             reports_size: true,
             reports_formats: true,
-            // The API reference states no prices: none is entered (see `Price`).
             price: None,
         },
         ModelFamily {
@@ -203,7 +202,6 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: None,
             reports_size: true,
             reports_formats: true,
-            // The API reference states no prices: none is entered (see `Price`).
             price: None,
         },
         ModelFamily {
@@ -241,7 +239,6 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: None,
             reports_size: true,
             reports_formats: false,
-            // The API reference states no prices: none is entered (see `Price`).
             price: None,
         },
         ModelFamily {
@@ -277,7 +274,6 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: None,
             reports_size: true,
             reports_formats: false,
-            // The API reference states no prices: none is entered (see `Price`).
             price: None,
         },
         ModelFamily {
@@ -327,7 +323,6 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: None,
             reports_size: true,
             reports_formats: false,
-            // The API reference states no prices: none is entered (see `Price`).
             price: None,
         },
         ModelFamily {
@@ -356,7 +351,6 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: Some(Range { min: 1.0, max: 10.0, default: 5.5 }),
             reports_size: false,
             reports_formats: false,
-            // The API reference states no prices: none is entered (see `Price`).
             price: None,
         },
         ModelFamily {
@@ -392,7 +386,6 @@ pub(super) fn builtin() -> Vec<ModelFamily> {
             guidance_scale: Some(Range { min: 1.0, max: 10.0, default: 2.5 }),
             reports_size: false,
             reports_formats: false,
-            // The API reference states no prices: none is entered (see `Price`).
             price: None,
         },
     ]
