@@ -128,7 +128,19 @@ fn the_gallery_shows_every_image_and_error_card_in_chromium_and_a_script_prompt_
     let dir = Scratch::new("gallery-browser");
     let out = run(
         &dir.path,
-        &["generate", "-p", PROMPT, "--size", "1K", "--max-images", "3", "-H", "x-emulator-fault: moderate;images=1"],
+        &[
+            "generate",
+            "-p",
+            PROMPT,
+            "--model",
+            "seedream-4.0",
+            "--size",
+            "1K",
+            "--max-images",
+            "3",
+            "-H",
+            "x-emulator-fault: moderate;images=1",
+        ],
     );
     assert_eq!(out.code(), 5, "two images saved, one moderated\n{out}");
     let saved = dir.join("seedream-out");
