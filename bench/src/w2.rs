@@ -83,7 +83,7 @@ async fn through_client(base: &str) -> Result<Vec<Bytes>, String> {
     let client = seedream_client::Client::builder().api_key(KEY).base_url(base).build().map_err(|e| e.to_string())?;
     let response = client.generate(&request()).await.map_err(|e| e.to_string())?;
     let mut images = Vec::with_capacity(response.data.len());
-    for item in response.data {
+    for item in response.into_inner().data {
         if let ImageItem::Image(image) = item {
             images.push(client.into_image_bytes(image).await.map_err(|e| e.to_string())?.into_bytes());
         }
@@ -94,7 +94,7 @@ async fn through_client(base: &str) -> Result<Vec<Bytes>, String> {
 /// `Client::generate_bytes`: each image decoded from the body as it arrives, the text never held.
 async fn in_memory(base: &str) -> Result<Vec<Bytes>, String> {
     let client = seedream_client::Client::builder().api_key(KEY).base_url(base).build().map_err(|e| e.to_string())?;
-    let generated = client.generate_bytes(&request()).await.map_err(|e| e.to_string())?;
+    let generated = client.generate(&request()).bytes().await.map_err(|e| e.to_string())?;
     Ok(generated.images.into_iter().map(|(_, image)| image.into_bytes()).collect())
 }
 
@@ -128,7 +128,7 @@ async fn fetch_json(base: &str) -> Result<ImagesResponse, String> {
 #[cfg(feature = "save-all")]
 async fn stream_save(base: &str, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
     let client = seedream_client::Client::builder().api_key(KEY).base_url(base).build().map_err(|e| e.to_string())?;
-    let saved = client.generate_and_save(&request(), dir, "w2").await.map_err(|e| e.to_string())?;
+    let saved = client.generate(&request()).save_to(dir, "w2").await.map_err(|e| e.to_string())?;
     Ok(saved.paths())
 }
 

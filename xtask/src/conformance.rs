@@ -410,7 +410,7 @@ async fn rust_cell(job: &Job, route: Route, bases: &Bases, full: bool) -> Cell {
             let request = as_sent(request, route);
             request.validate().map_err(|e| e.to_string())?;
             let client = rust_client(base, true)?;
-            let (response, meta) = client.generate_with_meta(&request).await.map_err(|e| e.to_string())?;
+            let (response, meta) = client.generate(&request).await.map_err(|e| e.to_string())?.into_parts();
             if meta.request_id.is_none() || meta.attempts != 1 {
                 return Err(format!("request id {:?}, {} attempts", meta.request_id, meta.attempts));
             }
@@ -424,7 +424,7 @@ async fn rust_cell(job: &Job, route: Route, bases: &Bases, full: bool) -> Cell {
             request.validate().map_err(|e| e.to_string())?;
             let client = rust_client(base, true)?;
             let expected = Expected::of(&request);
-            let mut stream = client.generate_stream(&request).await.map_err(|e| e.to_string())?;
+            let mut stream = client.generate(&request).stream().await.map_err(|e| e.to_string())?;
             let mut seen = vec![false; expected.count];
             let mut completed = false;
             // Bounded: the emulator sends count + 1 events; more is a failure.
@@ -484,7 +484,7 @@ async fn rust_cell(job: &Job, route: Route, bases: &Bases, full: bool) -> Cell {
             let edit = edit_as_sent(edit, route);
             edit.validate().map_err(|e| e.to_string())?;
             let client = rust_client(base, true)?;
-            let (response, meta) = client.edit_with_meta(&edit).await.map_err(|e| e.to_string())?;
+            let (response, meta) = client.edit(&edit).await.map_err(|e| e.to_string())?.into_parts();
             if meta.request_id.is_none() {
                 return Err("no request id".into());
             }

@@ -285,7 +285,7 @@ async fn rust_call(client: Client, stream: bool, dir: PathBuf, name: String) -> 
     let mut images = 0;
     let mut failed = 0;
     let error = if stream {
-        match client.generate_stream(&request).await {
+        match client.generate(&request).stream().await {
             Err(error) => Some(error),
             Ok(mut events) => {
                 let mut error = None;
@@ -328,7 +328,7 @@ async fn rust_call(client: Client, stream: bool, dir: PathBuf, name: String) -> 
                 if failed != response.errors().count() {
                     return Outcome::Wrong(format!("images failed other than by moderation: {:?}", response.data));
                 }
-                for (index, item) in response.data.into_iter().enumerate() {
+                for (index, item) in response.into_inner().data.into_iter().enumerate() {
                     let Some(image) = item.image().cloned() else { continue };
                     match client.into_image_bytes(image).await {
                         Ok(bytes) => {

@@ -761,7 +761,7 @@ async fn send(
     outcome.client_request_id = Some(id);
     // `b64_json` images go into temporary files as the answer arrives (see `run::call`).
     let staged = client
-        .generate_staged(request, target.dir)
+        .generate(request).stage_in(target.dir)
         .await
         .map_err(|e| (describe(&e, model, target.service), e.api().map(|api| api.class)))?;
     let StagedResponse { response, images, meta, .. } = staged;

@@ -41,7 +41,7 @@ pub async fn run_remote(args: &ModelsArgs, global: &GlobalArgs, out: &Output) ->
         Err(failure) => return failure.report(out),
     };
     let listing = match service.client.list_models().await {
-        Ok((listing, _meta)) => listing,
+        Ok(listing) => listing.into_inner(),
         Err(error) => return describe(&error, None, &service.label).report(out),
     };
     let rows = merged(&listing, &crate::catalog::current().catalog);

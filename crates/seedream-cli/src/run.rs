@@ -629,7 +629,7 @@ async fn call(
     phase.set(if stream { "waiting for the stream to start" } else { "waiting for the answer" });
     match job {
         Job::Generate(request) if stream => {
-            let mut events = client.generate_stream(request).await.map_err(|e| describe(&e, model, target.service))?;
+            let mut events = client.generate(request).stream().await.map_err(|e| describe(&e, model, target.service))?;
             outcome.request_id = events.request_id().map(str::to_owned);
             outcome.attempts = Some(events.meta().attempts);
             journaling.note_meta(events.meta());
@@ -660,7 +660,7 @@ async fn call(
             // `b64_json` images are decoded into temporary files in the output folder as the answer
             // arrives (a few MiB however large it is), then stamped and saved one at a time.
             let staged =
-                client.generate_staged(request, target.dir).await.map_err(|e| describe(&e, model, target.service))?;
+                client.generate(request).stage_in(target.dir).await.map_err(|e| describe(&e, model, target.service))?;
             let StagedResponse { response, images, meta, .. } = staged;
             journaling.note_meta(&meta);
             outcome.request_id = meta.request_id;
@@ -670,7 +670,7 @@ async fn call(
         }
         Job::Edit(request) => {
             let (response, meta) =
-                client.edit_with_meta(request).await.map_err(|e| describe(&e, model, target.service))?;
+                client.edit(request).await.map_err(|e| describe(&e, model, target.service))?.into_parts();
             journaling.note_meta(&meta);
             outcome.request_id = meta.request_id;
             outcome.attempts = Some(meta.attempts);

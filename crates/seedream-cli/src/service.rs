@@ -1,7 +1,7 @@
 //! Reaching the service: the client from flags and environment, or the embedded emulator when neither
 //! a base URL nor a key is given; and client errors told as [`Failure`]s with hints.
 
-use seedream_client::{Client, Error, RetryPolicy, TimeoutPhase, Timeouts, TransportErrorKind};
+use seedream_client::{Client, ClientBuilder, Error, RetryPolicy, TimeoutPhase, Timeouts, TransportErrorKind};
 use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use seedream_types::{ErrorClass, Violation, catalog};
 
@@ -111,7 +111,7 @@ pub struct Service {
 
 impl Service {
     /// Builds the client from `--base-url` / `SEEDREAM_BASE_URL` and `--api-key` / `SEEDREAM_API_KEY` /
-    /// `ARK_API_KEY` (the lookup is the client's `builder_from_env`; flags override it). With none of
+    /// `ARK_API_KEY` (the lookup is the `ClientBuilder::from_env`; flags override it). With none of
     /// them, starts the embedded emulator and says so on stderr. `validate` false (`--no-validate`)
     /// sends requests as they are, for the service to judge. `call` gives the time limits and retries.
     pub async fn connect(
@@ -124,7 +124,7 @@ impl Service {
         let setup = Setup::resolve(network, provider)?;
         let timeouts = Timeouts::default().with_idle(call.idle_timeout);
         let retry = RetryPolicy::default().with_max_attempts(call.retries.saturating_add(1));
-        let mut builder = Client::builder_from_env().validate_requests(validate).timeouts(timeouts).retry(retry);
+        let mut builder = ClientBuilder::from_env().validate_requests(validate).timeouts(timeouts).retry(retry);
         for header in &network.headers {
             let Some((name, value)) = header.split_once(':') else {
                 return Err(Failure::usage(format!("--header {header:?} is not \"Name: value\"")));

@@ -71,7 +71,7 @@ fn emulator_bytes(runtime: &tokio::runtime::Runtime, base_url: &str, request: &G
         let client = Client::builder().base_url(base_url).api_key("any").build().unwrap();
         let response = client.generate(request).await.unwrap();
         let mut files = Vec::new();
-        for item in response.data {
+        for item in response.into_inner().data {
             let image = item.image().cloned().expect("no failed image");
             files.push(client.into_image_bytes(image).await.unwrap().to_vec());
         }

@@ -156,7 +156,7 @@ fn through_client(runtime: &tokio::runtime::Runtime, body: &Bytes, expected: &[V
         let parse_peak = peak_since(base);
         let start = Instant::now();
         let mut decoded = Vec::new();
-        for item in response.data {
+        for item in response.into_inner().data {
             if let ImageItem::Image(image) = item {
                 decoded.push(client.into_image_bytes(image).await.expect("image bytes"));
             }

@@ -16,7 +16,7 @@ async fn main() -> common::Result<()> {
         Some(path) => ImageFile::new(path.clone(), std::fs::read(path)?),
         None => {
             let response = client.generate(&GenerateRequest::new(SEEDREAM_4_0, "an empty room, morning light")).await?;
-            let image = response.data.into_iter().find_map(|item| item.into_image()).ok_or("nothing generated")?;
+            let image = response.into_inner().data.into_iter().find_map(|item| item.into_image()).ok_or("nothing generated")?;
             let bytes = client.into_image_bytes(image).await?;
             ImageFile::new(bytes.file_name("room"), bytes.into_bytes())
         }
@@ -24,9 +24,9 @@ async fn main() -> common::Result<()> {
     let edit = EditRequest::new(SEEDREAM_4_0, "add a tall window on the left wall", input);
     let response = client.edit(&edit).await?;
     let mut saved = 0;
-    for (index, image) in response.data.into_iter().filter_map(|item| item.into_image()).enumerate() {
+    for (index, image) in response.into_inner().data.into_iter().filter_map(|item| item.into_image()).enumerate() {
         let bytes = client.into_image_bytes(image).await?;
-        println!("{}", client.save_image(&common::out_dir(), &format!("edited-{index}"), &bytes)?.display());
+        println!("{}", seedream_client::save_image(&common::out_dir(), &format!("edited-{index}"), &bytes)?.display());
         saved += 1;
     }
     if saved == 0 {

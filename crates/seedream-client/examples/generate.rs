@@ -13,7 +13,7 @@ async fn main() -> common::Result<()> {
         .with_size(SizePreset::TwoK)
         .with_max_images(3);
     // `b64_json` answers are decoded into their files as they arrive; links are downloaded.
-    let saved = service.client.generate_and_save(&request, common::out_dir(), "lighthouse").await?;
+    let saved = service.client.generate(&request).save_to(common::out_dir(), "lighthouse").await?;
     for path in saved.paths() {
         println!("{}", path.display());
     }

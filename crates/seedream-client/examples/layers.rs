@@ -20,7 +20,7 @@ async fn main() -> common::Result<()> {
             let poster = GenerateRequest::new(SEEDREAM_5_0_PRO, "a concert poster: a guitar, a moon, bold title")
                 .with_size(SizePreset::OneK)
                 .with_output_format(OutputFormat::Png);
-            let image = client.generate(&poster).await?.data.into_iter().find_map(|item| item.into_image());
+            let image = client.generate(&poster).await?.into_inner().data.into_iter().find_map(|item| item.into_image());
             client.into_image_bytes(image.ok_or("no poster")?).await?.into_bytes().to_vec()
         }
     };
@@ -31,11 +31,11 @@ async fn main() -> common::Result<()> {
         .with_size(Size::Auto);
     let response = client.generate(&request).await?;
     let mut layers = 0;
-    for image in response.data.into_iter().filter_map(|item| item.into_image()) {
+    for image in response.into_inner().data.into_iter().filter_map(|item| item.into_image()) {
         let z = image.z_index.unwrap_or_default();
         let (name, corners) = (image.name.clone().unwrap_or_else(|| "base".into()), image.bounding_box.clone());
         let bytes = client.into_image_bytes(image).await?;
-        let path = client.save_image(&common::out_dir(), &format!("poster-{z:02}"), &bytes)?;
+        let path = seedream_client::save_image(&common::out_dir(), &format!("poster-{z:02}"), &bytes)?;
         let place = corners.and_then(|b| b.absolute_corners()).map(|c| format!(" at {c:?}")).unwrap_or_default();
         println!("z {z:2} {name}{place}: {}", path.display());
         layers += usize::from(z > 0);

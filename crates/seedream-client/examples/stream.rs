@@ -13,14 +13,14 @@ async fn main() -> common::Result<()> {
     let service = common::connect().await?;
     let client = &service.client;
     let request = GenerateRequest::new(SEEDREAM_4_5, "four seasons of one tree").with_max_images(4).with_stream(true);
-    let mut events = client.generate_stream(&request).await?;
+    let mut events = client.generate(&request).stream().await?;
     let mut gatherer = StreamGatherer::new();
     let mut saved = 0;
     while let Some(event) = events.next().await {
         match gatherer.note(event?) {
             Some((index, ImageItem::Image(image))) => {
                 let bytes = client.into_image_bytes(image).await?;
-                let path = client.save_image(&common::out_dir(), &format!("season-{index}"), &bytes)?;
+                let path = seedream_client::save_image(&common::out_dir(), &format!("season-{index}"), &bytes)?;
                 println!("{}", path.display());
                 saved += 1;
             }

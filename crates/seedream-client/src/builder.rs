@@ -358,13 +358,15 @@ impl Client {
     /// A client configured from the environment: the key from `SEEDREAM_API_KEY`, else `ARK_API_KEY`;
     /// the base URL from `SEEDREAM_BASE_URL`, else [`ARK_BASE_URL`]. Everything else at its default.
     pub fn from_env() -> Result<Client, Error> {
-        Self::builder_from_env().build()
+        ClientBuilder::from_env().build()
     }
+}
 
-    /// A builder preset from the environment as [`from_env`](Self::from_env) does, to change more.
-    pub fn builder_from_env() -> ClientBuilder {
+impl ClientBuilder {
+    /// A builder preset from the environment as [`Client::from_env`] does, to change more.
+    pub fn from_env() -> ClientBuilder {
         let var = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
-        let mut builder = Self::builder();
+        let mut builder = ClientBuilder::default();
         if let Some(key) = var("SEEDREAM_API_KEY").or_else(|| var("ARK_API_KEY")) {
             builder = builder.api_key(key);
         }

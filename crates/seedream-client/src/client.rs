@@ -1,6 +1,7 @@
-//! [`Client`]: the calls (generate, stream, edit, image bytes, downloads, saving), each validated,
-//! sent through the [`Sender`](crate::send::Sender) under the call's deadline, and read into a response.
+//! [`Client`]: its handles (deadline, client request id), the calls it starts (generate and edit as
+//! [`ImagesCall`]s, the model listing), and image bytes and downloads, each under the call's deadline.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,12 +13,13 @@ use seedream_types::catalog::Catalog;
 use seedream_types::{EditRequest, GenerateRequest, GeneratedImage, ImageFormat, ImagesResponse, ModelList};
 use tokio::time::Instant;
 
+use crate::call::{ImagesCall, Job};
 use crate::config::EditMode;
 use crate::decode::{ImagesDecoder, decode_b64, decode_b64_owned};
 use crate::error::{CallPhase, Error, TimeoutPhase};
 use crate::image::{ImageBytes, format_of_media_type};
 use crate::meta::{ResponseMeta, header_text};
-use crate::multipart;
+use crate::output::Output;
 use crate::send::{Answer, Call, Sender};
 use crate::stream::ImageStream;
 use crate::text::Redactor;
@@ -32,15 +34,18 @@ use crate::transport::RequestBody;
 ///
 /// let client = Client::from_env()?;
 /// let request = GenerateRequest::new(SEEDREAM_4_0, "a lighthouse at dawn");
+/// // The parsed response, with its request id.
+/// let response = client.generate(&request).await?;
+/// println!("{} images, request id {:?}", response.images().count(), response.request_id());
 /// // ./lighthouse-0.jpg (or .png: the extension of the bytes), `b64_json` decoded into the file as
-/// // the answer arrives; see `save_all` for a response already in hand.
-/// let saved = client.generate_and_save(&request, ".", "lighthouse").await?;
+/// // the answer arrives.
+/// let saved = client.generate(&request).save_to(".", "lighthouse").await?;
 /// # let _ = saved;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
     /// Set by [`Client::with_deadline`]: every call through this handle ends by then.
     deadline: Option<Instant>,
     /// Set by [`Client::with_client_request_id`]: the `X-Client-Request-Id` of every call through
@@ -112,7 +117,7 @@ impl Client {
     /// # async fn run(client: seedream_client::Client, request: seedream_types::GenerateRequest) -> Result<(), seedream_client::Error> {
     /// let job = client.with_deadline(std::time::Duration::from_secs(20 * 60));
     /// let response = job.generate(&request).await?;
-    /// for image in response.data.into_iter().filter_map(|item| item.image().cloned()) {
+    /// for image in response.into_inner().data.into_iter().filter_map(|item| item.image().cloned()) {
     ///     let bytes = job.into_image_bytes(image).await?; // same deadline
     /// #   let _ = bytes;
     /// }
@@ -139,7 +144,7 @@ impl Client {
     }
 
     /// The `X-Client-Request-Id` of a call starting now: the handle's, the caller's extra header, or new.
-    fn client_request_id(&self) -> HeaderValue {
+    pub(crate) fn client_request_id(&self) -> HeaderValue {
         self.client_request_id.clone().unwrap_or_else(|| self.inner.sender.client_request_id())
     }
 
@@ -162,114 +167,25 @@ impl Client {
         self.inner.edit_mode
     }
 
-    /// Generates images: validates (unless turned off), sends, parses. A request with `stream: true`
-    /// is read as a stream and gathered into one response.
-    pub async fn generate(&self, request: &GenerateRequest) -> Result<ImagesResponse, Error> {
-        self.generate_with_meta(request).await.map(|(response, _)| response)
+    /// A generate call for `request`: await it for the parsed response, or pick another output
+    /// (`.bytes()`, `.save_to(dir, stem)`, `.stage_in(dir)`, `.stream()`); see [`ImagesCall`].
+    /// The request is validated (unless turned off) when the call is sent.
+    pub fn generate<'a>(&'a self, request: &'a GenerateRequest) -> ImagesCall<'a> {
+        ImagesCall::new(self, Job::Generate(Cow::Borrowed(request)))
     }
 
-    /// [`generate`](Self::generate), also returning the request id, status and attempts.
-    pub async fn generate_with_meta(&self, request: &GenerateRequest) -> Result<(ImagesResponse, ResponseMeta), Error> {
-        self.generate_reading(request, |answer, _| self.images_response(answer)).await
-    }
-
-    /// Generates with `stream: true` (set on a copy when the request lacks it) and returns the events
-    /// as they come; see [`ImageStream`]. Retries apply until the stream has started.
-    pub async fn generate_stream(&self, request: &GenerateRequest) -> Result<ImageStream, Error> {
-        let streamed;
-        let request = if request.is_stream() {
-            request
-        } else {
-            streamed = request.clone().with_stream(true);
-            &streamed
-        };
-        if self.inner.validate {
-            request.validate_for(self.inner.catalog().family_of(&request.model))?;
-        }
-        let body = serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
-        let deadline = self.call_deadline();
-        let call =
-            Call::json(&self.inner.generations, &request.model, body, "text/event-stream", self.client_request_id());
-        let redactor = &self.inner.redactor;
-        let answer = match deadline {
-            Some(at) => tokio::time::timeout_at(at, self.inner.sender.execute(&call, deadline))
-                .await
-                .map_err(|_| Error::timeout(TimeoutPhase::Overall, CallPhase::Headers))
-                .and_then(|answer| answer),
-            None => self.inner.sender.execute(&call, deadline).await,
-        }
-        .map_err(|e| redactor.error(call.name(e)).with_input_images(request.images().len()))?;
-        if answer.is_event_stream() {
-            Ok(ImageStream::sse(answer.reader, answer.meta, redactor.clone()))
-        } else {
-            let meta = answer.meta.clone();
-            let (response, _) = self.images_response(answer).await.map_err(|e| redactor.error(call.name(e)))?;
-            Ok(ImageStream::from_response(response, meta, redactor.clone()))
-        }
-    }
-
-    /// Edits images: multipart `POST /images/edits` for relays; for Ark (no edits endpoint) the same
-    /// job as a generations call with the images as data URLs. See [`EditMode`]. An edit with
-    /// `stream: true` is read as a stream and gathered into one response, as [`generate`](Self::generate) does.
-    pub async fn edit(&self, request: &EditRequest) -> Result<ImagesResponse, Error> {
-        self.edit_with_meta(request).await.map(|(response, _)| response)
-    }
-
-    /// [`edit`](Self::edit), also returning the request id, status and attempts.
-    pub async fn edit_with_meta(&self, request: &EditRequest) -> Result<(ImagesResponse, ResponseMeta), Error> {
-        if self.inner.validate {
-            request.validate_for(self.inner.catalog().family_of(&request.model))?;
-        }
-        tracing::trace!(model = %request.model, prompt = %request.prompt, "edit");
-        self.send_edit(request).await.map_err(|e| e.with_input_images(request.images.len()))
-    }
-
-    async fn send_edit(&self, request: &EditRequest) -> Result<(ImagesResponse, ResponseMeta), Error> {
-        match self.inner.edit_mode {
-            EditMode::Generations => {
-                let generate = request.to_generate_request();
-                let accept = if generate.is_stream() { "text/event-stream" } else { "application/json" };
-                let id = self.client_request_id();
-                self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
-                    let body = serde_json::to_vec(&generate)
-                        .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
-                    let call = Call::json(&self.inner.generations, &generate.model, body, accept, id);
-                    let answer = self.inner.sender.execute(&call, deadline).await?;
-                    self.images_response(answer).await
-                })
-                .await
-            }
-            EditMode::Multipart | EditMode::Auto => {
-                let accept = if request.is_stream() { "text/event-stream" } else { "application/json" };
-                let form = multipart::encode(request);
-                let content_type = HeaderValue::try_from(&form.content_type)
-                    .map_err(|_| Error::Config(format!("bad content type {:?}", form.content_type)))?;
-                let id = self.client_request_id();
-                self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
-                    let call = Call {
-                        method: Method::POST,
-                        uri: &self.inner.edits,
-                        content_type: Some(content_type),
-                        accept,
-                        body: form.body.clone().into(),
-                        authorized: true,
-                        download: false,
-                        client_request_id: Some(id),
-                        model: &request.model,
-                    };
-                    let answer = self.inner.sender.execute(&call, deadline).await?;
-                    self.images_response(answer).await
-                })
-                .await
-            }
-        }
+    /// An edit call for `request`, with the same outputs as [`generate`](Self::generate): multipart
+    /// `POST /images/edits` for relays; for Ark (no edits endpoint) the same job as a generations call
+    /// with the images as data URLs. See [`EditMode`].
+    pub fn edit<'a>(&'a self, request: &'a EditRequest) -> ImagesCall<'a> {
+        ImagesCall::new(self, Job::Edit(Cow::Borrowed(request)))
     }
 
     /// The models the service lists (`GET {base}/models`), each with its lifecycle `status` when it is
     /// not running normally: the live source of which ids are retiring or shut down. The listing
     /// includes models the key may not call and undated aliases that generations refuses. Retried as
-    /// other calls are; the meta names the call as [`generate_with_meta`](Self::generate_with_meta)'s does.
-    pub async fn list_models(&self) -> Result<(ModelList, ResponseMeta), Error> {
+    /// other calls are.
+    pub async fn list_models(&self) -> Result<Output<ModelList>, Error> {
         let id = self.client_request_id();
         self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
             let call = Call {
@@ -292,6 +208,7 @@ impl Client {
             Ok((list, answer.meta))
         })
         .await
+        .map(|(list, meta)| Output::new(list, meta))
     }
 
     /// The bytes of an image, `b64_json` decoded or `url` downloaded (see [`download`](Self::download)),
@@ -395,36 +312,6 @@ impl Client {
         };
         let id = client_request_id.as_ref().and_then(|id| id.to_str().ok());
         result.map_err(|e| self.inner.redactor.error(e.with_client_request_id(id)))
-    }
-
-    /// Sends a generate request (validated unless turned off) under the call's deadline and hands its
-    /// `2xx` answer to `read`, with the redactor for what it parses; errors come back redacted. The
-    /// base of the streaming save (`save.rs`).
-    pub(crate) async fn generate_reading<'a, T, F, Fut>(
-        &'a self,
-        request: &'a GenerateRequest,
-        read: F,
-    ) -> Result<(T, ResponseMeta), Error>
-    where
-        F: FnOnce(Answer, &'a Redactor) -> Fut + 'a,
-        Fut: Future<Output = Result<(T, ResponseMeta), Error>> + 'a,
-    {
-        if self.inner.validate {
-            request.validate_for(self.inner.catalog().family_of(&request.model))?;
-        }
-        // The prompt is the user's content: only at the most detailed level.
-        tracing::trace!(model = %request.model, prompt = %request.prompt, "generate");
-        let accept = if request.is_stream() { "text/event-stream" } else { "application/json" };
-        let id = self.client_request_id();
-        self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
-            let body =
-                serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
-            let call = Call::json(&self.inner.generations, &request.model, body, accept, id);
-            let answer = self.inner.sender.execute(&call, deadline).await?;
-            read(answer, &self.inner.redactor).await
-        })
-        .await
-        .map_err(|e| e.with_input_images(request.images().len()))
     }
 
     /// Reads a `2xx` answer as images: JSON (decoded as it arrives) or, for a stream, its events.

@@ -1,11 +1,12 @@
-//! [`Client::generate_bytes`]: a response's images as bytes in memory, each `b64_json` string decoded
+//! [`ImagesCall::bytes`](crate::ImagesCall::bytes): a response's images as bytes in memory, each `b64_json` string decoded
 //! as it arrives so that the answer's text is never held: a 100 MB answer of 75 MB of images costs
-//! about 75 MB, where `generate` and then `into_image_bytes` hold the 100 MB of text first.
+//! about 75 MB, where awaiting the call and then `into_image_bytes` hold the 100 MB of text first.
 
 use futures_util::future::try_join_all;
-use seedream_types::{GenerateRequest, GeneratedImage, ImageItem, ImagesResponse};
+use seedream_types::{GeneratedImage, ImageItem, ImagesResponse};
 
 use crate::body::BodyReader;
+use crate::call::Job;
 use crate::client::Client;
 use crate::decode::{B64Stream, ImageSink, ImagesDecoder};
 use crate::error::Error;
@@ -18,7 +19,7 @@ const PIECE: usize = 64 * 1024;
 /// The most room reserved up front for one image (a service image is well under it).
 const MOST_RESERVED: u64 = 128 << 20;
 
-/// What [`Client::generate_bytes`] returns: the response and the bytes of each of its images.
+/// What [`ImagesCall::bytes`](crate::ImagesCall::bytes) returns: the response and the bytes of each of its images.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct GeneratedBytes {
@@ -137,75 +138,53 @@ async fn decode_body(
     Ok((response, sink.into_images()))
 }
 
-impl Client {
-    /// Generates and returns the bytes of every image: `b64_json` decoded from the body as it
-    /// arrives (the answer's text is never held whole, so memory stays near the images' own size),
-    /// links downloaded ([`max_parallel_downloads`](crate::ClientBuilder::max_parallel_downloads) at
-    /// a time). Each image's format is sniffed from its bytes, else as the response states it. An
-    /// event stream (`stream: true`) is gathered as [`generate`](Self::generate) gathers it. To put
-    /// the images in files instead, see [`generate_and_save`](Self::generate_and_save).
-    ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), seedream_client::Error> {
-    /// use seedream_client::Client;
-    /// use seedream_types::{GenerateRequest, ResponseFormat, SEEDREAM_4_0};
-    ///
-    /// let client = Client::from_env()?;
-    /// let request = GenerateRequest::new(SEEDREAM_4_0, "a lighthouse at dawn, four seasons")
-    ///     .with_max_images(4)
-    ///     .with_response_format(ResponseFormat::B64Json);
-    /// let generated = client.generate_bytes(&request).await?;
-    /// for (index, image) in &generated.images {
-    ///     println!("image {index}: {} bytes of {:?}", image.len(), image.format());
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn generate_bytes(&self, request: &GenerateRequest) -> Result<GeneratedBytes, Error> {
-        let ((mut response, decoded), meta) = self
-            .generate_reading(request, |answer, redactor| async move {
-                if answer.is_event_stream() {
-                    let (response, meta) = self.images_response(answer).await?;
-                    return Ok(((response, Vec::new()), meta));
-                }
-                Ok((decode_body(answer.reader, redactor).await?, answer.meta))
-            })
-            .await?;
-        let mut images = Vec::with_capacity(response.data.len());
-        for (index, bytes) in decoded {
-            let stated = match response.data.get_mut(index) {
-                Some(ImageItem::Image(item)) => {
-                    item.b64_json = None;
-                    item.stated_format()
-                }
-                Some(ImageItem::Failed(failed)) => {
-                    failed.extra.remove("b64_json");
-                    continue;
-                }
-                None => continue,
-            };
-            images.push((index, ImageBytes::new(bytes, stated)));
-        }
-        // What was not decoded on the way: links, and every image of an event stream.
-        let rest: Vec<(usize, GeneratedImage)> = response
-            .data
-            .iter_mut()
-            .enumerate()
-            .filter(|(index, _)| !images.iter().any(|(done, _)| done == index))
-            .filter_map(|(index, item)| match item {
-                ImageItem::Image(image) if image.b64_json.is_some() || image.url.is_some() => {
-                    let text = image.b64_json.take();
-                    Some((index, GeneratedImage { b64_json: text, ..image.clone() }))
-                }
-                _ => None,
-            })
-            .collect();
-        let fetched = try_join_all(
-            rest.into_iter()
-                .map(|(index, image)| async move { self.into_image_bytes(image).await.map(|bytes| (index, bytes)) }),
-        )
+/// Sends `job` and returns the bytes of every image; see [`ImagesCall::bytes`](crate::ImagesCall::bytes).
+/// An event stream (`stream: true`) is gathered as `send` gathers it, then decoded.
+pub(crate) async fn read_bytes(client: &Client, job: &Job<'_>) -> Result<GeneratedBytes, Error> {
+    let ((mut response, decoded), meta) = client
+        .send_reading(job, |answer, redactor| async move {
+            if answer.is_event_stream() {
+                let (response, meta) = client.images_response(answer).await?;
+                return Ok(((response, Vec::new()), meta));
+            }
+            Ok((decode_body(answer.reader, redactor).await?, answer.meta))
+        })
         .await?;
-        images.extend(fetched);
-        images.sort_by_key(|(index, _)| *index);
-        Ok(GeneratedBytes { response, images, meta })
+    let mut images = Vec::with_capacity(response.data.len());
+    for (index, bytes) in decoded {
+        let stated = match response.data.get_mut(index) {
+            Some(ImageItem::Image(item)) => {
+                item.b64_json = None;
+                item.stated_format()
+            }
+            Some(ImageItem::Failed(failed)) => {
+                failed.extra.remove("b64_json");
+                continue;
+            }
+            None => continue,
+        };
+        images.push((index, ImageBytes::new(bytes, stated)));
     }
+    // What was not decoded on the way: links, and every image of an event stream.
+    let rest: Vec<(usize, GeneratedImage)> = response
+        .data
+        .iter_mut()
+        .enumerate()
+        .filter(|(index, _)| !images.iter().any(|(done, _)| done == index))
+        .filter_map(|(index, item)| match item {
+            ImageItem::Image(image) if image.b64_json.is_some() || image.url.is_some() => {
+                let text = image.b64_json.take();
+                Some((index, GeneratedImage { b64_json: text, ..image.clone() }))
+            }
+            _ => None,
+        })
+        .collect();
+    let fetched = try_join_all(
+        rest.into_iter()
+            .map(|(index, image)| async move { client.into_image_bytes(image).await.map(|bytes| (index, bytes)) }),
+    )
+    .await?;
+    images.extend(fetched);
+    images.sort_by_key(|(index, _)| *index);
+    Ok(GeneratedBytes { response, images, meta })
 }

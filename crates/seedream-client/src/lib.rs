@@ -1,15 +1,16 @@
 //! Async client for the Seedream / SeedEdit image API (Volcengine Ark and OpenAI-style relays).
 //!
-//! - [`Client`]: `generate`, `generate_stream`, `edit`, image bytes and downloads ([`ImageBytes`]:
-//!   the bytes with their real format, JPEG or PNG, and [`save_image`] naming files after it;
-//!   [`save_image_with`] also writes the image's provenance into the file), with request
-//!   validation, retries (backoff with full jitter, `Retry-After`), per-phase time limits and one
-//!   error type ([`Error`]) a caller can act on.
+//! - [`Client`]: `generate` and `edit`, each an [`ImagesCall`] whose output is picked — the parsed
+//!   response (`.await`), the images' bytes (`.bytes()`), files in a folder (`.save_to(dir, stem)`)
+//!   or the events (`.stream()`) — with the call's [`ResponseMeta`] on every output; image bytes and
+//!   downloads ([`ImageBytes`]: the bytes with their real format, and [`save_image`] naming files
+//!   after it); request validation, retries (backoff with full jitter, `Retry-After`), per-phase time
+//!   limits and one error type ([`Error`]) a caller can act on.
 //! - [`Transport`]: the swappable HTTP layer; [`HyperTransport`] (hyper + rustls) is the default,
 //!   and the `testing` feature adds a recording/replaying one.
 //! - [`sse`]: a standalone server-sent-events decoder. Large `b64_json` responses are decoded
-//!   as they arrive ([`Client::generate_bytes`] into memory, [`Client::generate_and_save`] into
-//!   files), or each in its own memory ([`Client::into_image_bytes`]).
+//!   as they arrive ([`ImagesCall::bytes`] into memory, [`ImagesCall::save_to`] into files), or each
+//!   in its own memory ([`Client::into_image_bytes`]).
 //!
 //! The models (requests, responses, events, validation) come from [`seedream_types`].
 
@@ -18,16 +19,19 @@
 mod api_error;
 mod body;
 mod builder;
+mod call;
 mod client;
 mod config;
 mod error;
 mod image;
 mod in_memory;
 mod meta;
+mod output;
 mod request_id;
 mod retry;
 mod save;
 mod send;
+mod staged;
 mod stream;
 
 // Public only so that fuzz/ and the benches can reach them; not part of the API.
@@ -44,17 +48,18 @@ pub mod transport;
 pub use builder::{
     ARK_BASE_URL, ClientBuilder, DEFAULT_MAX_PARALLEL_DOWNLOADS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_USER_AGENT,
 };
+pub use call::ImagesCall;
 pub use client::Client;
 pub use config::{DEFAULT_CALL_DEADLINE, EditMode, Timeouts};
 pub use error::{ApiError, CallPhase, Error, TimeoutPhase};
 pub use image::{ImageBytes, UNKNOWN_EXTENSION};
 pub use in_memory::GeneratedBytes;
 pub use meta::ResponseMeta;
+pub use output::Output;
 pub use request_id::new_client_request_id;
 pub use retry::RetryPolicy;
-pub use save::{
-    SaveOptions, SavedFile, SavedResponse, StagedImage, StagedResponse, save_atomically, save_image, save_image_with,
-};
+pub use save::{SaveOptions, SavedFile, SavedResponse, save_atomically, save_image, save_image_with};
+pub use staged::{StagedImage, StagedResponse};
 pub use stream::ImageStream;
 pub use transport::{
     FreshConnection, HyperTransport, HyperTransportBuilder, Proxy, RequestBody, ResponseBody, Transport,

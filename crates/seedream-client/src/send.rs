@@ -73,29 +73,6 @@ pub(crate) struct Call<'a> {
     pub(crate) model: &'a str,
 }
 
-impl<'a> Call<'a> {
-    /// A JSON `POST` to the API, named by `client_request_id`.
-    pub(crate) fn json(
-        uri: &'a Uri,
-        model: &'a str,
-        body: Vec<u8>,
-        accept: &'static str,
-        client_request_id: HeaderValue,
-    ) -> Self {
-        Call {
-            model,
-            method: Method::POST,
-            uri,
-            content_type: Some(HeaderValue::from_static("application/json")),
-            accept,
-            body: RequestBody::from(body),
-            authorized: true,
-            download: false,
-            client_request_id: Some(client_request_id),
-        }
-    }
-}
-
 impl Call<'_> {
     /// `error` naming this call's `X-Client-Request-Id`.
     pub(crate) fn name(&self, error: Error) -> Error {

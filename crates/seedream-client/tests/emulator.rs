@@ -90,7 +90,7 @@ async fn check_seed_requests(tls: bool) {
         let client = client_for(&emulator, &base).build().unwrap();
         for (name, request) in fixtures("requests") {
             let (response, meta) =
-                client.generate_with_meta(&request).await.unwrap_or_else(|e| panic!("{name} at {base}: {e}"));
+                client.generate(&request).await.unwrap_or_else(|e| panic!("{name} at {base}: {e}")).into_parts();
             assert_eq!(response.data.len(), request.max_output_images(), "{name}");
             assert!(meta.request_id.is_some(), "{name}");
             let first = response.images().next().unwrap_or_else(|| panic!("{name}: no image"));
@@ -98,7 +98,7 @@ async fn check_seed_requests(tls: bool) {
             assert!(is_jpeg(&bytes), "{name}: not a JPEG");
 
             if request.is_stream() {
-                let events: Vec<_> = client.generate_stream(&request).await.unwrap().collect().await;
+                let events: Vec<_> = client.generate(&request).stream().await.unwrap().collect().await;
                 assert_eq!(events.len(), request.max_output_images() + 1, "{name}: images then completed");
                 assert!(matches!(events.last(), Some(Ok(StreamEvent::Completed(_)))), "{name}: {events:?}");
             }
@@ -193,8 +193,8 @@ async fn edits_send_the_generations_fields_both_ways() {
             let response = client.edit(&streamed).await.unwrap_or_else(|e| panic!("{base}: {e}"));
             assert_eq!(response.images().count(), 2, "{base}");
             assert_eq!(response.tools, Some(vec![Tool::web_search()]), "{base}");
-            let usage = response.usage.unwrap();
-            assert_eq!(usage.tool_usage.and_then(|t| t.web_search), Some(1), "{base}");
+            let usage = response.usage.as_ref().unwrap();
+            assert_eq!(usage.tool_usage.as_ref().and_then(|t| t.web_search), Some(1), "{base}");
             // Refused locally exactly where generations would be: 4.0 makes JPEG only.
             let jpeg_only = EditRequest::new(SEEDREAM_4_0, "p", ImageFile::new("in.jpeg", jpeg(64)))
                 .with_output_format(OutputFormat::Png);
@@ -247,7 +247,7 @@ async fn a_stream_with_a_moderated_image_goes_on() {
     bounded(async {
         let emulator = emulator(false).await;
         let client = with_fault(&emulator, "moderate;images=1").build().unwrap();
-        let mut stream = client.generate_stream(&small_request().with_max_images(3)).await.unwrap();
+        let mut stream = client.generate(&small_request().with_max_images(3)).stream().await.unwrap();
         assert!(stream.request_id().is_some());
         let mut seen = Vec::new();
         while let Some(event) = stream.next().await {
@@ -322,7 +322,7 @@ async fn retryable_faults_are_retried_then_succeed() {
         ] {
             let client = with_fault(&emulator, fault).build().unwrap();
             let (response, meta) =
-                client.generate_with_meta(&small_request()).await.unwrap_or_else(|e| panic!("{fault}: {e}"));
+                client.generate(&small_request()).await.unwrap_or_else(|e| panic!("{fault}: {e}")).into_parts();
             assert_eq!(response.images().count(), 1, "{fault}");
             assert_eq!(meta.attempts, attempts, "{fault}");
         }
@@ -392,7 +392,7 @@ async fn stalls_become_timeouts_naming_the_phase() {
         let start = Instant::now();
         let error = client.generate(&request).await.unwrap_err();
         assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Idle, .. }), "{error:?}");
-        let mut stream = client.generate_stream(&request.clone().with_max_images(2)).await.unwrap();
+        let mut stream = client.generate(&request.clone().with_max_images(2)).stream().await.unwrap();
         assert!(stream.next().await.unwrap().is_ok(), "the first event comes before the stall");
         let error = stream.next().await.unwrap().unwrap_err();
         assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Idle, .. }), "{error:?}");
@@ -417,7 +417,7 @@ async fn broken_streams_end_with_an_error_item() {
         let events: Vec<_> = with_fault(&emulator, "stream-cut")
             .build()
             .unwrap()
-            .generate_stream(&request)
+            .generate(&request).stream()
             .await
             .unwrap()
             .collect()
@@ -427,7 +427,7 @@ async fn broken_streams_end_with_an_error_item() {
         let events: Vec<_> = with_fault(&emulator, "stream-error")
             .build()
             .unwrap()
-            .generate_stream(&request)
+            .generate(&request).stream()
             .await
             .unwrap()
             .collect()
@@ -438,7 +438,7 @@ async fn broken_streams_end_with_an_error_item() {
         let events: Vec<_> = with_fault(&emulator, "invalid-json")
             .build()
             .unwrap()
-            .generate_stream(&request)
+            .generate(&request).stream()
             .await
             .unwrap()
             .collect()
@@ -464,7 +464,7 @@ async fn dropping_a_stream_closes_its_connection() {
         })
         .await;
         let client = client_for(&emulator, &emulator.base_url()).build().unwrap();
-        let mut stream = client.generate_stream(&small_request().with_max_images(10)).await.unwrap();
+        let mut stream = client.generate(&small_request().with_max_images(10)).stream().await.unwrap();
         stream.next().await.unwrap().unwrap();
         assert_eq!(emulator.stats().open_connections, 1);
         drop(stream);

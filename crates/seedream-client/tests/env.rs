@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use seedream_client::testing::{RecordingTransport, Reply};
-use seedream_client::{ARK_BASE_URL, Client, Error};
+use seedream_client::{ClientBuilder, ARK_BASE_URL, Client, Error};
 use seedream_types::{GenerateRequest, SEEDREAM_4_0};
 
 fn set(name: &str, value: Option<&str>) {
@@ -20,9 +20,9 @@ fn set(name: &str, value: Option<&str>) {
 fn sent_key() -> String {
     let transport = Arc::new(RecordingTransport::new());
     transport.push(Reply::json(200, &serde_json::json!({"data": []})));
-    let client = Client::builder_from_env().transport(transport.clone()).build().unwrap();
+    let client = ClientBuilder::from_env().transport(transport.clone()).build().unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(client.generate(&GenerateRequest::new(SEEDREAM_4_0, "p"))).unwrap();
+    runtime.block_on(client.generate(&GenerateRequest::new(SEEDREAM_4_0, "p")).send()).unwrap();
     transport.requests()[0].header("authorization").unwrap().to_owned()
 }
 

@@ -31,7 +31,7 @@ async fn the_listing_is_a_get_with_the_key_retried_and_named() {
     transport
         .push(Reply::json(503, &json!({"error": {"code": "ServerOverloaded", "message": "busy"}})))
         .push(Reply::json(200, &body));
-    let (list, meta) = client(&transport).list_models().await.unwrap();
+    let (list, meta) = client(&transport).list_models().await.unwrap().into_parts();
     assert_eq!(meta.attempts, 2);
     let sent = transport.requests();
     assert_eq!(sent[0].method, Method::GET);
@@ -68,7 +68,7 @@ async fn the_emulator_lists_every_family_with_its_lifecycle() {
         .unwrap();
         for base in [emulator.base_url(), emulator.ark_base_url()] {
             let client = Client::builder().api_key("k").base_url(&base).allow_insecure_http(true).build().unwrap();
-            let (list, meta) = client.list_models().await.unwrap();
+            let (list, meta) = client.list_models().await.unwrap().into_parts();
             assert!(meta.synthetic);
             assert_eq!(list.object.as_deref(), Some("list"));
             assert!(families().iter().all(|family| list.get(&family.model_id).is_some()), "{list:?}");

@@ -192,7 +192,7 @@ async fn stream_keep_alives_forever_end_at_the_deadline_naming_the_stream() {
     bounded(async {
         let base = trickling("text/event-stream", b": keep-alive\n\n", Duration::from_millis(50)).await;
         let client = with_overall(&base, Duration::from_millis(800));
-        let mut stream = client.generate_stream(&request()).await.unwrap();
+        let mut stream = client.generate(&request()).stream().await.unwrap();
         let started = Instant::now();
         let error = stream.next().await.unwrap().unwrap_err();
         assert!(
@@ -406,7 +406,7 @@ async fn meta_says_synthetic_for_the_emulator_and_not_for_another_server() {
     bounded(async {
         let emulator = emulator(false).await;
         let client = client_for(&emulator.base_url()).build().unwrap();
-        let (_, meta) = client.generate_with_meta(&request()).await.unwrap();
+        let (_, meta) = client.generate(&request()).await.unwrap().into_parts();
         assert!(meta.synthetic, "the emulator sends x-emulator-synthetic: {meta:?}");
 
         // A server answering the same shape without the emulator's header is taken as the service.
@@ -428,7 +428,7 @@ async fn meta_says_synthetic_for_the_emulator_and_not_for_another_server() {
         })
         .await;
         let client = client_for(&format!("http://{plain}/v1")).build().unwrap();
-        let (_, meta) = client.generate_with_meta(&request()).await.unwrap();
+        let (_, meta) = client.generate(&request()).await.unwrap().into_parts();
         assert_eq!(meta.request_id.as_deref(), Some("r1"));
         assert!(!meta.synthetic, "{meta:?}");
         emulator.shutdown().await;

@@ -63,7 +63,7 @@ fn png() -> Bytes {
 async fn generate_sends_the_exact_request() {
     let (transport, client) = setup();
     transport.push(Reply::json(200, &ok_body()).header("x-request-id", "req-42"));
-    let (response, meta) = client.generate_with_meta(&request()).await.unwrap();
+    let (response, meta) = client.generate(&request()).await.unwrap().into_parts();
     assert_eq!(response.images().count(), 1);
     assert_eq!(meta.request_id.as_deref(), Some("req-42"));
     assert_eq!((meta.status, meta.attempts), (200, 1));
@@ -106,7 +106,7 @@ async fn invalid_requests_fail_before_any_traffic() {
         GenerateRequest::new(SEEDREAM_4_0, "").with_size(seedream_types::Size::from_wire("10x10")).with_max_images(40);
     let Err(Error::Validation(error)) = client.generate(&bad).await else { panic!("expected a validation error") };
     assert!(error.fields().contains(&"prompt") && error.fields().contains(&"size"), "{error}");
-    assert!(client.generate_stream(&bad).await.is_err());
+    assert!(client.generate(&bad).stream().await.is_err());
     assert!(transport.requests().is_empty());
 
     let unchecked = builder(&transport).validate_requests(false).build().unwrap();
@@ -159,7 +159,7 @@ async fn multipart_edits_are_rebuilt_for_each_attempt() {
     let client = builder(&transport).base_url(RELAY).build().unwrap();
     transport.push(error_reply(500, "InternalServiceError")).push(Reply::json(200, &ok_body()));
     let (_, meta) =
-        client.edit_with_meta(&EditRequest::new(SEEDREAM_4_0, "p", ImageFile::new("a.png", png()))).await.unwrap();
+        client.edit(&EditRequest::new(SEEDREAM_4_0, "p", ImageFile::new("a.png", png()))).await.unwrap().into_parts();
     assert_eq!(meta.attempts, 2);
     let sent = transport.requests();
     assert_eq!(sent[0].body, sent[1].body);
@@ -172,12 +172,12 @@ async fn retryable_errors_are_retried_then_succeed() {
         let (transport, client) = setup();
         let code = if status == 429 { "ModelAccountRpmRateLimitExceeded" } else { "" };
         transport.push(error_reply(status, code)).push(Reply::json(200, &ok_body()));
-        let (_, meta) = client.generate_with_meta(&request()).await.unwrap();
+        let (_, meta) = client.generate(&request()).await.unwrap().into_parts();
         assert_eq!(meta.attempts, 2, "status {status}");
     }
     let (transport, client) = setup();
     transport.push(Reply::error(TransportErrorKind::Connect, "refused")).push(Reply::json(200, &ok_body()));
-    assert_eq!(client.generate_with_meta(&request()).await.unwrap().1.attempts, 2);
+    assert_eq!(client.generate(&request()).await.unwrap().into_parts().1.attempts, 2);
 }
 
 #[tokio::test(start_paused = true)]
@@ -282,7 +282,7 @@ async fn time_limits_name_their_phase() {
     assert!(matches!(error, Error::Timeout { phase: TimeoutPhase::Idle, .. }), "{error:?}");
 
     transport.push(Reply::error(TransportErrorKind::ConnectTimeout, "slow")).push(Reply::json(200, &ok_body()));
-    assert_eq!(client.generate_with_meta(&request()).await.unwrap().1.attempts, 2, "connect timeouts are retried");
+    assert_eq!(client.generate(&request()).await.unwrap().into_parts().1.attempts, 2, "connect timeouts are retried");
 
     let overall = timeouts.with_overall(Duration::from_secs(5)).with_headers(Duration::from_secs(60));
     let transport = Arc::new(RecordingTransport::new());
@@ -351,7 +351,7 @@ async fn streams_yield_failed_images_as_items_and_end_at_done() {
     let (transport, client) = setup();
     let text = sse(&group_events()) + "data: [DONE]\r\n\r\n";
     transport.push(Reply::event_stream(in_pieces(&text)).header("x-request-id", "stream-1"));
-    let mut stream = client.generate_stream(&request().with_max_images(3)).await.unwrap();
+    let mut stream = client.generate(&request().with_max_images(3)).stream().await.unwrap();
     assert_eq!(stream.request_id(), Some("stream-1"));
     let mut kinds = Vec::new();
     while let Some(event) = stream.next().await {
@@ -372,7 +372,7 @@ async fn a_stream_request_through_generate_is_gathered() {
     assert_eq!(response.data.len(), 3);
     assert!(matches!(&response.data[1], ImageItem::Failed(f) if f.error.code == "OutputImageSensitiveContentDetected"));
     assert_eq!(response.data[2].image().unwrap().b64_json.as_deref(), Some("QUJD"));
-    assert_eq!(response.usage.unwrap().generated_images, Some(2));
+    assert_eq!(response.usage.as_ref().unwrap().generated_images, Some(2));
 }
 
 #[tokio::test]
@@ -380,24 +380,24 @@ async fn cut_and_failed_streams_are_errors() {
     let (transport, client) = setup();
     let events = group_events();
     transport.push(Reply::event_stream(in_pieces(&sse(&events[..2]))));
-    let items: Vec<_> = client.generate_stream(&request()).await.unwrap().collect().await;
+    let items: Vec<_> = client.generate(&request()).stream().await.unwrap().collect().await;
     assert_eq!(items.len(), 3, "two events, then the error");
     assert!(matches!(items[2], Err(Error::Transport(_))), "{:?}", items[2]);
 
     let error = json!({"error": {"code": "InternalServiceError", "message": "boom. Request id: in-stream-1"}});
     transport.push(Reply::event_stream(in_pieces(&(sse(&[events[0].clone(), error]) + "data: [DONE]\n\n"))));
-    let items: Vec<_> = client.generate_stream(&request()).await.unwrap().collect().await;
+    let items: Vec<_> = client.generate(&request()).stream().await.unwrap().collect().await;
     assert_eq!(items.len(), 2, "the error ends the stream");
     let api = items[1].as_ref().unwrap_err().api().unwrap();
     assert_eq!((api.code.as_str(), api.request_id.as_deref()), ("InternalServiceError", Some("in-stream-1")));
 
     // `completed` without `[DONE]` is a clean end.
     transport.push(Reply::event_stream(in_pieces(&sse(&events))));
-    let items: Vec<_> = client.generate_stream(&request()).await.unwrap().collect().await;
+    let items: Vec<_> = client.generate(&request()).stream().await.unwrap().collect().await;
     assert!(items.iter().all(Result::is_ok) && items.len() == 4);
 
     transport.push(Reply::event_stream(["data: {not json}\n\n"]));
-    let items: Vec<_> = client.generate_stream(&request()).await.unwrap().collect().await;
+    let items: Vec<_> = client.generate(&request()).stream().await.unwrap().collect().await;
     assert!(matches!(items[..], [Err(Error::Decode { .. })]), "{items:?}");
 }
 
@@ -405,7 +405,7 @@ async fn cut_and_failed_streams_are_errors() {
 async fn a_json_answer_to_a_stream_request_becomes_events() {
     let (transport, client) = setup();
     transport.push(Reply::json(200, &ok_body()));
-    let items: Vec<_> = client.generate_stream(&request()).await.unwrap().collect().await;
+    let items: Vec<_> = client.generate(&request()).stream().await.unwrap().collect().await;
     assert!(matches!(items[..], [Ok(StreamEvent::PartialSucceeded(_)), Ok(StreamEvent::Completed(_))]), "{items:?}");
 }
 
@@ -473,7 +473,7 @@ async fn image_bytes_carry_the_format_of_their_bytes_and_save_under_its_extensio
     assert_eq!(unknown.format(), Some(ImageFormat::Png), "the content type when the bytes say nothing");
 
     let dir = std::env::temp_dir().join(format!("seedream-png-{:x}", std::process::id()));
-    let path = client.save_image(&dir, "layer-0", &downloaded).unwrap();
+    let path = seedream_client::save_image(&dir, "layer-0", &downloaded).unwrap();
     assert_eq!(path.file_name().unwrap(), "layer-0.png");
     assert!(std::fs::read(&path).unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
     std::fs::remove_dir_all(dir).unwrap();
@@ -537,7 +537,7 @@ async fn the_key_echoed_in_failed_images_and_stream_errors_is_redacted() {
 
     let event = json!({"error": {"code": "InternalServiceError", "message": echo}}).to_string();
     transport.push(Reply::event_stream([format!("data: {event}\n\n")]).header("content-type", "text/event-stream"));
-    let mut stream = client.generate_stream(&request()).await.unwrap();
+    let mut stream = client.generate(&request()).stream().await.unwrap();
     let error = stream.next().await.unwrap().unwrap_err();
     assert!(!error.to_string().contains(KEY) && error.to_string().contains("<redacted>"), "{error}");
 }

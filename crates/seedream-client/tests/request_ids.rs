@@ -47,9 +47,9 @@ async fn every_call_sends_one_id_kept_across_its_retries() {
     let transport = Arc::new(RecordingTransport::new());
     let client = builder(&transport).build().unwrap();
     transport.push(server_error()).push(server_error()).push(Reply::json(200, &ok_body()));
-    let (_, meta) = client.generate_with_meta(&request()).await.unwrap();
+    let (_, meta) = client.generate(&request()).await.unwrap().into_parts();
     transport.push(Reply::json(200, &ok_body()));
-    let (_, second) = client.generate_with_meta(&request()).await.unwrap();
+    let (_, second) = client.generate(&request()).await.unwrap().into_parts();
 
     let sent: Vec<String> = transport.requests().iter().map(|r| r.header(HEADER).unwrap().to_owned()).collect();
     assert_eq!(meta.attempts, 3);
@@ -67,7 +67,7 @@ async fn edits_and_streams_send_it_too() {
     assert_eq!(relay.edit_mode(), EditMode::Multipart);
     transport.push(server_error()).push(Reply::json(200, &ok_body()));
     let edit = EditRequest::new(SEEDREAM_4_0, "p", ImageFile::new("a.jpg", vec![0xFF, 0xD8, 0xFF]));
-    let (_, meta) = relay.edit_with_meta(&edit).await.unwrap();
+    let (_, meta) = relay.edit(&edit).await.unwrap().into_parts();
     let sent = transport.requests();
     assert_eq!(sent[0].header(HEADER), sent[1].header(HEADER));
     assert_eq!(meta.client_request_id.as_deref(), sent[1].header(HEADER));
@@ -76,7 +76,7 @@ async fn edits_and_streams_send_it_too() {
     let client = builder(&transport).build().unwrap();
     transport
         .push(Reply::event_stream(["data: {\"error\":{\"code\":\"InternalServiceError\",\"message\":\"x\"}}\n\n"]));
-    let mut stream = client.generate_stream(&request()).await.unwrap();
+    let mut stream = client.generate(&request()).stream().await.unwrap();
     let sent = transport.requests()[0].header(HEADER).unwrap().to_owned();
     assert_eq!(stream.client_request_id(), Some(sent.as_str()));
     let error = stream.next().await.unwrap().unwrap_err();
@@ -120,7 +120,7 @@ async fn a_callers_own_id_is_sent_instead() {
     let transport = Arc::new(RecordingTransport::new());
     let client = builder(&transport).header("X-Client-Request-Id", "my-own-id-0001").build().unwrap();
     transport.push(server_error()).push(Reply::json(200, &ok_body()));
-    let (_, meta) = client.generate_with_meta(&request()).await.unwrap();
+    let (_, meta) = client.generate(&request()).await.unwrap().into_parts();
     for sent in transport.requests() {
         assert_eq!(sent.headers.get_all(HEADER).iter().count(), 1);
         assert_eq!(sent.header(HEADER), Some("my-own-id-0001"));
@@ -149,7 +149,7 @@ async fn a_handle_can_carry_an_id_chosen_before_the_call() {
     assert_sdk_form(&id);
     let handle = client.with_client_request_id(&id).unwrap();
     transport.push(server_error()).push(Reply::json(200, &ok_body()));
-    let (_, meta) = handle.generate_with_meta(&request()).await.unwrap();
+    let (_, meta) = handle.generate(&request()).await.unwrap().into_parts();
     for sent in transport.requests() {
         assert_eq!(sent.headers.get_all(HEADER).iter().collect::<Vec<_>>(), [id.as_str()]);
     }
@@ -195,7 +195,7 @@ async fn the_emulator_echoes_the_id_of_a_retried_call() {
             .retry(RetryPolicy::default().with_max_attempts(3).with_base_delay(Duration::from_millis(5)))
             .build()
             .unwrap();
-        let (_, meta) = client.generate_with_meta(&request()).await.unwrap();
+        let (_, meta) = client.generate(&request()).await.unwrap().into_parts();
         assert_eq!(meta.attempts, 2);
         let id = meta.client_request_id.clone().unwrap();
         assert_sdk_form(&id);

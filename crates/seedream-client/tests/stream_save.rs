@@ -1,4 +1,4 @@
-//! `Client::generate_and_save` and `Client::save_all` against loopback servers: files named by index
+//! `ImagesCall::save_to`, `.stage_in` and `.bytes` against loopback servers: files named by index
 //! and real format, no partial file under a final name when the answer breaks off or is bad, and the
 //! streaming save's peak memory for a 100 MB and a 1 GB answer (measured in a child process: this
 //! test binary run again, reading its own `VmHWM`).
@@ -97,7 +97,7 @@ async fn generate_and_save_names_files_by_index_and_real_format() {
     body.extend_from_slice(b"   ");
     let addr = serve(body, usize::MAX).await;
     let dir = scratch("names");
-    let saved = client(addr).generate_and_save(&request(), &dir, "shot").await.unwrap();
+    let saved = client(addr).generate(&request()).save_to(&dir, "shot").await.unwrap();
     assert_eq!(entries(&dir), ["shot-0.png", "shot-2.jpg", "shot-3.png"]);
     assert_eq!(std::fs::read(dir.join("shot-0.png")).unwrap(), PNG, "the bytes decide over output_format");
     assert_eq!(std::fs::read(dir.join("shot-2.jpg")).unwrap(), JPEG);
@@ -114,7 +114,7 @@ async fn generate_and_save_names_files_by_index_and_real_format() {
     // Links are downloaded and saved the same way.
     let url = format!("http://{addr}/img.png");
     let linked = serve(answer(&[serde_json::json!({"url": url})]), usize::MAX).await;
-    let saved = client(linked).generate_and_save(&request(), &dir, "linked").await.unwrap();
+    let saved = client(linked).generate(&request()).save_to(&dir, "linked").await.unwrap();
     assert_eq!(saved.paths(), [dir.join("linked-0.png")]);
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -150,7 +150,7 @@ async fn generate_bytes_gives_each_image_by_index_with_its_real_format() {
         }
     })
     .await;
-    let generated = client(addr).generate_bytes(&request()).await.unwrap();
+    let generated = client(addr).generate(&request()).bytes().await.unwrap();
     let indices: Vec<usize> = generated.images.iter().map(|(index, _)| *index).collect();
     assert_eq!(indices, [0, 2, 3, 4], "the failed item has none");
     let image = |index| generated.image(index).unwrap();
@@ -172,7 +172,7 @@ async fn generate_bytes_of_a_broken_answer_is_an_error() {
         ("bad base64 in the second image", bad_base64.clone(), bad_base64.len(), "image 1"),
     ] {
         let addr = serve(body, send).await;
-        let error = client(addr).generate_bytes(&request()).await.unwrap_err();
+        let error = client(addr).generate(&request()).bytes().await.unwrap_err();
         let text = error.to_string();
         match expected {
             "image 1" => assert!(matches!(error, Error::Decode { .. }) && text.contains("image 1"), "{case}: {text}"),
@@ -190,7 +190,7 @@ async fn staged_images_are_read_or_named_by_the_caller_and_removed_when_dropped(
     ];
     let addr = serve(answer(&items), usize::MAX).await;
     let dir = scratch("staged");
-    let mut staged = client(addr).generate_staged(&request(), &dir).await.unwrap();
+    let mut staged = client(addr).generate(&request()).stage_in(&dir).await.unwrap();
     assert_eq!(staged.images.iter().map(|image| image.index()).collect::<Vec<_>>(), [0, 2]);
     assert_eq!(entries(&dir).len(), 2, "two temporary files");
     assert!(entries(&dir).iter().all(|name| name.starts_with('.') && name.ends_with(".tmp")), "{:?}", entries(&dir));
@@ -206,7 +206,7 @@ async fn staged_images_are_read_or_named_by_the_caller_and_removed_when_dropped(
 }
 
 #[tokio::test]
-async fn save_all_saves_each_image_by_index_and_format() {
+async fn save_to_skips_failed_items_and_refuses_a_stem_with_directory_parts() {
     let items = [
         serde_json::json!({"error": {"code": "x", "message": "no"}}),
         serde_json::json!({"b64_json": STANDARD.encode(JPEG)}),
@@ -214,14 +214,14 @@ async fn save_all_saves_each_image_by_index_and_format() {
     ];
     let addr = serve(answer(&items), usize::MAX).await;
     let client = client(addr);
-    let response = client.generate(&request()).await.unwrap();
     let dir = scratch("save-all");
-    let paths = client.save_all(response, &dir, "all").await.unwrap();
+    let saved = client.generate(&request()).save_to(&dir, "all").await.unwrap();
+    let paths = saved.paths();
     assert_eq!(paths, [dir.join("all-1.jpg"), dir.join("all-2.png")]);
     assert_eq!(std::fs::read(&paths[1]).unwrap(), PNG);
     assert_eq!(entries(&dir), ["all-1.jpg", "all-2.png"]);
-    let again = client.generate(&request()).await.unwrap();
-    let error = client.save_all(again, &dir, "../up").await.unwrap_err();
+    assert!(saved.response.data[0].image().is_none(), "the failed item stays in the response");
+    let error = client.generate(&request()).save_to(&dir, "../up").await.unwrap_err();
     assert!(matches!(error, Error::Config(_)), "{error:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -239,7 +239,7 @@ async fn a_broken_answer_leaves_no_file_under_any_name() {
     for (case, body, send) in cases {
         let addr = serve(body, send).await;
         let dir = scratch("broken");
-        let result = client(addr).generate_and_save(&request(), &dir, "x").await;
+        let result = client(addr).generate(&request()).save_to(&dir, "x").await;
         assert!(result.is_err(), "{case}: {result:?}");
         assert_eq!(entries(&dir), Vec::<String>::new(), "{case}: no file, final or temporary");
         std::fs::remove_dir_all(dir).unwrap();
@@ -273,10 +273,10 @@ fn stream_save_child() {
             .build()
             .unwrap();
         if mode == "save" {
-            client.generate_and_save(&request(), dir, "big").await.unwrap();
+            client.generate(&request()).save_to(dir, "big").await.unwrap();
             return;
         }
-        let generated = client.generate_bytes(&request()).await.unwrap();
+        let generated = client.generate(&request()).bytes().await.unwrap();
         let (images, mib): (usize, usize) = (images.parse().unwrap(), mib.parse().unwrap());
         assert_eq!(generated.images.len(), images);
         for (at, (index, image)) in generated.images.iter().enumerate() {

@@ -302,7 +302,7 @@ pub unsafe extern "C" fn seedream_client_generate(
     let request = parse_request(json)?;
     let response = client.block_on(cancel, async {
         let job = client.job();
-        let (response, meta) = job.generate_with_meta(&request).await.map_err(|e| seedream_error::from_client(&e))?;
+        let (response, meta) = job.generate(&request).await.map_err(|e| seedream_error::from_client(&e))?.into_parts();
         Ok(client.finish(&job, response, meta).await)
     })?;
     response_out.write(into_c(response));
@@ -330,7 +330,7 @@ pub unsafe extern "C" fn seedream_client_list_models(
     let (client, cancel) = unsafe { (arg_ref(client, "client")?, cancel.as_ref()) };
     let list_out = arg_out(list_out, "list_out")?;
     let list = client.block_on(cancel, async {
-        let (list, _meta) = client.job().list_models().await.map_err(|e| seedream_error::from_client(&e))?;
+        let list = client.job().list_models().await.map_err(|e| seedream_error::from_client(&e))?.into_inner();
         Ok(seedream_model_list::new(&list))
     })?;
     list_out.write(into_c(list));
@@ -364,7 +364,7 @@ pub unsafe extern "C" fn seedream_client_generate_stream(
     let request = parse_request(json)?;
     client.block_on(cancel, async {
         let job = client.job();
-        let mut stream = job.generate_stream(&request).await.map_err(|e| seedream_error::from_client(&e))?;
+        let mut stream = job.generate(&request).stream().await.map_err(|e| seedream_error::from_client(&e))?;
         while let Some(next) = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
             let event = next.map_err(|e| seedream_error::from_client(&e))?;
             let bytes = match &event {
@@ -433,7 +433,7 @@ pub unsafe extern "C" fn seedream_client_edit(
     let request = edit_request(json, files, (!mask.is_empty()).then(|| image_file("mask", mask)))?;
     let response = client.block_on(cancel, async {
         let job = client.job();
-        let (response, meta) = job.edit_with_meta(&request).await.map_err(|e| seedream_error::from_client(&e))?;
+        let (response, meta) = job.edit(&request).await.map_err(|e| seedream_error::from_client(&e))?.into_parts();
         Ok(client.finish(&job, response, meta).await)
     })?;
     response_out.write(into_c(response));
