@@ -141,6 +141,20 @@ impl Job<'_> {
         }
     }
 
+    pub(crate) fn prompt(&self) -> &str {
+        match self {
+            Job::Generate(request) => &request.prompt,
+            Job::Edit(request) => &request.prompt,
+        }
+    }
+
+    pub(crate) fn seed(&self) -> Option<i64> {
+        match self {
+            Job::Generate(request) => request.seed,
+            Job::Edit(request) => request.seed,
+        }
+    }
+
     fn is_stream(&self) -> bool {
         match self {
             Job::Generate(request) => request.is_stream(),

@@ -4,112 +4,26 @@
 //! [`ImagesResponse`]. A group of 4K `b64_json` images is about 100 MB of JSON; parsing the whole
 //! body with serde would hold the body and a copy of every string at once (twice the size). Instead,
 //! each `data[i].b64_json` string is moved straight from the chunks into its own buffer, the small rest
-//! of the JSON (the "skeleton", with those strings left empty) is parsed by serde, and the strings are
-//! put back. Peak memory stays at about the size of the body.
+//! of the JSON (the "skeleton", with those strings left empty) is parsed by the one wire model,
+//! seedream-types' `ImagesResponse` (so a field added there is decoded here with no change), and the
+//! strings are put back. Peak memory stays at about the size of the body.
 //!
-//! [`decode_b64`] and [`decode_b64_owned`] turn `b64_json` text into image bytes; the owned one decodes
-//! in place, reusing the string's memory.
+//! [`decode_b64`] and [`decode_b64_owned`] (from `b64.rs`) turn `b64_json` text into image bytes; the
+//! owned one decodes in place, reusing the string's memory.
 //!
-//! The streaming save (`Client::generate_and_save`) feeds the same scanner with an `ImageSink`: the
+//! The streaming outputs (`ImagesCall::save_to`, `.stage_in`, `.bytes`) feed the same scanner with an `ImageSink`: the
 //! image strings then go to the sink as they arrive (to be decoded into files) instead of buffers, and
 //! only the skeleton is kept.
 
-use bytes::Bytes;
 use seedream_types::response::{ParseError, parse_json};
 use seedream_types::{ImageItem, ImagesResponse};
 use serde_json::Value;
 
+pub use crate::b64::{Base64Error, decode_b64, decode_b64_owned};
 use crate::error::Error;
 
 /// Bodies up to this size are parsed in one go: extracting their strings would gain nothing.
 const DIRECT_PARSE_LIMIT: usize = 64 * 1024;
-
-/// Parses an `ImagesResponse` body: first as the common shape, with only the fields this version
-/// knows (serde's `flatten`, which keeps unknown fields, costs several times more), and when the body
-/// has anything else, with the full model. Both give the same value for any body the first accepts.
-pub fn parse_response(body: &[u8]) -> Result<ImagesResponse, ParseError> {
-    // One UTF-8 check of the whole body (a few instructions per 16 ASCII bytes) rather than one per
-    // string, which is what parsing from bytes does.
-    let known = std::str::from_utf8(body).ok().and_then(|text| serde_json::from_str::<fast::Response>(text).ok());
-    match known {
-        Some(known) => Ok(known.into()),
-        None => parse_json(body),
-    }
-}
-
-/// The known shape of a response, strictly: any other field makes parsing fail (and the full model
-/// take over), so nothing is lost.
-mod fast {
-    use seedream_types::{GeneratedImage, ImageItem, ImagesResponse, OutputFormat, Usage};
-    use serde::Deserialize;
-    use serde_json::{Map, Value};
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub(super) struct Response {
-        model: Option<String>,
-        created: Option<i64>,
-        #[serde(default)]
-        data: Vec<Image>,
-        usage: Option<Tokens>,
-    }
-
-    /// A successful image only: an item with `error` (or anything else) is not this shape.
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Image {
-        url: Option<String>,
-        b64_json: Option<String>,
-        size: Option<String>,
-        output_format: Option<OutputFormat>,
-        revised_prompt: Option<String>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Tokens {
-        input_images: Option<u64>,
-        generated_images: Option<u64>,
-        output_tokens: Option<u64>,
-        total_tokens: Option<u64>,
-        prompt_tokens: Option<u64>,
-        completion_tokens: Option<u64>,
-        prompt_tokens_details: Option<Value>,
-        completion_tokens_details: Option<Value>,
-    }
-
-    impl From<Response> for ImagesResponse {
-        fn from(known: Response) -> Self {
-            let data = known
-                .data
-                .into_iter()
-                .map(|image| {
-                    ImageItem::Image(GeneratedImage {
-                        url: image.url,
-                        b64_json: image.b64_json,
-                        size: image.size,
-                        output_format: image.output_format,
-                        revised_prompt: image.revised_prompt,
-                        ..GeneratedImage::default()
-                    })
-                })
-                .collect();
-            let usage = known.usage.map(|tokens| Usage {
-                input_images: tokens.input_images,
-                generated_images: tokens.generated_images,
-                output_tokens: tokens.output_tokens,
-                total_tokens: tokens.total_tokens,
-                prompt_tokens: tokens.prompt_tokens,
-                completion_tokens: tokens.completion_tokens,
-                prompt_tokens_details: tokens.prompt_tokens_details,
-                completion_tokens_details: tokens.completion_tokens_details,
-                tool_usage: None,
-                extra: Map::new(),
-            });
-            ImagesResponse { model: known.model, created: known.created, data, usage, tools: None, extra: Map::new() }
-        }
-    }
-}
 
 /// Where the scanner is in the JSON text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,7 +142,7 @@ impl ImagesDecoder {
         if matches!(self.state, State::Extract | State::Stream { .. }) {
             return Err(ParseError::new("the body ends inside an image string", &self.skeleton));
         }
-        let mut response = parse_response(&self.skeleton)?;
+        let mut response = parse_json::<ImagesResponse>(&self.skeleton)?;
         for (index, bytes) in self.extracted {
             let text = if self.ascii {
                 // SAFETY: every byte was checked to be ASCII as it was extracted (`push_current`).
@@ -252,7 +166,7 @@ impl ImagesDecoder {
     /// Decodes a whole body at once (parsed directly when it is small).
     pub fn decode(body: &[u8]) -> Result<ImagesResponse, ParseError> {
         if body.len() <= DIRECT_PARSE_LIMIT {
-            return parse_response(body);
+            return parse_json(body);
         }
         let mut decoder = Self::new();
         decoder.feed(body);
@@ -438,311 +352,6 @@ impl ImagesDecoder {
     }
 }
 
-/// Why `b64_json` text is not an image.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("b64_json is not valid base64: {0}")]
-pub struct Base64Error(String);
-
-/// Decodes `b64_json` text (standard alphabet, padding optional) into bytes.
-pub fn decode_b64(text: &str) -> Result<Bytes, Base64Error> {
-    let mut out = vec![0; decoded_capacity(text.len())];
-    let len = decode_into(text.as_bytes(), &mut out, 0)?;
-    out.truncate(len);
-    Ok(Bytes::from(out))
-}
-
-/// Decodes `b64_json` text into bytes in place, reusing the string's memory (no second buffer).
-pub fn decode_b64_owned(text: String) -> Result<Bytes, Base64Error> {
-    const BLOCK: usize = 8 * 1024; // input bytes per step: a multiple of 8
-    let mut buf = text.into_bytes();
-    let mut block = [0u8; BLOCK];
-    let (mut read, mut written) = (0, 0);
-    while read < buf.len() {
-        let end = if buf.len() - read > BLOCK { read + BLOCK } else { buf.len() };
-        let input = &mut block[..end - read];
-        input.copy_from_slice(&buf[read..end]);
-        // `written + decoded <= end`: decoded data is shorter than its text, so unread input is never
-        // overwritten; only the last block can have padding or a partial group.
-        written += decode_into(input, &mut buf[written..], read)?;
-        read = end;
-    }
-    buf.truncate(written);
-    buf.shrink_to_fit();
-    Ok(Bytes::from(buf))
-}
-
-/// Decodes base64 text that arrives in pieces (the streaming save): whole groups of four characters
-/// are decoded as they come, up to three wait for the next piece. Accepts and refuses exactly what
-/// [`decode_b64`] does for the same text, however it is cut.
-#[derive(Debug, Default)]
-pub(crate) struct B64Stream {
-    carry: [u8; 4],
-    carried: usize,
-    /// Characters decoded so far (for error offsets).
-    offset: usize,
-    /// Padding was seen: the text must end here.
-    ended: bool,
-}
-
-impl B64Stream {
-    /// Room `out` needs for a piece of `len` characters.
-    pub(crate) fn room_for(len: usize) -> usize {
-        decoded_capacity(len + 3)
-    }
-
-    /// Decodes the next piece of text into the start of `out` (at least [`room_for`](Self::room_for)
-    /// its length); returns the bytes written.
-    pub(crate) fn feed(&mut self, mut text: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
-        let mut written = 0;
-        if self.carried > 0 {
-            let take = (4 - self.carried).min(text.len());
-            self.carry[self.carried..self.carried + take].copy_from_slice(&text[..take]);
-            self.carried += take;
-            text = &text[take..];
-            if self.carried < 4 {
-                return Ok(0);
-            }
-            self.carried = 0;
-            let quad = self.carry;
-            written += self.decode(&quad, out)?;
-        }
-        let whole = text.len() / 4 * 4;
-        written += self.decode(&text[..whole], &mut out[written..])?;
-        let rest = &text[whole..];
-        self.carry[..rest.len()].copy_from_slice(rest);
-        self.carried = rest.len();
-        Ok(written)
-    }
-
-    /// Decodes what waits at the end of the text into `out` (at least 3 bytes); returns the bytes written.
-    pub(crate) fn finish(&mut self, out: &mut [u8]) -> Result<usize, Base64Error> {
-        let carried = std::mem::take(&mut self.carried);
-        let rest = self.carry;
-        self.decode(&rest[..carried], out)
-    }
-
-    fn decode(&mut self, text: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
-        if text.is_empty() {
-            return Ok(0);
-        }
-        if self.ended {
-            // As `decode_b64` sees it: padding inside the text.
-            let at = self.offset.saturating_sub(1);
-            return Err(Base64Error(format!("invalid character '=' at offset {at}")));
-        }
-        let written = decode_into(text, out, self.offset)?;
-        self.offset += text.len();
-        self.ended = text.ends_with(b"=");
-        Ok(written)
-    }
-}
-
-/// Marks a character outside the alphabet in the tables below (above any 24-bit group value).
-const BAD: u32 = 1 << 24;
-
-/// For each input byte, its 6-bit value shifted into place within a 24-bit group, or [`BAD`]:
-/// four lookups and an `or` decode four characters (the approach of Chromium's modp_b64).
-const fn table(shift: u32) -> [u32; 256] {
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut table = [BAD; 256];
-    let mut i = 0;
-    while i < alphabet.len() {
-        table[alphabet[i] as usize] = (i as u32) << shift;
-        i += 1;
-    }
-    table
-}
-
-static D0: [u32; 256] = table(18);
-static D1: [u32; 256] = table(12);
-static D2: [u32; 256] = table(6);
-static D3: [u32; 256] = table(0);
-
-fn group(quad: &[u8]) -> u32 {
-    D0[quad[0] as usize] | D1[quad[1] as usize] | D2[quad[2] as usize] | D3[quad[3] as usize]
-}
-
-/// Room needed to decode `len` characters.
-fn decoded_capacity(len: usize) -> usize {
-    len.div_ceil(4) * 3
-}
-
-/// Decodes `input` into the start of `out`; returns the bytes written. `offset` (where `input` starts
-/// in the whole text) only serves error messages. `out` must hold `decoded_capacity(input.len())`
-/// bytes, or at least as many as the input decodes to when used in place.
-fn decode_into(input: &[u8], out: &mut [u8], offset: usize) -> Result<usize, Base64Error> {
-    let text = input.strip_suffix(b"==").or_else(|| input.strip_suffix(b"=")).unwrap_or(input);
-    // Whole blocks of 32 characters with AVX2 where the CPU has it; the rest (and any block with a
-    // bad character, to name it) as below.
-    let (read, mut written) = simd::decode_prefix(text, out);
-    let (text, out) = (&text[read..], &mut out[written..]);
-    let offset = offset + read;
-    let whole = text.len() / 8 * 8;
-    let mut bad = 0;
-    for (chars, bytes) in text[..whole].chunks_exact(8).zip(out.chunks_exact_mut(6)) {
-        let (x, y) = (group(&chars[..4]), group(&chars[4..]));
-        bad |= x | y;
-        let pair = (u64::from(x) << 24) | u64::from(y);
-        bytes.copy_from_slice(&pair.to_be_bytes()[2..]);
-    }
-    let mut at = whole / 8 * 6;
-    let mut rest = &text[whole..];
-    if rest.len() >= 4 {
-        let x = group(&rest[..4]);
-        bad |= x;
-        out[at..at + 3].copy_from_slice(&x.to_be_bytes()[1..]);
-        at += 3;
-        rest = &rest[4..];
-    }
-    match rest.len() {
-        0 => {}
-        1 => return Err(Base64Error(format!("a lone character at the end (offset {})", offset + text.len() - 1))),
-        n => {
-            let mut quad = [b'A'; 4];
-            quad[..n].copy_from_slice(rest);
-            let x = group(&quad);
-            bad |= x;
-            out[at..at + n - 1].copy_from_slice(&x.to_be_bytes()[1..n]);
-            at += n - 1;
-        }
-    }
-    if bad & BAD != 0 {
-        let at = text.iter().position(|&c| D0[c as usize] == BAD).unwrap_or_default();
-        return Err(Base64Error(format!("invalid character {:?} at offset {}", char::from(text[at]), offset + at)));
-    }
-    written += at;
-    Ok(written)
-}
-
-/// Base64 decoding 32 characters at a time with AVX2 (Wojciech Muła's method: nibble lookups to
-/// validate and to map characters to 6-bit values, multiply-adds to pack them).
-mod simd {
-    /// Decodes the longest run of whole 32-character blocks at the start of `text` that holds only
-    /// base64 characters, while `out` has room for a 32-byte store; returns the characters read
-    /// and the bytes written. Each store writes 8 bytes past its 24 decoded ones: they lie where the
-    /// next bytes go, in room the caller gave for output (never past `out`).
-    pub(super) fn decode_prefix(text: &[u8], out: &mut [u8]) -> (usize, usize) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { avx2::decode_prefix(text, out) };
-        }
-        let _ = (text, out);
-        (0, 0)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    mod avx2 {
-        use std::arch::x86_64::*;
-
-        #[target_feature(enable = "avx2")]
-        pub(super) fn decode_prefix(text: &[u8], out: &mut [u8]) -> (usize, usize) {
-            let (mut read, mut written) = (0, 0);
-            let shift_lut = _mm256_setr_epi8(
-                0, 0, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0, //
-                0, 0, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0,
-            );
-            // For each low nibble, the high nibbles that make a base64 character, as bits.
-            let mask_lut = _mm256_setr_epi8(
-                0xa8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf0u8 as i8,
-                0x54,
-                0x50,
-                0x50,
-                0x50,
-                0x54, //
-                0xa8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf0u8 as i8,
-                0x54,
-                0x50,
-                0x50,
-                0x50,
-                0x54,
-            );
-            let bit_lut = _mm256_setr_epi8(
-                0x01,
-                0x02,
-                0x04,
-                0x08,
-                0x10,
-                0x20,
-                0x40,
-                0x80u8 as i8,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0, //
-                0x01,
-                0x02,
-                0x04,
-                0x08,
-                0x10,
-                0x20,
-                0x40,
-                0x80u8 as i8,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-            );
-            let pack = _mm256_setr_epi8(
-                2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1, //
-                2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,
-            );
-            let lanes = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
-            while text.len() - read >= 32 && out.len() - written >= 32 {
-                // SAFETY: 32 bytes from `read` are inside `text` (checked by the loop).
-                let input = unsafe { _mm256_loadu_si256(text.as_ptr().add(read).cast()) };
-                let high = _mm256_and_si256(_mm256_srli_epi32::<4>(input), _mm256_set1_epi8(0x0f));
-                let low = _mm256_and_si256(input, _mm256_set1_epi8(0x0f));
-                let allowed = _mm256_shuffle_epi8(mask_lut, low);
-                let bit = _mm256_shuffle_epi8(bit_lut, high);
-                let invalid = _mm256_cmpeq_epi8(_mm256_and_si256(allowed, bit), _mm256_setzero_si256());
-                if _mm256_movemask_epi8(invalid) != 0 {
-                    break; // the scalar decoder names the character
-                }
-                let slash = _mm256_cmpeq_epi8(input, _mm256_set1_epi8(b'/' as i8));
-                let shift = _mm256_blendv_epi8(_mm256_shuffle_epi8(shift_lut, high), _mm256_set1_epi8(16), slash);
-                let values = _mm256_add_epi8(input, shift);
-                let pairs = _mm256_maddubs_epi16(values, _mm256_set1_epi32(0x0140_0140));
-                let quads = _mm256_madd_epi16(pairs, _mm256_set1_epi32(0x0001_1000));
-                let bytes = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(quads, pack), lanes);
-                // SAFETY: 32 bytes from `written` are inside `out` (checked by the loop).
-                unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(written).cast(), bytes) };
-                read += 32;
-                written += 24;
-            }
-            (read, written)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -778,7 +387,7 @@ mod tests {
     }
 
     #[test]
-    fn the_fast_parse_agrees_with_the_full_model() {
+    fn the_decoder_agrees_with_the_model_for_every_fixture_however_cut() {
         let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/responses");
         let mut bodies: Vec<Vec<u8>> = std::fs::read_dir(fixtures)
             .map(|dir| dir.map(|entry| std::fs::read(entry.unwrap().path()).unwrap()).collect())
@@ -798,18 +407,24 @@ mod tests {
         }
         for body in bodies {
             let full: ImagesResponse = serde_json::from_slice(&body).unwrap();
-            assert_eq!(parse_response(&body).unwrap(), full, "{}", String::from_utf8_lossy(&body));
+            assert_eq!(ImagesDecoder::decode(&body).unwrap(), full, "{}", String::from_utf8_lossy(&body));
+            for cut in [1, body.len() / 2, body.len() - 1] {
+                let mut decoder = ImagesDecoder::new();
+                decoder.feed(&body[..cut]);
+                decoder.feed(&body[cut..]);
+                assert_eq!(decoder.finish().unwrap(), full, "cut {cut}: {}", String::from_utf8_lossy(&body));
+            }
         }
         assert_eq!(
-            parse_response(b"{\"data\": 1}").unwrap_err(),
+            ImagesDecoder::decode(b"{\"data\": 1}").unwrap_err(),
             parse_json::<ImagesResponse>(b"{\"data\": 1}").unwrap_err()
         );
-        // Not UTF-8 inside a string: refused as the full model refuses it.
+        // Not UTF-8 inside a string: refused as the model refuses it.
         let bad = b"{\"data\": [{\"url\": \"u\xff\"}]}";
-        assert_eq!(parse_response(bad).unwrap_err(), parse_json::<ImagesResponse>(bad).unwrap_err());
+        assert_eq!(ImagesDecoder::decode(bad).unwrap_err(), parse_json::<ImagesResponse>(bad).unwrap_err());
         let text = "{\"data\": [{\"url\": \"https://example.com/\u{e9}\u{1F600}\"}]}";
         assert_eq!(
-            parse_response(text.as_bytes()).unwrap().images().next().unwrap().url.as_deref(),
+            ImagesDecoder::decode(text.as_bytes()).unwrap().images().next().unwrap().url.as_deref(),
             Some("https://example.com/\u{e9}\u{1F600}")
         );
     }
@@ -830,27 +445,21 @@ mod tests {
     }
 
     #[test]
-    fn five_zero_bodies_take_the_fast_path_or_fall_back_intact() {
-        // Plain 5.0 pro with PNG output and input_images: the fast path's shape.
+    fn five_zero_bodies_decode_as_the_model_parses_them_and_nothing_is_lost() {
         let plain = json!({"model": "doubao-seedream-5-0-pro-260628", "created": 1,
             "data": [{"b64_json": "iVBORw0KGgo=", "size": "2048x2048", "output_format": "png"}],
             "usage": {"input_images": 0, "generated_images": 1, "output_tokens": 16384, "total_tokens": 16384}});
-        let text = serde_json::to_vec(&plain).unwrap();
-        assert!(serde_json::from_slice::<fast::Response>(&text).is_ok(), "plain 5.0 bodies are the fast shape");
-        assert_eq!(parse_response(&text).unwrap(), serde_json::from_slice::<ImagesResponse>(&text).unwrap());
-
-        // Layers (z_index, bounding_box, name, description), tool usage and tools: the full model.
+        // Layers (z_index, bounding_box, name, description), tool usage and tools.
         let web_search = json!({"model": "doubao-seedream-5-0-260128", "created": 1,
             "data": [{"url": "https://x/0.png", "size": "2048x2048"}],
             "usage": {"generated_images": 1, "output_tokens": 16384, "total_tokens": 16384,
                       "tool_usage": {"web_search": 2}},
             "tools": [{"type": "web_search"}]});
         let tool_usage_only = json!({"data": [], "usage": {"tool_usage": {"web_search": 1}}});
-        for body in [layered_body(), web_search, tool_usage_only] {
+        for body in [plain, layered_body(), web_search, tool_usage_only] {
             let text = serde_json::to_vec(&body).unwrap();
-            assert!(serde_json::from_slice::<fast::Response>(&text).is_err(), "{body}");
             let full: ImagesResponse = serde_json::from_slice(&text).unwrap();
-            let parsed = parse_response(&text).unwrap();
+            let parsed = ImagesDecoder::decode(&text).unwrap();
             assert_eq!(parsed, full, "{body}");
             assert_eq!(serde_json::to_value(&parsed).unwrap(), body, "nothing lost on the way back");
         }
@@ -861,7 +470,6 @@ mod tests {
         let body = layered_body();
         let text = serde_json::to_vec_pretty(&body).unwrap();
         let full: ImagesResponse = serde_json::from_slice(&text).unwrap();
-        assert_eq!(parse_response(&text).unwrap(), full);
         assert_eq!(ImagesDecoder::decode(&text).unwrap(), full);
         for cut in (0..text.len()).step_by(7) {
             let mut decoder = ImagesDecoder::new();
@@ -896,7 +504,7 @@ mod tests {
         let decoded = ImagesDecoder::decode(&text).unwrap();
         let mut streamed = ImagesDecoder::new();
         text.chunks(4096).for_each(|chunk| streamed.feed(chunk));
-        for response in [decoded, streamed.finish().unwrap(), parse_response(&text).unwrap()] {
+        for response in [decoded, streamed.finish().unwrap(), parse_json::<ImagesResponse>(&text).unwrap()] {
             assert_eq!(response.images().count(), 20);
             assert!(response.images().all(|image| image.b64_json.as_deref() == Some(png.as_str())));
             let malformed: Vec<(usize, &str)> = response
@@ -930,30 +538,6 @@ mod tests {
         assert!(ImagesDecoder::decode(br#"{"data":[{"b64_json":"QUJ"#).is_err());
         assert!(ImagesDecoder::decode(b"]]]}}}{").is_err());
         assert!(ImagesDecoder::decode(b"").is_err());
-    }
-
-    #[test]
-    fn base64_decodes_copied_and_in_place() {
-        let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
-        let text = general_purpose::STANDARD.encode(&bytes);
-        assert_eq!(decode_b64(&text).unwrap(), bytes);
-        assert_eq!(decode_b64_owned(text.clone()).unwrap(), bytes);
-        assert_eq!(decode_b64_owned(text.trim_end_matches('=').to_owned()).unwrap(), bytes);
-        assert_eq!(decode_b64_owned(String::new()).unwrap(), Bytes::new());
-    }
-
-    #[test]
-    fn base64_matches_the_reference_for_every_length() {
-        let mut rng = fastrand::Rng::with_seed(9);
-        // Lengths around the 8-character groups and the in-place block size.
-        for len in (0..100).chain(6100..6200).chain([20_000, 20_001, 20_002]) {
-            let bytes: Vec<u8> = (0..len).map(|_| rng.u8(..)).collect();
-            let padded = general_purpose::STANDARD.encode(&bytes);
-            for text in [padded.clone(), padded.trim_end_matches('=').to_owned()] {
-                assert_eq!(decode_b64(&text).unwrap(), bytes, "len {len}");
-                assert_eq!(decode_b64_owned(text).unwrap(), bytes, "len {len}, in place");
-            }
-        }
     }
 
     /// Collects what a streaming feed hands over: `(index, text)` per string.
@@ -1017,77 +601,4 @@ mod tests {
         assert!(decoder.finish().is_err());
     }
 
-    #[test]
-    fn streamed_base64_accepts_and_refuses_what_whole_text_does_however_cut() {
-        let mut rng = fastrand::Rng::with_seed(3);
-        let mut texts: Vec<String> = (0..40usize)
-            .map(|len| general_purpose::STANDARD.encode((0..len).map(|_| rng.u8(..)).collect::<Vec<_>>()))
-            .collect();
-        texts.extend(texts.clone().into_iter().map(|t| t.trim_end_matches('=').to_owned()));
-        texts.extend(
-            ["QUJD=QUJD", "QUJDQ", "QU=D", "QUJD\n", "Q===", "QU==QUJD", "QUJD=", "AB=", "A"].map(String::from),
-        );
-        for text in texts {
-            let whole = decode_b64(&text);
-            for cut in 0..=text.len() {
-                for second in cut..=text.len() {
-                    let mut stream = B64Stream::default();
-                    let mut out = vec![0; decoded_capacity(text.len()) + 16];
-                    let mut written = 0;
-                    let result = (|| {
-                        for piece in
-                            [&text.as_bytes()[..cut], &text.as_bytes()[cut..second], &text.as_bytes()[second..]]
-                        {
-                            written += stream.feed(piece, &mut out[written..])?;
-                        }
-                        written += stream.finish(&mut out[written..])?;
-                        Ok::<_, Base64Error>(())
-                    })();
-                    match (&whole, result) {
-                        (Ok(bytes), Ok(())) => assert_eq!(&out[..written], &bytes[..], "{text} cut {cut}/{second}"),
-                        (Err(_), Err(_)) => {}
-                        (whole, streamed) => panic!("{text} cut {cut}/{second}: {whole:?} but {streamed:?}"),
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn every_character_decodes_and_every_other_byte_is_refused_at_any_place_of_a_block() {
-        // Every alphabet character at every place of the 32-character blocks the vector path takes.
-        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let text: String = (0..96 * 4).map(|i| char::from(alphabet[(i * 7 + i / 64) % 64])).collect();
-        let expected = general_purpose::STANDARD.decode(&text).unwrap();
-        assert_eq!(decode_b64(&text).unwrap(), expected);
-        assert_eq!(decode_b64_owned(text.clone()).unwrap(), expected);
-        for byte in (0..=255u8).filter(|b| !alphabet.contains(b)) {
-            for at in [0, 1, 15, 16, 31, 32, 63, 64, 95] {
-                let mut bad = text.clone().into_bytes();
-                bad[at] = byte;
-                // Not UTF-8 for some bytes: go through the bytes path the decoders share.
-                let mut out = vec![0; decoded_capacity(bad.len())];
-                let error = decode_into(&bad, &mut out, 0).unwrap_err();
-                assert!(error.to_string().contains(&format!("offset {at}")), "{byte:#x} at {at}: {error}");
-            }
-        }
-    }
-
-    #[test]
-    fn base64_errors_name_the_bad_character() {
-        let text = general_purpose::STANDARD.encode([7u8; 9000]);
-        for at in [0, 5, 8191, 8192, 8193, text.len() - 1] {
-            let mut bad = text.clone().into_bytes();
-            bad[at] = b'$';
-            let bad = String::from_utf8(bad).unwrap();
-            let error = decode_b64(&bad).unwrap_err();
-            assert!(error.to_string().contains(&format!("offset {at}")), "{error}");
-            let error = decode_b64_owned(bad).unwrap_err();
-            assert!(error.to_string().contains(&format!("offset {at}")), "{error}");
-        }
-        for bad in ["QUJD=QUJD", "QUJDQ", "QU=D", "QUJD\n", "Q==="] {
-            assert!(decode_b64(bad).is_err(), "{bad}");
-            assert!(decode_b64_owned(bad.to_owned()).is_err(), "{bad}");
-        }
-    }
 }

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod api_error;
+mod b64;
 mod body;
 mod builder;
 mod call;

@@ -12,6 +12,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use seedream_types::provenance::{self, Provenance};
+use seedream_types::time::UtcTime;
 use seedream_types::{GeneratedImage, ImageFormat, ImageItem, ImagesResponse};
 
 use crate::call::Job;
@@ -50,7 +51,10 @@ impl SaveOptions {
     }
 
     /// Metadata on: `provenance` (prompt, model, size, seed, request id, time, synthetic, tool) is
-    /// written into the file; see [`seedream_types::provenance`].
+    /// written into the file; see [`seedream_types::provenance`]. Saved by
+    /// [`ImagesCall::save_to`](crate::ImagesCall::save_to), the fields it leaves empty are filled in
+    /// from the request and its answer (prompt, seed, model, size, request id, time, synthetic), so
+    /// `Provenance { tool: "my-app 1.0".into(), ..Provenance::default() }` is enough.
     pub fn with_provenance(mut self, provenance: Provenance) -> Self {
         self.provenance = Some(provenance);
         self
@@ -159,6 +163,33 @@ fn stamp_file(path: &Path, record: &Provenance) -> Result<u64, Error> {
 }
 
 
+/// `base` completed where it leaves a field out: the prompt and seed from the request, the request
+/// id and the image's size from the answer, the model that answered, whether the emulator drew it
+/// (never un-set), and the time now.
+fn completed(
+    base: &Provenance,
+    job: &Job<'_>,
+    meta: &ResponseMeta,
+    model: Option<&str>,
+    image: Option<&GeneratedImage>,
+) -> Provenance {
+    let mut record = base.clone();
+    if record.prompt.is_empty() {
+        record.prompt = job.prompt().to_owned();
+    }
+    record.seed = record.seed.or_else(|| job.seed());
+    record.request_id = record.request_id.or_else(|| meta.request_id.clone());
+    record.size = record.size.or_else(|| image.and_then(|image| image.size.clone()));
+    if record.model.is_empty() {
+        record.model = model.unwrap_or(job.model()).to_owned();
+    }
+    record.synthetic |= meta.synthetic;
+    if record.created.is_empty() {
+        record.created = UtcTime::now().to_string();
+    }
+    record
+}
+
 /// Sends `job` and saves its images; see [`ImagesCall::save_to`](crate::ImagesCall::save_to).
 pub(crate) async fn save_to(
     client: &Client,
@@ -169,11 +200,16 @@ pub(crate) async fn save_to(
 ) -> Result<SavedResponse, Error> {
     check_plain(&format!("{stem}-0.bin"))?;
     let StagedResponse { mut response, images, meta } = stage_in(client, job, dir, stem).await?;
+    // Each image's record, taken before the links below are read out of the response.
+    let records: Vec<Option<Provenance>> = (response.data.iter().map(ImageItem::image))
+        .map(|item| options.provenance.as_ref().map(|base| completed(base, job, &meta, response.model.as_deref(), item)))
+        .collect();
+    let record_of = |index: usize| records.get(index).cloned().flatten();
     let mut saved = Vec::with_capacity(images.len());
     for image in images {
         let mut bytes = image.len();
-        if let Some(record) = &options.provenance {
-            bytes = stamp_file(image.path(), record)?;
+        if let Some(record) = record_of(image.index()) {
+            bytes = stamp_file(image.path(), &record)?;
         }
         let (index, format) = (image.index(), image.format());
         let extension = format.map_or(crate::UNKNOWN_EXTENSION, ImageFormat::extension);
@@ -191,8 +227,9 @@ pub(crate) async fn save_to(
         }
         let text = item.b64_json.take();
         let image = GeneratedImage { b64_json: text, ..item.clone() };
+        let options = SaveOptions { provenance: record_of(index) };
         let bytes = client.into_image_bytes(image).await?;
-        let path = save_image_with(dir, &format!("{stem}-{index}"), &bytes, options)?;
+        let path = save_image_with(dir, &format!("{stem}-{index}"), &bytes, &options)?;
         let size = fs::metadata(&path).map_or(bytes.len() as u64, |meta| meta.len());
         saved.push(SavedFile { index, path, format: bytes.format(), bytes: size });
     }

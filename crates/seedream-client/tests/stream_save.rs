@@ -12,7 +12,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use seedream_client::{Client, Error};
-use seedream_types::{GenerateRequest, ImageFormat, ResponseFormat, SEEDREAM_4_0};
+use seedream_types::edit::ImageFile;
+use seedream_types::{EditRequest, GenerateRequest, ImageFormat, ResponseFormat, SEEDREAM_4_0};
 use tokio::io::AsyncWriteExt as _;
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR png bytes";
@@ -253,8 +254,9 @@ fn block() -> (String, Vec<u8>) {
     (STANDARD.encode(&bytes), bytes)
 }
 
-/// The child's side: `SEEDREAM_STREAM_SAVE_CHILD=<save|bytes> <base URL> <dir> <images> <mib>`; saves
-/// into `dir` (`save`) or takes the images in memory and checks them (`bytes`); prints `VmHWM <bytes>`.
+/// The child's side: `SEEDREAM_STREAM_SAVE_CHILD=<mode> <base URL> <dir> <images> <mib>`; generates
+/// and saves into `dir` (`save`), edits and saves (`edit-save`: a multipart edit, the relay's way), or
+/// takes the images in memory and checks them (`bytes`, `edit-bytes`); prints `VmHWM <bytes>`.
 #[test]
 fn stream_save_child() {
     let Ok(args) = std::env::var("SEEDREAM_STREAM_SAVE_CHILD") else { return };
@@ -272,11 +274,13 @@ fn stream_save_child() {
             .max_response_bytes(2 << 30)
             .build()
             .unwrap();
-        if mode == "save" {
-            client.generate(&request()).save_to(dir, "big").await.unwrap();
+        let (generate, edit) = (request(), EditRequest::new(SEEDREAM_4_0, "at night", ImageFile::new("in.png", PNG)));
+        let call = if mode.starts_with("edit") { client.edit(&edit) } else { client.generate(&generate) };
+        if mode.ends_with("save") {
+            call.save_to(dir, "big").await.unwrap();
             return;
         }
-        let generated = client.generate(&request()).bytes().await.unwrap();
+        let generated = call.bytes().await.unwrap();
         let (images, mib): (usize, usize) = (images.parse().unwrap(), mib.parse().unwrap());
         assert_eq!(generated.images.len(), images);
         for (at, (index, image)) in generated.images.iter().enumerate() {
@@ -352,7 +356,7 @@ fn stream_save_peak(mode: &str, images: usize, mib: usize) -> (u64, u64) {
         .unwrap_or_default();
     let [peak, start] = figures[..] else { panic!("no VmHWM line: {stdout}") };
     let names = entries(&dir);
-    let saved = if mode == "save" { images } else { 0 };
+    let saved = if mode.ends_with("save") { images } else { 0 };
     assert_eq!(names.len(), saved, "{names:?}");
     for i in 0..saved {
         // Random bytes have no format and the item states none.
@@ -373,19 +377,28 @@ fn streaming_save_of_a_100_mb_answer_peaks_under_64_mib() {
 }
 
 #[test]
+fn an_edit_saved_to_disk_of_a_100_mb_answer_peaks_under_64_mib() {
+    let (peak, _) = stream_save_peak("edit-save", 15, 7);
+    eprintln!("peak {} MiB", peak >> 20);
+    assert!(peak <= 64 << 20, "peak resident set {} MiB", peak >> 20);
+}
+
+#[test]
 fn streaming_save_of_a_1_gb_answer_peaks_under_64_mib() {
     let (peak, _) = stream_save_peak("save", 15, 68);
     assert!(peak <= 64 << 20, "peak resident set {} MiB", peak >> 20);
 }
 
-/// `generate_bytes` holds the images, not the answer's text: for 15 images of 5.25 MiB (7 MiB of
-/// base64 each, 105 MiB of text) the call adds at most 1.1 times the images to what the process held
-/// before it, where holding the text alone would take 1.33 times.
+/// `.bytes()` holds the images, not the answer's text: for 15 images of 5.25 MiB (7 MiB of base64
+/// each, 105 MiB of text) the call adds at most 1.1 times the images to what the process held before
+/// it, where holding the text alone would take 1.33 times. Edits the same.
 #[test]
-fn generate_bytes_of_a_100_mb_answer_peaks_near_the_images_size() {
+fn bytes_of_a_100_mb_answer_peak_near_the_images_size_for_generate_and_edit() {
     let decoded = 15 * 7 * (768 << 10) as u64;
-    let (peak, start) = stream_save_peak("bytes", 15, 7);
-    let added = peak.saturating_sub(start);
-    eprintln!("the call added {} MiB for {} MiB of images", added >> 20, decoded >> 20);
-    assert!(added <= decoded + decoded / 10, "{} MiB added for {} MiB of images", added >> 20, decoded >> 20);
+    for mode in ["bytes", "edit-bytes"] {
+        let (peak, start) = stream_save_peak(mode, 15, 7);
+        let added = peak.saturating_sub(start);
+        eprintln!("{mode}: the call added {} MiB for {} MiB of images", added >> 20, decoded >> 20);
+        assert!(added <= decoded + decoded / 10, "{mode}: {} MiB added for {} MiB of images", added >> 20, decoded >> 20);
+    }
 }

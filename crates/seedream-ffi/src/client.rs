@@ -116,7 +116,7 @@ impl seedream_client {
     }
 
     /// The client for one call: with the overall deadline, when set, over the call and its downloads.
-    fn job(&self) -> Client {
+    pub(crate) fn job(&self) -> Client {
         match self.calls.overall {
             Some(overall) => self.client.with_deadline(overall),
             None => self.client.clone(),
@@ -124,7 +124,7 @@ impl seedream_client {
     }
 
     /// Runs `job` on the runtime, blocking the calling thread, until it ends or `cancel` fires.
-    fn block_on<T>(&self, cancel: Option<&seedream_cancel>, job: impl Future<Output = FfiResult<T>>) -> FfiResult<T> {
+    pub(crate) fn block_on<T>(&self, cancel: Option<&seedream_cancel>, job: impl Future<Output = FfiResult<T>>) -> FfiResult<T> {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(seedream_error::new(
                 seedream_result::Reentrant,
@@ -266,6 +266,36 @@ fn edit_request(json: &str, files: Vec<ImageFile>, mask: Option<ImageFile>) -> F
         tools: params.tools,
         extra,
     })
+}
+
+/// The edit request of `seedream_client_edit`'s and `_edit_save`'s arguments: the parameters and
+/// copies of the images and mask.
+///
+/// # Safety
+/// `params_json` is NULL or NUL-terminated; `images` holds `image_count` buffers, each of `len`
+/// readable bytes; `mask` holds `mask_len` bytes (or is NULL with 0).
+pub(crate) unsafe fn edit_arguments(
+    params_json: *const c_char,
+    images: *const seedream_buffer,
+    image_count: usize,
+    mask: *const u8,
+    mask_len: usize,
+) -> FfiResult<EditRequest> {
+    // SAFETY: as the caller promises.
+    let (json, buffers, mask) = unsafe {
+        (
+            arg_str(params_json, "params_json")?,
+            arg_slice(images, image_count, "images")?,
+            arg_bytes(mask, mask_len, "mask")?,
+        )
+    };
+    let mut files = Vec::with_capacity(buffers.len());
+    for (index, buffer) in buffers.iter().enumerate() {
+        // SAFETY: the caller passes buffers of `len` readable bytes.
+        let bytes = unsafe { arg_bytes(buffer.data, buffer.len, "images[].data") }?;
+        files.push(image_file(&format!("image-{index}"), bytes));
+    }
+    edit_request(json, files, (!mask.is_empty()).then(|| image_file("mask", mask)))
 }
 
 fn image_file(name: &str, bytes: &[u8]) -> ImageFile {
@@ -414,23 +444,10 @@ pub unsafe extern "C" fn seedream_client_edit(
     error_out: *mut *mut seedream_error,
 ) -> seedream_result {
     // SAFETY: the caller passes NULL or valid pointers, each buffer holding its `len` bytes.
-    let (client, json, cancel, buffers, mask) = unsafe {
-        (
-            arg_ref(client, "client")?,
-            arg_str(params_json, "params_json")?,
-            cancel.as_ref(),
-            arg_slice(images, image_count, "images")?,
-            arg_bytes(mask, mask_len, "mask")?,
-        )
+    let (client, cancel, request) = unsafe {
+        (arg_ref(client, "client")?, cancel.as_ref(), edit_arguments(params_json, images, image_count, mask, mask_len)?)
     };
     let response_out = arg_out(response_out, "response_out")?;
-    let mut files = Vec::with_capacity(buffers.len());
-    for (index, buffer) in buffers.iter().enumerate() {
-        // SAFETY: the caller passes buffers of `len` readable bytes.
-        let bytes = unsafe { arg_bytes(buffer.data, buffer.len, "images[].data") }?;
-        files.push(image_file(&format!("image-{index}"), bytes));
-    }
-    let request = edit_request(json, files, (!mask.is_empty()).then(|| image_file("mask", mask)))?;
     let response = client.block_on(cancel, async {
         let job = client.job();
         let (response, meta) = job.edit(&request).await.map_err(|e| seedream_error::from_client(&e))?.into_parts();

@@ -29,6 +29,7 @@ pub mod log;
 pub mod model_list;
 pub mod response;
 pub mod result;
+pub mod save;
 pub mod stream_event;
 pub mod validation;
 mod violation;

@@ -5,7 +5,7 @@
 use std::ffi::{CString, c_char};
 use std::sync::OnceLock;
 
-use ::seedream_client::ResponseMeta;
+use ::seedream_client::{ResponseMeta, SavedResponse};
 use ::seedream_client::decode::decode_b64;
 use seedream_types::image::read_dimensions;
 use seedream_types::{BoundingBox, GeneratedImage, ImageItem, ImagesResponse, Usage};
@@ -115,6 +115,8 @@ struct Image {
     bytes: OnceLock<ImageBytes>,
     /// Bytes downloaded later by `seedream_client_download_image`.
     fetched: OnceLock<ImageBytes>,
+    /// The file it was saved to (`seedream_client_generate_save`, `_edit_save`).
+    path: Option<CString>,
 }
 
 /// What `bytes` gives for a `url` image that was not downloaded (it stays undecided, so that
@@ -174,6 +176,7 @@ impl seedream_response {
                         description: c_string(image.description.clone().unwrap_or_default()),
                         bytes,
                         fetched: OnceLock::new(),
+                        path: None,
                     },
                     ImageItem::Failed(failed) => Image {
                         succeeded: false,
@@ -188,6 +191,7 @@ impl seedream_response {
                         description: CString::default(),
                         bytes,
                         fetched: OnceLock::new(),
+                        path: None,
                     },
                 }
             })
@@ -202,6 +206,22 @@ impl seedream_response {
             response,
             json: OnceLock::new(),
         }
+    }
+
+    /// Wraps the response of a save call: each saved image names its file, and its format is the
+    /// file's (sniffed from its bytes); its bytes are in the file, not here.
+    pub(crate) fn saved(saved: SavedResponse) -> Self {
+        let SavedResponse { response, saved, meta, .. } = saved;
+        let mut this = Self::new(response, &meta, Vec::new());
+        for file in saved {
+            if let Some(image) = this.images.get_mut(file.index) {
+                image.path = Some(c_string(file.path.to_string_lossy().into_owned()));
+                if file.format.is_some() {
+                    image.stated_format = file.format.into();
+                }
+            }
+        }
+        this
     }
 
     /// The bytes of image `index`: downloaded, decoded from `b64_json` on first use, or why not.
@@ -306,6 +326,21 @@ pub unsafe extern "C" fn seedream_response_image_url(
     index: usize,
 ) -> *const c_char {
     try_ref!(response).images.get(index).map_or(std::ptr::null(), |image| image.url.as_ptr())
+}
+
+/// The file image `index` was saved to by `seedream_client_generate_save` or `_edit_save`
+/// (`<dir>/<stem>-<index>.<extension>`, NUL-terminated UTF-8); NULL when the image was not saved (a
+/// failed image, a response of another call) or `index` is out of range.
+///
+/// `response` is borrowed for the call only. The string is valid until `response` is freed.
+#[ffi_fn]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn seedream_response_image_path(
+    response: *const seedream_response,
+    index: usize,
+) -> *const c_char {
+    let image = try_ref!(response).images.get(index);
+    image.and_then(|image| image.path.as_ref()).map_or(std::ptr::null(), |path| path.as_ptr())
 }
 
 /// The bytes of image `index` (JPEG, PNG, ...: see `seedream_response_image_format`): on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out`

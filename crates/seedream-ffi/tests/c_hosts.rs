@@ -345,6 +345,11 @@ fn edit_from_memory_buffers() {
 }
 
 #[test]
+fn generate_and_edit_save_stream_into_a_folder_with_provenance() {
+    run_host("save");
+}
+
+#[test]
 fn cancel_from_another_thread() {
     run_host("cancel");
 }
