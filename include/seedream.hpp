@@ -223,6 +223,10 @@ class Response {
     detail::check(code, error);
     return out;
   }
+  /// The file the image was saved to by `generate_save` or `edit_save`; empty when it was not saved.
+  std::string_view path(std::size_t index) const noexcept {
+    return detail::view(seedream_response_image_path(get(), index));
+  }
   /// The image's file format, from its bytes, else as the response states it; unknown when neither tells.
   ImageFormat format(std::size_t index) const noexcept { return seedream_response_image_format(get(), index); }
   /// The image's media type, such as "image/png"; empty when unknown.
@@ -472,6 +476,34 @@ class Client {
     seedream_error *error = nullptr;
     seedream_result code = seedream_client_edit(get(), params_json.c_str(), buffers.data(), buffers.size(),
                                                 mask.data, mask.size, token(cancel), &raw, &error);
+    detail::check(code, error);
+    return Response(raw);
+  }
+
+  /// Generates images and streams them into `dir` as `<stem>-<index>.<extension>`, with provenance,
+  /// under atomic names (see `seedream_client_generate_save`); `Response::path` names each file.
+  /// Throws `Error`.
+  Response generate_save(const std::string &request_json, const std::string &dir, const std::string &stem,
+                         const Cancel *cancel = nullptr) const {
+    seedream_response *raw = nullptr;
+    seedream_error *error = nullptr;
+    seedream_result code = seedream_client_generate_save(get(), request_json.c_str(), dir.c_str(), stem.c_str(),
+                                                         token(cancel), &raw, &error);
+    detail::check(code, error);
+    return Response(raw);
+  }
+
+  /// Edits images given in memory, as `edit`, and saves the results as `generate_save` does. Throws `Error`.
+  Response edit_save(const std::string &params_json, const std::vector<ByteView> &images, const std::string &dir,
+                     const std::string &stem, ByteView mask = {}, const Cancel *cancel = nullptr) const {
+    std::vector<seedream_buffer> buffers;
+    buffers.reserve(images.size());
+    for (const ByteView &image : images) buffers.push_back(seedream_buffer{image.data, image.size});
+    seedream_response *raw = nullptr;
+    seedream_error *error = nullptr;
+    seedream_result code =
+        seedream_client_edit_save(get(), params_json.c_str(), buffers.data(), buffers.size(), mask.data, mask.size,
+                                  dir.c_str(), stem.c_str(), token(cancel), &raw, &error);
     detail::check(code, error);
     return Response(raw);
   }

@@ -6,6 +6,9 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include <unistd.h>
 
 #include "seedream.hpp"
 
@@ -70,6 +73,38 @@ static void generate(const seedream::Client &client) {
   // Moving transfers ownership: exactly one free.
   seedream::Response moved = std::move(response);
   CHECK(moved.size() == 3);
+}
+
+// generate_save and edit_save: files in a folder, each named by Response::path; a bad stem throws.
+static void save(const seedream::Client &client) {
+  char dir[] = "/tmp/seedream-wrapper-XXXXXX";
+  if (mkdtemp(dir) == nullptr) {
+    CHECK(false);
+    return;
+  }
+  seedream::Response saved = client.generate_save(GROUP, dir, "group");
+  CHECK(saved.size() == 3);
+  std::vector<std::string> paths;
+  for (std::size_t i = 0; i < saved.size(); i++) {
+    std::string path(saved.path(i));
+    CHECK(path == std::string(dir) + "/group-" + std::to_string(i) + ".jpg");
+    paths.push_back(path);
+  }
+  CHECK(saved.path(3).empty());
+  seedream::Response source = client.generate(GROUP);
+  seedream::Response edited = client.edit_save(
+      R"({"model":"doubao-seedream-4-0-250828","prompt":"p","size":"1K","response_format":"b64_json"})",
+      {source.bytes(0)}, dir, "edited");
+  CHECK(std::string(edited.path(0)) == std::string(dir) + "/edited-0.jpg");
+  paths.push_back(std::string(edited.path(0)));
+  try {
+    client.generate_save(GROUP, dir, "../up");
+    CHECK(false);
+  } catch (const seedream::Error &e) {
+    CHECK(e.code() == SEEDREAM_RESULT_INVALID_ARGUMENT);
+  }
+  for (const std::string &path : paths) CHECK(std::remove(path.c_str()) == 0);
+  CHECK(rmdir(dir) == 0);
 }
 
 static void stream(const seedream::Client &client) {
@@ -214,6 +249,7 @@ int main() {
     seedream::Client client =
         seedream::ClientBuilder().base_url(base_url).api_key(env("SEEDREAM_TEST_API_KEY")).max_attempts(1).build();
     generate(client);
+    save(client);
     stream(client);
     formats(client, base_url);
     errors(base_url);
