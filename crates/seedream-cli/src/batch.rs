@@ -15,9 +15,10 @@ use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
+use crate::args::{CallArgs, GlobalArgs};
 use crate::budget::{Budget, bought, most_images};
 use crate::claim::{self, Claim, Claimed};
-use crate::cli::{BatchArgs, CallArgs, GlobalArgs};
+use crate::commands::batch::BatchArgs;
 use crate::failure::{Exit, Failure};
 use crate::files::prepare_out_dir;
 use crate::identity::{request_key, text_key};

@@ -15,10 +15,13 @@ use seedream_types::{
 };
 use serde_json::{Value, json};
 
-use crate::cli::{CallArgs, EditArgs, Format, GenerateArgs, GlobalArgs, NetworkArgs, duration_text};
+use crate::args::{CallArgs, GlobalArgs, NetworkArgs, duration_text};
+use crate::commands::edit::EditArgs;
+use crate::commands::generate::GenerateArgs;
 use crate::failure::{Exit, Failure};
 use crate::files::prepare_out_dir;
 use crate::identity::request_key;
+use crate::image_args::Format;
 use crate::input;
 use crate::interrupt::Interrupt;
 use crate::journal::{self, Record};
@@ -583,7 +586,7 @@ pub fn timed_out(call: &CallArgs, phase: &str) -> Failure {
     .with_kind("timeout")
     .with_hint(format!(
         "give it longer with --timeout (the default is {}); a 4K group can take 4–6 minutes",
-        crate::cli::DEFAULT_TIMEOUT
+        crate::args::DEFAULT_TIMEOUT
     ))
 }
 
