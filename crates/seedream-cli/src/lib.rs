@@ -16,11 +16,12 @@ mod catalog;
 mod claim;
 mod files;
 mod gallery;
-mod identity;
 #[allow(rustdoc::bare_urls, rustdoc::broken_intra_doc_links)]
-mod image_args;
+mod generation_args;
+mod identity;
 mod input;
 mod interrupt;
+mod job;
 mod journal;
 mod limiter;
 mod logging;

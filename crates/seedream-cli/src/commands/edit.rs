@@ -1,21 +1,31 @@
 //! `seedream edit`: one or more local images changed as the prompt says.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use seedream_types::catalog::families;
-use seedream_types::{Background, OutputFormat, SEEDREAM_5_0_PRO};
+use seedream_types::{EditRequest, SEEDREAM_5_0_PRO};
+use serde_json::{Value, json};
 
-use crate::args::{CallArgs, DEFAULT_OUT_DIR, GlobalArgs, NO_VALIDATE_HELP, NetworkArgs};
-use crate::failure::Exit;
-use crate::image_args::{
-    Format, background_help, guidance_scale_help, output_format_help, seed_help, size_help, web_search_help,
-};
+use crate::args::{CallArgs, GlobalArgs, NetworkArgs};
+use crate::failure::{Exit, Failure};
+use crate::generation_args::GenerationArgs;
+use crate::input;
 use crate::interrupt::Interrupt;
+use crate::job::Job;
 use crate::output::Output;
+use crate::run::Order;
 
 /// Options of `edit`.
 #[derive(Debug, Args)]
+// Two shared flags act differently on an edit: their help says how.
+#[command(
+    mut_arg("max_images", |arg| arg.help("Number of images to make")),
+    mut_arg("stream", |arg| arg.help(
+        "Receive images one by one as they finish. With --stream the edit is sent as a generations request with \
+         the images as data URLs (every service takes that form)"
+    ))
+)]
 pub struct EditArgs {
     #[arg(long = "image", short = 'i', value_name = "PATH", required = true, help = edit_image_help())]
     pub images: Vec<PathBuf>,
@@ -25,44 +35,8 @@ pub struct EditArgs {
     /// A mask image (relays that support it).
     #[arg(long, value_name = "PATH")]
     pub mask: Option<PathBuf>,
-    /// Model id, Ark endpoint id (ep-…), or a family key (seedream-5.0-pro: its current id for
-    /// --provider). Default: the catalog's recommended current model (`seedream models`)
-    #[arg(long, short = 'm')]
-    pub model: Option<String>,
-    #[arg(long, short = 's', help = size_help())]
-    pub size: Option<String>,
-    /// Number of images to make.
-    #[arg(long, short = 'n', value_name = "N")]
-    pub max_images: Option<i64>,
-    #[arg(long, allow_negative_numbers = true, help = seed_help())]
-    pub seed: Option<i64>,
-    #[arg(long, value_name = "X", help = guidance_scale_help())]
-    pub guidance_scale: Option<f64>,
-    /// Receive images one by one as they finish. With --stream the edit is sent as a generations
-    /// request with the images as data URLs (every service takes that form)
-    #[arg(long)]
-    pub stream: bool,
-    /// How the service returns images (default url).
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    #[arg(long, value_name = "FORMAT", help = output_format_help())]
-    pub output_format: Option<OutputFormat>,
-    #[arg(long, value_name = "BACKGROUND", help = background_help())]
-    pub background: Option<Background>,
-    #[arg(long, help = web_search_help())]
-    pub web_search: bool,
-    /// Ask for images without the "AI生成" mark that the service adds bottom right by default (sends
-    /// "watermark": false)
-    #[arg(long)]
-    pub no_watermark: bool,
-    #[arg(long, help = NO_VALIDATE_HELP)]
-    pub no_validate: bool,
-    /// `--n N`, the relays' spelling: refused with a pointer to --max-images, not guessed at.
-    #[arg(long = "n", value_name = "N", hide = true)]
-    pub relay_n: Option<String>,
-    /// Directory for the images, manifest.json and journal.jsonl (created if needed).
-    #[arg(long, short = 'o', value_name = "DIR", default_value = DEFAULT_OUT_DIR)]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub generation: GenerationArgs,
     #[command(flatten)]
     pub network: NetworkArgs,
     #[command(flatten)]
@@ -92,7 +66,58 @@ fn edit_image_help() -> String {
     format!("The image to edit, a local file (repeatable: up to {max}, by model; see `seedream models`)")
 }
 
-/// Runs `edit`.
+/// Runs `edit`: the request from the flags, then the call (`crate::run`).
 pub async fn run(args: &EditArgs, global: &GlobalArgs, out: &Output, interrupt: &Interrupt) -> Exit {
-    crate::run::edit(args, global, out, interrupt).await
+    let (job, recorded) = match request(args) {
+        Ok(built) => built,
+        Err(failure) => return failure.report(out),
+    };
+    let order = Order {
+        command: "edit",
+        job,
+        recorded,
+        generation: &args.generation,
+        network: &args.network,
+        call: &args.call,
+        global,
+    };
+    crate::run::run(order, out, interrupt).await
+}
+
+/// The request, and what the manifest records of it (the files by path, not by content).
+fn request(args: &EditArgs) -> Result<(Job, Value), Failure> {
+    let model = args.generation.model();
+    let options = args.generation.options(&model, false)?;
+    let mut files = Vec::with_capacity(args.images.len());
+    for path in &args.images {
+        files.push(input::image_file(path)?);
+    }
+    let mut files = files.into_iter();
+    let Some(first) = files.next() else {
+        return Err(Failure::usage("edit needs at least one --image"));
+    };
+    let mut request =
+        EditRequest::new(model, args.prompt.clone(), first).with_images(files).with_options(options.clone());
+    if let Some(mask) = &args.mask {
+        request.mask = Some(input::image_file(mask)?);
+    }
+    let path = |p: &Path| Value::from(p.display().to_string());
+    let images: Vec<Value> = args.images.iter().map(|p| path(p)).collect();
+    let mut recorded = json!({ "model": request.model, "prompt": request.prompt, "image": images });
+    if let Some(object) = recorded.as_object_mut() {
+        if let Some(mask) = &args.mask {
+            object.insert("mask".into(), path(mask));
+        }
+        // The options under the edit's names: the number of images is its `n`.
+        if let Ok(Value::Object(set)) = serde_json::to_value(&options) {
+            object.extend(set.into_iter().map(|(name, value)| match name.as_str() {
+                "max_images" => ("n".to_owned(), value),
+                _ => (name, value),
+            }));
+        }
+    }
+    // Images saved one by one as their events arrive come from a generations stream: with --stream
+    // the edit goes out as the generations request it is equivalent to (images as data URLs).
+    let job = if request.is_stream() { Job::Generate(request.to_generate_request()) } else { Job::Edit(request) };
+    Ok((job, recorded))
 }

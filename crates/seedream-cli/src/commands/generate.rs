@@ -1,18 +1,18 @@
 //! `seedream generate`: images from a prompt and optional reference images.
 
-use std::path::PathBuf;
-
 use clap::Args;
-use seedream_types::{Background, OutputFormat, SEEDREAM_5_0_PRO};
+use seedream_types::{GenerateRequest, SEEDREAM_5_0_PRO};
+use serde_json::Value;
 
-use crate::args::{CallArgs, DEFAULT_OUT_DIR, GlobalArgs, NO_VALIDATE_HELP, NetworkArgs};
-use crate::failure::Exit;
-use crate::image_args::{
-    Format, background_help, guidance_scale_help, layers_help, max_images_help, output_format_help, seed_help,
-    size_help, stream_help, web_search_help,
-};
+use crate::args::{CallArgs, GlobalArgs, NetworkArgs};
+use crate::failure::{Exit, Failure};
+use crate::generation_args::{GenerationArgs, layers_help};
+use crate::input;
 use crate::interrupt::Interrupt;
+use crate::job::Job;
+use crate::manifest::redact;
 use crate::output::Output;
+use crate::run::Order;
 
 /// Options of `generate`.
 #[derive(Debug, Args)]
@@ -20,47 +20,13 @@ pub struct GenerateArgs {
     /// What to draw (may be left out with --layers).
     #[arg(long, short = 'p', required_unless_present = "layers")]
     pub prompt: Option<String>,
-    /// Model id, Ark endpoint id (ep-…), or a family key (seedream-5.0-pro: its current id for
-    /// --provider). Default: the catalog's recommended current model (`seedream models`)
-    #[arg(long, short = 'm')]
-    pub model: Option<String>,
     /// A reference image: a local file (sent as a data URL) or an http(s) URL (repeatable).
     #[arg(long = "image", short = 'i', value_name = "PATH|URL")]
     pub images: Vec<String>,
-    // Help texts naming families are built from the catalog rows.
-    #[arg(long, short = 's', help = size_help())]
-    pub size: Option<String>,
-    #[arg(long, short = 'n', value_name = "N", help = max_images_help())]
-    pub max_images: Option<i64>,
-    #[arg(long, allow_negative_numbers = true, help = seed_help())]
-    pub seed: Option<i64>,
-    #[arg(long, value_name = "X", help = guidance_scale_help())]
-    pub guidance_scale: Option<f64>,
-    /// How the service returns images (default url).
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    #[arg(long, value_name = "FORMAT", help = output_format_help())]
-    pub output_format: Option<OutputFormat>,
-    #[arg(long, value_name = "BACKGROUND", help = background_help())]
-    pub background: Option<Background>,
     #[arg(long, help = layers_help())]
     pub layers: bool,
-    #[arg(long, help = web_search_help())]
-    pub web_search: bool,
-    /// Ask for images without the "AI生成" mark that the service adds bottom right by default (sends
-    /// "watermark": false)
-    #[arg(long)]
-    pub no_watermark: bool,
-    #[arg(long, help = stream_help())]
-    pub stream: bool,
-    #[arg(long, help = NO_VALIDATE_HELP)]
-    pub no_validate: bool,
-    /// `--n N`, the relays' spelling: refused with a pointer to --max-images, not guessed at.
-    #[arg(long = "n", value_name = "N", hide = true)]
-    pub relay_n: Option<String>,
-    /// Directory for the images, manifest.json and journal.jsonl (created if needed).
-    #[arg(long, short = 'o', value_name = "DIR", default_value = DEFAULT_OUT_DIR)]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub generation: GenerationArgs,
     #[command(flatten)]
     pub network: NetworkArgs,
     #[command(flatten)]
@@ -87,7 +53,43 @@ With --layers the base image and every layer are saved as <name>-00-base.png, <n
     )
 }
 
-/// Runs `generate`.
+/// Runs `generate`: the request from the flags, then the call (`crate::run`).
 pub async fn run(args: &GenerateArgs, global: &GlobalArgs, out: &Output, interrupt: &Interrupt) -> Exit {
-    crate::run::generate(args, global, out, interrupt).await
+    let (job, recorded) = match request(args) {
+        Ok(built) => built,
+        Err(failure) => return failure.report(out),
+    };
+    let order = Order {
+        command: "generate",
+        job,
+        recorded,
+        generation: &args.generation,
+        network: &args.network,
+        call: &args.call,
+        global,
+    };
+    crate::run::run(order, out, interrupt).await
+}
+
+/// The request, and what the manifest records of it (local images by path, not by content).
+fn request(args: &GenerateArgs) -> Result<(Job, Value), Failure> {
+    let model = args.generation.model();
+    let options = args.generation.options(&model, args.layers)?;
+    // With --layers the prompt may be left out: the Go SDK sends "" then, and so do we.
+    let mut request = GenerateRequest::new(model, args.prompt.clone().unwrap_or_default());
+    for image in &args.images {
+        request = request.with_image(input::image_value(image, None)?);
+    }
+    let mut request = request.with_options(options);
+    if args.layers {
+        request = request.with_layer_decomposition(true);
+    }
+    let mut recorded = serde_json::to_value(&request).unwrap_or(Value::Null);
+    if let Some(object) = recorded.as_object_mut()
+        && !args.images.is_empty()
+    {
+        let named: Vec<Value> = args.images.iter().map(|i| Value::from(i.as_str())).collect();
+        object.insert("image".into(), if named.len() == 1 { named[0].clone() } else { Value::Array(named) });
+    }
+    Ok((Job::Generate(request), redact(&recorded)))
 }

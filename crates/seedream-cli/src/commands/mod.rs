@@ -172,7 +172,7 @@ mod tests {
     use clap::CommandFactory;
 
     use crate::args::DEFAULT_OUT_DIR;
-    use crate::image_args::Format;
+    use crate::generation_args::Format;
 
     #[test]
     fn the_command_line_is_consistent() {
@@ -211,10 +211,10 @@ mod tests {
         let cli =
             Cli::try_parse_from(["seedream", "generate", "-p", "x", "--format", "b64_json", "--seed", "-1"]).unwrap();
         let Command::Generate(args) = cli.command else { panic!("not generate") };
-        assert_eq!(args.model, None, "the default comes from the catalog when the command runs");
-        assert_eq!(args.format, Some(Format::B64Json));
-        assert_eq!(args.seed, Some(-1));
-        assert_eq!(args.out, PathBuf::from(DEFAULT_OUT_DIR));
+        assert_eq!(args.generation.model, None, "the default comes from the catalog when the command runs");
+        assert_eq!(args.generation.format, Some(Format::B64Json));
+        assert_eq!(args.generation.seed, Some(-1));
+        assert_eq!(args.generation.out, PathBuf::from(DEFAULT_OUT_DIR));
         assert!(Cli::try_parse_from(["seedream", "batch", "f.jsonl", "--concurrency", "0"]).is_err());
     }
 }
