@@ -32,6 +32,7 @@ mod request;
 mod run;
 mod save;
 mod service;
+mod terminal;
 
 use std::process::ExitCode;
 

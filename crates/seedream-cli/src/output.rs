@@ -6,8 +6,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use seedream_client::text::for_terminal;
 use serde::Serialize;
+
+use crate::terminal::for_terminal;
 
 /// Where output goes and how.
 #[derive(Debug)]
