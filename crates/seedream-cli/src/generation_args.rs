@@ -186,18 +186,78 @@ fn background_help() -> String {
     )
 }
 
-pub(crate) fn layers_help() -> String {
-    let max = families().iter().filter_map(|f| f.layers.as_ref().map(|l| l.max_layers)).max().unwrap_or(0);
-    format!(
-        "Layer decomposition: split the one --image into a base image and up to {max} layers, saved as PNG files \
-         and one OpenRaster file (.ora); --prompt may be left out. For {}",
-        takers(|f| f.layers.is_some())
-    )
-}
-
 fn web_search_help() -> String {
     let takes = |f: &ModelFamily| f.takes_tool("web_search");
     let offered = families().iter().any(|f| takes(f) && f.status.is_offered());
     let note = if offered { "" } else { " (retired: only endpoints made before then take it)" };
     format!("Let the model search the web for what the prompt names (tools: web_search). For {}{note}", takers(takes))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+    use seedream_types::{Background, ImageOptions, OutputFormat, ResponseFormat, Size, Tool};
+
+    use super::*;
+    use crate::commands::{Cli, Command};
+
+    /// Every shared flag that sets a request field.
+    const SHARED: [&str; 17] = [
+        "--model",
+        "seedream-5.0-pro",
+        "--size",
+        "2K",
+        "-n",
+        "3",
+        "--seed",
+        "7",
+        "--guidance-scale",
+        "5.5",
+        "--format",
+        "b64_json",
+        "--background",
+        "transparent",
+        "--web-search",
+        "--no-watermark",
+        "--stream",
+    ];
+
+    fn generation_args(words: &[&str]) -> GenerationArgs {
+        let words = ["seedream"].iter().chain(words).chain(&SHARED);
+        match Cli::try_parse_from(words).unwrap().command {
+            Command::Generate(args) => args.generation,
+            Command::Edit(args) => args.generation,
+            _ => panic!("neither generate nor edit"),
+        }
+    }
+
+    #[test]
+    fn generate_and_edit_read_the_shared_flags_into_the_same_options() {
+        let generate = generation_args(&["generate", "-p", "x"]);
+        let edit = generation_args(&["edit", "-i", "a.png", "-p", "x"]);
+        let model = generate.model();
+        assert_eq!(model, edit.model());
+        let options = generate.options(&model, false).unwrap();
+        assert_eq!(options, edit.options(&model, false).unwrap());
+        let mut expected = ImageOptions::new();
+        expected.size = Some(Size::from_wire("2K"));
+        expected.max_images = Some(3);
+        expected.seed = Some(7);
+        expected.guidance_scale = Some(5.5);
+        expected.response_format = Some(ResponseFormat::B64Json);
+        expected.stream = Some(true);
+        expected.watermark = Some(false);
+        // A transparent background comes back as PNG, so PNG is asked for.
+        expected.output_format = Some(OutputFormat::Png);
+        expected.background = Some(Background::Transparent);
+        expected.tools = Some(vec![Tool::web_search()]);
+        assert_eq!(options, expected);
+    }
+
+    #[test]
+    fn the_relays_n_is_refused_with_a_pointer_to_max_images() {
+        let args = generation_args(&["generate", "-p", "x", "--n", "4"]);
+        let failure = args.options(&args.model(), false).unwrap_err();
+        assert!(failure.hint.as_deref().is_some_and(|hint| hint.contains("--max-images 4")), "{failure:?}");
+    }
 }

@@ -1,12 +1,13 @@
 //! `seedream generate`: images from a prompt and optional reference images.
 
 use clap::Args;
+use seedream_types::catalog::{self, families};
 use seedream_types::{GenerateRequest, SEEDREAM_5_0_PRO};
 use serde_json::Value;
 
 use crate::args::{CallArgs, GlobalArgs, NetworkArgs};
 use crate::failure::{Exit, Failure};
-use crate::generation_args::{GenerationArgs, layers_help};
+use crate::generation_args::GenerationArgs;
 use crate::input;
 use crate::interrupt::Interrupt;
 use crate::job::Job;
@@ -50,6 +51,15 @@ With --layers the base image and every layer are saved as <name>-00-base.png, <n
 …, and together as one OpenRaster file <name>.ora (opens as a layered image in GIMP and Krita).
 `seedream models` lists what each model takes.",
         pro = SEEDREAM_5_0_PRO
+    )
+}
+
+fn layers_help() -> String {
+    let max = families().iter().filter_map(|f| f.layers.as_ref().map(|l| l.max_layers)).max().unwrap_or(0);
+    format!(
+        "Layer decomposition: split the one --image into a base image and up to {max} layers, saved as PNG files \
+         and one OpenRaster file (.ora); --prompt may be left out. For {}",
+        catalog::names_where(|f| f.layers.is_some())
     )
 }
 
