@@ -2,6 +2,10 @@
 //! images-per-minute limit; every finished line journaled durably before it is reported; resumable by
 //! request key (a line whose request, sent to the same service, already has a complete result is
 //! skipped, wherever it sits in the file).
+//!
+//! Three steps: [`plan`] reads and keys the lines (nothing sent or written), [`execute`] runs the
+//! lines not done yet, [`report`] prints what the batch did and picks the exit status. One line's
+//! work is in [`line`].
 
 mod line;
 

@@ -1,4 +1,4 @@
-//! `seedream batch`: the command line of a batch run; the run itself is [`crate::batch`].
+//! `seedream batch`: the command line of a batch run; the run itself is `crate::batch`.
 
 use std::path::PathBuf;
 
