@@ -145,7 +145,8 @@ fn request(index: usize) -> GenerateRequest {
 async fn one(client: &Client, index: usize) -> Outcome {
     match client.generate(&request(index)).await {
         Ok(response) => {
-            let Some(image) = response.into_inner().data.into_iter().next().and_then(|item| item.image().cloned()) else {
+            let Some(image) = response.into_inner().data.into_iter().next().and_then(|item| item.image().cloned())
+            else {
                 return Outcome::Untyped("a response without an image".into());
             };
             match client.into_image_bytes(image).await {

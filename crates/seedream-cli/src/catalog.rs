@@ -8,7 +8,7 @@ use std::sync::RwLock;
 
 use seedream_types::catalog::{Catalog, Lifecycle, ModelFamily, Provider};
 
-use crate::cli::GlobalArgs;
+use crate::args::GlobalArgs;
 use crate::failure::Failure;
 
 /// The rows and the provider of this run.

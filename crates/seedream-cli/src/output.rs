@@ -6,8 +6,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use seedream_client::text::for_terminal;
 use serde::Serialize;
+
+use crate::terminal::for_terminal;
 
 /// Where output goes and how.
 #[derive(Debug)]
@@ -163,6 +164,21 @@ pub fn count(n: impl Into<u64>, noun: &str) -> String {
     match n.into() {
         1 => format!("1 {noun}"),
         n => format!("{n} {noun}s"),
+    }
+}
+
+/// Writes generated text (a completion script, the manual page) on stdout. A closed pipe (`| head`)
+/// is the reader's choice, not a failure.
+pub fn write_stdout(bytes: &[u8]) -> crate::failure::Exit {
+    use crate::failure::Exit;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Exit::Success,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+        Err(error) => {
+            eprintln!("seedream: cannot write to stdout: {error}");
+            Exit::Local
+        }
     }
 }
 

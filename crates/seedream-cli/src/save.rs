@@ -104,7 +104,7 @@ pub enum Saved<'a> {
 /// Saves every image of `response` and records the per-image errors. A download that fails is a
 /// per-image failure (with its link, to fetch by hand); a file that cannot be written stops everything.
 /// `staged` holds the images the client already decoded into temporary files as the answer arrived
-/// (`Client::generate_staged`): each is read from there, one at a time, rather than from `b64_json`.
+/// (`ImagesCall::stage_in`): each is read from there, one at a time, rather than from `b64_json`.
 pub async fn save_response(
     client: &Client,
     target: Target<'_>,

@@ -7,7 +7,7 @@ use seedream_types::{ErrorClass, Violation, catalog};
 
 use seedream_types::catalog::Provider;
 
-use crate::cli::{CallArgs, NetworkArgs};
+use crate::args::{CallArgs, NetworkArgs};
 use crate::failure::{ApiInfo, Exit, Failure};
 use crate::identity::{self, EMBEDDED};
 use crate::output::Output;
@@ -190,8 +190,8 @@ impl Service {
         let label = label_of(&client);
         out.detail(&format!(
             "service: {label}; deadline {} per call, idle limit {}, up to {} retries",
-            crate::cli::duration_text(call.timeout),
-            crate::cli::duration_text(call.idle_timeout),
+            crate::args::duration_text(call.timeout),
+            crate::args::duration_text(call.idle_timeout),
             call.retries
         ));
         Ok(Self { client, label, id, emulator })
@@ -506,7 +506,7 @@ mod tests {
 
     #[test]
     fn the_default_timeout_is_the_deadline_the_c_abi_uses_too() {
-        let parsed = crate::cli::parse_duration(crate::cli::DEFAULT_TIMEOUT).unwrap();
+        let parsed = crate::args::parse_duration(crate::args::DEFAULT_TIMEOUT).unwrap();
         assert_eq!(parsed, seedream_client::DEFAULT_CALL_DEADLINE);
     }
 
@@ -535,7 +535,7 @@ mod tests {
     #[test]
     fn hints_name_only_flags_that_generate_has() {
         use clap::CommandFactory as _;
-        let cli = crate::cli::Cli::command();
+        let cli = crate::commands::Cli::command();
         let generate = cli.find_subcommand("generate").unwrap();
         let flags: Vec<String> = generate
             .get_arguments()
@@ -580,7 +580,7 @@ mod tests {
     fn error_hints_name_only_flags_that_parse() {
         use clap::CommandFactory as _;
         use seedream_client::transport::{TransportError, TransportErrorKind};
-        let cli = crate::cli::Cli::command();
+        let cli = crate::commands::Cli::command();
         let mut flags: Vec<String> =
             cli.get_arguments().filter_map(|a| a.get_long().map(|l| format!("--{l}"))).collect();
         for name in ["generate", "edit", "batch", "emulator"] {
@@ -628,7 +628,7 @@ mod tests {
         }
         assert!(hints >= 20);
         let timeout = crate::run::timed_out(
-            &crate::cli::CallArgs {
+            &crate::args::CallArgs {
                 timeout: std::time::Duration::from_secs(30),
                 idle_timeout: std::time::Duration::from_secs(30),
                 retries: 2,

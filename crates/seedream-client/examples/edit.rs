@@ -16,7 +16,8 @@ async fn main() -> common::Result<()> {
         Some(path) => ImageFile::new(path.clone(), std::fs::read(path)?),
         None => {
             let response = client.generate(&GenerateRequest::new(SEEDREAM_4_0, "an empty room, morning light")).await?;
-            let image = response.into_inner().data.into_iter().find_map(|item| item.into_image()).ok_or("nothing generated")?;
+            let image =
+                response.into_inner().data.into_iter().find_map(|item| item.into_image()).ok_or("nothing generated")?;
             let bytes = client.into_image_bytes(image).await?;
             ImageFile::new(bytes.file_name("room"), bytes.into_bytes())
         }

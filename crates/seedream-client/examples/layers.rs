@@ -20,7 +20,8 @@ async fn main() -> common::Result<()> {
             let poster = GenerateRequest::new(SEEDREAM_5_0_PRO, "a concert poster: a guitar, a moon, bold title")
                 .with_size(SizePreset::OneK)
                 .with_output_format(OutputFormat::Png);
-            let image = client.generate(&poster).await?.into_inner().data.into_iter().find_map(|item| item.into_image());
+            let image =
+                client.generate(&poster).await?.into_inner().data.into_iter().find_map(|item| item.into_image());
             client.into_image_bytes(image.ok_or("no poster")?).await?.into_bytes().to_vec()
         }
     };

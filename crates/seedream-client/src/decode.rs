@@ -600,5 +600,4 @@ mod tests {
         decoder.feed_streaming(br#"{"data":[{"b64_json":"ABCD"#, &mut Collect::default()).unwrap();
         assert!(decoder.finish().is_err());
     }
-
 }

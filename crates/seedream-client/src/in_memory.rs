@@ -5,10 +5,10 @@
 use futures_util::future::try_join_all;
 use seedream_types::{GeneratedImage, ImageItem, ImagesResponse};
 
+use crate::b64::B64Stream;
 use crate::body::BodyReader;
 use crate::call::Job;
 use crate::client::Client;
-use crate::b64::B64Stream;
 use crate::decode::{ImageSink, ImagesDecoder};
 use crate::error::Error;
 use crate::image::ImageBytes;

@@ -162,7 +162,6 @@ fn stamp_file(path: &Path, record: &Provenance) -> Result<u64, Error> {
     Ok(stamped.len() as u64)
 }
 
-
 /// `base` completed where it leaves a field out: the prompt and seed from the request, the request
 /// id and the image's size from the answer, the model that answered, whether the emulator drew it
 /// (never un-set), and the time now.
@@ -202,7 +201,9 @@ pub(crate) async fn save_to(
     let StagedResponse { mut response, images, meta } = stage_in(client, job, dir, stem).await?;
     // Each image's record, taken before the links below are read out of the response.
     let records: Vec<Option<Provenance>> = (response.data.iter().map(ImageItem::image))
-        .map(|item| options.provenance.as_ref().map(|base| completed(base, job, &meta, response.model.as_deref(), item)))
+        .map(|item| {
+            options.provenance.as_ref().map(|base| completed(base, job, &meta, response.model.as_deref(), item))
+        })
         .collect();
     let record_of = |index: usize| records.get(index).cloned().flatten();
     let mut saved = Vec::with_capacity(images.len());

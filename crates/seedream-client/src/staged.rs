@@ -12,10 +12,10 @@ use seedream_types::image::sniff_format;
 use seedream_types::{ImageFormat, ImageItem, ImagesResponse};
 use tokio::sync::mpsc;
 
+use crate::b64::B64Stream;
 use crate::body::BodyReader;
 use crate::call::Job;
 use crate::client::Client;
-use crate::b64::B64Stream;
 use crate::decode::{ImageSink, ImagesDecoder};
 use crate::error::Error;
 use crate::image::ImageBytes;
@@ -402,7 +402,6 @@ async fn stream_to_files(
         (Err(None), Ok(_)) => Err(Error::Config("the writer of the saved images stopped".into())),
     }
 }
-
 
 /// Sends `job` with its `b64_json` images staged in `dir` (created if needed) as `.{stem}-….tmp`
 /// files; see [`ImagesCall::stage_in`](crate::ImagesCall::stage_in).

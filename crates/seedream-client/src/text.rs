@@ -1,10 +1,10 @@
 //! Text that came from a server, made safe to show: secrets it echoes replaced by `<redacted>`
-//! ([`redact`]; the client does this to every server text it returns), and control characters
-//! escaped before it reaches a terminal ([`for_terminal`]; for front ends that print), and an error
-//! with its causes as one line ([`with_causes`]).
+//! ([`redact`]; the client does this to every server text it returns), links and URLs stripped of
+//! what must not be recorded ([`link_without_query`], [`without_userinfo`]), and an error with its
+//! causes as one line ([`with_causes`]). Escaping for a terminal is the front end's job (the CLI's
+//! `terminal` module).
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use seedream_types::{ImageItem, ImagesResponse, StreamEvent};
@@ -52,31 +52,6 @@ pub fn redact<'a>(text: &'a str, secrets: &[&str]) -> Cow<'a, str> {
         }
     }
     out
-}
-
-/// `text` made safe to print on a terminal: control characters (C0 but newline and tab, DEL, C1)
-/// and the bidirectional-override characters are written as `\x1b`, `\u{202e}`, ... so a server's
-/// message cannot clear the screen, set the window title, write the clipboard (OSC 52) or reorder
-/// what is shown. Everything else is unchanged.
-pub fn for_terminal(text: &str) -> Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !text.chars().any(unsafe_char) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if !unsafe_char(c) {
-            out.push(c);
-        } else if (c as u32) < 0x100 {
-            let _ = write!(out, "\\x{:02x}", c as u32);
-        } else {
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
-        }
-    }
-    Cow::Owned(out)
 }
 
 /// A link without its query and fragment: what may be recorded of a pre-signed download link
@@ -386,13 +361,5 @@ mod tests {
         assert_eq!(link_without_query("https://b.test/i.jpeg?X-Tos-Signature=s&e=1#f"), "https://b.test/i.jpeg");
         assert_eq!(link_without_query("https://b.test/i.jpeg"), "https://b.test/i.jpeg");
         assert_eq!(without_userinfo("http://user:pass@relay.test/v1"), "http://relay.test/v1");
-    }
-
-    #[test]
-    fn control_characters_are_escaped_for_terminals() {
-        assert_eq!(for_terminal("\x1b[2J\x1b]0;owned\x07 ok"), "\\x1b[2J\\x1b]0;owned\\x07 ok");
-        assert_eq!(for_terminal("\x1b]52;c;ZXZpbA==\x1b\\"), "\\x1b]52;c;ZXZpbA==\\x1b\\");
-        assert_eq!(for_terminal("a\rb\u{9b}c\u{202e}d\x7f"), "a\\x0db\\x9bc\\u{202e}d\\x7f");
-        assert!(matches!(for_terminal("line one\n\tline two, déjà vu"), Cow::Borrowed(_)));
     }
 }

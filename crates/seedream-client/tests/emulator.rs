@@ -417,7 +417,8 @@ async fn broken_streams_end_with_an_error_item() {
         let events: Vec<_> = with_fault(&emulator, "stream-cut")
             .build()
             .unwrap()
-            .generate(&request).stream()
+            .generate(&request)
+            .stream()
             .await
             .unwrap()
             .collect()
@@ -427,7 +428,8 @@ async fn broken_streams_end_with_an_error_item() {
         let events: Vec<_> = with_fault(&emulator, "stream-error")
             .build()
             .unwrap()
-            .generate(&request).stream()
+            .generate(&request)
+            .stream()
             .await
             .unwrap()
             .collect()
@@ -438,7 +440,8 @@ async fn broken_streams_end_with_an_error_item() {
         let events: Vec<_> = with_fault(&emulator, "invalid-json")
             .build()
             .unwrap()
-            .generate(&request).stream()
+            .generate(&request)
+            .stream()
             .await
             .unwrap()
             .collect()

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use seedream_client::testing::{RecordingTransport, Reply};
-use seedream_client::{ClientBuilder, ARK_BASE_URL, Client, Error};
+use seedream_client::{ARK_BASE_URL, Client, ClientBuilder, Error};
 use seedream_types::{GenerateRequest, SEEDREAM_4_0};
 
 fn set(name: &str, value: Option<&str>) {

@@ -9,8 +9,8 @@ use std::time::Duration;
 use seedream_client::{Client, RetryPolicy};
 use seedream_emulator::{Emulator, EmulatorConfig};
 use seedream_types::{GenerateRequest, ResponseFormat, SEEDREAM_4_0, SizePreset};
-use tracing::field::{Field, Visit};
 use std::future::IntoFuture as _;
+use tracing::field::{Field, Visit};
 use tracing::instrument::WithSubscriber as _;
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
@@ -82,7 +82,8 @@ async fn traced_call(max: Level) -> (String, String) {
         .with_size(SizePreset::OneK)
         .with_response_format(ResponseFormat::Url);
     let capture = Capture::new(max);
-    let (response, meta) = client.generate(&request).into_future().with_subscriber(capture.clone()).await.unwrap().into_parts();
+    let (response, meta) =
+        client.generate(&request).into_future().with_subscriber(capture.clone()).await.unwrap().into_parts();
     let image = response.images().next().unwrap().clone();
     client.image_bytes(&image).with_subscriber(capture.clone()).await.unwrap();
     emulator.shutdown().await;

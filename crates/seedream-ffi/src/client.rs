@@ -124,7 +124,11 @@ impl seedream_client {
     }
 
     /// Runs `job` on the runtime, blocking the calling thread, until it ends or `cancel` fires.
-    pub(crate) fn block_on<T>(&self, cancel: Option<&seedream_cancel>, job: impl Future<Output = FfiResult<T>>) -> FfiResult<T> {
+    pub(crate) fn block_on<T>(
+        &self,
+        cancel: Option<&seedream_cancel>,
+        job: impl Future<Output = FfiResult<T>>,
+    ) -> FfiResult<T> {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(seedream_error::new(
                 seedream_result::Reentrant,

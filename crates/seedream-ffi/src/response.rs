@@ -5,8 +5,8 @@
 use std::ffi::{CString, c_char};
 use std::sync::OnceLock;
 
-use ::seedream_client::{ResponseMeta, SavedResponse};
 use ::seedream_client::decode::decode_b64;
+use ::seedream_client::{ResponseMeta, SavedResponse};
 use seedream_types::image::read_dimensions;
 use seedream_types::{BoundingBox, GeneratedImage, ImageItem, ImagesResponse, Usage};
 

@@ -120,7 +120,10 @@ impl<'a> Target<'a> {
     fn save(self, client: &seedream_client, cancel: Option<&seedream_cancel>, call: ImagesCall<'_>) -> FfiResult<()> {
         let options = SaveOptions::new().with_provenance(Provenance { tool: TOOL.into(), ..Provenance::default() });
         let saved: SavedResponse = client.block_on(cancel, async {
-            call.save_options(options).save_to(Path::new(self.dir), self.stem).await.map_err(|e| seedream_error::from_client(&e))
+            call.save_options(options)
+                .save_to(Path::new(self.dir), self.stem)
+                .await
+                .map_err(|e| seedream_error::from_client(&e))
         })?;
         self.response_out.write(into_c(seedream_response::saved(saved)));
         Ok(())

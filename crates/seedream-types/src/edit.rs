@@ -323,20 +323,10 @@ impl EditRequest {
     /// other field is carried under its own name, [`extra`](Self::extra) too (except a name a typed
     /// field already sends).
     pub fn to_generate_request(&self) -> GenerateRequest {
-        let mut request = GenerateRequest::new(self.model.clone(), self.prompt.clone());
-        if let Some(n) = self.n.as_ref().and_then(ImageCount::value).filter(|&n| n != 1) {
-            request = request.with_max_images(n);
-        }
-        request.size = self.size.clone();
-        request.response_format = self.response_format.clone();
-        request.watermark = self.watermark;
-        request.seed = self.seed;
-        request.guidance_scale = self.guidance_scale;
-        request.stream = self.stream;
-        request.output_format = self.output_format.clone();
-        request.background = self.background.clone();
-        request.optimize_prompt_options = self.optimize_prompt_options.clone();
-        request.tools = self.tools.clone();
+        let mut options = self.options();
+        // One image is what generations makes anyway: a group only for more.
+        options.max_images = options.max_images.filter(|&n| n != 1);
+        let mut request = GenerateRequest::new(self.model.clone(), self.prompt.clone()).with_options(options);
         if !self.extra.is_empty() {
             // The typed fields' names, read before the images (megabytes of data URLs) are added.
             let typed = serde_json::to_value(&request).unwrap_or_default();

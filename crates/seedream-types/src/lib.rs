@@ -3,6 +3,7 @@
 //! - [`GenerateRequest`] (`POST /images/generations`, JSON) and [`EditRequest`] (`POST /images/edits`,
 //!   multipart, described as [`FormPart`]s so any transport can encode it);
 //! - [`ImagesResponse`], [`StreamEvent`] and [`ErrorEnvelope`] for what comes back;
+//! - [`ImageOptions`], the fields both share, set once for either;
 //! - the model [`catalog`]: one data row per model family with everything it takes;
 //! - per-model validation ([`GenerateRequest::validate`]) with field-path errors, read from the catalog,
 //!   and [`check`] for request JSON (wrong types become violations too);
@@ -31,6 +32,7 @@ pub mod error;
 pub mod image;
 pub mod markup;
 pub mod model_list;
+pub mod options;
 pub mod provenance;
 pub mod request;
 pub mod response;
@@ -50,6 +52,7 @@ pub use edit::{EditRequest, FormPart, ImageFile, PartValue};
 pub use error::{ApiErrorBody, ErrorClass, ErrorEnvelope, ModeratedInput, Moderation};
 pub use image::{DataUrl, ImageFormat};
 pub use model_list::{ModelDomain, ModelInfo, ModelList, ModelStatus, TaskType};
+pub use options::ImageOptions;
 pub use request::{
     Background, GenerateRequest, ImageCount, ImageInput, OptimizePromptMode, OptimizePromptOptions, OutputFormat,
     ResponseFormat, SequentialImageGeneration, SequentialImageGenerationOptions, Thinking, Tool, ToolType,

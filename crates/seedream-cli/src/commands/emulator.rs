@@ -2,14 +2,53 @@
 
 use std::path::Path;
 
+use std::path::PathBuf;
+
+use clap::Args;
 use seedream_emulator::{Emulator, EmulatorConfig};
 use serde_json::json;
 
-use crate::cli::EmulatorArgs;
+use crate::args::Secret;
 use crate::failure::{Exit, Failure};
 use crate::files::save_file;
 use crate::interrupt::Interrupt;
 use crate::output::Output;
+
+/// The port it listens on unless `--port` says otherwise.
+pub const DEFAULT_EMULATOR_PORT: u16 = 8787;
+
+/// The examples and notes under `--help`.
+pub const AFTER_HELP: &str = "\
+Examples:
+  seedream emulator
+  seedream emulator --port 0 --tls --api-key test-key
+
+Prints the relay-style base URL (…/v1, with /images/edits) and the Ark-style one (…/api/v3); with
+--tls also the path of its certificate, to pass to --ca-cert. Then, in another terminal:
+  seedream generate --base-url http://127.0.0.1:8787/v1 --api-key any --prompt \"a lighthouse\"";
+
+/// Options of `emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = DEFAULT_EMULATOR_PORT)]
+    pub port: u16,
+    /// Serve HTTPS with a fresh self-signed certificate (written to --cert-out).
+    #[arg(long)]
+    pub tls: bool,
+    /// Where to write the certificate with --tls (default: a file in the temporary directory).
+    #[arg(long, value_name = "PATH", requires = "tls")]
+    pub cert_out: Option<PathBuf>,
+    /// Inject a fault into every request, as in the x-emulator-fault header:
+    /// NAME[;times=N][;images=I,J][;reason=R] (rate-limit, quota, server-error, bad-gateway, reset,
+    /// slow-headers, stall, stream-cut, stream-error, invalid-json, moderate, moderate-prompt,
+    /// prompt-risk, moderate-input).
+    #[arg(long, value_name = "SPEC")]
+    pub fault: Option<String>,
+    /// The key clients must send (default: any key is taken).
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<Secret>,
+}
 
 /// Runs the command; returns when interrupted (exit 0) or when the emulator cannot start (exit 1).
 pub async fn run(args: &EmulatorArgs, out: &Output, interrupt: &Interrupt) -> Exit {

@@ -6,15 +6,38 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use clap::Args;
 use seedream_types::catalog::Price;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::cli::UsageArgs;
 use crate::failure::{Exit, Failure};
 use crate::journal::{self, Folded, Record};
 use crate::manifest::{Manifest, Outcome, Status};
 use crate::output::Output;
+
+/// The examples and notes under `--help`.
+pub const AFTER_HELP: &str = "\
+Examples:
+  seedream usage
+  seedream usage run1 run2 --since 2026-12-01 --json
+
+Reads each folder's journal.jsonl (written by generate, edit and batch; nothing is sent or written).
+Every call counts, a batch line run twice twice. The estimated cost uses the price per generated image
+in the model's catalog row (a catalog file, --catalog, may state one); a model without a price says
+\"no price\". Synthetic images (made by the emulator) are counted apart and never priced.";
+
+/// Options of `usage`.
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// Output folders (default: seedream-out).
+    #[arg(value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Count only what started (runs) or ended (batch lines) on or after this UTC date or time:
+    /// YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+}
 
 /// Counts of one model, or of all.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -171,7 +194,7 @@ pub fn run(args: &UsageArgs, out: &Output) -> Exit {
 fn report(args: &UsageArgs, out: &Output) -> Result<Exit, Failure> {
     let since = args.since.as_deref().map(parse_since).transpose()?;
     let dirs: Vec<PathBuf> =
-        if args.dirs.is_empty() { vec![PathBuf::from(crate::cli::DEFAULT_OUT_DIR)] } else { args.dirs.clone() };
+        if args.dirs.is_empty() { vec![PathBuf::from(crate::args::DEFAULT_OUT_DIR)] } else { args.dirs.clone() };
     let mut ledger = Ledger::default();
     for dir in &dirs {
         if !dir.is_dir() {

@@ -2,6 +2,12 @@
 //! images-per-minute limit; every finished line journaled durably before it is reported; resumable by
 //! request key (a line whose request, sent to the same service, already has a complete result is
 //! skipped, wherever it sits in the file).
+//!
+//! Three steps: [`plan`] reads and keys the lines (nothing sent or written), [`execute`] runs the
+//! lines not done yet, [`report`] prints what the batch did and picks the exit status. One line's
+//! work is in [`line`].
+
+mod line;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,153 +15,61 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use seedream_client::{Client, Error, StagedResponse};
-use seedream_types::{ErrorClass, GenerateRequest};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-use crate::budget::{Budget, bought, most_images};
-use crate::claim::{self, Claim, Claimed};
-use crate::cli::{BatchArgs, CallArgs, GlobalArgs};
+use crate::args::GlobalArgs;
+use crate::budget::Budget;
+use crate::commands::batch::BatchArgs;
 use crate::failure::{Exit, Failure};
 use crate::files::prepare_out_dir;
 use crate::identity::{request_key, text_key};
-use crate::input;
 use crate::interrupt::Interrupt;
 use crate::journal::{self, Record};
 use crate::limiter::Limiter;
-use crate::manifest::{LineRecord, Outcome, Status, abbreviate_data_urls, line_hash, now_rfc3339, redact};
+use crate::manifest::{Status, abbreviate_data_urls, line_hash, now_rfc3339};
 use crate::output::{Output, count};
-use crate::request::{RequestError, check_value_with, parse_json, parse_unchecked};
-use crate::run::timed_out;
-use crate::save::{Target, requested_format, save_response, stamp};
-use crate::service::{Service, Setup, describe};
+use crate::service::{Service, Setup};
+use line::{Context, Ended, Finished, Line, prepare, run_line};
+
+pub use line::inline_images;
 
 /// While lines finish, the manifest is rebuilt from the journal at most this often, and at least
 /// this long after a line finished (and at the end).
 const SAVE_EVERY: Duration = Duration::from_secs(2);
 
-/// One request line of the file.
-#[derive(Debug, Clone)]
-struct Line {
-    /// 1-based line number in the file.
-    number: u64,
-    text: String,
-    hash: String,
-    /// Identical requests before this one in the file (a second copy of a line is a second result).
-    occurrence: usize,
-    /// The request key (from the request as it will be sent, and the service).
-    key: String,
-}
-
-/// A line made ready to send.
+/// The lines of a batch, keyed before anything is sent or written.
 #[derive(Debug)]
-pub struct Prepared {
-    /// The request, defaults applied, local images inlined as data URLs.
-    pub request: GenerateRequest,
-    /// What the manifest records: the line's JSON without secrets or bulk (local images by path).
-    pub recorded: Value,
-    /// The body as sent.
-    pub sent: Value,
-    /// Advice that does not stop the line (a field one typo from a known one), shown once per run.
-    pub warnings: Vec<String>,
-}
-
-/// Reads one line: JSON, local images (relative to `base`) inlined, the default model filled in,
-/// checked against the model's rules unless `validate` is false. The error carries what to record.
-#[allow(clippy::result_large_err)] // one per line, moved once: boxing would buy nothing
-pub fn prepare(text: &str, number: u64, base: &Path, validate: bool) -> Result<Prepared, (Value, Failure)> {
-    let value = match parse_json(text) {
-        Ok(value) => value,
-        Err(error) => {
-            let reason = match error {
-                RequestError::NotJson(reason) => reason,
-                RequestError::Invalid(invalid) => invalid.to_string(),
-            };
-            let failure = Failure::usage(format!("line {number} is not JSON: {reason}")).with_kind("not-json");
-            return Err((Value::String(short(text)), failure));
-        }
-    };
-    let recorded = redact(&value);
-    let mut value = match inline_images(value, base) {
-        Ok(value) => value,
-        Err(failure) => return Err((recorded, failure)),
-    };
-    crate::catalog::current().resolve_family_key(&mut value);
-    let default_model = crate::catalog::current().line_default();
-    let checked = if validate {
-        check_value_with(value, Some(&default_model), &crate::catalog::current().catalog)
-            .map(|checked| (checked.request, checked.warnings.iter().map(ToString::to_string).collect()))
-    } else {
-        parse_unchecked(value, Some(&default_model)).map(|request| (request, Vec::new()))
-    };
-    match checked {
-        Ok((request, mut warnings)) => {
-            let sent = serde_json::to_value(&request).unwrap_or(Value::Null);
-            warnings.extend(crate::catalog::current().model_typo_note(&request.model));
-            Ok(Prepared { request, recorded, sent, warnings })
-        }
-        Err(RequestError::Invalid(invalid)) => {
-            let model = recorded.get("model").and_then(Value::as_str).unwrap_or(&default_model).to_owned();
-            let failure = describe(&Error::Validation(invalid), Some(&model), "");
-            Err((recorded, failure))
-        }
-        Err(RequestError::NotJson(reason)) => Err((recorded, Failure::usage(reason).with_kind("not-json"))),
-    }
-}
-
-/// What every worker shares.
-#[derive(Debug, Clone)]
-struct Context {
-    client: Client,
-    out_dir: PathBuf,
+struct Plan {
+    /// Every request line with its key, and its body as sent (or why it cannot be sent).
+    keyed: Vec<(Line, Result<Value, Failure>)>,
     /// Relative image paths in lines are relative to the JSONL file.
     base_dir: PathBuf,
-    service: String,
     /// The service part of request keys.
     service_id: String,
-    limiter: Limiter,
-    slots: Arc<Semaphore>,
-    /// Set when a line hits an error no other line can avoid (key, quota, disk): nothing new starts.
-    stop: Arc<AtomicBool>,
-    /// Check each line against the model's rules before sending (off with --no-validate).
-    validate: bool,
-    /// The embedded emulator answers: the images are synthetic (a line is also synthetic when its
-    /// answer says an emulator made it).
-    synthetic: bool,
-    /// `--timeout` and friends.
-    call: CallArgs,
-    /// `--image-budget`: what this run may still buy.
-    budget: Option<Budget>,
-    /// Digits of the file's line count: line numbers in file names are zero-padded to it.
-    width: usize,
+    /// The file's line count, blank lines included.
+    line_count: usize,
 }
 
-/// A finished line: its record, and whether the error means the batch must stop.
+/// What a batch run did.
 #[derive(Debug)]
-struct Finished {
-    number: u64,
-    record: LineRecord,
-    fatal: Option<Failure>,
-    /// The line's claim, held until its record is in the journal.
-    claim: Option<Claim>,
+struct Ran {
+    tally: Tally,
+    /// The error that stopped the batch (one every other line would hit too).
+    stopped: Option<Failure>,
+    interrupted: bool,
 }
 
-/// What became of a line this run sent to a worker.
-#[derive(Debug)]
-enum Ended {
-    /// Run here.
-    Ran(Box<Finished>),
-    /// Another run holds its claim (buying it now; its pid when known), or finished it since this
-    /// run started: not sent, not recorded.
-    Elsewhere { number: u64, pid: Option<u32>, done: bool },
-}
-
-/// Runs the command.
+/// Runs the command: [`plan`], then (unless `--dry-run`) [`execute`], then [`report`].
 pub async fn run(args: &BatchArgs, global: &GlobalArgs, out: &Output, interrupt: &Interrupt) -> Exit {
-    match run_inner(args, global, out, interrupt).await {
-        Ok(exit) => exit,
+    let ran = match plan(args, global, out) {
+        Ok(plan) if args.call.dry_run => return dry_run(out, &plan.keyed, &args.out, &plan.service_id),
+        Ok(plan) => execute(plan, args, global, out, interrupt).await,
+        Err(failure) => Err(failure),
+    };
+    match ran {
+        Ok(ran) => report(out, args, &ran),
         Err(failure) => {
             if out.json {
                 out.json_line(
@@ -166,6 +80,17 @@ pub async fn run(args: &BatchArgs, global: &GlobalArgs, out: &Output, interrupt:
             failure.exit
         }
     }
+}
+
+/// Reads the file and keys every line as it will be sent (checked unless `--no-validate`), for the
+/// service the flags and environment name. Nothing is sent or written.
+fn plan(args: &BatchArgs, global: &GlobalArgs, out: &Output) -> Result<Plan, Failure> {
+    let (raw, line_count) = read_lines(&args.file)?;
+    let setup = Setup::resolve(&args.network, global.provider)?;
+    let service_id = setup.service_id();
+    let base_dir = args.file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let keyed = key_lines(out, raw, &base_dir, !args.no_validate, &service_id);
+    Ok(Plan { keyed, base_dir, service_id, line_count })
 }
 
 /// The file's request lines, and its line count (blank lines included, for the padding of names).
@@ -223,22 +148,19 @@ fn key_lines(
         .collect()
 }
 
-async fn run_inner(
+/// Runs the lines not done yet, `--concurrency` at once under the images-per-minute limit, journaling
+/// each as it finishes (before it is reported) and rebuilding the manifest as they go, until every
+/// line ended, one hit an error every other line would hit too, or Ctrl-C.
+async fn execute(
+    plan: Plan,
     args: &BatchArgs,
     global: &GlobalArgs,
     out: &Output,
     interrupt: &Interrupt,
-) -> Result<Exit, Failure> {
-    let (raw, line_count) = read_lines(&args.file)?;
-    let setup = Setup::resolve(&args.network, global.provider)?;
-    let service_id = setup.service_id();
-    let base_dir = args.file.parent().map(Path::to_path_buf).unwrap_or_default();
+) -> Result<Ran, Failure> {
+    let Plan { keyed, base_dir, line_count, .. } = plan;
     let validate = !args.no_validate;
-    let keyed = key_lines(out, raw, &base_dir, validate, &service_id);
     let dir = args.out.as_path();
-    if args.call.dry_run {
-        return Ok(dry_run(out, &keyed, dir, &service_id));
-    }
     prepare_out_dir(dir)?;
     journal::open(dir)?;
     let folded = journal::fold(dir)?;
@@ -252,17 +174,16 @@ async fn run_inner(
         &Record::Batch { source: args.file.display().to_string(), started_at: now_rfc3339(), lines: mapping },
     )?;
     let skipped = done.len();
-    let manifest_path = dir.join(crate::manifest::MANIFEST_FILE);
-    let mut tally = Tally { skipped, ..Tally::default() };
+    let mut tally = Tally { total, skipped, ..Tally::default() };
     if pending.is_empty() {
         journal::rebuild(dir)?;
         crate::gallery::refresh(dir)?;
         out.note(&format!(
             "all {} are done already (see {}); nothing to run",
             count(total as u64, "line"),
-            manifest_path.display()
+            dir.join(crate::manifest::MANIFEST_FILE).display()
         ));
-        return Ok(finish(out, &tally, &args.file, total, dir, &manifest_path, None, false));
+        return Ok(Ran { tally, stopped: None, interrupted: false });
     }
     if skipped > 0 {
         out.note(&format!("resuming: {skipped} of {} are done already and are skipped", count(total as u64, "line")));
@@ -390,7 +311,7 @@ async fn run_inner(
     }
     tally.not_run = pending_count - tally.succeeded - tally.failed - tally.elsewhere;
     tally.budget = context.budget.as_ref().zip(args.call.image_budget).map(|(left, given)| (given, left.left()));
-    Ok(finish(out, &tally, &args.file, total, dir, &manifest_path, stopped, interrupted))
+    Ok(Ran { tally, stopped, interrupted })
 }
 
 /// `--dry-run`: every line's body as it would be sent (data URLs abbreviated), whether it would run or
@@ -440,6 +361,8 @@ fn dry_run(out: &Output, keyed: &[(Line, Result<Value, Failure>)], dir: &Path, s
 /// Counts of a batch run.
 #[derive(Debug, Default)]
 struct Tally {
+    /// Request lines in the file (blank ones not counted).
+    total: usize,
     succeeded: usize,
     failed: usize,
     skipped: usize,
@@ -496,17 +419,12 @@ impl Tally {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    out: &Output,
-    tally: &Tally,
-    file: &Path,
-    total: usize,
-    dir: &Path,
-    manifest: &Path,
-    stopped: Option<Failure>,
-    interrupted: bool,
-) -> Exit {
+/// Prints what the batch did (one JSON object with `--json`, a summary otherwise) and what to do
+/// next, and returns the exit status.
+fn report(out: &Output, args: &BatchArgs, ran: &Ran) -> Exit {
+    let Ran { tally, stopped, interrupted } = ran;
+    let (interrupted, total, file, dir) = (*interrupted, tally.total, &args.file, &args.out);
+    let manifest = &dir.join(crate::manifest::MANIFEST_FILE);
     let exit = if interrupted {
         Exit::Interrupted
     } else if let Some(failure) = &stopped {
@@ -594,205 +512,4 @@ fn finish(
 fn numbered(word: &str, numbers: &[String]) -> String {
     let plural = if numbers.len() == 1 { "" } else { "s" };
     format!("{word}{plural} {}", numbers.join(", "))
-}
-
-/// Runs one line: prepare, claim its key, wait for the limiter, call, save, all under `--timeout`.
-/// `None` when the batch was stopped before the line was sent.
-async fn run_line(context: &Context, line: Line) -> Option<Ended> {
-    let record = |request: Value, key: String, outcome: Outcome, synthetic: bool| LineRecord {
-        hash: line.hash.clone(),
-        key,
-        service: context.service.clone(),
-        synthetic,
-        finished_at: now_rfc3339(),
-        request,
-        outcome,
-        extra: serde_json::Map::new(),
-    };
-    let Prepared { request, recorded, sent, .. } =
-        match prepare(&line.text, line.number, &context.base_dir, context.validate) {
-            Ok(prepared) => prepared,
-            Err((recorded, failure)) => {
-                let outcome = Outcome::failed(failure.record());
-                return Some(Ended::Ran(Box::new(Finished {
-                    number: line.number,
-                    record: record(recorded, line.key.clone(), outcome, context.synthetic),
-                    fatal: None,
-                    claim: None,
-                })));
-            }
-        };
-    // The key of what is sent now (the same as computed at start unless an image file changed since).
-    let key = request_key(&sent, &context.service_id, line.occurrence);
-    drop(sent);
-    // Ours alone from here until the result is journaled: a second run on this folder skips it.
-    let claim = match claim::try_claim(&context.out_dir, &key) {
-        Ok(Claimed::Ours(claim)) => claim,
-        Ok(Claimed::Elsewhere(pid)) => return Some(Ended::Elsewhere { number: line.number, pid, done: false }),
-        Err(failure) => {
-            context.stop.store(true, Ordering::SeqCst);
-            let outcome = Outcome::failed(failure.record());
-            let record = record(recorded, key, outcome, context.synthetic);
-            return Some(Ended::Ran(Box::new(Finished {
-                number: line.number,
-                record,
-                fatal: Some(failure),
-                claim: None,
-            })));
-        }
-    };
-    // A run that held the claim may have finished the line since this run read the journal.
-    if journal::fold(&context.out_dir).is_ok_and(|folded| folded.is_done(&key, &context.out_dir)) {
-        return Some(Ended::Elsewhere { number: line.number, pid: None, done: true });
-    }
-    // Held before anything is sent, so that lines running at once never start more than the budget.
-    let reservation = match &context.budget {
-        None => None,
-        Some(budget) => {
-            let most = most_images(&request);
-            match budget.reserve(most).await {
-                Some(reservation) => Some(reservation),
-                None => {
-                    let message = format!(
-                        "--image-budget: the line may make up to {} and the budget has {} left",
-                        crate::output::count(most, "image"),
-                        budget.left()
-                    );
-                    let mut outcome = Outcome::empty();
-                    outcome.error = Some(
-                        Failure::usage(message)
-                            .with_kind("budget")
-                            .with_hint("run the batch again (with a new --image-budget) to run it")
-                            .record(),
-                    );
-                    outcome.status = Status::NotRun;
-                    let record = record(recorded, key, outcome, context.synthetic);
-                    return Some(Ended::Ran(Box::new(Finished {
-                        number: line.number,
-                        record,
-                        fatal: None,
-                        claim: Some(claim),
-                    })));
-                }
-            }
-        }
-    };
-    context.limiter.acquire(u32::try_from(request.max_output_images()).unwrap_or(u32::MAX)).await;
-    if context.stop.load(Ordering::SeqCst) {
-        if let Some(reservation) = reservation {
-            reservation.settle(0);
-        }
-        return None;
-    }
-    let stem = stem_for(&context.out_dir, line.number, context.width, &key);
-    let stamp = stamp(&request.prompt, &request.model, request.seed, context.synthetic);
-    let target = Target {
-        dir: &context.out_dir,
-        stem: &stem,
-        service: &context.service,
-        requested: requested_format(request.output_format.as_ref()),
-        provenance: Some(&stamp),
-        model: &request.model,
-        layers: request.is_layer_decomposition(),
-    };
-    let mut outcome = Outcome::empty();
-    let mut fatal = None;
-    let mut synthetic = context.synthetic;
-    let sending = send(&context.client, &request, target, &mut outcome, &mut synthetic);
-    let sent = tokio::time::timeout(context.call.timeout, sending).await;
-    let result = match sent {
-        Ok(result) => result,
-        Err(_) => {
-            let phase = if outcome.request_id.is_some() {
-                "downloading and saving the images"
-            } else {
-                "waiting for the answer"
-            };
-            Err((timed_out(&context.call, phase).with_client_request_id(outcome.client_request_id.clone()), None))
-        }
-    };
-    if let Err((failure, class)) = result {
-        let failure = failure.naming_inputs(&recorded);
-        let stops = failure.kind == "output"
-            || matches!(class, Some(ErrorClass::Authentication | ErrorClass::Forbidden | ErrorClass::QuotaExhausted));
-        outcome.error = Some(failure.record());
-        if stops {
-            // Set here, before this worker's slot is free, so that no queued line starts.
-            context.stop.store(true, Ordering::SeqCst);
-            fatal = Some(failure);
-        }
-    }
-    outcome.settle();
-    if let Some(reservation) = reservation {
-        let spent = bought(&outcome, reservation.images());
-        reservation.settle(spent);
-    }
-    let record = record(recorded, key, outcome, synthetic);
-    Some(Ended::Ran(Box::new(Finished { number: line.number, record, fatal, claim: Some(claim) })))
-}
-
-/// File names of a line: `line{N}-{key}-{tag}`, N zero-padded to the file's line count (names sort by
-/// line), the key's first 8 digits, and 4 random hex digits so that a rerun of the same request never
-/// overwrites an earlier run's files.
-fn stem_for(dir: &Path, number: u64, width: usize, key: &str) -> String {
-    let names: Vec<String> = std::fs::read_dir(dir)
-        .map(|entries| entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-        .unwrap_or_default();
-    let key = &key[..key.len().min(8)];
-    loop {
-        let stem = format!("line{number:0width$}-{key}-{:04x}", fastrand::u16(..));
-        if !names.iter().any(|name| name.starts_with(&format!("{stem}-")) || name.starts_with(&format!("{stem}."))) {
-            return stem;
-        }
-    }
-}
-
-async fn send(
-    client: &Client,
-    request: &GenerateRequest,
-    target: Target<'_>,
-    outcome: &mut Outcome,
-    synthetic: &mut bool,
-) -> Result<(), (Failure, Option<ErrorClass>)> {
-    let model = Some(request.model.as_str());
-    // Chosen and recorded before sending, as `run::call` does.
-    let id = seedream_client::new_client_request_id();
-    let client = &client.with_client_request_id(&id).map_err(|e| (describe(&e, model, target.service), None))?;
-    outcome.client_request_id = Some(id);
-    // `b64_json` images go into temporary files as the answer arrives (see `run::call`).
-    let staged = client
-        .generate(request).stage_in(target.dir)
-        .await
-        .map_err(|e| (describe(&e, model, target.service), e.api().map(|api| api.class)))?;
-    let StagedResponse { response, images, meta, .. } = staged;
-    // An emulator reached by `--base-url` says so in its answer.
-    *synthetic |= meta.synthetic;
-    outcome.request_id = meta.request_id;
-    outcome.attempts = Some(meta.attempts);
-    save_response(client, target, response, images, outcome, |_| {}).await.map_err(|failure| (failure, None))
-}
-
-/// Replaces local file names in `image` with data URLs (relative to the JSONL file).
-pub fn inline_images(mut value: Value, base: &Path) -> Result<Value, Failure> {
-    let Some(image) = value.get_mut("image") else { return Ok(value) };
-    match image {
-        Value::String(text) => *text = input::image_value(text, Some(base))?,
-        Value::Array(items) => {
-            for item in items {
-                if let Value::String(text) = item {
-                    *text = input::image_value(text, Some(base))?;
-                }
-            }
-        }
-        _ => {}
-    }
-    Ok(value)
-}
-
-fn short(text: &str) -> String {
-    if text.chars().count() > 200 {
-        format!("{}…", text.chars().take(200).collect::<String>())
-    } else {
-        text.to_owned()
-    }
 }

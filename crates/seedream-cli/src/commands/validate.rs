@@ -6,13 +6,39 @@
 use std::io::Read as _;
 use std::path::Path;
 
+use clap::Args;
 use seedream_types::Violation;
 use serde::Serialize;
 
-use crate::cli::ValidateArgs;
 use crate::failure::{Exit, io_reason};
 use crate::output::{Output, count};
 use crate::request::{RequestError, check_value_with, parse_json};
+
+/// The examples and notes under `--help`.
+pub const AFTER_HELP: &str = "\
+Examples:
+  seedream validate request.json
+  seedream validate a.json b.json prompts.jsonl --json
+  echo '{\"model\": \"doubao-seedream-4-5-251128\", \"prompt\": \"x\", \"size\": \"1K\"}' | seedream validate -
+  (the last one is invalid, exit 2: Seedream 4.5 takes no 1K)
+
+Each violation is printed as `field.path: rule`. A request is read as `seedream batch` reads a line:
+\"model\" may be left out (the default is Seedream 4.0) and \"image\" may name local files, relative
+to the request's file. Batch files (ending in .jsonl or .ndjson, or any file with --batch) are
+checked line by line, each problem as `FILE: line N: field: rule`. Exit status: 0 every file
+is valid; 2 a file or line is invalid; 1 a file cannot be read (or a single request is not JSON).";
+
+/// Options of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Request files (JSON, or JSONL by extension); `-` or nothing reads standard input.
+    #[arg(value_name = "FILE|-")]
+    pub files: Vec<String>,
+    /// Read every file as a batch file (JSONL) whatever its name, with the batch's defaults: a missing
+    /// "model" is Seedream 4.0, local image paths are relative to the file and must be images
+    #[arg(long)]
+    pub batch: bool,
+}
 
 /// The verdict on one request (a file, or one line of a JSONL file).
 #[derive(Debug, Serialize)]

@@ -1,16 +1,35 @@
 //! `seedream inspect`: what an image file carries — its format and size, and the provenance the
 //! command (or the emulator) wrote into it — read without decoding the pixels.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use clap::Args;
 use seedream_types::image::{read_dimensions, sniff_format};
 use seedream_types::provenance::{self, Provenance, ProvenanceError};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::cli::InspectArgs;
 use crate::failure::{Exit, io_reason};
 use crate::output::Output;
+
+/// The examples and notes under `--help`.
+pub const AFTER_HELP: &str = "\
+Examples:
+  seedream inspect seedream-out/a-lighthouse-at-dawn-20261129-134000-0.jpg
+  seedream inspect seedream-out/*.png --json
+
+Prints each file's prompt, model, size, seed, request id, time, whether it is synthetic (made by
+the emulator) and the tool that saved it, or says that the file carries no seedream provenance.
+Exit status: 0 every file could be read (with or without provenance); 1 a file is missing,
+unreadable, damaged, or not a JPEG or PNG.";
+
+/// Options of `inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Image files (JPEG or PNG).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
 
 /// What one file carries.
 #[derive(Debug, Serialize)]

@@ -1,20 +1,46 @@
 //! `seedream models`: the model catalog (`seedream_types::catalog`) as a table, or with `--json` as an
 //! array of objects, one per family. Everything shown comes from the catalog rows.
 
-use seedream_types::catalog::{Catalog, ModelFamily, RatioRange};
 use std::time::Duration;
 
+use clap::Args;
 use seedream_types::ModelList;
+use seedream_types::catalog::{Catalog, ModelFamily, RatioRange};
 use serde_json::{Value, json};
 
-use crate::cli::{CallArgs, GlobalArgs, ModelsArgs};
+use crate::args::{CallArgs, DEFAULT_RETRIES, GlobalArgs, NetworkArgs};
+use crate::failure::{Exit, Failure};
+use crate::output::Output;
 use crate::service::{Service, describe};
 
-use crate::failure::Exit;
-use crate::output::Output;
+/// The examples and notes under `--help`.
+pub const AFTER_HELP: &str = "\
+Examples:
+  seedream models
+  seedream models --json
 
-/// Prints the catalog; always succeeds.
-pub fn run(out: &Output) -> Exit {
+The table is the catalog the local checks use. --json prints it as an array of objects, one per
+family, with every limit.";
+
+/// Options of `models`.
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// Ask the service (`GET {base}/models`) which models it lists, merged with the catalog: the
+    /// status from the service, the rules from the catalog, and ids the catalog does not know marked so
+    #[arg(long)]
+    pub remote: bool,
+    /// How to reach the service, with --remote.
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+/// Prints the catalog; always succeeds. The network options act only with --remote.
+pub fn run(args: &ModelsArgs, out: &Output) -> Exit {
+    if let Some(flag) = args.network.first_given() {
+        let failure = Failure::usage(format!("{flag} acts only with --remote"))
+            .with_hint("`seedream models` lists the catalog without any network; add --remote to ask the service");
+        return failure.report(out);
+    }
     let catalog = &crate::catalog::current().catalog;
     if out.json {
         out.json_line(&catalog_json(catalog));
@@ -30,7 +56,7 @@ pub async fn run_remote(args: &ModelsArgs, global: &GlobalArgs, out: &Output) ->
     let call = CallArgs {
         timeout: Duration::from_secs(60),
         idle_timeout: Duration::from_secs(60),
-        retries: crate::cli::DEFAULT_RETRIES,
+        retries: DEFAULT_RETRIES,
         quiet: false,
         verbose: false,
         dry_run: false,
