@@ -6,8 +6,11 @@
 //!   and (when valgrind is installed) instructions per request counted by callgrind, which repeat
 //!   exactly from run to run where CPU time does not.
 //! - W2: one ≈ 100 MB answer of 15 random ≈ 5 MB `b64_json` images decoded to bytes: seedream-client's
-//!   documented paths (`generate` + `into_image_bytes`, `generate_bytes`, the streaming save) against
-//!   serde_json + base64 (the floor), each in a fresh process; wall time, decoded GB/s, peak RSS.
+//!   documented paths (`generate` + `into_image_bytes`, `generate(…).bytes()`, the streaming save) against
+//!   serde_json + base64 (the floor) and against the physical limits (`limit_in_memory`,
+//!   `limit_durable_save`: socket reads, a memchr scan and `base64-simd`, no JSON), each in a fresh
+//!   process; wall time, decoded GB/s, peak RSS.
+//! - Base64 alone: the client's hand-written AVX2 decoder against `base64-simd`, 25 MB of text.
 //! - W3: the `seedream` command from process start to one saved image, against its emulator.
 //!
 //! The server for W1 and W2 is this program in another process (`serve`), with fixed answers, so its
@@ -19,6 +22,8 @@
 //! `w2-child NAME BASE`, and `w1-fixed NAME BASE REQUESTS CONCURRENCY` (a fixed number of W1 requests
 //! through one contender, to run under a profiler or `strace -c`; `serve` gives the server).
 
+mod base64_decode;
+mod limit;
 mod server;
 mod sys;
 mod w1;
@@ -163,17 +168,13 @@ fn run(args: &[&str]) -> Result<(), String> {
         w1::instructions(&exe, &format!("http://127.0.0.1:{}/v1", ready.port), &[1, 32], plan.w1_counted)?;
     let w2 = w2::run(&exe, &format!("http://127.0.0.1:{}/big/v1", ready.port), plan.w2_rounds, &ready)?;
     drop(server);
+    let base64 = base64_decode::run(plan.w2_rounds)?;
     let w3 = match &seedream {
         Some(path) => w3::run(path, plan.w3_runs)?,
         None => Value::Null,
     };
 
     let mut notes = Vec::new();
-    if !cfg!(feature = "save-all") {
-        notes.push(
-            "W2 streaming save not measured: this build has no `save-all` feature (the client has no `save_all`)",
-        );
-    }
     if w1_instructions.is_null() {
         notes.push("W1 instructions not counted: valgrind is not installed");
     }
@@ -195,9 +196,10 @@ fn run(args: &[&str]) -> Result<(), String> {
             "images": server::W2_IMAGES,
             "decoded_bytes": ready.decoded_bytes,
             "body_bytes": ready.body_bytes,
-            "stream_save": cfg!(feature = "save-all"),
+            "stream_save": true,
             "rounds": w2["rounds"],
         },
+        "base64": base64,
         "w3": w3,
         "notes": notes,
     });

@@ -1,7 +1,11 @@
 //! W2: one large answer (15 random ≈ 5 MB images as `b64_json`, ≈ 100 MB of JSON) decoded to image
 //! bytes. Each measurement is a fresh child process (`seedream-bench w2-child NAME BASE`), so its peak
 //! resident set (`VmHWM`) is that contender's alone; it prints one JSON line.
+//!
+//! To add a contender: a name below, an entry in [`names`] and an arm in [`measure`] that returns the
+//! images in memory or the files it saved.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -20,51 +24,63 @@ use crate::w1::KEY;
 
 pub const CLIENT: &str = "seedream-client";
 pub const FLOOR: &str = "hyper+serde_json+base64";
-pub const STREAM_SAVE: &str = "seedream-client save_all";
-pub const IN_MEMORY: &str = "seedream-client generate_bytes";
+pub const STREAM_SAVE: &str = "seedream-client save_to";
+pub const IN_MEMORY: &str = "seedream-client bytes";
+/// The physical limits ([`crate::limit`]): what the in-memory paths and the saves are judged against.
+pub const LIMIT_IN_MEMORY: &str = "limit_in_memory";
+pub const LIMIT_DURABLE_SAVE: &str = "limit_durable_save";
 
 /// The contenders this build measures.
 pub fn names() -> Vec<&'static str> {
-    let mut names = vec![CLIENT, FLOOR, IN_MEMORY];
-    if cfg!(feature = "save-all") {
-        names.push(STREAM_SAVE);
-    }
-    names
+    vec![CLIENT, FLOOR, IN_MEMORY, LIMIT_IN_MEMORY, LIMIT_DURABLE_SAVE, STREAM_SAVE]
 }
 
-fn request() -> GenerateRequest {
+pub fn request() -> GenerateRequest {
     GenerateRequest::new(SEEDREAM_4_0, "a lighthouse at dawn")
         .with_max_images(W2_IMAGES as i64)
         .with_response_format(ResponseFormat::B64Json)
+}
+
+/// What a contender leaves: the images in memory, or the files it saved (read back after the peak
+/// resident set is taken, so reading them is not counted).
+enum Output {
+    Memory(Vec<Bytes>),
+    Files(Vec<PathBuf>),
+}
+
+/// One request through the contender `name` against `base`; files go to `dir`.
+async fn measure(name: &str, base: &str, dir: &Path) -> Result<Output, String> {
+    Ok(match name {
+        CLIENT => Output::Memory(through_client(base).await?),
+        IN_MEMORY => Output::Memory(in_memory(base).await?),
+        FLOOR => Output::Memory(floor(base).await?),
+        // Blocking on purpose: a limit needs no runtime (the child builds one for every contender
+        // alike, so the start RSS compares).
+        LIMIT_IN_MEMORY => Output::Memory(crate::limit::in_memory(base)?),
+        LIMIT_DURABLE_SAVE => Output::Files(crate::limit::durable_save(base, dir)?),
+        STREAM_SAVE => Output::Files(stream_save(base, dir).await?),
+        other => return Err(format!("unknown W2 contender {other:?}")),
+    })
 }
 
 /// The child: one request through `name` against `base` (`http://127.0.0.1:N/big/v1`); prints
 /// `{"wall_ms", "peak_rss_bytes", "start_rss_bytes", "decoded_bytes", "checksum"}`.
 pub fn child(name: &str, base: &str) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let dir = std::env::temp_dir().join(format!("seedream-bench-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let start_rss = status_bytes("VmRSS");
-    let (elapsed, images, peak) = runtime.block_on(async {
-        let start = Instant::now();
-        let images = match name {
-            CLIENT => through_client(base).await?,
-            IN_MEMORY => in_memory(base).await?,
-            FLOOR => floor(base).await?,
-            #[cfg(feature = "save-all")]
-            STREAM_SAVE => {
-                let dir = std::env::temp_dir().join(format!("seedream-bench-save-{}", std::process::id()));
-                std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-                let paths = stream_save(base, &dir).await?;
-                let elapsed = start.elapsed();
-                // The peak of the save itself, before the files are read back to be checked.
-                let peak = status_bytes("VmHWM");
-                let images = read_saved(&paths);
-                let _ = std::fs::remove_dir_all(&dir);
-                return Ok::<_, String>((elapsed, images?, peak));
-            }
-            other => return Err(format!("unknown W2 contender {other:?}")),
-        };
-        Ok::<_, String>((start.elapsed(), images, status_bytes("VmHWM")))
-    })?;
+    let start = Instant::now();
+    let output = runtime.block_on(measure(name, base, &dir));
+    let elapsed = start.elapsed();
+    let peak = status_bytes("VmHWM");
+    let images = match output {
+        Ok(Output::Memory(images)) => Ok(images),
+        Ok(Output::Files(paths)) => read_saved(&paths),
+        Err(error) => Err(error),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    let images = images?;
     let decoded: usize = images.iter().map(|image| image.len()).sum();
     let line = json!({
         "wall_ms": elapsed.as_secs_f64() * 1e3,
@@ -91,7 +107,7 @@ async fn through_client(base: &str) -> Result<Vec<Bytes>, String> {
     Ok(images)
 }
 
-/// `Client::generate_bytes`: each image decoded from the body as it arrives, the text never held.
+/// `generate(…).bytes()`: each image decoded from the body as it arrives, the text never held.
 async fn in_memory(base: &str) -> Result<Vec<Bytes>, String> {
     let client = seedream_client::Client::builder().api_key(KEY).base_url(base).build().map_err(|e| e.to_string())?;
     let generated = client.generate(&request()).bytes().await.map_err(|e| e.to_string())?;
@@ -122,25 +138,22 @@ async fn fetch_json(base: &str) -> Result<ImagesResponse, String> {
     crate::w1::floor_generate(&client, uri, &request()).await
 }
 
-/// `Client::generate_and_save`: the answer streamed to files without holding it whole (what
-/// `save_all`'s docs send large answers to). Only with the `save-all` feature, which
-/// `cargo xtask bench` turns on when the client has `save_all`. Returns the files in `data` order.
-#[cfg(feature = "save-all")]
-async fn stream_save(base: &str, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+/// `generate(…).save_to(dir, stem)`: the answer streamed to files without holding it whole.
+/// Returns the files in `data` order.
+async fn stream_save(base: &str, dir: &Path) -> Result<Vec<PathBuf>, String> {
     let client = seedream_client::Client::builder().api_key(KEY).base_url(base).build().map_err(|e| e.to_string())?;
     let saved = client.generate(&request()).save_to(dir, "w2").await.map_err(|e| e.to_string())?;
     Ok(saved.paths())
 }
 
-/// The image files the streaming save wrote, in `data` order (read after the peak was taken).
-#[cfg(feature = "save-all")]
-fn read_saved(paths: &[std::path::PathBuf]) -> Result<Vec<Bytes>, String> {
+/// The image files a save wrote, in `data` order (read after the peak was taken).
+fn read_saved(paths: &[PathBuf]) -> Result<Vec<Bytes>, String> {
     paths.iter().map(|path| std::fs::read(path).map(Bytes::from).map_err(|e| e.to_string())).collect()
 }
 
 /// The parent: `rounds` rounds, one fresh child per contender per round, in rotating order. Returns
 /// `{"rounds": [{name: {"wall_ms", "decoded_gbps", "peak_rss_bytes", "peak_rss_per_decoded_byte"}}]}`.
-pub fn run(exe: &std::path::Path, base: &str, rounds: usize, ready: &Ready) -> Result<Value, String> {
+pub fn run(exe: &Path, base: &str, rounds: usize, ready: &Ready) -> Result<Value, String> {
     let names = names();
     let mut measured = Vec::new();
     for round in 0..rounds {

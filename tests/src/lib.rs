@@ -1,8 +1,11 @@
-//! Cross-crate test helpers: bounded child processes for the C host tests and `cargo xtask`, and
-//! PNG inputs for the emulator's tests and conformance.
+//! Cross-crate test helpers: bounded child processes for the C host tests and `cargo xtask`, PNG
+//! inputs for the emulator's tests and conformance, and the one copy of the shared fixtures
+//! (`tests/fixtures/`: seed-page requests, edit forms, responses, live errors, SSE streams).
+//!
+//! Each crate's own helpers live in its `tests/common/mod.rs`, which re-exports what it takes from here.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -84,6 +87,22 @@ pub fn png_data_url(width: u32, height: u32, alpha: bool) -> String {
     seedream_types::image::encode_data_url(seedream_types::ImageFormat::Png, &png_bytes(width, height, alpha))
 }
 
+/// The shared fixtures folder, `tests/fixtures/` at the workspace root.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// A shared fixture's bytes, by its path under [`fixtures_dir`] (`"stream/spec-group.sse"`).
+pub fn fixture_bytes(relative: &str) -> Vec<u8> {
+    let path = fixtures_dir().join(relative);
+    fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A shared JSON fixture, by its path under [`fixtures_dir`] (`"requests/seed003-seedream45-single.json"`).
+pub fn fixture_json(relative: &str) -> serde_json::Value {
+    serde_json::from_slice(&fixture_bytes(relative)).unwrap_or_else(|e| panic!("{relative} is not JSON: {e}"))
+}
+
 /// Whether `tool --version` runs.
 pub fn installed(tool: &str) -> bool {
     Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
@@ -109,5 +128,11 @@ mod tests {
         assert!(slow.status.is_none() && !slow.success());
         assert!(installed("sh") && !installed("no-such-tool-here"));
         let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn shared_fixtures_are_found_by_their_path_under_the_folder() {
+        assert!(fixture_json("requests/seed003-seedream45-single.json")["model"].is_string());
+        assert!(fixture_bytes("stream/spec-group.sse").starts_with(b"event: "));
     }
 }

@@ -3,7 +3,7 @@
 //! or sending redirects, and the bound on parallel downloads. Every test is bounded in time; proxy
 //! settings come from builder options here (the environment is tested in `proxy_env.rs`).
 
-mod support;
+mod common;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,11 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use common::{ProxyMode, TestProxy, respond, server};
 use futures_util::StreamExt as _;
 use seedream_client::{CallPhase, Client, ClientBuilder, Error, Proxy, RetryPolicy, TimeoutPhase, TransportErrorKind};
 use seedream_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use seedream_types::{GenerateRequest, ResponseFormat, SEEDREAM_4_0};
-use support::{ProxyMode, TestProxy, respond, server};
 use tokio::io::AsyncWriteExt as _;
 
 const KEY: &str = "sk-network-SECRET-7c2e";

@@ -1,12 +1,12 @@
 //! Proxies from the environment: its own test binary with a single test, because it changes the
 //! process environment (no other thread reads it meanwhile).
 
-mod support;
+mod common;
 
+use common::{ProxyMode, TestProxy};
 use seedream_client::{Client, RetryPolicy};
 use seedream_emulator::{Emulator, EmulatorConfig};
 use seedream_types::{GenerateRequest, SEEDREAM_4_0, SizePreset};
-use support::{ProxyMode, TestProxy};
 
 const KEY: &str = "sk-env-proxy-key";
 const NAMES: [&str; 8] =

@@ -3,7 +3,7 @@
 //! streaming save's peak memory for a 100 MB and a 1 GB answer (measured in a child process: this
 //! test binary run again, reading its own `VmHWM`).
 
-mod support;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -53,11 +53,11 @@ fn entries(dir: &Path) -> Vec<String> {
 /// when `send` is shorter) and `GET /img.png` with a PNG.
 async fn serve(body: Vec<u8>, send: usize) -> std::net::SocketAddr {
     let body = Arc::new(body);
-    support::server(move |head, mut stream| {
+    common::server(move |head, mut stream| {
         let body = body.clone();
         async move {
             if head.method == "GET" {
-                support::respond(&mut stream, "200 OK", &[("Content-Type", "image/png")], PNG).await;
+                common::respond(&mut stream, "200 OK", &[("Content-Type", "image/png")], PNG).await;
                 return Some(stream);
             }
             let head =
@@ -134,7 +134,7 @@ async fn generate_bytes_gives_each_image_by_index_with_its_real_format() {
         serde_json::json!({"b64_json": STANDARD.encode(JPEG)}),
     ];
     // Sent in pieces of 7 bytes, so every string is cut many times.
-    let addr = support::server({
+    let addr = common::server({
         let body = Arc::new(answer(&items));
         move |_head, mut stream| {
             let body = body.clone();
@@ -322,7 +322,7 @@ fn stream_save_peak(mode: &str, images: usize, mib: usize) -> (u64, u64) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async move {
             let pieces = Arc::new(pieces);
-            let addr = support::server(move |_head, mut stream| {
+            let addr = common::server(move |_head, mut stream| {
                 let pieces = pieces.clone();
                 async move {
                     let head = format!(

@@ -265,7 +265,7 @@ async fn streams_have_the_spec_shape_and_one_event_per_image() {
         assert_eq!(Some(parsed.event_type().as_ref()), event.event.as_deref());
     }
     // The spec's own example has the same framing.
-    let spec = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/spec-group.sse")).unwrap();
+    let spec = fixture_bytes("stream/spec-group.sse");
     let spec_names: Vec<_> = parse_sse(&spec).into_iter().map(|e| e.event).collect();
     assert_eq!(spec_names.len(), 4);
     emulator.shutdown().await;

@@ -55,7 +55,7 @@ async fn mutated_and_garbage_requests_get_documented_answers() {
     let client = client();
     let url = format!("{}/images/generations", emulator.ark_base_url());
     let mut rng = fastrand::Rng::with_seed(20_251_128);
-    let seeds: Vec<Value> = SEEDS.iter().map(|name| fixture(name)).collect();
+    let seeds: Vec<Value> = SEEDS.iter().map(|name| fixture_json(&format!("requests/{name}"))).collect();
     let rounds = 150;
     for round in 0..rounds {
         let body: Vec<u8> = if round % 10 == 9 {

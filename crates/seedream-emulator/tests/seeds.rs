@@ -1,4 +1,4 @@
-//! Every request example of the seed pages (copied into tests/fixtures) is accepted on both base
+//! Every request example of the seed pages (the shared `tests/fixtures/requests`) is accepted on both base
 //! paths with the documented response shape, and its image links serve decodable JPEGs of that size.
 
 mod common;
@@ -23,7 +23,7 @@ async fn every_seed_request_gets_the_documented_response_on_both_base_paths() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let client = client();
     for (name, count, (width, height), sized) in SEEDS {
-        let request = fixture(name);
+        let request = fixture_json(&format!("requests/{name}"));
         for (base, relay) in [(emulator.base_url(), true), (emulator.ark_base_url(), false)] {
             let answer = post_json(&client, &format!("{base}/images/generations"), &request, &[]).await;
             assert_eq!(answer.status, 200, "{name}: {}", String::from_utf8_lossy(&answer.body));
@@ -100,7 +100,7 @@ fn stream_items(name: &str, body: &[u8], request: &Value) -> (Vec<Value>, Value)
 async fn the_seed_edit_form_is_judged_like_the_service_and_accepted_once_its_size_is_valid() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let client = client();
-    let form = fixture("edit-seed000-form.json");
+    let form = fixture_json("edits/seed000-form.json");
     let field = |name: &str| form[name].as_str().unwrap().to_owned();
     let image = jpeg_encoder_png_stand_in();
     let send_form = |size: String| {

@@ -1,4 +1,7 @@
 //! Running the built `seedream` binary in a scratch directory, with a time limit on every wait.
+//!
+//! Every crate keeps its own test helpers in `tests/common/mod.rs`; what several crates share (bounded
+//! child processes, PNG inputs, the fixtures in `tests/fixtures/`) is the `seedream-tests` crate.
 
 #![allow(dead_code)] // each test file uses a part
 

@@ -1,5 +1,11 @@
-//! Helpers shared by the integration tests: a small HTTP client with timeouts, raw-socket requests,
-//! and test images.
+//! Helpers shared by the emulator's integration tests: a small HTTP client with timeouts, raw-socket
+//! requests, and image decoders. PNG inputs and the shared fixtures (`tests/fixtures/`) come from the
+//! `seedream-tests` crate and are re-exported here.
+//!
+//! What these tests check is the emulator against our own catalog rows: the emulator reads its limits
+//! from the same rows, so a wrong row passes here too. What checks reality is the bodies captured from
+//! the live service, `tests/fixtures/{responses,errors}/live-*`, parsed by
+//! `crates/seedream-types/tests/live_fixtures.rs`: correct a row from those, never from these tests.
 #![allow(dead_code)]
 
 use std::time::Duration;
@@ -187,12 +193,6 @@ pub fn decode_jpeg(bytes: &[u8]) -> (u16, u16, Vec<u8>) {
     (info.width, info.height, pixels)
 }
 
-/// A fixture file's JSON.
-pub fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
-}
-
 /// Polls `check` every 10 ms until it holds; panics after [`TIMEOUT`].
 pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let start = std::time::Instant::now();
@@ -203,7 +203,7 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 }
 
 #[allow(unused_imports)] // each test file uses a part
-pub use seedream_tests::{png_bytes, png_data_url};
+pub use seedream_tests::{fixture_bytes, fixture_json, png_bytes, png_data_url};
 
 /// A decoded PNG.
 #[derive(Debug)]

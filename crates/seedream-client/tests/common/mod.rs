@@ -1,6 +1,9 @@
 //! Small loopback servers for the network tests, written on plain tokio sockets so each can
 //! misbehave exactly as a test needs: a scripted HTTP server and an HTTP proxy (CONNECT tunnels and
 //! absolute-form forwarding) that counts what goes through it.
+//!
+//! Every crate keeps its own test helpers in `tests/common/mod.rs`; what several crates share (bounded
+//! child processes, PNG inputs, the fixtures in `tests/fixtures/`) is the `seedream-tests` crate.
 
 #![allow(dead_code)] // each test binary uses a part
 
