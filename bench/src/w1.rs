@@ -79,7 +79,9 @@ impl Contender {
     /// One request, answer parsed.
     pub async fn one(&self) -> Result<ImagesResponse, String> {
         match self {
-            Contender::Sdk(client, request) => client.generate(request).await.map(|output| output.into_inner()).map_err(|e| e.to_string()),
+            Contender::Sdk(client, request) => {
+                client.generate(request).await.map(|output| output.into_inner()).map_err(|e| e.to_string())
+            }
             Contender::Hyper(client, uri, request) => floor_generate(client, uri.clone(), request).await,
             Contender::Reqwest(client, url, request) => {
                 let body = serde_json::to_vec(&**request).map_err(|e| e.to_string())?;

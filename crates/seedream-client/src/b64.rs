@@ -3,6 +3,7 @@
 //! All three accept and refuse the same texts (standard alphabet, padding optional), and an error
 //! names the offset of the first bad character.
 
+use base64_simd::Out;
 use bytes::Bytes;
 
 /// Why `b64_json` text is not an image.
@@ -139,9 +140,11 @@ fn decoded_capacity(len: usize) -> usize {
 /// bytes, or at least as many as the input decodes to when used in place.
 fn decode_into(input: &[u8], out: &mut [u8], offset: usize) -> Result<usize, Base64Error> {
     let text = input.strip_suffix(b"==").or_else(|| input.strip_suffix(b"=")).unwrap_or(input);
-    // Whole blocks of 32 characters with AVX2 where the CPU has it; the rest (and any block with a
-    // bad character, to name it) as below.
-    let (read, mut written) = simd::decode_prefix(text, out);
+    // Whole groups of four with base64-simd (SIMD where the CPU has it); the rest, and any text with a
+    // bad character (to name it), as below.
+    let quads = text.len() / 4 * 4;
+    let simd = base64_simd::STANDARD_NO_PAD.decode(&text[..quads], Out::from_slice(&mut out[..quads / 4 * 3]));
+    let (read, mut written) = simd.map_or((0, 0), |decoded| (quads, decoded.len()));
     let (text, out) = (&text[read..], &mut out[written..]);
     let offset = offset + read;
     let whole = text.len() / 8 * 8;
@@ -179,135 +182,6 @@ fn decode_into(input: &[u8], out: &mut [u8], offset: usize) -> Result<usize, Bas
     }
     written += at;
     Ok(written)
-}
-
-/// Base64 decoding 32 characters at a time with AVX2 (Wojciech Muła's method: nibble lookups to
-/// validate and to map characters to 6-bit values, multiply-adds to pack them).
-mod simd {
-    /// Decodes the longest run of whole 32-character blocks at the start of `text` that holds only
-    /// base64 characters, while `out` has room for a 32-byte store; returns the characters read
-    /// and the bytes written. Each store writes 8 bytes past its 24 decoded ones: they lie where the
-    /// next bytes go, in room the caller gave for output (never past `out`).
-    pub(super) fn decode_prefix(text: &[u8], out: &mut [u8]) -> (usize, usize) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { avx2::decode_prefix(text, out) };
-        }
-        let _ = (text, out);
-        (0, 0)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    mod avx2 {
-        use std::arch::x86_64::*;
-
-        #[target_feature(enable = "avx2")]
-        pub(super) fn decode_prefix(text: &[u8], out: &mut [u8]) -> (usize, usize) {
-            let (mut read, mut written) = (0, 0);
-            let shift_lut = _mm256_setr_epi8(
-                0, 0, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0, //
-                0, 0, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0,
-            );
-            // For each low nibble, the high nibbles that make a base64 character, as bits.
-            let mask_lut = _mm256_setr_epi8(
-                0xa8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf0u8 as i8,
-                0x54,
-                0x50,
-                0x50,
-                0x50,
-                0x54, //
-                0xa8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf8u8 as i8,
-                0xf0u8 as i8,
-                0x54,
-                0x50,
-                0x50,
-                0x50,
-                0x54,
-            );
-            let bit_lut = _mm256_setr_epi8(
-                0x01,
-                0x02,
-                0x04,
-                0x08,
-                0x10,
-                0x20,
-                0x40,
-                0x80u8 as i8,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0, //
-                0x01,
-                0x02,
-                0x04,
-                0x08,
-                0x10,
-                0x20,
-                0x40,
-                0x80u8 as i8,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-            );
-            let pack = _mm256_setr_epi8(
-                2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1, //
-                2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,
-            );
-            let lanes = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
-            while text.len() - read >= 32 && out.len() - written >= 32 {
-                // SAFETY: 32 bytes from `read` are inside `text` (checked by the loop).
-                let input = unsafe { _mm256_loadu_si256(text.as_ptr().add(read).cast()) };
-                let high = _mm256_and_si256(_mm256_srli_epi32::<4>(input), _mm256_set1_epi8(0x0f));
-                let low = _mm256_and_si256(input, _mm256_set1_epi8(0x0f));
-                let allowed = _mm256_shuffle_epi8(mask_lut, low);
-                let bit = _mm256_shuffle_epi8(bit_lut, high);
-                let invalid = _mm256_cmpeq_epi8(_mm256_and_si256(allowed, bit), _mm256_setzero_si256());
-                if _mm256_movemask_epi8(invalid) != 0 {
-                    break; // the scalar decoder names the character
-                }
-                let slash = _mm256_cmpeq_epi8(input, _mm256_set1_epi8(b'/' as i8));
-                let shift = _mm256_blendv_epi8(_mm256_shuffle_epi8(shift_lut, high), _mm256_set1_epi8(16), slash);
-                let values = _mm256_add_epi8(input, shift);
-                let pairs = _mm256_maddubs_epi16(values, _mm256_set1_epi32(0x0140_0140));
-                let quads = _mm256_madd_epi16(pairs, _mm256_set1_epi32(0x0001_1000));
-                let bytes = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(quads, pack), lanes);
-                // SAFETY: 32 bytes from `written` are inside `out` (checked by the loop).
-                unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(written).cast(), bytes) };
-                read += 32;
-                written += 24;
-            }
-            (read, written)
-        }
-    }
 }
 
 #[cfg(test)]

@@ -276,7 +276,8 @@ fn stream_save_child() {
             .max_response_bytes(2 << 30)
             .build()
             .unwrap();
-        let (generate, edit) = (request(), EditRequest::new(SEEDREAM_4_0, "at night", ImageFile::new("in.png", EDIT_INPUT)));
+        let (generate, edit) =
+            (request(), EditRequest::new(SEEDREAM_4_0, "at night", ImageFile::new("in.png", EDIT_INPUT)));
         let call = if mode.starts_with("edit") { client.edit(&edit) } else { client.generate(&generate) };
         if mode.ends_with("save") {
             call.save_to(dir, "big").await.unwrap();
