@@ -889,6 +889,15 @@ bool seedream_response_image_succeeded(const struct seedream_response *response,
 const char *seedream_response_image_url(const struct seedream_response *response, size_t index);
 
 /**
+ * The file image `index` was saved to by `seedream_client_generate_save` or `_edit_save`
+ * (`<dir>/<stem>-<index>.<extension>`, NUL-terminated UTF-8); NULL when the image was not saved (a
+ * failed image, a response of another call) or `index` is out of range.
+ *
+ * `response` is borrowed for the call only. The string is valid until `response` is freed.
+ */
+const char *seedream_response_image_path(const struct seedream_response *response, size_t index);
+
+/**
  * The bytes of image `index` (JPEG, PNG, ...: see `seedream_response_image_format`): on `SEEDREAM_RESULT_OK` writes a pointer to them to `*data_out`
  * and their number to `*len_out`; they live as long as the response. Other results:
  * `SEEDREAM_RESULT_NOT_AVAILABLE` (a failed image, or a `url` image with downloads turned off),
@@ -1079,6 +1088,54 @@ void seedream_response_free(struct seedream_response *response);
  * The string is static: never free it.
  */
 const char *seedream_result_name(int result);
+
+/**
+ * Generates images and saves them into `dir` (created if needed) as they arrive:
+ * `<dir>/<stem>-<index>.<extension>`, `index` the image's place in the response and the extension
+ * that of its real format (`jpg`, `png`, ...). `b64_json` images are decoded from the answer into
+ * their files as the bytes come, so memory stays at a few MiB however large the answer; `url`
+ * images are downloaded and saved after. Each file carries its provenance (prompt, model, size,
+ * seed, request id, time, whether the emulator drew it) as XMP, and is flushed to disk under a
+ * temporary name, renamed once the whole answer has arrived and parsed: on any error, or a cancel,
+ * no file is left, final or temporary. `dir` and `stem` are NUL-terminated UTF-8; `stem` is a
+ * plain name (no `/`, not `..`). `cancel` may be NULL.
+ *
+ * On success writes a new response to `*response_out` (free it with `seedream_response_free`):
+ * `seedream_response_image_path` gives each saved file; the saved images' bytes are in their files,
+ * not in the response. Failed images (moderation inside a group) have no file. On failure writes
+ * an error to `*error_out` when that is not NULL, as `seedream_client_generate` does
+ * (`SEEDREAM_RESULT_IO` when a file cannot be written).
+ *
+ * `client`, `request_json`, `dir`, `stem` and `cancel` are borrowed for the call only.
+ */
+enum seedream_result seedream_client_generate_save(const struct seedream_client *client,
+                                                   const char *request_json,
+                                                   const char *dir,
+                                                   const char *stem,
+                                                   const struct seedream_cancel *cancel,
+                                                   struct seedream_response **response_out,
+                                                   struct seedream_error **error_out);
+
+/**
+ * Edits images as `seedream_client_edit` does (the same `params_json`, `images` and `mask`) and
+ * saves the results into `dir` as `seedream_client_generate_save` does: streamed to disk as they
+ * arrive, with provenance, under atomic names; `seedream_response_image_path` gives each file.
+ *
+ * `client`, `params_json`, `dir`, `stem` and `cancel` are borrowed for the call only; `images` and
+ * `mask` are copied. `*response_out` is the caller's, freed with `seedream_response_free`.
+ * `*error_out` is the caller's, freed with `seedream_error_free`.
+ */
+enum seedream_result seedream_client_edit_save(const struct seedream_client *client,
+                                               const char *params_json,
+                                               const struct seedream_buffer *images,
+                                               size_t image_count,
+                                               const uint8_t *mask,
+                                               size_t mask_len,
+                                               const char *dir,
+                                               const char *stem,
+                                               const struct seedream_cancel *cancel,
+                                               struct seedream_response **response_out,
+                                               struct seedream_error **error_out);
 
 /**
  * The kind of the event. `SEEDREAM_EVENT_TYPE_UNKNOWN` when `event` is NULL.
