@@ -1107,6 +1107,8 @@ const char *seedream_result_name(int result);
  * (`SEEDREAM_RESULT_IO` when a file cannot be written).
  *
  * `client`, `request_json`, `dir`, `stem` and `cancel` are borrowed for the call only.
+ * `*response_out` is the caller's, freed with `seedream_response_free`. `*error_out` is the caller's,
+ * freed with `seedream_error_free`.
  */
 enum seedream_result seedream_client_generate_save(const struct seedream_client *client,
                                                    const char *request_json,

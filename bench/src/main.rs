@@ -23,6 +23,7 @@
 //! through one contender, to run under a profiler or `strace -c`; `serve` gives the server).
 
 mod base64_decode;
+mod c_save;
 mod limit;
 mod server;
 mod sys;

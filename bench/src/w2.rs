@@ -29,10 +29,14 @@ pub const IN_MEMORY: &str = "seedream-client bytes";
 /// The physical limits ([`crate::limit`]): what the in-memory paths and the saves are judged against.
 pub const LIMIT_IN_MEMORY: &str = "limit_in_memory";
 pub const LIMIT_DURABLE_SAVE: &str = "limit_durable_save";
+/// The same answer to an edit, saved (a multipart `POST /images/edits`, as relays take it).
+pub const EDIT_SAVE: &str = "seedream-client edit save_to";
+/// The C ABI's save (`seedream_client_generate_save`), called as a C host calls it.
+pub const C_SAVE: &str = "seedream-ffi generate_save";
 
 /// The contenders this build measures.
 pub fn names() -> Vec<&'static str> {
-    vec![CLIENT, FLOOR, IN_MEMORY, LIMIT_IN_MEMORY, LIMIT_DURABLE_SAVE, STREAM_SAVE]
+    vec![CLIENT, FLOOR, IN_MEMORY, LIMIT_IN_MEMORY, LIMIT_DURABLE_SAVE, STREAM_SAVE, EDIT_SAVE, C_SAVE]
 }
 
 pub fn request() -> GenerateRequest {
@@ -59,6 +63,9 @@ async fn measure(name: &str, base: &str, dir: &Path) -> Result<Output, String> {
         LIMIT_IN_MEMORY => Output::Memory(crate::limit::in_memory(base)?),
         LIMIT_DURABLE_SAVE => Output::Files(crate::limit::durable_save(base, dir)?),
         STREAM_SAVE => Output::Files(stream_save(base, dir).await?),
+        EDIT_SAVE => Output::Files(edit_save(base, dir).await?),
+        // Blocking, as a C host's call is (the library runs its own runtime).
+        C_SAVE => Output::Files(crate::c_save::generate_save(base, &request(), dir)?),
         other => return Err(format!("unknown W2 contender {other:?}")),
     })
 }
@@ -143,6 +150,17 @@ async fn fetch_json(base: &str) -> Result<ImagesResponse, String> {
 async fn stream_save(base: &str, dir: &Path) -> Result<Vec<PathBuf>, String> {
     let client = seedream_client::Client::builder().api_key(KEY).base_url(base).build().map_err(|e| e.to_string())?;
     let saved = client.generate(&request()).save_to(dir, "w2").await.map_err(|e| e.to_string())?;
+    Ok(saved.paths())
+}
+
+/// `edit(…).save_to(dir, stem)`: the same answer to a multipart edit of a small JPEG.
+async fn edit_save(base: &str, dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let client = seedream_client::Client::builder().api_key(KEY).base_url(base).build().map_err(|e| e.to_string())?;
+    let input = seedream_types::ImageFile::new("in.jpg", crate::c_save::SMALL_JPEG.to_vec());
+    let edit = seedream_types::EditRequest::new(SEEDREAM_4_0, "a lighthouse at dusk", input)
+        .with_n(4)
+        .with_response_format(ResponseFormat::B64Json);
+    let saved = client.edit(&edit).save_to(dir, "w2e").await.map_err(|e| e.to_string())?;
     Ok(saved.paths())
 }
 

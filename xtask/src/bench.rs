@@ -18,6 +18,9 @@ pub const W2_FLOOR: &str = "hyper+serde_json+base64";
 /// The contenders the headline figures are about.
 pub const CLIENT: &str = "seedream-client";
 pub const STREAM_SAVE: &str = "seedream-client save_to";
+/// The same answer to a multipart edit, saved; and the C ABI's save.
+pub const EDIT_SAVE: &str = "seedream-client edit save_to";
+pub const C_SAVE: &str = "seedream-ffi generate_save";
 /// The in-memory path: `generate(…).bytes()`.
 pub const IN_MEMORY: &str = "seedream-client bytes";
 /// W2's physical limits (bench/src/limit.rs).
@@ -34,6 +37,7 @@ pub const BASE64_SIMD_FRESH: &str = "base64-simd (fresh vec![0; n])";
 pub const LIMIT_RATIOS: &[(&str, &str, &str)] = &[
     ("w2_in_memory_ratio_to_limit", IN_MEMORY, LIMIT_IN_MEMORY),
     ("w2_save_ratio_to_limit", STREAM_SAVE, LIMIT_DURABLE_SAVE),
+    ("w2_c_save_ratio_to_limit", C_SAVE, LIMIT_DURABLE_SAVE),
 ];
 
 /// A bound on a summary key.
@@ -66,6 +70,9 @@ pub const GOALS: &[Goal] = &[
     at_least("w2_in_memory_ratio_to_limit", 0.9, "guard"),
     at_least("w2_save_ratio_to_limit", 0.95, "goal"),
     at_most("w2_stream_save_peak_rss_mib", 64.0, "goal"),
+    at_most("w2_edit_stream_save_peak_rss_mib", 64.0, "goal"),
+    at_most("w2_c_save_peak_rss_mib", 64.0, "goal"),
+    at_least("w2_c_save_ratio_to_limit", 0.9, "goal"),
 ];
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -208,10 +215,9 @@ pub fn summarize(raw: &Value) -> Value {
     };
     let w1_cpu_ratio = |c: &str| w1_ratios.get(c).map_or(Value::Null, |r| r[CLIENT]["cpu_us_per_request"].clone());
     let w1_rps_ratio = |c: &str| w1_ratios.get(c).map_or(Value::Null, |r| r[CLIENT]["requests_per_second"].clone());
-    let stream_save_mib = w2_medians
-        .get(STREAM_SAVE)
-        .and_then(|m| m["peak_rss_bytes"].as_f64())
-        .map_or(Value::Null, |bytes| json!(bytes / MIB));
+    let peak_mib = |name: &str| {
+        w2_medians.get(name).and_then(|m| m["peak_rss_bytes"].as_f64()).map_or(Value::Null, |bytes| json!(bytes / MIB))
+    };
     // The W2 headline is the documented path: the streaming save when this build measured it, else
     // `generate` + `into_image_bytes`.
     let documented = if w2_medians.contains_key(STREAM_SAVE) { STREAM_SAVE } else { CLIENT };
@@ -238,7 +244,9 @@ pub fn summarize(raw: &Value) -> Value {
         "w2_in_memory_gbps": w2_medians.get(IN_MEMORY).map_or(Value::Null, |m| m["decoded_gbps"].clone()),
         "w2_in_memory_peak_rss_ratio": w2_medians.get(IN_MEMORY).map_or(Value::Null, |m| m["peak_rss_per_decoded_byte"].clone()),
         "w2_in_memory_added_rss_ratio": w2_medians.get(IN_MEMORY).map_or(Value::Null, |m| m["added_rss_per_decoded_byte"].clone()),
-        "w2_stream_save_peak_rss_mib": stream_save_mib,
+        "w2_stream_save_peak_rss_mib": peak_mib(STREAM_SAVE),
+        "w2_edit_stream_save_peak_rss_mib": peak_mib(EDIT_SAVE),
+        "w2_c_save_peak_rss_mib": peak_mib(C_SAVE),
         "w3_cold_start_ms": w3,
         "w2_decoded_bytes": raw["w2"]["decoded_bytes"],
         "w2_body_bytes": raw["w2"]["body_bytes"],

@@ -37,6 +37,8 @@ const TOOL: &str = concat!("seedream-ffi ", env!("CARGO_PKG_VERSION"));
 /// (`SEEDREAM_RESULT_IO` when a file cannot be written).
 ///
 /// `client`, `request_json`, `dir`, `stem` and `cancel` are borrowed for the call only.
+/// `*response_out` is the caller's, freed with `seedream_response_free`. `*error_out` is the caller's,
+/// freed with `seedream_error_free`.
 #[ffi_fn(error_out)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn seedream_client_generate_save(
