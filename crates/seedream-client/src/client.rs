@@ -338,13 +338,16 @@ impl Client {
                 }
             }
         }
-        let mut response = match (decoder, first) {
-            (Some(decoder), _) => decoder.finish(),
-            (None, Some(body)) => ImagesDecoder::decode(&body),
-            (None, None) => ImagesDecoder::decode(b""),
+        let redactor = &self.inner.redactor;
+        let (response, may_hold_secret) = match (decoder, first) {
+            (Some(decoder), _) => (decoder.finish(), true),
+            (None, Some(body)) => (ImagesDecoder::decode(&body), redactor.may_hold_secret(&body)),
+            (None, None) => (ImagesDecoder::decode(b""), false),
+        };
+        let mut response = response.map_err(Error::decode)?;
+        if may_hold_secret {
+            redactor.response(&mut response);
         }
-        .map_err(Error::decode)?;
-        self.inner.redactor.response(&mut response);
         Ok((response, answer.meta))
     }
 }

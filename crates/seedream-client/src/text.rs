@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use memchr::memmem::Finder;
 use seedream_types::{ImageItem, ImagesResponse, StreamEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -108,8 +109,11 @@ pub(crate) fn header_secrets(name: &str, value: &str) -> Vec<String> {
 #[derive(Clone, Default)]
 pub(crate) struct Redactor {
     secrets: Arc<[String]>,
-    /// Each secret as it reads inside a JSON string, to look for it in a serialized answer first.
-    in_json: Arc<[String]>,
+    /// A searcher for each secret, built once: a search then costs a scan, not a searcher's setup.
+    finders: Arc<[Finder<'static>]>,
+    /// The same for each secret as it reads inside a JSON string, to look for it in a body or a
+    /// serialized answer first.
+    json_finders: Arc<[Finder<'static>]>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -123,15 +127,21 @@ impl Redactor {
         let mut secrets: Vec<String> = secrets.into_iter().filter(|s| s.len() >= MIN_SECRET_LEN).collect();
         secrets.sort();
         secrets.dedup();
-        let in_json = secrets
+        let in_json: Vec<String> = secrets
             .iter()
             .filter_map(|s| serde_json::to_string(s).ok())
             .map(|quoted| quoted[1..quoted.len() - 1].to_owned())
             .collect();
-        Self { secrets: secrets.into(), in_json }
+        let finders = secrets.iter().map(|s| Finder::new(s.as_bytes()).into_owned()).collect();
+        let json_finders = in_json.iter().map(|s| Finder::new(s.as_bytes()).into_owned()).collect();
+        Self { secrets: secrets.into(), finders, json_finders }
     }
 
     pub(crate) fn text(&self, text: &str) -> Option<String> {
+        // Nearly always: none is there, and nothing is allocated.
+        if !self.finders.iter().any(|finder| finder.find(text.as_bytes()).is_some()) {
+            return None;
+        }
         let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
         match redact(text, &secrets) {
             Cow::Borrowed(_) => None,
@@ -169,7 +179,7 @@ impl Redactor {
     /// for in its JSON first (cheap, and nearly always absent), then redacted through a JSON tree.
     fn wire<T: Serialize + DeserializeOwned>(&self, item: &mut T) {
         let Ok(json) = serde_json::to_string(&*item) else { return };
-        if !self.in_json.iter().any(|secret| json.contains(secret.as_str())) {
+        if !self.json_finders.iter().any(|finder| finder.find(json.as_bytes()).is_some()) {
             return;
         }
         let Ok(mut tree) = serde_json::from_str::<Value>(&json) else { return };
@@ -210,6 +220,15 @@ impl Redactor {
         if let Some(id) = &mut meta.request_id {
             self.in_place(id);
         }
+    }
+
+    /// Whether a body, once parsed, can hold a secret: it holds one as JSON text, or an escape that
+    /// could spell one. When not, [`response`](Self::response) has nothing to do (the common case,
+    /// decided by a scan of the bytes instead of a walk of the parsed answer).
+    pub(crate) fn may_hold_secret(&self, body: &[u8]) -> bool {
+        !self.secrets.is_empty()
+            && (memchr::memchr(b'\\', body).is_some()
+                || self.json_finders.iter().any(|finder| finder.find(body).is_some()))
     }
 
     /// Every text of a response (not its images' data or links), redacted.
