@@ -308,7 +308,7 @@ impl StagedImage {
     }
 
     /// Renames the file to `file_name` in the same directory (replacing a file of that name) and
-    /// returns the final path. `file_name` must be a plain name, as for [`save_atomically`].
+    /// returns the final path. `file_name` must be a plain name, as for [`save_atomically`](crate::save_atomically).
     pub fn persist(mut self, file_name: &str) -> Result<PathBuf, Error> {
         check_plain(file_name)?;
         let dir = self.temp.parent().map(Path::to_path_buf).unwrap_or_default();
