@@ -82,7 +82,6 @@ pub fn run(quick: bool, strict: bool) -> Result<(), String> {
     let root = crate::project_root();
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |dir| root.join(dir));
     let out_dir = target.join("bench");
-    let notes: Vec<String> = Vec::new();
 
     eprintln!("== building the seedream command (release)");
     let seedream = target.join("release").join("seedream");
@@ -114,10 +113,7 @@ pub fn run(quick: bool, strict: bool) -> Result<(), String> {
     let raw: Value = std::fs::read_to_string(&raw_path)
         .map_err(|e| format!("{}: {e}", raw_path.display()))
         .and_then(|text| serde_json::from_str(&text).map_err(|e| format!("{}: {e}", raw_path.display())))?;
-    let mut summary = summarize(&raw);
-    if let Some(list) = summary["notes"].as_array_mut() {
-        list.extend(notes.into_iter().map(Value::from));
-    }
+    let summary = summarize(&raw);
     println!("{}", render(&summary));
     let summary_path = out_dir.join("summary.json");
     let text = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;
