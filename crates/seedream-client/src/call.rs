@@ -4,7 +4,6 @@
 //! events as they come ([`stream`](ImagesCall::stream)). Every output reads the same answer of the same
 //! request, so an edit gets each of them as a generation does.
 
-use std::borrow::Cow;
 use std::future::{Future, IntoFuture};
 use std::path::Path;
 use std::pin::Pin;
@@ -64,8 +63,36 @@ pub struct ImagesCall<'a> {
 /// What a call sends.
 #[derive(Debug, Clone)]
 pub(crate) enum Job<'a> {
-    Generate(Cow<'a, GenerateRequest>),
-    Edit(Cow<'a, EditRequest>),
+    Generate(Held<'a, GenerateRequest>),
+    Edit(Held<'a, EditRequest>),
+}
+
+/// A request the call borrows, or owns when it sends a changed copy. Boxed when owned: a call and
+/// every future that holds it stay small (a request is some hundred bytes, moved at each `.await`).
+#[derive(Debug, Clone)]
+pub(crate) enum Held<'a, T> {
+    Borrowed(&'a T),
+    Owned(Box<T>),
+}
+
+impl<T> std::ops::Deref for Held<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            Held::Borrowed(request) => request,
+            Held::Owned(request) => request,
+        }
+    }
+}
+
+impl<T: Clone> Held<'_, T> {
+    fn into_owned(self) -> T {
+        match self {
+            Held::Borrowed(request) => request.clone(),
+            Held::Owned(request) => *request,
+        }
+    }
 }
 
 impl<'a> ImagesCall<'a> {
@@ -174,9 +201,11 @@ impl Job<'_> {
     fn streamed(self) -> Self {
         match self {
             Job::Generate(request) if !request.is_stream() => {
-                Job::Generate(Cow::Owned(request.into_owned().with_stream(true)))
+                Job::Generate(Held::Owned(Box::new(request.into_owned().with_stream(true))))
             }
-            Job::Edit(request) if !request.is_stream() => Job::Edit(Cow::Owned(request.into_owned().with_stream(true))),
+            Job::Edit(request) if !request.is_stream() => {
+                Job::Edit(Held::Owned(Box::new(request.into_owned().with_stream(true))))
+            }
             ready => ready,
         }
     }
@@ -202,7 +231,7 @@ impl Client {
                     request.validate_for(catalog.family_of(&request.model))?;
                 }
                 tracing::trace!(model = %request.model, prompt = %request.prompt, "generate");
-                Ok(Encoded { uri: &inner.generations, content_type: JSON, body: json(request.as_ref())? })
+                Ok(Encoded { uri: &inner.generations, content_type: JSON, body: json(&**request)? })
             }
             Job::Edit(request) => {
                 if inner.validate {
@@ -278,8 +307,10 @@ impl Client {
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
-fn accept(stream: bool) -> &'static str {
-    if stream { "text/event-stream" } else { "application/json" }
+/// The `Accept` of a call: events for a stream; none otherwise, as a JSON answer comes anyway and
+/// one header fewer keeps a request's header map in its first allocation.
+fn accept(stream: bool) -> Option<&'static str> {
+    stream.then_some("text/event-stream")
 }
 
 fn json<T: serde::Serialize>(request: &T) -> Result<bytes::Bytes, Error> {
@@ -290,7 +321,7 @@ fn json<T: serde::Serialize>(request: &T) -> Result<bytes::Bytes, Error> {
 
 impl<'c> Encoded<'c> {
     /// The `POST` of this body, named by `client_request_id`.
-    fn call<'m>(&self, model: &'m str, accept: &'static str, client_request_id: HeaderValue) -> Call<'m>
+    fn call<'m>(&self, model: &'m str, accept: Option<&'static str>, client_request_id: HeaderValue) -> Call<'m>
     where
         'c: 'm,
     {

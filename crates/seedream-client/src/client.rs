@@ -1,7 +1,6 @@
 //! [`Client`]: its handles (deadline, client request id), the calls it starts (generate and edit as
 //! [`ImagesCall`]s, the model listing), and image bytes and downloads, each under the call's deadline.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +12,7 @@ use seedream_types::catalog::Catalog;
 use seedream_types::{EditRequest, GenerateRequest, GeneratedImage, ImageFormat, ImagesResponse, ModelList};
 use tokio::time::Instant;
 
-use crate::call::{ImagesCall, Job};
+use crate::call::{Held, ImagesCall, Job};
 use crate::config::EditMode;
 use crate::decode::{ImagesDecoder, decode_b64, decode_b64_owned};
 use crate::error::{CallPhase, Error, TimeoutPhase};
@@ -171,14 +170,14 @@ impl Client {
     /// (`.bytes()`, `.save_to(dir, stem)`, `.stage_in(dir)`, `.stream()`); see [`ImagesCall`].
     /// The request is validated (unless turned off) when the call is sent.
     pub fn generate<'a>(&'a self, request: &'a GenerateRequest) -> ImagesCall<'a> {
-        ImagesCall::new(self, Job::Generate(Cow::Borrowed(request)))
+        ImagesCall::new(self, Job::Generate(Held::Borrowed(request)))
     }
 
     /// An edit call for `request`, with the same outputs as [`generate`](Self::generate): multipart
     /// `POST /images/edits` for relays; for Ark (no edits endpoint) the same job as a generations call
     /// with the images as data URLs. See [`EditMode`].
     pub fn edit<'a>(&'a self, request: &'a EditRequest) -> ImagesCall<'a> {
-        ImagesCall::new(self, Job::Edit(Cow::Borrowed(request)))
+        ImagesCall::new(self, Job::Edit(Held::Borrowed(request)))
     }
 
     /// The models the service lists (`GET {base}/models`), each with its lifecycle `status` when it is
@@ -192,7 +191,7 @@ impl Client {
                 method: Method::GET,
                 uri: &self.inner.models,
                 content_type: None,
-                accept: "application/json",
+                accept: Some("application/json"),
                 body: RequestBody::empty(),
                 authorized: true,
                 download: false,
@@ -274,7 +273,7 @@ impl Client {
                 method: Method::GET,
                 uri: &uri,
                 content_type: None,
-                accept: "*/*",
+                accept: Some("*/*"),
                 body: RequestBody::empty(),
                 authorized,
                 download: true,
@@ -318,7 +317,8 @@ impl Client {
     pub(crate) async fn images_response(&self, answer: Answer) -> Result<(ImagesResponse, ResponseMeta), Error> {
         if answer.is_event_stream() {
             let stream = ImageStream::sse(answer.reader, answer.meta.clone(), self.inner.redactor.clone());
-            return Ok((stream.into_response().await?, answer.meta));
+            // Boxed: the gathering of a stream would otherwise swell every JSON call's future.
+            return Ok((Box::pin(stream.into_response()).await?, answer.meta));
         }
         // A body in one chunk (the usual URL answer) is decoded without copying it; chunked bodies go
         // through the decoder that moves image strings out as they arrive.

@@ -20,10 +20,46 @@ pub fn new_client_request_id() -> String {
 
 /// [`new_client_request_id`] as a header value.
 pub(crate) fn new_client_request_id_value() -> HeaderValue {
-    // Written digit by digit: one per call, where `format!` would cost more than the rest of the
-    // request's headers.
-    let now = UtcTime::now();
+    // One per call: the timestamp is written once a second per thread, and the random part comes
+    // from two draws rather than one per character.
     let mut id = [0u8; 14 + RANDOM_LEN];
+    id[..14].copy_from_slice(&timestamp_now());
+    let (first, second) = id[14..].split_at_mut(RANDOM_LEN / 2);
+    alphanumerics(fastrand::u64(..), first);
+    alphanumerics(fastrand::u64(..), second);
+    HeaderValue::from_bytes(&id).expect("digits and ASCII letters are a valid header value")
+}
+
+const ALPHANUMERIC: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Base-62 digits of `random` into `out` (10 of them use 60 of its 64 bits).
+fn alphanumerics(mut random: u64, out: &mut [u8]) {
+    for byte in out {
+        *byte = ALPHANUMERIC[(random % 62) as usize];
+        random /= 62;
+    }
+}
+
+/// `yyyyMMddHHmmss` of now (UTC), remembered for the rest of the second.
+fn timestamp_now() -> [u8; 14] {
+    thread_local! {
+        static LAST: std::cell::Cell<(u64, [u8; 14])> = const { std::cell::Cell::new((u64::MAX, [0; 14])) };
+    }
+    let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs());
+    LAST.with(|last| {
+        let (second, text) = last.get();
+        if second == unix {
+            return text;
+        }
+        let text = timestamp(UtcTime::from_unix(unix as i64));
+        last.set((unix, text));
+        text
+    })
+}
+
+/// `yyyyMMddHHmmss`, digit by digit.
+fn timestamp(now: UtcTime) -> [u8; 14] {
+    let mut text = [0u8; 14];
     let fields = [
         (now.year.clamp(0, 9999) as u32, 4),
         (now.month, 2),
@@ -36,15 +72,12 @@ pub(crate) fn new_client_request_id_value() -> HeaderValue {
     for (value, width) in fields {
         let mut rest = value;
         for place in (at..at + width).rev() {
-            id[place] = b'0' + (rest % 10) as u8;
+            text[place] = b'0' + (rest % 10) as u8;
             rest /= 10;
         }
         at += width;
     }
-    for byte in &mut id[14..] {
-        *byte = fastrand::alphanumeric() as u8;
-    }
-    HeaderValue::from_bytes(&id).expect("digits and ASCII letters are a valid header value")
+    text
 }
 
 #[cfg(test)]
@@ -61,5 +94,24 @@ mod tests {
         assert!(text[..4] >= *"2025" && (1..=12).contains(&text[4..6].parse::<u32>().unwrap()), "{text}");
         assert!(text[14..].bytes().all(|b| b.is_ascii_alphanumeric()), "{text}");
         assert_ne!(first, second);
+    }
+
+    #[test]
+    fn timestamps_are_utc_digits() {
+        // 2026-12-03 14:15:02 UTC
+        assert_eq!(&timestamp(UtcTime::from_unix(1_796_307_302)), b"20261203141502");
+        assert_eq!(&timestamp(UtcTime::from_unix(0)), b"19700101000000");
+    }
+
+    #[test]
+    fn random_parts_use_every_letter_and_digit() {
+        let mut seen = [false; 62];
+        for _ in 0..200 {
+            let id = new_client_request_id();
+            for byte in id[14..].bytes() {
+                seen[ALPHANUMERIC.iter().position(|&known| known == byte).unwrap()] = true;
+            }
+        }
+        assert!(seen.iter().all(|&s| s), "{seen:?}");
     }
 }

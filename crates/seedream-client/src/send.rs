@@ -61,7 +61,8 @@ pub(crate) struct Call<'a> {
     pub(crate) method: Method,
     pub(crate) uri: &'a Uri,
     pub(crate) content_type: Option<HeaderValue>,
-    pub(crate) accept: &'static str,
+    /// `Accept`, when the call names what it takes.
+    pub(crate) accept: Option<&'static str>,
     pub(crate) body: RequestBody,
     /// Send the key and the extra headers (API calls, and downloads from the API's own host).
     pub(crate) authorized: bool,
@@ -102,10 +103,9 @@ impl Sender {
     /// The `X-Client-Request-Id` of a new call: the caller's own when its extra headers set one,
     /// else a new one in the official SDKs' form.
     pub(crate) fn client_request_id(&self) -> HeaderValue {
-        match self.headers.get(CLIENT_REQUEST_ID) {
-            Some(own) => own.clone(),
-            None => new_client_request_id_value(),
-        }
+        // An empty map is still hashed into by `get`: most clients set no extra headers.
+        let own = if self.headers.is_empty() { None } else { self.headers.get(CLIENT_REQUEST_ID) };
+        own.map_or_else(new_client_request_id_value, HeaderValue::clone)
     }
 
     /// Sends `call`, retrying as the policy allows, until a `2xx` answer or an error that stays.
@@ -122,6 +122,9 @@ impl Sender {
             client_request_id,
             request_bytes = call.body.len() as u64,
         );
+        if span.is_disabled() {
+            return self.attempts(call, deadline).await.0; // no clock reads for a trace nobody takes
+        }
         let started = Instant::now();
         let (result, attempts) = self.attempts(call, deadline).instrument(span.clone()).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -254,10 +257,12 @@ impl Sender {
         *request.method_mut() = call.method.clone();
         *request.uri_mut() = call.uri.clone();
         let headers = request.headers_mut();
-        // Ours, the caller's, and what hyper adds (Host, Proxy-Authorization) without growing the map.
-        headers.reserve(8 + self.headers.len());
+        // No `reserve`: a JSON call's four headers and what hyper adds (`Host`, `Content-Length`) fit
+        // the map's first allocation, where room for more would take a larger, slower one.
         headers.insert(USER_AGENT, self.user_agent.clone());
-        headers.insert(ACCEPT, HeaderValue::from_static(call.accept));
+        if let Some(accept) = call.accept {
+            headers.insert(ACCEPT, HeaderValue::from_static(accept));
+        }
         if call.authorized {
             if !self.headers.is_empty() {
                 for name in self.headers.keys() {
@@ -273,9 +278,9 @@ impl Sender {
         if let Some(id) = &call.client_request_id {
             headers.insert(CLIENT_REQUEST_ID, id.clone());
         }
+        // `Content-Length` is the transport's to write from the body's exact size (hyper does).
         if let Some(content_type) = &call.content_type {
             headers.insert(CONTENT_TYPE, content_type.clone());
-            headers.insert(CONTENT_LENGTH, HeaderValue::from(call.body.len()));
         }
 
         // One timer for the wait for the headers: their own limit, or the call's deadline when that
@@ -307,7 +312,7 @@ impl Sender {
         if parts.status.is_success() {
             return Ok(Answer { headers: parts.headers, reader, meta });
         }
-        let body = reader.read_prefix(ERROR_BODY_LIMIT).await;
+        let body = Box::pin(reader.read_prefix(ERROR_BODY_LIMIT)).await; // boxed: the rare path stays out of every call's future
         Err(api_error::from_answer(parts.status, &parts.headers, &body).into())
     }
 }

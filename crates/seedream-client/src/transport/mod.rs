@@ -26,7 +26,8 @@ pub(crate) use self::scheme::check_scheme;
 ///
 /// Implementations must not retry on their own accord after the request may have reached the
 /// server (the client decides about retries) and must not log header values (the `Authorization`
-/// header carries the API key and is marked sensitive).
+/// header carries the API key and is marked sensitive). A request comes without `Content-Length`:
+/// write it from the body's exact size ([`RequestBody`]'s `size_hint`), as hyper does.
 #[async_trait::async_trait]
 pub trait Transport: Send + Sync + fmt::Debug {
     /// Sends `request`; returns once the response headers have arrived.
