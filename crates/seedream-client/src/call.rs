@@ -14,6 +14,7 @@ use seedream_types::{EditRequest, GenerateRequest, ImagesResponse};
 
 use crate::client::Client;
 use crate::config::EditMode;
+use crate::deadline::Deadline;
 use crate::error::{CallPhase, Error, TimeoutPhase};
 use crate::in_memory::GeneratedBytes;
 use crate::meta::ResponseMeta;
@@ -110,10 +111,7 @@ impl<'a> ImagesCall<'a> {
     /// Sends the request (validated unless turned off) and parses the answer; a `stream: true`
     /// request is read as a stream and gathered into one response. The same as awaiting the call.
     pub async fn send(self) -> Result<Output<ImagesResponse>, Error> {
-        let client = self.client;
-        let (response, meta) =
-            client.send_reading(&self.job, |answer, _| async move { client.images_response(answer).await }).await?;
-        Ok(Output::new(response, meta))
+        send(self.client, self.job).await
     }
 
     /// Sends the request and returns the bytes of every image: `b64_json` decoded from the body as it
@@ -156,8 +154,15 @@ impl<'a> IntoFuture for ImagesCall<'a> {
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        Box::pin(send(self.client, self.job))
     }
+}
+
+/// [`ImagesCall::send`], holding only what it needs (the save options stay behind).
+async fn send(client: &Client, job: Job<'_>) -> Result<Output<ImagesResponse>, Error> {
+    // The reading future itself, not an `async` block around it that would hold the answer twice.
+    let (response, meta) = client.send_reading(&job, |answer, _| client.images_response(answer)).await?;
+    Ok(Output::new(response, meta))
 }
 
 impl Job<'_> {
@@ -231,7 +236,7 @@ impl Client {
                     request.validate_for(catalog.family_of(&request.model))?;
                 }
                 tracing::trace!(model = %request.model, prompt = %request.prompt, "generate");
-                Ok(Encoded { uri: &inner.generations, content_type: JSON, body: json(&**request)? })
+                Ok(Encoded { uri: &inner.generations, content_type: JSON, body: json(&**request, &request.prompt)? })
             }
             Job::Edit(request) => {
                 if inner.validate {
@@ -242,7 +247,7 @@ impl Client {
                     EditMode::Generations => Ok(Encoded {
                         uri: &inner.generations,
                         content_type: JSON,
-                        body: json(&request.to_generate_request())?,
+                        body: json(&request.to_generate_request(), &request.prompt)?,
                     }),
                     EditMode::Multipart | EditMode::Auto => {
                         let form = multipart::encode(request);
@@ -267,34 +272,32 @@ impl Client {
         F: FnOnce(Answer, &'a Redactor) -> Fut + 'a,
         Fut: Future<Output = Result<(T, ResponseMeta), Error>> + 'a,
     {
-        let encoded = self.encode(job)?;
-        let accept = accept(job.is_stream());
-        let id = self.client_request_id();
-        self.within_deadline(CallPhase::Body, Some(id.clone()), |deadline| async move {
-            let call = encoded.call(job.model(), accept, id);
+        let call = self.encode(job)?.into_call(job.model(), accept(job.is_stream()), self.client_request_id());
+        // One future under the deadline, built here rather than passed down as a closure: what an
+        // `async fn` takes stays in its future to the end, and this one is boxed per call.
+        let deadline = self.call_deadline();
+        let reading = async {
             let answer = self.inner.sender.execute(&call, deadline).await?;
             read(answer, &self.inner.redactor).await
-        })
-        .await
-        .map_err(|e| e.with_input_images(job.input_images()))
+        };
+        let result = Deadline::new(reading, deadline).await.unwrap_or_else(|| {
+            tracing::debug!(limit = %TimeoutPhase::Overall, during = %CallPhase::Body, "time limit reached");
+            Err(Error::timeout(TimeoutPhase::Overall, CallPhase::Body))
+        });
+        result.map_err(|e| self.inner.redactor.error(call.name(e)).with_input_images(job.input_images()))
     }
 
     /// Sends a `stream: true` job and returns its events once the answer's headers are in: the
     /// deadline holds until then here, and after in the stream's reader.
     async fn open_stream(&self, job: Job<'_>) -> Result<ImageStream, Error> {
-        let encoded = self.encode(&job)?;
-        let call = encoded.call(job.model(), accept(true), self.client_request_id());
+        let call = self.encode(&job)?.into_call(job.model(), accept(true), self.client_request_id());
         let deadline = self.call_deadline();
         let sender = &self.inner.sender;
         let redactor = &self.inner.redactor;
-        let answer = match deadline {
-            Some(at) => tokio::time::timeout_at(at, sender.execute(&call, deadline))
-                .await
-                .map_err(|_| Error::timeout(TimeoutPhase::Overall, CallPhase::Headers))
-                .and_then(|answer| answer),
-            None => sender.execute(&call, deadline).await,
-        }
-        .map_err(|e| redactor.error(call.name(e)).with_input_images(job.input_images()))?;
+        let answer = Deadline::new(sender.execute(&call, deadline), deadline)
+            .await
+            .unwrap_or_else(|| Err(Error::timeout(TimeoutPhase::Overall, CallPhase::Headers)))
+            .map_err(|e| redactor.error(call.name(e)).with_input_images(job.input_images()))?;
         if answer.is_event_stream() {
             Ok(ImageStream::sse(answer.reader, answer.meta, redactor.clone()))
         } else {
@@ -313,24 +316,26 @@ fn accept(stream: bool) -> Option<&'static str> {
     stream.then_some("text/event-stream")
 }
 
-fn json<T: serde::Serialize>(request: &T) -> Result<bytes::Bytes, Error> {
-    serde_json::to_vec(request)
-        .map(bytes::Bytes::from)
-        .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))
+/// `request` as JSON, written into one buffer sized for it from the start: the prompt and room for
+/// the other fields (grown only for large references).
+fn json<T: serde::Serialize>(request: &T, prompt: &str) -> Result<bytes::Bytes, Error> {
+    let mut body = Vec::with_capacity(256 + prompt.len());
+    serde_json::to_writer(&mut body, request).map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
+    Ok(body.into())
 }
 
 impl<'c> Encoded<'c> {
     /// The `POST` of this body, named by `client_request_id`.
-    fn call<'m>(&self, model: &'m str, accept: Option<&'static str>, client_request_id: HeaderValue) -> Call<'m>
+    fn into_call<'m>(self, model: &'m str, accept: Option<&'static str>, client_request_id: HeaderValue) -> Call<'m>
     where
         'c: 'm,
     {
         Call {
             method: Method::POST,
             uri: self.uri,
-            content_type: Some(self.content_type.clone()),
+            content_type: Some(self.content_type),
             accept,
-            body: RequestBody::from(self.body.clone()),
+            body: RequestBody::from(self.body),
             authorized: true,
             download: false,
             client_request_id: Some(client_request_id),

@@ -6,14 +6,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::Either;
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method, Uri};
 use seedream_types::catalog::Catalog;
 use seedream_types::{EditRequest, GenerateRequest, GeneratedImage, ImageFormat, ImagesResponse, ModelList};
 use tokio::time::Instant;
 
+use crate::body::BodyReader;
 use crate::call::{Held, ImagesCall, Job};
 use crate::config::EditMode;
+use crate::deadline::Deadline;
 use crate::decode::{ImagesDecoder, decode_b64, decode_b64_owned};
 use crate::error::{CallPhase, Error, TimeoutPhase};
 use crate::image::{ImageBytes, format_of_media_type};
@@ -302,27 +305,36 @@ impl Client {
         F: FnOnce(Option<Instant>) -> Fut,
         Fut: Future<Output = Result<(T, ResponseMeta), Error>> + 'a,
     {
-        let result = match self.call_deadline() {
-            Some(deadline) => tokio::time::timeout_at(deadline, job(Some(deadline))).await.unwrap_or_else(|_| {
-                tracing::debug!(limit = %TimeoutPhase::Overall, during = %during, "time limit reached");
-                Err(Error::timeout(TimeoutPhase::Overall, during))
-            }),
-            None => job(None).await,
-        };
+        let deadline = self.call_deadline();
+        let result = Deadline::new(job(deadline), deadline).await.unwrap_or_else(|| {
+            tracing::debug!(limit = %TimeoutPhase::Overall, during = %during, "time limit reached");
+            Err(Error::timeout(TimeoutPhase::Overall, during))
+        });
         let id = client_request_id.as_ref().and_then(|id| id.to_str().ok());
         result.map_err(|e| self.inner.redactor.error(e.with_client_request_id(id)))
     }
 
     /// Reads a `2xx` answer as images: JSON (decoded as it arrives) or, for a stream, its events.
-    pub(crate) async fn images_response(&self, answer: Answer) -> Result<(ImagesResponse, ResponseMeta), Error> {
+    pub(crate) fn images_response(
+        &self,
+        answer: Answer,
+    ) -> impl Future<Output = Result<(ImagesResponse, ResponseMeta), Error>> + Send + '_ {
         if answer.is_event_stream() {
             let stream = ImageStream::sse(answer.reader, answer.meta.clone(), self.inner.redactor.clone());
+            let meta = answer.meta;
             // Boxed: the gathering of a stream would otherwise swell every JSON call's future.
-            return Ok((Box::pin(stream.into_response()).await?, answer.meta));
+            return Either::Left(Box::pin(async move { Ok((stream.into_response().await?, meta)) }));
         }
-        // A body in one chunk (the usual URL answer) is decoded without copying it; chunked bodies go
-        // through the decoder that moves image strings out as they arrive.
-        let mut reader = answer.reader;
+        // The reader and meta alone: the answer's headers are not kept for the read.
+        Either::Right(self.json_response(answer.reader, answer.meta))
+    }
+
+    /// Reads a JSON answer's images.
+    async fn json_response(
+        &self,
+        mut reader: BodyReader,
+        meta: ResponseMeta,
+    ) -> Result<(ImagesResponse, ResponseMeta), Error> {
         let mut decoder: Option<ImagesDecoder> = None;
         let mut first: Option<Bytes> = None;
         while let Some(chunk) = reader.next_chunk().await {
@@ -348,7 +360,7 @@ impl Client {
         if may_hold_secret {
             redactor.response(&mut response);
         }
-        Ok((response, answer.meta))
+        Ok((response, meta))
     }
 }
 

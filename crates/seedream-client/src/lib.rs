@@ -23,6 +23,7 @@ mod builder;
 mod call;
 mod client;
 mod config;
+mod deadline;
 mod error;
 mod image;
 mod in_memory;

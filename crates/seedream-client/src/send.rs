@@ -2,6 +2,8 @@
 //! per-attempt time limits, and an error answer read into an [`ApiError`](crate::ApiError).
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -18,7 +20,7 @@ use crate::meta::ResponseMeta;
 use crate::request_id::{CLIENT_REQUEST_ID, new_client_request_id_value};
 use crate::retry::RetryPolicy;
 use crate::text::Redactor;
-use crate::transport::{FreshConnection, RequestBody, Transport, TransportErrorKind};
+use crate::transport::{FreshConnection, RequestBody, ResponseBody, Transport, TransportErrorKind};
 
 /// The `Content-Length` of an answer (0 when it states none: a stream, a chunked body).
 fn content_length(headers: &HeaderMap) -> u64 {
@@ -126,7 +128,8 @@ impl Sender {
             return self.attempts(call, deadline).await.0; // no clock reads for a trace nobody takes
         }
         let started = Instant::now();
-        let (result, attempts) = self.attempts(call, deadline).instrument(span.clone()).await;
+        // Boxed: a traced call is rare, and the span would widen every call's future.
+        let (result, attempts) = Box::pin(self.attempts(call, deadline).instrument(span.clone())).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &result {
             Ok(answer) => tracing::debug!(
@@ -250,6 +253,39 @@ impl Sender {
         attempt: u32,
         fresh: bool,
     ) -> Result<Answer, Error> {
+        // One timer for the wait for the headers: their own limit, or the call's deadline when that
+        // comes first.
+        let waiting = if call.download { CallPhase::Download } else { CallPhase::Headers };
+        let headers_at = Instant::now() + self.timeouts.headers;
+        let (limit, phase) = match deadline {
+            Some(at) if at <= headers_at => (at, TimeoutPhase::Overall),
+            _ => (headers_at, TimeoutPhase::Headers),
+        };
+        // The request is built by a plain function: a local borrowed in an `async fn` would keep its
+        // place in the call's future across every `.await`.
+        let sent = tokio::time::timeout_at(limit, self.transport.send(self.request(call, fresh))).await;
+        let response = match sent {
+            Err(_) => {
+                tracing::debug!(limit = %phase, during = %waiting, attempt, "time limit reached");
+                return Err(Error::timeout(phase, waiting));
+            }
+            Ok(Err(error)) if error.kind() == TransportErrorKind::ConnectTimeout => {
+                tracing::debug!(limit = %TimeoutPhase::Connect, attempt, "time limit reached");
+                return Err(Error::timeout(TimeoutPhase::Connect, CallPhase::Connect));
+            }
+            Ok(Err(error)) => return Err(Error::Transport(error)),
+            Ok(Ok(response)) => response,
+        };
+        // Boxed, the answer with it: the rare path stays out of every call's future.
+        let refused = match self.answer(response, call, deadline, attempt) {
+            answer if (200..300).contains(&answer.meta.status) => return Ok(answer),
+            refused => refusal(refused),
+        };
+        Err(refused.await)
+    }
+
+    /// The request of one attempt of `call` (on a new connection when `fresh`).
+    fn request(&self, call: &Call<'_>, fresh: bool) -> http::Request<RequestBody> {
         let mut request = http::Request::new(call.body.clone());
         if fresh {
             request.extensions_mut().insert(FreshConnection);
@@ -282,37 +318,31 @@ impl Sender {
         if let Some(content_type) = &call.content_type {
             headers.insert(CONTENT_TYPE, content_type.clone());
         }
+        request
+    }
 
-        // One timer for the wait for the headers: their own limit, or the call's deadline when that
-        // comes first.
-        let waiting = if call.download { CallPhase::Download } else { CallPhase::Headers };
-        let headers_at = Instant::now() + self.timeouts.headers;
-        let (limit, phase) = match deadline {
-            Some(at) if at <= headers_at => (at, TimeoutPhase::Overall),
-            _ => (headers_at, TimeoutPhase::Headers),
-        };
-        let sent = tokio::time::timeout_at(limit, self.transport.send(request)).await;
-        let response = match sent {
-            Err(_) => {
-                tracing::debug!(limit = %phase, during = %waiting, attempt, "time limit reached");
-                return Err(Error::timeout(phase, waiting));
-            }
-            Ok(Err(error)) if error.kind() == TransportErrorKind::ConnectTimeout => {
-                tracing::debug!(limit = %TimeoutPhase::Connect, attempt, "time limit reached");
-                return Err(Error::timeout(TimeoutPhase::Connect, CallPhase::Connect));
-            }
-            Ok(Err(error)) => return Err(Error::Transport(error)),
-            Ok(Ok(response)) => response,
-        };
+    /// The answer to one attempt: its meta (request id redacted) and its body under the limits.
+    fn answer(
+        &self,
+        response: http::Response<ResponseBody>,
+        call: &Call<'_>,
+        deadline: Option<Instant>,
+        attempt: u32,
+    ) -> Answer {
         let (parts, body) = response.into_parts();
         let mut meta = ResponseMeta::of(parts.status, &parts.headers, attempt, call.client_request_id.as_ref());
         self.redactor.meta(&mut meta);
         let reading = if call.download { CallPhase::Download } else { CallPhase::Body };
         let reader = BodyReader::new(body, Some(self.timeouts.idle), deadline, self.max_response_bytes, reading);
-        if parts.status.is_success() {
-            return Ok(Answer { headers: parts.headers, reader, meta });
-        }
-        let body = Box::pin(reader.read_prefix(ERROR_BODY_LIMIT)).await; // boxed: the rare path stays out of every call's future
-        Err(api_error::from_answer(parts.status, &parts.headers, &body).into())
+        Answer { headers: parts.headers, reader, meta }
     }
+}
+
+/// The error an answer other than `2xx` stands for, read from (the start of) its body.
+fn refusal(answer: Answer) -> Pin<Box<dyn Future<Output = Error> + Send>> {
+    Box::pin(async move {
+        let body = answer.reader.read_prefix(ERROR_BODY_LIMIT).await;
+        let status = http::StatusCode::from_u16(answer.meta.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        api_error::from_answer(status, &answer.headers, &body).into()
+    })
 }

@@ -129,6 +129,13 @@ pub fn without_vendor(model: &str) -> &str {
 /// Whether `model` (vendor prefix already removed) is `stem` alone or `stem` followed by `-<digit>…`
 /// (a date of any length). Compared as bytes: it runs on every request.
 pub fn has_stem(model: &str, stem: &str) -> bool {
+    // Stems differ mostly in their last bytes (`seedream-4-0`, `seedream-4-5`): one byte first
+    // settles most before a whole comparison.
+    if let Some(&last) = stem.as_bytes().last()
+        && model.as_bytes().get(stem.len() - 1) != Some(&last)
+    {
+        return false;
+    }
     match model.as_bytes().strip_prefix(stem.as_bytes()) {
         Some([]) => true,
         Some([b'-', digit, ..]) => digit.is_ascii_digit(),
