@@ -30,15 +30,22 @@ pub const SMALL_BODY: &str = concat!(
 pub const W2_IMAGES: usize = 15;
 pub const W2_IMAGE_BYTES: usize = 5_000_000;
 
-/// The W2 images: random bytes (incompressible, like JPEG data) behind a JPEG magic number, always
-/// the same ones (fixed seed).
+/// The head of every W2 image: SOI, a JFIF APP0 and the start of a scan, so that its header parses
+/// as a service JPEG's does (a save that writes provenance writes it, as for a real image).
+const W2_JPEG_HEAD: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00,
+    0x00, 0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00,
+];
+
+/// The W2 images: random bytes (incompressible, like JPEG data) behind a JPEG header, always the same
+/// ones (fixed seed).
 pub fn w2_images() -> Vec<Vec<u8>> {
     let mut rng = fastrand::Rng::with_seed(0x5eed_d12e);
     (0..W2_IMAGES)
         .map(|_| {
             let mut image = vec![0u8; W2_IMAGE_BYTES];
             rng.fill(&mut image);
-            image[..3].copy_from_slice(&[0xFF, 0xD8, 0xFF]);
+            image[..W2_JPEG_HEAD.len()].copy_from_slice(W2_JPEG_HEAD);
             image
         })
         .collect()

@@ -87,6 +87,7 @@ pub fn child(name: &str, base: &str) -> Result<(), String> {
     let peak = status_bytes("VmHWM");
     let images = match output {
         Ok(Output::Memory(images)) => Ok(images),
+        Ok(Output::Files(paths)) if name == C_SAVE => read_saved_with_records(&paths),
         Ok(Output::Files(paths)) => read_saved(&paths),
         Err(error) => Err(error),
     };
@@ -171,6 +172,26 @@ async fn edit_save(base: &str, dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// The image files a save wrote, in `data` order (read after the peak was taken).
 fn read_saved(paths: &[PathBuf]) -> Result<Vec<Bytes>, String> {
     paths.iter().map(|path| std::fs::read(path).map(Bytes::from).map_err(|e| e.to_string())).collect()
+}
+
+/// The files of a save that writes provenance (the C ABI's), each checked to hold a record and read
+/// without it: the segment after JFIF's APP0, where the record goes.
+fn read_saved_with_records(paths: &[PathBuf]) -> Result<Vec<Bytes>, String> {
+    const AFTER_APP0: usize = 20;
+    let strip = |path: &PathBuf, bytes: Vec<u8>| -> Result<Bytes, String> {
+        match seedream_types::provenance::read(&bytes) {
+            Ok(Some(_)) => {}
+            other => return Err(format!("{}: no provenance record ({other:?})", path.display())),
+        }
+        let len = bytes
+            .get(AFTER_APP0 + 2..AFTER_APP0 + 4)
+            .map(|len| usize::from(u16::from_be_bytes([len[0], len[1]])))
+            .ok_or_else(|| format!("{}: cut short", path.display()))?;
+        let mut image = bytes;
+        image.drain(AFTER_APP0..AFTER_APP0 + 2 + len);
+        Ok(Bytes::from(image))
+    };
+    paths.iter().map(|path| strip(path, std::fs::read(path).map_err(|e| e.to_string())?)).collect()
 }
 
 /// The parent: `rounds` rounds, one fresh child per contender per round, in rotating order. Returns

@@ -139,7 +139,7 @@ impl<'a> ImagesCall<'a> {
     /// what they bought before naming files (the CLI's journal). An event stream is gathered and
     /// stages nothing.
     pub async fn stage_in(self, dir: impl AsRef<Path>) -> Result<StagedResponse, Error> {
-        crate::staged::stage_in(self.client, &self.job, dir.as_ref(), "image").await
+        crate::staged::stage_in(self.client, &self.job, dir.as_ref(), "image", None).await
     }
 
     /// Sends the request with `stream: true` (set on a copy when the request lacks it) and returns the

@@ -8,10 +8,10 @@
 //! parsed; on any error, or when the call is dropped, the temporary files are removed.
 
 use std::fs;
-use std::io::Write as _;
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 
-use seedream_types::provenance::{self, Provenance};
+use seedream_types::provenance::{self, Provenance, Reservation};
 use seedream_types::time::UtcTime;
 use seedream_types::{GeneratedImage, ImageFormat, ImageItem, ImagesResponse};
 
@@ -148,18 +148,49 @@ pub struct SavedFile {
     pub bytes: u64,
 }
 
-/// Writes `record` into the image file at `path` (read whole: one image, not the answer); bytes that
-/// cannot carry it are left as they are. Returns the file's size.
-fn stamp_file(path: &Path, record: &Provenance) -> Result<u64, Error> {
-    let bytes = fs::read(path)?;
-    let Ok(stamped) = provenance::embed(&bytes, record) else {
-        return Ok(bytes.len() as u64);
+/// Writes `record` into the image file at `path` (read whole: one image, not the answer), dropping
+/// the `room` set aside in it first when there is one that could not take the record; bytes that
+/// cannot carry a record are left as they came. Returns the file's size.
+fn stamp_file(path: &Path, record: &Provenance, room: Option<&Reservation>) -> Result<u64, Error> {
+    let mut bytes = fs::read(path)?;
+    let unused_room = room.filter(|room| room.offset + room.len <= bytes.len());
+    if let Some(room) = unused_room {
+        bytes.drain(room.offset..room.offset + room.len);
+    }
+    let stamped = match provenance::embed(&bytes, record) {
+        Ok(stamped) => stamped,
+        Err(_) if unused_room.is_none() => return Ok(bytes.len() as u64),
+        Err(_) => bytes, // the image as it came, without the room
     };
-    drop(bytes);
     let mut file = fs::OpenOptions::new().write(true).truncate(true).open(path)?;
     file.write_all(&stamped)?;
     file.sync_all()?;
     Ok(stamped.len() as u64)
+}
+
+/// Room for the record's fields that only the answer gives (request id, model, size): with the
+/// model and time of the request already in the estimate, more than they take.
+const ANSWER_FIELDS_ROOM: usize = 512;
+
+/// The bytes of a file's header read to find the segments around its record's room: the header
+/// segments of a JPEG (EXIF, ICC) rarely take more; a longer one is rewritten instead.
+const HEADER_READ: u64 = 256 * 1024;
+
+/// Writes `record` into the room set aside for it in the image file at `path`, and flushes it to
+/// disk; returns the file's size, or `None` when the room cannot take it (the record is then
+/// written in by rewriting the file, [`stamp_file`]).
+fn fill_room(path: &Path, room: &Reservation, record: &Provenance) -> Result<Option<u64>, Error> {
+    let mut file = fs::OpenOptions::new().read(true).write(true).open(path)?;
+    let len = file.metadata()?.len();
+    let mut head = Vec::new();
+    (&mut file).take(HEADER_READ.min(len)).read_to_end(&mut head)?;
+    let Some(segment) = provenance::fill(room, &head, record) else {
+        return Ok(None);
+    };
+    file.seek(SeekFrom::Start(room.offset as u64))?;
+    file.write_all(&segment)?;
+    file.sync_all()?;
+    Ok(Some(len))
 }
 
 /// `base` completed where it leaves a field out: the prompt and seed from the request, the request
@@ -198,7 +229,13 @@ pub(crate) async fn save_to(
     options: &SaveOptions,
 ) -> Result<SavedResponse, Error> {
     check_plain(&format!("{stem}-0.bin"))?;
-    let StagedResponse { mut response, images, meta } = stage_in(client, job, dir, stem).await?;
+    // Room in each file for its record, so that writing it in costs a few KiB, not the image again:
+    // the record as far as it is known now, and space for what the answer adds.
+    let record_room = options
+        .provenance
+        .as_ref()
+        .map(|base| completed(base, job, &ResponseMeta::new(200), None, None).to_xmp().len() + ANSWER_FIELDS_ROOM);
+    let StagedResponse { mut response, images, meta } = stage_in(client, job, dir, stem, record_room).await?;
     // Each image's record, taken before the links below are read out of the response.
     let records: Vec<Option<Provenance>> = (response.data.iter().map(ImageItem::image))
         .map(|item| {
@@ -210,7 +247,12 @@ pub(crate) async fn save_to(
     for image in images {
         let mut bytes = image.len();
         if let Some(record) = record_of(image.index()) {
-            bytes = stamp_file(image.path(), &record)?;
+            let room = image.record_room();
+            bytes = match &room {
+                Some(room) => fill_room(image.path(), room, &record)?,
+                None => None,
+            }
+            .map_or_else(|| stamp_file(image.path(), &record, room.as_ref()), Ok)?;
         }
         let (index, format) = (image.index(), image.format());
         let extension = format.map_or(crate::UNKNOWN_EXTENSION, ImageFormat::extension);

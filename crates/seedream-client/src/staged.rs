@@ -9,6 +9,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use seedream_types::image::sniff_format;
+use seedream_types::provenance::{self, Reservation};
 use seedream_types::{ImageFormat, ImageItem, ImagesResponse};
 use tokio::sync::mpsc;
 
@@ -40,6 +41,8 @@ struct Streamed {
     temp: PathBuf,
     head: Vec<u8>,
     bytes: u64,
+    /// The room its provenance record will fill, when one was asked for and the format has one.
+    room: Option<Reservation>,
 }
 
 /// What the body's reader hands the writer, in order.
@@ -132,6 +135,8 @@ impl ImageSink for DecodeSink {
 struct FileSink {
     dir: PathBuf,
     stem: String,
+    /// Bytes of XMP to set room aside for in each image (see [`provenance::reserve`]).
+    record_room: Option<usize>,
     done: Vec<Streamed>,
     open: Option<(Streamed, fs::File)>,
     /// Where written buffers go back to the reader.
@@ -140,8 +145,8 @@ struct FileSink {
 }
 
 impl FileSink {
-    fn new(dir: PathBuf, stem: String, written: std::sync::mpsc::Sender<Vec<u8>>) -> Self {
-        Self { dir, stem, done: Vec::new(), open: None, written, syncer: None }
+    fn new(dir: PathBuf, stem: String, record_room: Option<usize>, written: std::sync::mpsc::Sender<Vec<u8>>) -> Self {
+        Self { dir, stem, record_room, done: Vec::new(), open: None, written, syncer: None }
     }
 
     /// Runs the writer's side of the pipe until [`Op::Finish`]; without it (the reader failed or was
@@ -164,7 +169,7 @@ impl FileSink {
 
     fn start(&mut self, index: usize) -> Result<(), Error> {
         let name = format!(".{}-{index}.{}-{:08x}.tmp", self.stem, std::process::id(), fastrand::u32(..));
-        let image = Streamed { index, temp: self.dir.join(name), head: Vec::with_capacity(HEAD), bytes: 0 };
+        let image = Streamed { index, temp: self.dir.join(name), head: Vec::with_capacity(HEAD), bytes: 0, room: None };
         // `create_new`: when it fails, nothing was created.
         let file = fs::OpenOptions::new().write(true).create_new(true).open(&image.temp)?;
         if let Some((unfinished, _)) = self.open.replace((image, file)) {
@@ -174,12 +179,24 @@ impl FileSink {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let record_room = self.record_room;
         if let Some((image, file)) = &mut self.open {
+            // The first bytes of an image: room for its record goes in where the format puts one.
+            let room = record_room.filter(|_| image.bytes == 0).and_then(|packet| provenance::reserve(bytes, packet));
             if image.head.len() < HEAD {
                 let take = (HEAD - image.head.len()).min(bytes.len());
                 image.head.extend_from_slice(&bytes[..take]);
             }
-            file.write_all(bytes)?;
+            match room {
+                Some((room, placeholder)) => {
+                    file.write_all(&bytes[..room.offset])?;
+                    file.write_all(&placeholder)?;
+                    file.write_all(&bytes[room.offset..])?;
+                    image.bytes += placeholder.len() as u64;
+                    image.room = Some(room);
+                }
+                None => file.write_all(bytes)?,
+            }
             image.bytes += bytes.len() as u64;
         }
         Ok(())
@@ -273,6 +290,8 @@ pub struct StagedImage {
     temp: PathBuf,
     format: Option<ImageFormat>,
     bytes: u64,
+    /// The room set aside for its provenance record (only [`save_to`](crate::ImagesCall::save_to) asks).
+    room: Option<Reservation>,
     kept: bool,
 }
 
@@ -295,6 +314,11 @@ impl StagedImage {
     /// Its size in bytes.
     pub fn len(&self) -> u64 {
         self.bytes
+    }
+
+    /// The room set aside in the file for its provenance record.
+    pub(crate) fn record_room(&self) -> Option<Reservation> {
+        self.room
     }
 
     /// Whether it is empty.
@@ -377,11 +401,12 @@ async fn stream_to_files(
     reader: BodyReader,
     dir: &Path,
     stem: &str,
+    record_room: Option<usize>,
     redactor: &Redactor,
 ) -> Result<(ImagesResponse, Vec<StagedImage>), Error> {
     let (ops, queue) = mpsc::channel(IN_FLIGHT);
     let (written, buffers) = std::sync::mpsc::channel();
-    let writer = FileSink::new(dir.to_owned(), stem.to_owned(), written);
+    let writer = FileSink::new(dir.to_owned(), stem.to_owned(), record_room, written);
     let writer = tokio::task::spawn_blocking(move || writer.run(queue));
     let read = feed_body(reader, &ops, DecodeSink::new(buffers), redactor).await;
     drop(ops);
@@ -389,8 +414,8 @@ async fn stream_to_files(
     let written = writer.await.map_err(|e| Error::Io(std::io::Error::other(e)))?.map(|done| {
         // Each temporary file owned by a `StagedImage` from here: removed unless persisted.
         let staged = |image: Streamed| {
-            let Streamed { index, temp, head, bytes } = image;
-            (StagedImage { index, temp, format: None, bytes, kept: false }, head)
+            let Streamed { index, temp, head, bytes, room } = image;
+            (StagedImage { index, temp, format: None, bytes, room, kept: false }, head)
         };
         done.into_iter().map(staged).collect()
     });
@@ -405,8 +430,15 @@ async fn stream_to_files(
 }
 
 /// Sends `job` with its `b64_json` images staged in `dir` (created if needed) as `.{stem}-….tmp`
-/// files; see [`ImagesCall::stage_in`](crate::ImagesCall::stage_in).
-pub(crate) async fn stage_in(client: &Client, job: &Job<'_>, dir: &Path, stem: &str) -> Result<StagedResponse, Error> {
+/// files, each with room for a record of up to `record_room` bytes of XMP when asked; see
+/// [`ImagesCall::stage_in`](crate::ImagesCall::stage_in).
+pub(crate) async fn stage_in(
+    client: &Client,
+    job: &Job<'_>,
+    dir: &Path,
+    stem: &str,
+    record_room: Option<usize>,
+) -> Result<StagedResponse, Error> {
     fs::create_dir_all(dir)?;
     let ((response, images), meta) = client
         .send_reading(job, |answer, redactor| async move {
@@ -414,7 +446,7 @@ pub(crate) async fn stage_in(client: &Client, job: &Job<'_>, dir: &Path, stem: &
                 let (response, meta) = client.images_response(answer).await?;
                 return Ok(((response, Vec::new()), meta));
             }
-            let staged = stream_to_files(answer.reader, dir, stem, redactor).await?;
+            let staged = stream_to_files(answer.reader, dir, stem, record_room, redactor).await?;
             Ok((staged, answer.meta))
         })
         .await?;

@@ -123,6 +123,46 @@ async fn generate_and_save_names_files_by_index_and_real_format() {
 }
 
 #[tokio::test]
+async fn provenance_fills_the_room_set_aside_as_each_jpeg_streamed_and_a_damaged_one_stays_as_it_came() {
+    use seedream_client::SaveOptions;
+    use seedream_types::provenance::{self, Provenance};
+    // SOI, JFIF's APP0, the start of a scan, and 300 kB of scan data: written in several pieces.
+    let mut jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0\xff\xda\0\x08\x01\x01\0\0\x3f\0".to_vec();
+    jpeg.extend((0..300_000u32).map(|i| (i % 251) as u8));
+    let damaged = b"\xff\xd8\xff\x12 not a segment".to_vec();
+    let items = [
+        serde_json::json!({"b64_json": STANDARD.encode(&jpeg), "size": "64x48"}),
+        serde_json::json!({"b64_json": STANDARD.encode(&damaged), "size": "1x1"}),
+    ];
+    let addr = serve(answer(&items), usize::MAX).await;
+    let dir = scratch("provenance");
+    let options = SaveOptions::new().with_provenance(Provenance { tool: "test-tool".into(), ..Provenance::default() });
+    let saved = client(addr).generate(&request()).save_options(options).save_to(&dir, "p").await.unwrap();
+
+    let file = std::fs::read(dir.join("p-0.jpg")).unwrap();
+    assert_eq!(saved.saved[0].bytes, file.len() as u64);
+    let record = provenance::read(&file).unwrap().expect("a record");
+    assert_eq!(record.prompt, "a lighthouse at dawn");
+    assert_eq!(
+        (record.model.as_str(), record.size.as_deref(), record.tool.as_str()),
+        ("m", Some("64x48"), "test-tool")
+    );
+    // The record is one segment after APP0; around it, every byte of the image as it came.
+    let at = 20;
+    assert_eq!(&file[at..at + 2], &[0xFF, 0xE1]);
+    let len = usize::from(u16::from_be_bytes([file[at + 2], file[at + 3]]));
+    assert_eq!([&file[..at], &file[at + 2 + len..]].concat(), jpeg);
+    // Filled into the room set aside while streaming (XMP padding before the packet's end), not
+    // written by a rewrite of the file (which leaves no padding).
+    let segment = String::from_utf8_lossy(&file[at + 4..at + 2 + len]);
+    assert!(segment.contains("          <?xpacket end"), "{segment}");
+
+    assert_eq!(std::fs::read(dir.join("p-1.jpg")).unwrap(), damaged, "bytes that cannot carry a record");
+    assert_eq!(entries(&dir), ["p-0.jpg", "p-1.jpg"], "no temporary file left");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
 async fn generate_bytes_gives_each_image_by_index_with_its_real_format() {
     let url = |addr: std::net::SocketAddr| format!("http://{addr}/img.png");
     let links = serve(Vec::new(), 0).await;

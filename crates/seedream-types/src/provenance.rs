@@ -140,6 +140,72 @@ pub fn embed(image: &[u8], provenance: &Provenance) -> Result<Vec<u8>, Provenanc
     }
 }
 
+/// Room set aside for a record in a JPEG written as it arrives ([`reserve`]), filled in once the
+/// record is known ([`fill`]): one segment of fixed length where [`embed`] puts a record, so writing
+/// the record costs its own few KiB where `embed` rewrites the whole image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservation {
+    /// Where the segment starts in the file: after SOI, and after JFIF's APP0 when that comes first.
+    pub offset: usize,
+    /// The segment's length in bytes, its marker included.
+    pub len: usize,
+}
+
+/// Room for a record of up to `packet` bytes of XMP in the JPEG whose first bytes are `head`, and the
+/// placeholder to write there until [`fill`]: a comment of spaces, so the file is a valid JPEG
+/// meanwhile. `None` for other formats, or when `head` ends before the place of the record.
+pub fn reserve(head: &[u8], packet: usize) -> Option<(Reservation, Vec<u8>)> {
+    if sniff_format(head)? != ImageFormat::Jpeg {
+        return None;
+    }
+    let offset = match head.get(2..6)? {
+        [0xFF, 0xE0, high, low] => 4 + usize::from(u16::from_be_bytes([*high, *low])),
+        _ => 2,
+    };
+    let payload = XMP_APP1_HEADER.len() + packet;
+    if offset > head.len() || payload > MAX_SEGMENT {
+        return None;
+    }
+    Some((Reservation { offset, len: 4 + payload }, jpeg_segment(0xFE, &vec![b' '; payload])))
+}
+
+/// The segment that puts `provenance` in `room`, padded to its length, for a file whose bytes up to
+/// its scan data (the room's placeholder among them) are `head`. A foreign XMP packet stays the
+/// file's XMP, and ours is then a comment, as [`embed`] writes it. `None` when the record does not
+/// fit, or `head` does not parse as a JPEG's segments up to the scan (bytes that cannot carry a
+/// record, for `embed` too; or a header longer than `head`).
+pub fn fill(room: &Reservation, head: &[u8], provenance: &Provenance) -> Option<Vec<u8>> {
+    let segments = jpeg_segments(head).ok()?;
+    if !segments.iter().any(|s| s.start == room.offset && s.end == room.offset + room.len) {
+        return None; // not the file the room was made in
+    }
+    let foreign_xmp = segments.iter().any(|s| {
+        s.start != room.offset
+            && s.marker == 0xE1
+            && s.payload.strip_prefix(XMP_APP1_HEADER).is_some_and(|text| packet_of(text).is_none())
+    });
+    let header: &[u8] = if foreign_xmp { &[] } else { XMP_APP1_HEADER };
+    let packet = provenance.to_xmp();
+    let padding = (room.len - 4).checked_sub(header.len() + packet.len())?;
+    // XMP's own padding: whitespace before the closing processing instruction.
+    let end = packet.rfind("<?xpacket end").unwrap_or(packet.len());
+    let mut payload = Vec::with_capacity(room.len - 4);
+    payload.extend_from_slice(header);
+    payload.extend_from_slice(&packet.as_bytes()[..end]);
+    payload.resize(payload.len() + padding, b' ');
+    payload.extend_from_slice(&packet.as_bytes()[end..]);
+    Some(jpeg_segment(if foreign_xmp { 0xFE } else { 0xE1 }, &payload))
+}
+
+/// A JPEG marker segment: the marker, the length, the payload (at most [`MAX_SEGMENT`] bytes).
+fn jpeg_segment(marker: u8, payload: &[u8]) -> Vec<u8> {
+    let mut segment = Vec::with_capacity(payload.len() + 4);
+    segment.extend_from_slice(&[0xFF, marker]);
+    segment.extend_from_slice(&u16::try_from(payload.len() + 2).unwrap_or(u16::MAX).to_be_bytes());
+    segment.extend_from_slice(payload);
+    segment
+}
+
 /// The record an image carries: `Ok(None)` for a JPEG or PNG without one of ours.
 pub fn read(image: &[u8]) -> Result<Option<Provenance>, ProvenanceError> {
     let texts = match sniff_format(image) {
@@ -219,13 +285,8 @@ fn embed_jpeg(image: &[u8], provenance: &Provenance) -> Result<Vec<u8>, Provenan
     let insert_at = segments.first().filter(|s| s.marker == 0xE0).map_or(2, |s| s.end);
     let header_len = if foreign_xmp { 0 } else { XMP_APP1_HEADER.len() };
     let packet = packet_within(provenance, MAX_SEGMENT - header_len);
-    let mut segment = Vec::with_capacity(packet.len() + 64);
-    segment.extend_from_slice(&[0xFF, if foreign_xmp { 0xFE } else { 0xE1 }]);
-    segment.extend_from_slice(&u16::try_from(packet.len() + header_len + 2).unwrap_or(u16::MAX).to_be_bytes());
-    if !foreign_xmp {
-        segment.extend_from_slice(XMP_APP1_HEADER);
-    }
-    segment.extend_from_slice(packet.as_bytes());
+    let header: &[u8] = if foreign_xmp { &[] } else { XMP_APP1_HEADER };
+    let segment = jpeg_segment(if foreign_xmp { 0xFE } else { 0xE1 }, &[header, packet.as_bytes()].concat());
 
     // SOI [APP0], ours, then everything else minus our old records.
     let mut result = Vec::with_capacity(image.len() + segment.len());
@@ -489,6 +550,54 @@ mod tests {
         let stamped = embed(&with, &record()).unwrap();
         assert_eq!(read(&stamped).unwrap(), Some(record()));
         assert!(stamped.len() > with.len(), "the foreign packet is kept, ours goes beside it");
+    }
+
+    /// `image` written as a streamed save writes it: the placeholder at its room.
+    fn with_room(image: &[u8], packet: usize) -> (Reservation, Vec<u8>) {
+        let (room, placeholder) = reserve(image, packet).expect("a JPEG has room");
+        assert_eq!(placeholder.len(), room.len);
+        let mut file = image[..room.offset].to_vec();
+        file.extend_from_slice(&placeholder);
+        file.extend_from_slice(&image[room.offset..]);
+        (room, file)
+    }
+
+    #[test]
+    fn a_reserved_room_takes_the_record_where_embed_puts_it_and_the_image_stays_whole() {
+        let image = jpeg();
+        let (room, mut file) = with_room(&image, 2048);
+        assert_eq!(read(&file).unwrap(), None, "the placeholder is not a record");
+        let segment = fill(&room, &file, &record()).expect("the record fits");
+        assert_eq!(segment.len(), room.len);
+        file[room.offset..room.offset + room.len].copy_from_slice(&segment);
+        assert_eq!(read(&file).unwrap(), Some(record()));
+        // Every byte of the image is there around the segment, as `embed` leaves them.
+        assert_eq!([&file[..room.offset], &file[room.offset + room.len..]].concat(), image);
+        let embedded = embed(&image, &record()).unwrap();
+        assert_eq!(&embedded[..room.offset], &file[..room.offset], "after SOI and APP0, as embed");
+    }
+
+    #[test]
+    fn a_record_larger_than_its_room_or_a_foreign_file_is_not_filled() {
+        let (room, file) = with_room(&jpeg(), 64);
+        assert_eq!(fill(&room, &file, &record()), None, "64 bytes cannot take the packet");
+        let (room, _) = with_room(&jpeg(), 4096);
+        assert_eq!(fill(&room, &jpeg(), &record()), None, "a file without the room");
+        assert_eq!(reserve(&png(), 4096), None, "PNGs are rewritten");
+        assert_eq!(reserve(&jpeg()[..3], 4096), None, "a head too short");
+    }
+
+    #[test]
+    fn beside_a_foreign_xmp_packet_the_room_becomes_a_comment() {
+        let foreign = b"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">theirs</x:xmpmeta>";
+        let mut image = jpeg();
+        image.splice(20..20, jpeg_segment(0xE1, &[XMP_APP1_HEADER, &foreign[..]].concat()));
+        let (room, mut file) = with_room(&image, 4096);
+        let segment = fill(&room, &file, &record()).expect("fits");
+        assert_eq!(&segment[..2], &[0xFF, 0xFE], "a comment, not a second XMP packet");
+        file[room.offset..room.offset + room.len].copy_from_slice(&segment);
+        assert!(file.windows(foreign.len()).any(|w| w == foreign), "their packet is still there");
+        assert_eq!(read(&file).unwrap(), Some(record()));
     }
 
     #[test]
