@@ -334,6 +334,30 @@ mod tests {
     }
 
     #[test]
+    fn a_room_too_small_for_its_record_is_dropped_and_the_record_written_by_a_rewrite() {
+        let dir = temp_dir("room");
+        let jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0\xff\xda\0\x02scan".to_vec();
+        let record = Provenance { prompt: "a lighthouse".into(), model: "m".into(), ..Provenance::default() };
+        // A room of 16 bytes of packet, as a stream to disk leaves it: too small for any record.
+        let (room, placeholder) = provenance::reserve(&jpeg, 16).unwrap();
+        let path = dir.join("small.jpg");
+        fs::write(&path, [&jpeg[..room.offset], &placeholder, &jpeg[room.offset..]].concat()).unwrap();
+        assert_eq!(fill_room(&path, &room, &record).unwrap(), None);
+        let len = stamp_file(&path, &record, Some(&room)).unwrap();
+        let saved = fs::read(&path).unwrap();
+        assert_eq!(saved.len() as u64, len);
+        assert_eq!(saved, provenance::embed(&jpeg, &record).unwrap(), "as if no room had been made");
+
+        // A room that fits is filled in place, the file's length unchanged.
+        let (room, placeholder) = provenance::reserve(&jpeg, 4096).unwrap();
+        let with_room = [&jpeg[..room.offset], &placeholder, &jpeg[room.offset..]].concat();
+        fs::write(&path, &with_room).unwrap();
+        assert_eq!(fill_room(&path, &room, &record).unwrap(), Some(with_room.len() as u64));
+        assert_eq!(provenance::read(&fs::read(&path).unwrap()).unwrap(), Some(record));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn metadata_is_written_when_asked_and_the_image_data_is_untouched() {
         let dir = temp_dir("meta");
         // A minimal PNG: signature, IHDR, IDAT, IEND (the chunks' CRCs are not checked here).
