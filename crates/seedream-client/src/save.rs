@@ -173,7 +173,8 @@ fn stamp_file(path: &Path, record: &Provenance, room: Option<&Reservation>) -> R
 const ANSWER_FIELDS_ROOM: usize = 512;
 
 /// The bytes of a file's header read to find the segments around its record's room: the header
-/// segments of a JPEG (EXIF, ICC) rarely take more; a longer one is rewritten instead.
+/// segments of a JPEG (EXIF, ICC) and the text chunks of a PNG rarely take more; a longer JPEG header
+/// is rewritten instead.
 const HEADER_READ: u64 = 256 * 1024;
 
 /// Writes `record` into the room set aside for it in the image file at `path`, and flushes it to

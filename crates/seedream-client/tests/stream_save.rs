@@ -123,16 +123,28 @@ async fn generate_and_save_names_files_by_index_and_real_format() {
 }
 
 #[tokio::test]
-async fn provenance_fills_the_room_set_aside_as_each_jpeg_streamed_and_a_damaged_one_stays_as_it_came() {
+async fn provenance_fills_the_room_set_aside_as_each_image_streamed_and_a_damaged_one_stays_as_it_came() {
     use seedream_client::SaveOptions;
     use seedream_types::provenance::{self, Provenance};
     // SOI, JFIF's APP0, the start of a scan, and 300 kB of scan data: written in several pieces.
     let mut jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0\xff\xda\0\x08\x01\x01\0\0\x3f\0".to_vec();
     jpeg.extend((0..300_000u32).map(|i| (i % 251) as u8));
     let damaged = b"\xff\xd8\xff\x12 not a segment".to_vec();
+    // Signature, IHDR, 300 kB of IDAT, IEND (CRCs are not what this checks).
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let pixels: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
+    for (kind, data) in
+        [(&b"IHDR"[..], &[0u8, 0, 0, 64, 0, 0, 0, 48, 8, 6, 0, 0, 0][..]), (b"IDAT", &pixels), (b"IEND", b"")]
+    {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        png.extend_from_slice(kind);
+        png.extend_from_slice(data);
+        png.extend_from_slice(&[0; 4]);
+    }
     let items = [
         serde_json::json!({"b64_json": STANDARD.encode(&jpeg), "size": "64x48"}),
         serde_json::json!({"b64_json": STANDARD.encode(&damaged), "size": "1x1"}),
+        serde_json::json!({"b64_json": STANDARD.encode(&png), "size": "64x48"}),
     ];
     let addr = serve(answer(&items), usize::MAX).await;
     let dir = scratch("provenance");
@@ -158,7 +170,16 @@ async fn provenance_fills_the_room_set_aside_as_each_jpeg_streamed_and_a_damaged
     assert!(segment.contains("          <?xpacket end"), "{segment}");
 
     assert_eq!(std::fs::read(dir.join("p-1.jpg")).unwrap(), damaged, "bytes that cannot carry a record");
-    assert_eq!(entries(&dir), ["p-0.jpg", "p-1.jpg"], "no temporary file left");
+
+    // A PNG's room is an iTXt chunk after IHDR, filled the same way.
+    let file = std::fs::read(dir.join("p-2.png")).unwrap();
+    assert_eq!(provenance::read(&file).unwrap().expect("a record").size.as_deref(), Some("64x48"));
+    let at = 33;
+    let len = u32::from_be_bytes(file[at..at + 4].try_into().unwrap()) as usize;
+    assert_eq!(&file[at + 4..at + 8], b"iTXt");
+    assert_eq!([&file[..at], &file[at + 12 + len..]].concat(), png);
+    assert!(String::from_utf8_lossy(&file[at + 8..at + 8 + len]).contains("          <?xpacket end"));
+    assert_eq!(entries(&dir), ["p-0.jpg", "p-1.jpg", "p-2.png"], "no temporary file left");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

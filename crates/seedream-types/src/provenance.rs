@@ -140,61 +140,101 @@ pub fn embed(image: &[u8], provenance: &Provenance) -> Result<Vec<u8>, Provenanc
     }
 }
 
-/// Room set aside for a record in a JPEG written as it arrives ([`reserve`]), filled in once the
-/// record is known ([`fill`]): one segment of fixed length where [`embed`] puts a record, so writing
-/// the record costs its own few KiB where `embed` rewrites the whole image.
+/// Room set aside for a record in an image written as it arrives ([`reserve`]), filled in once the
+/// record is known ([`fill`]): one JPEG segment or PNG chunk of fixed length where [`embed`] puts a
+/// record, so writing the record costs its own few KiB where `embed` rewrites the whole image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reservation {
-    /// Where the segment starts in the file: after SOI, and after JFIF's APP0 when that comes first.
+    /// Where it starts in the file: after SOI (and JFIF's APP0 when that comes first) in a JPEG,
+    /// after IHDR in a PNG.
     pub offset: usize,
-    /// The segment's length in bytes, its marker included.
+    /// Its length in bytes, a segment's marker or a chunk's length and CRC included.
     pub len: usize,
 }
 
-/// Room for a record of up to `packet` bytes of XMP in the JPEG whose first bytes are `head`, and the
-/// placeholder to write there until [`fill`]: a comment of spaces, so the file is a valid JPEG
-/// meanwhile. `None` for other formats, or when `head` ends before the place of the record.
+/// Room for a record of up to `packet` bytes of XMP in the JPEG or PNG whose first bytes are `head`,
+/// and the placeholder to write there until [`fill`] (a JPEG comment or a PNG `seedream` text of
+/// spaces, so the file is a valid image meanwhile). `None` for other formats, or when `head` ends
+/// before the place of the record.
 pub fn reserve(head: &[u8], packet: usize) -> Option<(Reservation, Vec<u8>)> {
-    if sniff_format(head)? != ImageFormat::Jpeg {
-        return None;
+    match sniff_format(head)? {
+        ImageFormat::Jpeg => {
+            let offset = match head.get(2..6)? {
+                [0xFF, 0xE0, high, low] => 4 + usize::from(u16::from_be_bytes([*high, *low])),
+                _ => 2,
+            };
+            let payload = XMP_APP1_HEADER.len() + packet;
+            if offset > head.len() || payload > MAX_SEGMENT {
+                return None;
+            }
+            Some((Reservation { offset, len: 4 + payload }, jpeg_segment(0xFE, &vec![b' '; payload])))
+        }
+        ImageFormat::Png => {
+            let ihdr = png_chunks_in(head, false).ok()?.into_iter().next().filter(|c| c.kind == b"IHDR")?;
+            // The longer keyword's room: ours may be either (see `fill`).
+            let data = PNG_XMP_KEYWORD.len() + 5 + packet;
+            if data > MAX_PACKET_LEN {
+                return None;
+            }
+            let mut placeholder = PNG_OWN_KEYWORD.as_bytes().to_vec();
+            placeholder.resize(data, b' ');
+            placeholder[PNG_OWN_KEYWORD.len()..PNG_OWN_KEYWORD.len() + 5].fill(0);
+            Some((Reservation { offset: ihdr.end, len: 12 + data }, png_chunk(b"iTXt", &placeholder)))
+        }
+        _ => None,
     }
-    let offset = match head.get(2..6)? {
-        [0xFF, 0xE0, high, low] => 4 + usize::from(u16::from_be_bytes([*high, *low])),
-        _ => 2,
-    };
-    let payload = XMP_APP1_HEADER.len() + packet;
-    if offset > head.len() || payload > MAX_SEGMENT {
-        return None;
-    }
-    Some((Reservation { offset, len: 4 + payload }, jpeg_segment(0xFE, &vec![b' '; payload])))
 }
 
-/// The segment that puts `provenance` in `room`, padded to its length, for a file whose bytes up to
-/// its scan data (the room's placeholder among them) are `head`. A foreign XMP packet stays the
-/// file's XMP, and ours is then a comment, as [`embed`] writes it. `None` when the record does not
-/// fit, or `head` does not parse as a JPEG's segments up to the scan (bytes that cannot carry a
-/// record, for `embed` too; or a header longer than `head`).
+/// The segment or chunk that puts `provenance` in `room`, padded to its length, for a file whose
+/// first bytes (the room's placeholder among them) are `head`: a JPEG's up to its scan data, a PNG's
+/// as far as its chunks before the pixels reach. A foreign XMP packet stays the file's XMP, and ours
+/// is then a JPEG comment or a PNG `seedream` text, as [`embed`] writes it (in a PNG, one within
+/// `head`). `None` when the record does not fit, `head` does not parse as the image's segments or
+/// chunks (bytes that cannot carry a record, for `embed` too), or `head` is not the file of `room`.
 pub fn fill(room: &Reservation, head: &[u8], provenance: &Provenance) -> Option<Vec<u8>> {
-    let segments = jpeg_segments(head).ok()?;
-    if !segments.iter().any(|s| s.start == room.offset && s.end == room.offset + room.len) {
-        return None; // not the file the room was made in
-    }
-    let foreign_xmp = segments.iter().any(|s| {
-        s.start != room.offset
-            && s.marker == 0xE1
-            && s.payload.strip_prefix(XMP_APP1_HEADER).is_some_and(|text| packet_of(text).is_none())
-    });
-    let header: &[u8] = if foreign_xmp { &[] } else { XMP_APP1_HEADER };
     let packet = provenance.to_xmp();
-    let padding = (room.len - 4).checked_sub(header.len() + packet.len())?;
     // XMP's own padding: whitespace before the closing processing instruction.
     let end = packet.rfind("<?xpacket end").unwrap_or(packet.len());
-    let mut payload = Vec::with_capacity(room.len - 4);
-    payload.extend_from_slice(header);
-    payload.extend_from_slice(&packet.as_bytes()[..end]);
-    payload.resize(payload.len() + padding, b' ');
-    payload.extend_from_slice(&packet.as_bytes()[end..]);
-    Some(jpeg_segment(if foreign_xmp { 0xFE } else { 0xE1 }, &payload))
+    let padded = |before: &[u8], room_len: usize| -> Option<Vec<u8>> {
+        let padding = room_len.checked_sub(before.len() + packet.len())?;
+        let mut payload = Vec::with_capacity(room_len);
+        payload.extend_from_slice(before);
+        payload.extend_from_slice(&packet.as_bytes()[..end]);
+        payload.resize(payload.len() + padding, b' ');
+        payload.extend_from_slice(&packet.as_bytes()[end..]);
+        Some(payload)
+    };
+    match sniff_format(head)? {
+        ImageFormat::Jpeg => {
+            let segments = jpeg_segments(head).ok()?;
+            if !segments.iter().any(|s| s.start == room.offset && s.end == room.offset + room.len) {
+                return None;
+            }
+            let foreign_xmp = segments.iter().any(|s| {
+                s.start != room.offset
+                    && s.marker == 0xE1
+                    && s.payload.strip_prefix(XMP_APP1_HEADER).is_some_and(|text| packet_of(text).is_none())
+            });
+            let header: &[u8] = if foreign_xmp { &[] } else { XMP_APP1_HEADER };
+            Some(jpeg_segment(if foreign_xmp { 0xFE } else { 0xE1 }, &padded(header, room.len - 4)?))
+        }
+        ImageFormat::Png => {
+            let chunks = png_chunks_in(head, false).ok()?;
+            if !chunks.iter().any(|c| c.start == room.offset && c.end == room.offset + room.len) {
+                return None;
+            }
+            let foreign_xmp = chunks.iter().any(|c| {
+                c.start != room.offset
+                    && itxt(c).is_some_and(|(keyword, text)| {
+                        keyword == PNG_XMP_KEYWORD.as_bytes() && packet_of(text).is_none()
+                    })
+            });
+            let keyword = if foreign_xmp { PNG_OWN_KEYWORD } else { PNG_XMP_KEYWORD };
+            let before = [keyword.as_bytes(), &[0; 5]].concat();
+            Some(png_chunk(b"iTXt", &padded(&before, room.len - 12)?))
+        }
+        _ => None,
+    }
 }
 
 /// A JPEG marker segment: the marker, the length, the payload (at most [`MAX_SEGMENT`] bytes).
@@ -337,6 +377,11 @@ struct Chunk<'a> {
 }
 
 fn png_chunks(b: &[u8]) -> Result<Vec<Chunk<'_>>, ProvenanceError> {
+    png_chunks_in(b, true)
+}
+
+/// The chunks of `b`; of a file's first bytes only (`whole` false), the chunks that end within them.
+fn png_chunks_in(b: &[u8], whole: bool) -> Result<Vec<Chunk<'_>>, ProvenanceError> {
     let damaged = |why: &str| ProvenanceError::Damaged("PNG", why.to_owned());
     if !b.starts_with(PNG_SIGNATURE) {
         return Err(damaged("the signature is wrong"));
@@ -344,10 +389,19 @@ fn png_chunks(b: &[u8]) -> Result<Vec<Chunk<'_>>, ProvenanceError> {
     let mut chunks = Vec::new();
     let mut at = PNG_SIGNATURE.len();
     while at < b.len() {
-        let header = b.get(at..at + 8).ok_or_else(|| damaged("cut short"))?;
+        let Some(header) = b.get(at..at + 8) else {
+            if whole {
+                return Err(damaged("cut short"));
+            }
+            break;
+        };
         let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
         let end = at.checked_add(12).and_then(|v| v.checked_add(len)).filter(|&end| end <= b.len());
-        let end = end.ok_or_else(|| damaged("a chunk length runs past the end"))?;
+        let end = match end {
+            Some(end) => end,
+            None if whole => return Err(damaged("a chunk length runs past the end")),
+            None => break,
+        };
         let kind = &b[at + 4..at + 8];
         chunks.push(Chunk { kind, start: at, end, data: &b[at + 8..end - 4] });
         at = end;
@@ -394,11 +448,7 @@ fn embed_png(image: &[u8], provenance: &Provenance) -> Result<Vec<u8>, Provenanc
     data.extend_from_slice(keyword.as_bytes());
     data.extend_from_slice(&[0, 0, 0, 0, 0]); // NUL, not compressed, method 0, no language, no translation
     data.extend_from_slice(packet.as_bytes());
-    let mut chunk = Vec::with_capacity(data.len() + 12);
-    chunk.extend_from_slice(&u32::try_from(data.len()).unwrap_or(u32::MAX).to_be_bytes());
-    chunk.extend_from_slice(b"iTXt");
-    chunk.extend_from_slice(&data);
-    chunk.extend_from_slice(&crc32(&chunk[4..]).to_be_bytes());
+    let chunk = png_chunk(b"iTXt", &data);
 
     let after_ihdr = chunks[0].end;
     let mut out = Vec::with_capacity(image.len() + chunk.len());
@@ -411,6 +461,17 @@ fn embed_png(image: &[u8], provenance: &Provenance) -> Result<Vec<u8>, Provenanc
     }
     out.extend_from_slice(&image[at..]);
     Ok(out)
+}
+
+/// A PNG chunk: length, kind, data, CRC.
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut chunk = Vec::with_capacity(data.len() + 12);
+    chunk.extend_from_slice(&u32::try_from(data.len()).unwrap_or(u32::MAX).to_be_bytes());
+    chunk.extend_from_slice(kind);
+    chunk.extend_from_slice(data);
+    let crc = crc32(&chunk[4..]);
+    chunk.extend_from_slice(&crc.to_be_bytes());
+    chunk
 }
 
 /// CRC-32 (ISO-HDLC), as PNG chunks carry it.
@@ -583,8 +644,36 @@ mod tests {
         assert_eq!(fill(&room, &file, &record()), None, "64 bytes cannot take the packet");
         let (room, _) = with_room(&jpeg(), 4096);
         assert_eq!(fill(&room, &jpeg(), &record()), None, "a file without the room");
-        assert_eq!(reserve(&png(), 4096), None, "PNGs are rewritten");
         assert_eq!(reserve(&jpeg()[..3], 4096), None, "a head too short");
+    }
+
+    #[test]
+    fn a_png_room_after_ihdr_takes_the_record_with_valid_crcs_and_a_foreign_packet_stays_theirs() {
+        let image = png();
+        let (room, mut file) = with_room(&image, 2048);
+        assert_eq!(room.offset, 33, "after IHDR");
+        assert_eq!(read(&file).unwrap(), None, "the placeholder is not a record");
+        let segment = fill(&room, &file, &record()).expect("fits");
+        file[room.offset..room.offset + room.len].copy_from_slice(&segment);
+        assert_eq!(read(&file).unwrap(), Some(record()));
+        for chunk in png_chunks(&file).unwrap() {
+            let crc = u32::from_be_bytes(file[chunk.end - 4..chunk.end].try_into().unwrap());
+            assert_eq!(crc, crc32(&file[chunk.start + 4..chunk.end - 4]), "{:?}", chunk.kind);
+        }
+        assert_eq!([&file[..room.offset], &file[room.offset + room.len..]].concat(), image);
+        // Only the first bytes: the pixels' chunk cut off still finds the room.
+        assert!(fill(&room, &file[..room.offset + room.len + 10], &record()).is_some());
+
+        let foreign = b"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">theirs</x:xmpmeta>";
+        let mut theirs = image.clone();
+        let data = [PNG_XMP_KEYWORD.as_bytes(), &[0; 5], &foreign[..]].concat();
+        theirs.splice(33..33, png_chunk(b"iTXt", &data));
+        let (room, mut file) = with_room(&theirs, 2048);
+        let segment = fill(&room, &file, &record()).expect("fits");
+        assert!(segment[8..].starts_with(PNG_OWN_KEYWORD.as_bytes()), "ours is the seedream text");
+        file[room.offset..room.offset + room.len].copy_from_slice(&segment);
+        assert_eq!(read(&file).unwrap(), Some(record()));
+        assert!(file.windows(foreign.len()).any(|w| w == foreign), "their packet is still there");
     }
 
     #[test]
