@@ -14,8 +14,8 @@ use seedream_types::{EditRequest, GenerateRequest, ImagesResponse};
 
 use crate::client::Client;
 use crate::config::EditMode;
-use crate::deadline::Deadline;
-use crate::error::{CallPhase, Error, TimeoutPhase};
+use crate::deadline::{Deadline, overall_timeout};
+use crate::error::{CallPhase, Error};
 use crate::in_memory::GeneratedBytes;
 use crate::meta::ResponseMeta;
 use crate::multipart;
@@ -280,10 +280,7 @@ impl Client {
             let answer = self.inner.sender.execute(&call, deadline).await?;
             read(answer, &self.inner.redactor).await
         };
-        let result = Deadline::new(reading, deadline).await.unwrap_or_else(|| {
-            tracing::debug!(limit = %TimeoutPhase::Overall, during = %CallPhase::Body, "time limit reached");
-            Err(Error::timeout(TimeoutPhase::Overall, CallPhase::Body))
-        });
+        let result = Deadline::new(reading, deadline).await.unwrap_or_else(|| Err(overall_timeout(CallPhase::Body)));
         result.map_err(|e| self.inner.redactor.error(call.name(e)).with_input_images(job.input_images()))
     }
 
@@ -296,7 +293,7 @@ impl Client {
         let redactor = &self.inner.redactor;
         let answer = Deadline::new(sender.execute(&call, deadline), deadline)
             .await
-            .unwrap_or_else(|| Err(Error::timeout(TimeoutPhase::Overall, CallPhase::Headers)))
+            .unwrap_or_else(|| Err(overall_timeout(CallPhase::Headers)))
             .map_err(|e| redactor.error(call.name(e)).with_input_images(job.input_images()))?;
         if answer.is_event_stream() {
             Ok(ImageStream::sse(answer.reader, answer.meta, redactor.clone()))

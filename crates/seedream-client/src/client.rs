@@ -16,9 +16,9 @@ use tokio::time::Instant;
 use crate::body::BodyReader;
 use crate::call::{Held, ImagesCall, Job};
 use crate::config::EditMode;
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, overall_timeout};
 use crate::decode::{ImagesDecoder, decode_b64, decode_b64_owned};
-use crate::error::{CallPhase, Error, TimeoutPhase};
+use crate::error::{CallPhase, Error};
 use crate::image::{ImageBytes, format_of_media_type};
 use crate::meta::{ResponseMeta, header_text};
 use crate::output::Output;
@@ -306,10 +306,7 @@ impl Client {
         Fut: Future<Output = Result<(T, ResponseMeta), Error>> + 'a,
     {
         let deadline = self.call_deadline();
-        let result = Deadline::new(job(deadline), deadline).await.unwrap_or_else(|| {
-            tracing::debug!(limit = %TimeoutPhase::Overall, during = %during, "time limit reached");
-            Err(Error::timeout(TimeoutPhase::Overall, during))
-        });
+        let result = Deadline::new(job(deadline), deadline).await.unwrap_or_else(|| Err(overall_timeout(during)));
         let id = client_request_id.as_ref().and_then(|id| id.to_str().ok());
         result.map_err(|e| self.inner.redactor.error(e.with_client_request_id(id)))
     }

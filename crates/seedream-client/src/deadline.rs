@@ -7,6 +7,15 @@ use std::task::{Context, Poll};
 
 use tokio::time::{Instant, Sleep};
 
+use crate::error::{CallPhase, Error, TimeoutPhase};
+
+/// The error of a call whose deadline passed (a [`Deadline`] that ended with `None`) while it was
+/// `during` something.
+pub(crate) fn overall_timeout(during: CallPhase) -> Error {
+    tracing::debug!(limit = %TimeoutPhase::Overall, during = %during, "time limit reached");
+    Error::timeout(TimeoutPhase::Overall, during)
+}
+
 pin_project_lite::pin_project! {
     /// `future`, or `None` once `at` has passed first.
     pub(crate) struct Deadline<F> {

@@ -57,25 +57,12 @@ fn timestamp_now() -> [u8; 14] {
     })
 }
 
-/// `yyyyMMddHHmmss`, digit by digit.
+/// `yyyyMMddHHmmss`: [`UtcTime::basic`] without its `T` and `Z` (made once a second, so its
+/// allocation does not count).
 fn timestamp(now: UtcTime) -> [u8; 14] {
-    let mut text = [0u8; 14];
-    let fields = [
-        (now.year.clamp(0, 9999) as u32, 4),
-        (now.month, 2),
-        (now.day, 2),
-        (now.hour, 2),
-        (now.minute, 2),
-        (now.second, 2),
-    ];
-    let mut at = 0;
-    for (value, width) in fields {
-        let mut rest = value;
-        for place in (at..at + width).rev() {
-            text[place] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-        }
-        at += width;
+    let mut text = [b'0'; 14];
+    for (slot, digit) in text.iter_mut().zip(now.basic().bytes().filter(u8::is_ascii_digit)) {
+        *slot = digit;
     }
     text
 }
