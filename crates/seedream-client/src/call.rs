@@ -228,19 +228,18 @@ impl Client {
     /// edits go through generations), a multipart form for the edits endpoint.
     fn encode(&self, job: &Job<'_>) -> Result<Encoded<'_>, Error> {
         let inner = &self.inner;
-        let catalog = inner.catalog();
         // The prompt is the user's content: only at the most detailed level.
         match job {
             Job::Generate(request) => {
                 if inner.validate {
-                    request.validate_for(catalog.family_of(&request.model))?;
+                    request.validate_for(inner.family_of(&request.model))?;
                 }
                 tracing::trace!(model = %request.model, prompt = %request.prompt, "generate");
                 Ok(Encoded { uri: &inner.generations, content_type: JSON, body: json(&**request, &request.prompt)? })
             }
             Job::Edit(request) => {
                 if inner.validate {
-                    request.validate_for(catalog.family_of(&request.model))?;
+                    request.validate_for(inner.family_of(&request.model))?;
                 }
                 tracing::trace!(model = %request.model, prompt = %request.prompt, "edit");
                 match inner.edit_mode {

@@ -2,14 +2,14 @@
 //! [`ImagesCall`]s, the model listing), and image bytes and downloads, each under the call's deadline.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::Either;
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method, Uri};
-use seedream_types::catalog::Catalog;
+use seedream_types::catalog::{Catalog, ModelFamily};
 use seedream_types::{EditRequest, GenerateRequest, GeneratedImage, ImageFormat, ImagesResponse, ModelList};
 use tokio::time::Instant;
 
@@ -73,12 +73,33 @@ pub(crate) struct Inner {
     pub(crate) max_parallel_downloads: usize,
     /// The key, proxy credentials and extra header values, removed from server texts.
     pub(crate) redactor: Redactor,
+    /// The model id validated last and the index of its family's row: a client mostly sends one
+    /// model, and finding a family walks the stems of every row.
+    pub(crate) last_family: Mutex<(String, Option<usize>)>,
 }
 
 impl Inner {
     /// The catalog requests are validated by.
     pub(crate) fn catalog(&self) -> &Catalog {
         self.catalog.as_deref().unwrap_or(Catalog::builtin())
+    }
+
+    /// The family whose rules apply to `model` ([`Catalog::family_of`] of this client's catalog),
+    /// remembered for the next call. A call that finds the memory in use looks the family up itself
+    /// rather than wait.
+    pub(crate) fn family_of(&self, model: &str) -> Option<&ModelFamily> {
+        let catalog = self.catalog();
+        let Ok(mut last) = self.last_family.try_lock() else {
+            return catalog.family_of(model);
+        };
+        let (id, index) = &mut *last;
+        if id.is_empty() || id != model {
+            let family = catalog.family_of(model);
+            *index = family.and_then(|family| catalog.families().iter().position(|row| std::ptr::eq(row, family)));
+            id.clear();
+            id.push_str(model); // the same buffer, grown only for a longer id
+        }
+        index.and_then(|index| catalog.families().get(index))
     }
 }
 

@@ -86,5 +86,5 @@ pub(crate) fn header_text(headers: &HeaderMap, name: impl AsHeaderName) -> Optio
 
 /// A header value as trimmed text; `None` when empty or not text.
 fn text_of(value: &HeaderValue) -> Option<String> {
-    value.to_str().ok().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+    value.to_str().ok().map(str::trim_ascii).filter(|v| !v.is_empty()).map(str::to_owned)
 }

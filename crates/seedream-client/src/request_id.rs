@@ -27,16 +27,22 @@ pub(crate) fn new_client_request_id_value() -> HeaderValue {
     let (first, second) = id[14..].split_at_mut(RANDOM_LEN / 2);
     alphanumerics(fastrand::u64(..), first);
     alphanumerics(fastrand::u64(..), second);
-    HeaderValue::from_bytes(&id).expect("digits and ASCII letters are a valid header value")
+    // Owned by its `Bytes` from the start: the copies a call makes (its request's header, each
+    // attempt's) then share it without allocating.
+    HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(id))
+        .expect("digits and ASCII letters are a valid header value")
 }
 
 const ALPHANUMERIC: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// Base-62 digits of `random` into `out` (10 of them use 60 of its 64 bits).
+/// Base-62 digits of `random`, read as a fraction of 2⁶⁴, into `out` (10 of them use 60 of its 64
+/// bits): each digit is the whole part of the fraction times 62, a multiplication where `%` and `/`
+/// would take two.
 fn alphanumerics(mut random: u64, out: &mut [u8]) {
     for byte in out {
-        *byte = ALPHANUMERIC[(random % 62) as usize];
-        random /= 62;
+        let scaled = u128::from(random) * 62;
+        *byte = ALPHANUMERIC[(scaled >> 64) as usize];
+        random = scaled as u64;
     }
 }
 

@@ -102,6 +102,9 @@ pub(crate) fn header_secrets(name: &str, value: &str) -> Vec<String> {
     secrets
 }
 
+/// Texts up to this long are searched without [`Finder`]s.
+const SHORT_TEXT: usize = 64;
+
 /// The secrets of one client (its API key, proxy credentials, credential-like extra header values),
 /// applied to everything a server sends back before the client returns it: error texts, every text
 /// of an answer (model, size, usage, unknown fields…), stream events and the request id. Image data
@@ -139,7 +142,7 @@ impl Redactor {
 
     pub(crate) fn text(&self, text: &str) -> Option<String> {
         // Nearly always: none is there, and nothing is allocated.
-        if !self.finders.iter().any(|finder| finder.find(text.as_bytes()).is_some()) {
+        if !self.holds_secret(text.as_bytes()) {
             return None;
         }
         let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
@@ -147,6 +150,19 @@ impl Redactor {
             Cow::Borrowed(_) => None,
             Cow::Owned(text) => Some(text),
         }
+    }
+
+    /// Whether `text` holds one of the secrets. A short text (a request id) is scanned byte by byte,
+    /// where a vector searcher's set-up would cost more than the scan.
+    fn holds_secret(&self, text: &[u8]) -> bool {
+        if text.len() > SHORT_TEXT {
+            return self.finders.iter().any(|finder| finder.find(text).is_some());
+        }
+        self.secrets.iter().any(|secret| {
+            let (secret, first) = (secret.as_bytes(), secret.as_bytes()[0]);
+            text.len() >= secret.len()
+                && (0..=text.len() - secret.len()).any(|at| text[at] == first && &text[at..at + secret.len()] == secret)
+        })
     }
 
     fn in_place(&self, text: &mut String) {
@@ -301,6 +317,23 @@ mod tests {
 
     fn redactor() -> Redactor {
         Redactor::new(vec![KEY.into(), "hval-SECRET".into()])
+    }
+
+    #[test]
+    fn short_and_long_texts_find_a_secret_wherever_it_is() {
+        let redactor = redactor();
+        for filler in [0, 10, SHORT_TEXT, 3 * SHORT_TEXT] {
+            let pad = "x".repeat(filler);
+            for text in [format!("{KEY}{pad}"), format!("{pad}{KEY}"), format!("{pad}sk{KEY}{pad}"), KEY.to_owned()] {
+                assert!(redactor.holds_secret(text.as_bytes()), "{text}");
+                assert_eq!(redactor.text(&text).unwrap().matches("<redacted>").count(), 1, "{text}");
+            }
+            let near = format!("{pad}{}{pad}", &KEY[..KEY.len() - 1]);
+            assert!(!redactor.holds_secret(near.as_bytes()), "{near}");
+            assert_eq!(redactor.text(&near), None);
+        }
+        assert!(!redactor.holds_secret(b"sk-"), "shorter than every secret");
+        assert!(!redactor.holds_secret(b""));
     }
 
     #[test]

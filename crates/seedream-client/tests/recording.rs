@@ -12,7 +12,7 @@ use seedream_client::{
 };
 use seedream_types::{
     EditRequest, ErrorClass, GenerateRequest, ImageFile, ImageFormat, ImageItem, OutputFormat, ResponseFormat,
-    SEEDREAM_4_0, StreamEvent,
+    SEEDREAM_3_0_T2I, SEEDREAM_4_0, SEEDREAM_5_0_PRO, SEEDREAM_5_5, StreamEvent,
 };
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -116,6 +116,28 @@ async fn invalid_requests_fail_before_any_traffic() {
     let error = unchecked.generate(&bad).await.unwrap_err();
     assert_eq!(error.api().unwrap().class, ErrorClass::InvalidRequest);
     assert_eq!(transport.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn each_request_is_validated_by_its_own_models_rules_whatever_came_before() {
+    // The client remembers the family of the model it validated last: a run that switches models
+    // must still decide each request as the catalog does.
+    let (transport, client) = setup();
+    let models = [SEEDREAM_4_0, SEEDREAM_5_0_PRO, "ep-20260101-abcd", SEEDREAM_5_5, "", SEEDREAM_4_0, SEEDREAM_3_0_T2I];
+    let sizes = ["1K", "2K", "3K", "4K", "512x512", "1024x1024", "4096x4096"];
+    let mut decided = 0;
+    for round in 0..2 {
+        for (i, model) in models.iter().enumerate() {
+            let size = sizes[(i + round) % sizes.len()];
+            let request = GenerateRequest::new(*model, "a lighthouse").with_size(seedream_types::Size::from_wire(size));
+            let expected_refused = request.validate().is_err();
+            transport.push(Reply::json(200, &ok_body()));
+            let result = client.generate(&request).await;
+            assert_eq!(matches!(result, Err(Error::Validation(_))), expected_refused, "{model:?} {size}: {result:?}");
+            decided += usize::from(expected_refused);
+        }
+    }
+    assert!(decided > 0 && decided < 2 * models.len(), "both outcomes were tried ({decided} refused)");
 }
 
 #[tokio::test]

@@ -99,7 +99,7 @@ impl GenerateRequest {
     /// its `model` says: for a server that knows an alias's family.
     pub fn validate_for(&self, family: Option<&ModelFamily>) -> Result<Vec<Violation>, ValidationError> {
         let mut report = Report::default();
-        if self.model.trim().is_empty() {
+        if is_blank(&self.model) {
             report.fail("model", "required", "is required and must not be empty");
         }
         check_prompt(&mut report, &self.prompt, self.is_layer_decomposition());
@@ -155,8 +155,14 @@ impl EditRequest {
     }
 }
 
+/// Whether `text` is empty or only whitespace: stops at the first other character, where `trim`
+/// walks both ends (this runs on every request).
+fn is_blank(text: &str) -> bool {
+    text.chars().all(char::is_whitespace)
+}
+
 fn check_prompt(report: &mut Report, prompt: &str, layers: bool) {
-    if prompt.trim().is_empty() {
+    if is_blank(prompt) {
         if !layers {
             report.fail("prompt", "required", "is required and must not be empty");
         }

@@ -371,7 +371,7 @@ impl Transport for HyperTransport {
         }
         let client = if request.extensions().get::<FreshConnection>().is_some() { &self.fresh } else { &self.client };
         let response = client.request(request).await.map_err(classify)?;
-        Ok(response.map(ResponseBody::from_body))
+        Ok(response.map(ResponseBody::from_incoming))
     }
 }
 

@@ -135,8 +135,16 @@ type ChunkStream = Pin<Box<dyn Stream<Item = Result<Bytes, TransportError>> + Se
 ///
 /// Dropping it before the end closes the connection instead of returning it to the pool.
 pub struct ResponseBody {
-    inner: ChunkStream,
+    inner: Chunks,
     size_hint: Option<u64>,
+}
+
+/// Where a body's chunks come from.
+enum Chunks {
+    /// hyper's body, the built-in transport's every answer: polled in place, no allocation.
+    Incoming(BodyChunks<::hyper::body::Incoming>),
+    /// Any other source, boxed.
+    Stream(ChunkStream),
 }
 
 impl ResponseBody {
@@ -145,7 +153,7 @@ impl ResponseBody {
     where
         S: Stream<Item = Result<Bytes, TransportError>> + Send + 'static,
     {
-        Self { inner: Box::pin(stream), size_hint: None }
+        Self { inner: Chunks::Stream(Box::pin(stream)), size_hint: None }
     }
 
     /// A body held in memory, sent as one chunk.
@@ -153,7 +161,7 @@ impl ResponseBody {
         let bytes = bytes.into();
         let len = bytes.len() as u64;
         let chunk = if bytes.is_empty() { None } else { Some(Ok(bytes)) };
-        Self { inner: Box::pin(futures_util::stream::iter(chunk)), size_hint: Some(len) }
+        Self { inner: Chunks::Stream(Box::pin(futures_util::stream::iter(chunk))), size_hint: Some(len) }
     }
 
     /// A body sent as the given chunks, in order (for tests of chunk boundaries).
@@ -177,7 +185,14 @@ impl ResponseBody {
         B::Error: Into<TransportError>,
     {
         let size_hint = body.size_hint().exact();
-        Self { inner: Box::pin(BodyChunks { body }), size_hint }
+        Self { inner: Chunks::Stream(Box::pin(BodyChunks { body })), size_hint }
+    }
+
+    /// hyper's body, held without a box (see [`from_body`](Self::from_body)).
+    pub(crate) fn from_incoming(body: ::hyper::body::Incoming) -> Self {
+        use http_body::Body as _;
+        let size_hint = body.size_hint().exact();
+        Self { inner: Chunks::Incoming(BodyChunks { body }), size_hint }
     }
 
     /// The body's length when the transport knows it in advance (`Content-Length`).
@@ -196,7 +211,10 @@ impl Stream for ResponseBody {
     type Item = Result<Bytes, TransportError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
+        match &mut self.inner {
+            Chunks::Incoming(chunks) => Pin::new(chunks).poll_next(cx),
+            Chunks::Stream(stream) => stream.as_mut().poll_next(cx),
+        }
     }
 }
 
