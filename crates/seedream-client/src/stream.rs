@@ -37,6 +37,8 @@ pub struct ImageStream {
     redactor: Redactor,
 }
 
+// One per stream, and events are the common source: boxing them would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 enum Source {
     /// Server-sent events from the body.
     Sse { reader: BodyReader, decoder: SseDecoder, eof: bool },
