@@ -11,7 +11,7 @@ use std::fs;
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 
-use seedream_types::provenance::{self, Provenance, Reservation};
+use seedream_types::provenance::{self, PngChunkHead, Provenance, Reservation};
 use seedream_types::time::UtcTime;
 use seedream_types::{GeneratedImage, ImageFormat, ImageItem, ImagesResponse};
 
@@ -185,7 +185,11 @@ fn fill_room(path: &Path, room: &Reservation, record: &Provenance) -> Result<Opt
     let len = file.metadata()?.len();
     let mut head = Vec::new();
     (&mut file).take(HEADER_READ.min(len)).read_to_end(&mut head)?;
-    let Some(segment) = provenance::fill(room, &head, record) else {
+    let xmp_after_head = match provenance::png_chunks_after(&head) {
+        Some(at) => png_xmp_from(&mut file, at, len)?,
+        None => false,
+    };
+    let Some(segment) = provenance::fill(room, &head, record, xmp_after_head) else {
         return Ok(None);
     };
     file.seek(SeekFrom::Start(room.offset as u64))?;
@@ -194,6 +198,32 @@ fn fill_room(path: &Path, room: &Reservation, record: &Provenance) -> Result<Opt
     // data is what makes it durable, without a journal commit for the times.
     file.sync_data()?;
     Ok(Some(len))
+}
+
+/// Whether a PNG chunk from offset `at` on holds an XMP packet (one after the pixels), walked by the
+/// chunks' first bytes through a buffer: an image's chunks are mostly some KiB long, so one read
+/// serves many of them.
+fn png_xmp_from(file: &mut fs::File, mut at: u64, len: u64) -> Result<bool, Error> {
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
+    reader.seek(SeekFrom::Start(at))?;
+    let mut start = [0u8; PngChunkHead::LEN];
+    while at < len {
+        let mut read = 0;
+        while read < start.len() {
+            match reader.read(&mut start[read..])? {
+                0 => break,
+                n => read += n,
+            }
+        }
+        // A chunk that does not parse ends the walk: `fill` and the rewrite judge the file as a whole.
+        let Some(chunk) = PngChunkHead::of(&start[..read]) else { return Ok(false) };
+        if chunk.is_xmp || chunk.is_end {
+            return Ok(chunk.is_xmp);
+        }
+        at += chunk.len;
+        reader.seek_relative(chunk.len as i64 - read as i64)?;
+    }
+    Ok(false)
 }
 
 /// `base` completed where it leaves a field out: the prompt and seed from the request, the request

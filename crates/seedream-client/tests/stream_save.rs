@@ -141,10 +141,18 @@ async fn provenance_fills_the_room_set_aside_as_each_image_streamed_and_a_damage
         png.extend_from_slice(data);
         png.extend_from_slice(&[0; 4]);
     }
+    // The same PNG with a foreign XMP packet after its pixels, past the first 256 KiB a save reads.
+    let foreign = b"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">AIGC label</x:xmpmeta>";
+    let foreign_chunk = [&b"XML:com.adobe.xmp"[..], &[0; 5], foreign].concat();
+    let iend = png.len() - 12;
+    let mut labelled = png.clone();
+    let chunk = [&(foreign_chunk.len() as u32).to_be_bytes()[..], b"iTXt", &foreign_chunk, &[0; 4]].concat();
+    labelled.splice(iend..iend, chunk);
     let items = [
         serde_json::json!({"b64_json": STANDARD.encode(&jpeg), "size": "64x48"}),
         serde_json::json!({"b64_json": STANDARD.encode(&damaged), "size": "1x1"}),
         serde_json::json!({"b64_json": STANDARD.encode(&png), "size": "64x48"}),
+        serde_json::json!({"b64_json": STANDARD.encode(&labelled), "size": "64x48"}),
     ];
     let addr = serve(answer(&items), usize::MAX).await;
     let dir = scratch("provenance");
@@ -179,7 +187,15 @@ async fn provenance_fills_the_room_set_aside_as_each_image_streamed_and_a_damage
     assert_eq!(&file[at + 4..at + 8], b"iTXt");
     assert_eq!([&file[..at], &file[at + 12 + len..]].concat(), png);
     assert!(String::from_utf8_lossy(&file[at + 8..at + 8 + len]).contains("          <?xpacket end"));
-    assert_eq!(entries(&dir), ["p-0.jpg", "p-1.jpg", "p-2.png"], "no temporary file left");
+    assert!(file[at + 8..].starts_with(b"XML:com.adobe.xmp\0"), "the file's XMP packet");
+
+    // Beside their packet after the pixels, ours is a `seedream` text in the room, theirs the XMP.
+    let file = std::fs::read(dir.join("p-3.png")).unwrap();
+    assert_eq!(provenance::read(&file).unwrap().expect("a record").size.as_deref(), Some("64x48"));
+    let len = u32::from_be_bytes(file[at..at + 4].try_into().unwrap()) as usize;
+    assert!(file[at + 8..].starts_with(b"seedream\0"), "{:?}", String::from_utf8_lossy(&file[at + 8..at + 30]));
+    assert_eq!([&file[..at], &file[at + 12 + len..]].concat(), labelled, "their packet and every byte kept");
+    assert_eq!(entries(&dir), ["p-0.jpg", "p-1.jpg", "p-2.png", "p-3.png"], "no temporary file left");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -188,10 +188,12 @@ pub fn reserve(head: &[u8], packet: usize) -> Option<(Reservation, Vec<u8>)> {
 /// The segment or chunk that puts `provenance` in `room`, padded to its length, for a file whose
 /// first bytes (the room's placeholder among them) are `head`: a JPEG's up to its scan data, a PNG's
 /// as far as its chunks before the pixels reach. A foreign XMP packet stays the file's XMP, and ours
-/// is then a JPEG comment or a PNG `seedream` text, as [`embed`] writes it (in a PNG, one within
-/// `head`). `None` when the record does not fit, `head` does not parse as the image's segments or
-/// chunks (bytes that cannot carry a record, for `embed` too), or `head` is not the file of `room`.
-pub fn fill(room: &Reservation, head: &[u8], provenance: &Provenance) -> Option<Vec<u8>> {
+/// is then a JPEG comment or a PNG `seedream` text, as [`embed`] writes it: a packet within `head`,
+/// or in a PNG one after it (`xmp_after_head`, found by walking the chunks that follow
+/// [`png_chunks_after`] with [`PngChunkHead`]). `None` when the record does not fit, `head` does not
+/// parse as the image's segments or chunks (bytes that cannot carry a record, for `embed` too), or
+/// `head` is not the file of `room`.
+pub fn fill(room: &Reservation, head: &[u8], provenance: &Provenance, xmp_after_head: bool) -> Option<Vec<u8>> {
     let packet = provenance.to_xmp();
     // XMP's own padding: whitespace before the closing processing instruction.
     let end = packet.rfind("<?xpacket end").unwrap_or(packet.len());
@@ -223,17 +225,63 @@ pub fn fill(room: &Reservation, head: &[u8], provenance: &Provenance) -> Option<
             if !chunks.iter().any(|c| c.start == room.offset && c.end == room.offset + room.len) {
                 return None;
             }
-            let foreign_xmp = chunks.iter().any(|c| {
-                c.start != room.offset
-                    && itxt(c).is_some_and(|(keyword, text)| {
-                        keyword == PNG_XMP_KEYWORD.as_bytes() && packet_of(text).is_none()
-                    })
-            });
+            let foreign_xmp = xmp_after_head
+                || chunks.iter().any(|c| {
+                    c.start != room.offset
+                        && itxt(c).is_some_and(|(keyword, text)| {
+                            keyword == PNG_XMP_KEYWORD.as_bytes() && packet_of(text).is_none()
+                        })
+                });
             let keyword = if foreign_xmp { PNG_OWN_KEYWORD } else { PNG_XMP_KEYWORD };
             let before = [keyword.as_bytes(), &[0; 5]].concat();
             Some(png_chunk(b"iTXt", &padded(&before, room.len - 12)?))
         }
         _ => None,
+    }
+}
+
+/// Where the chunks after a PNG's first bytes `head` start, when the file goes on past them: its
+/// pixels, and after them chunks that may hold an XMP packet, which a record's [`fill`] must know
+/// of. `None` for a JPEG (its XMP comes before the scan, within the head [`fill`] reads), other bytes,
+/// or a `head` that reaches `IEND`.
+pub fn png_chunks_after(head: &[u8]) -> Option<u64> {
+    let chunks = png_chunks_in(head, false).ok()?;
+    let last = chunks.last()?;
+    (last.kind != b"IEND").then_some(last.end as u64)
+}
+
+/// A PNG chunk as its first [`PngChunkHead::LEN`] bytes tell it, to walk a file's chunks without
+/// reading their data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PngChunkHead {
+    /// The whole chunk's length: its length field, type, data and CRC.
+    pub len: u64,
+    /// It is `IEND`, the last chunk.
+    pub is_end: bool,
+    /// It is an `iTXt` chunk holding an XMP packet.
+    pub is_xmp: bool,
+}
+
+impl PngChunkHead {
+    /// How many bytes of a chunk's start [`of`](Self::of) reads: length, type, and the XMP keyword
+    /// with its terminating zero.
+    pub const LEN: usize = 8 + PNG_XMP_KEYWORD.len() + 1;
+
+    /// The chunk whose first bytes are `start` (fewer than [`LEN`](Self::LEN) at the end of a file);
+    /// `None` when they cannot start a chunk.
+    pub fn of(start: &[u8]) -> Option<Self> {
+        let header = start.get(..8)?;
+        let data_len = u64::from(u32::from_be_bytes([header[0], header[1], header[2], header[3]]));
+        let kind = &header[4..8];
+        if !kind.iter().all(u8::is_ascii_alphabetic) {
+            return None;
+        }
+        let keyword = [PNG_XMP_KEYWORD.as_bytes(), &[0]].concat();
+        Some(Self {
+            len: 12 + data_len,
+            is_end: kind == b"IEND",
+            is_xmp: kind == b"iTXt" && start.get(8..).is_some_and(|data| data.starts_with(&keyword)),
+        })
     }
 }
 
@@ -628,7 +676,7 @@ mod tests {
         let image = jpeg();
         let (room, mut file) = with_room(&image, 2048);
         assert_eq!(read(&file).unwrap(), None, "the placeholder is not a record");
-        let segment = fill(&room, &file, &record()).expect("the record fits");
+        let segment = fill(&room, &file, &record(), false).expect("the record fits");
         assert_eq!(segment.len(), room.len);
         file[room.offset..room.offset + room.len].copy_from_slice(&segment);
         assert_eq!(read(&file).unwrap(), Some(record()));
@@ -641,9 +689,9 @@ mod tests {
     #[test]
     fn a_record_larger_than_its_room_or_a_foreign_file_is_not_filled() {
         let (room, file) = with_room(&jpeg(), 64);
-        assert_eq!(fill(&room, &file, &record()), None, "64 bytes cannot take the packet");
+        assert_eq!(fill(&room, &file, &record(), false), None, "64 bytes cannot take the packet");
         let (room, _) = with_room(&jpeg(), 4096);
-        assert_eq!(fill(&room, &jpeg(), &record()), None, "a file without the room");
+        assert_eq!(fill(&room, &jpeg(), &record(), false), None, "a file without the room");
         assert_eq!(reserve(&jpeg()[..3], 4096), None, "a head too short");
     }
 
@@ -653,7 +701,7 @@ mod tests {
         let (room, mut file) = with_room(&image, 2048);
         assert_eq!(room.offset, 33, "after IHDR");
         assert_eq!(read(&file).unwrap(), None, "the placeholder is not a record");
-        let segment = fill(&room, &file, &record()).expect("fits");
+        let segment = fill(&room, &file, &record(), false).expect("fits");
         file[room.offset..room.offset + room.len].copy_from_slice(&segment);
         assert_eq!(read(&file).unwrap(), Some(record()));
         for chunk in png_chunks(&file).unwrap() {
@@ -662,18 +710,56 @@ mod tests {
         }
         assert_eq!([&file[..room.offset], &file[room.offset + room.len..]].concat(), image);
         // Only the first bytes: the pixels' chunk cut off still finds the room.
-        assert!(fill(&room, &file[..room.offset + room.len + 10], &record()).is_some());
+        assert!(fill(&room, &file[..room.offset + room.len + 10], &record(), false).is_some());
 
         let foreign = b"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">theirs</x:xmpmeta>";
         let mut theirs = image.clone();
         let data = [PNG_XMP_KEYWORD.as_bytes(), &[0; 5], &foreign[..]].concat();
         theirs.splice(33..33, png_chunk(b"iTXt", &data));
         let (room, mut file) = with_room(&theirs, 2048);
-        let segment = fill(&room, &file, &record()).expect("fits");
+        let segment = fill(&room, &file, &record(), false).expect("fits");
         assert!(segment[8..].starts_with(PNG_OWN_KEYWORD.as_bytes()), "ours is the seedream text");
         file[room.offset..room.offset + room.len].copy_from_slice(&segment);
         assert_eq!(read(&file).unwrap(), Some(record()));
         assert!(file.windows(foreign.len()).any(|w| w == foreign), "their packet is still there");
+    }
+
+    #[test]
+    fn a_walk_of_png_chunk_heads_past_the_head_finds_an_xmp_packet_after_the_pixels() {
+        // Walks `file`'s chunks from where `head` leaves off, as a saver does with reads at offsets.
+        let walk = |file: &[u8], head: &[u8]| -> (bool, usize) {
+            let (mut at, mut steps) = (png_chunks_after(head).expect("the file goes on") as usize, 0);
+            while at < file.len() {
+                let chunk = PngChunkHead::of(&file[at..file.len().min(at + PngChunkHead::LEN)]).expect("a chunk");
+                steps += 1;
+                if chunk.is_xmp || chunk.is_end {
+                    return (chunk.is_xmp, steps);
+                }
+                at += chunk.len as usize;
+            }
+            (false, steps)
+        };
+        let foreign = b"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">theirs</x:xmpmeta>";
+        let image = png();
+        let iend = image.len() - 12;
+        let mut theirs = image.clone();
+        let data = [PNG_XMP_KEYWORD.as_bytes(), &[0; 5], &foreign[..]].concat();
+        theirs.splice(iend..iend, png_chunk(b"iTXt", &data));
+        theirs.splice(iend..iend, png_chunk(b"tEXt", b"Comment\0after the pixels"));
+        let (room, mut file) = with_room(&theirs, 2048);
+        let head = &file[..room.offset + room.len + 10];
+        assert_eq!(walk(&file, head), (true, 3), "the pixels, a text, then their packet");
+        let segment = fill(&room, head, &record(), true).expect("fits");
+        assert!(segment[8..].starts_with(PNG_OWN_KEYWORD.as_bytes()), "ours is the seedream text");
+        file[room.offset..room.offset + room.len].copy_from_slice(&segment);
+        assert_eq!(read(&file).unwrap(), Some(record()));
+
+        let (room, file) = with_room(&image, 2048);
+        assert_eq!(walk(&file, &file[..room.offset + room.len + 10]), (false, 2), "the pixels, then IEND");
+        assert_eq!(png_chunks_after(&file), None, "a head that reaches IEND");
+        assert_eq!(png_chunks_after(&jpeg()), None);
+        assert_eq!(PngChunkHead::of(b"\0\0\0\x04\xff\xd8\0\0"), None, "not a chunk type");
+        assert_eq!(PngChunkHead::of(b"\0\0\0"), None, "cut short");
     }
 
     #[test]
@@ -682,7 +768,7 @@ mod tests {
         let mut image = jpeg();
         image.splice(20..20, jpeg_segment(0xE1, &[XMP_APP1_HEADER, &foreign[..]].concat()));
         let (room, mut file) = with_room(&image, 4096);
-        let segment = fill(&room, &file, &record()).expect("fits");
+        let segment = fill(&room, &file, &record(), false).expect("fits");
         assert_eq!(&segment[..2], &[0xFF, 0xFE], "a comment, not a second XMP packet");
         file[room.offset..room.offset + room.len].copy_from_slice(&segment);
         assert!(file.windows(foreign.len()).any(|w| w == foreign), "their packet is still there");
