@@ -1,7 +1,7 @@
 //! [`ResponseMeta`]: what came with an answer besides its body (status, request id, attempts, whether
 //! the emulator made it).
 
-use http::header::{AsHeaderName, HeaderName};
+use http::header::{AsHeaderName, CONTENT_TYPE, HeaderName};
 use http::{HeaderMap, HeaderValue};
 
 /// The header that carries the service's request id.
@@ -58,25 +58,35 @@ impl ResponseMeta {
     }
 
     /// The meta of an answer with these headers, after `attempts` attempts of a call that sent
-    /// `client_request_id`.
+    /// `client_request_id`, and whether its body is server-sent events (its `Content-Type`).
     pub(crate) fn of(
         status: http::StatusCode,
         headers: &HeaderMap,
         attempts: u32,
         client_request_id: Option<&HeaderValue>,
-    ) -> Self {
-        // One pass over the few headers of an answer: cheaper than two hashed lookups of custom names.
+    ) -> (Self, bool) {
+        // One pass over the few headers of an answer: cheaper than three hashed lookups.
         let mut meta = Self::new(status.as_u16()).with_attempts(attempts);
         meta.client_request_id = client_request_id.and_then(text_of);
+        let mut event_stream = None; // the first `Content-Type`, as `HeaderMap::get` reads it
         for (name, value) in headers {
-            if *name == REQUEST_ID && meta.request_id.is_none() {
+            if *name == CONTENT_TYPE {
+                event_stream = event_stream.or_else(|| Some(is_event_stream(value)));
+            } else if *name == REQUEST_ID && meta.request_id.is_none() {
                 meta.request_id = text_of(value);
             } else if *name == SYNTHETIC {
                 meta.synthetic = true;
             }
         }
-        meta
+        (meta, event_stream.unwrap_or(false))
     }
+}
+
+/// Whether a `Content-Type` names server-sent events.
+fn is_event_stream(content_type: &HeaderValue) -> bool {
+    const EVENT_STREAM: &[u8] = b"text/event-stream";
+    let value = content_type.as_bytes().trim_ascii_start();
+    value.len() >= EVENT_STREAM.len() && value[..EVENT_STREAM.len()].eq_ignore_ascii_case(EVENT_STREAM)
 }
 
 /// A header's value as trimmed text; `None` when absent, empty or not text.
@@ -87,4 +97,36 @@ pub(crate) fn header_text(headers: &HeaderMap, name: impl AsHeaderName) -> Optio
 /// A header value as trimmed text; `None` when empty or not text.
 fn text_of(value: &HeaderValue) -> Option<String> {
     value.to_str().ok().map(str::trim_ascii).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(headers: &[(&str, &str)]) -> (ResponseMeta, bool) {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap());
+        }
+        ResponseMeta::of(http::StatusCode::OK, &map, 2, Some(&HeaderValue::from_static("cid")))
+    }
+
+    #[test]
+    fn one_pass_reads_the_request_id_the_emulators_mark_and_whether_events_come() {
+        let (meta, events) = answer(&[
+            ("content-type", " Text/Event-Stream; charset=utf-8"),
+            ("x-request-id", " rid-1 "),
+            ("x-request-id", "rid-2"),
+            ("x-emulator-synthetic", "1"),
+        ]);
+        assert!(events);
+        assert_eq!(meta.request_id.as_deref(), Some("rid-1"), "the first, trimmed");
+        assert_eq!((meta.client_request_id.as_deref(), meta.attempts, meta.synthetic), (Some("cid"), 2, true));
+
+        assert!(!answer(&[("content-type", "application/json")]).1);
+        assert!(!answer(&[("content-type", "text/event")]).1, "a shorter type");
+        assert!(!answer(&[("content-type", "application/json"), ("content-type", "text/event-stream")]).1, "the first");
+        let (meta, events) = answer(&[("x-request-id", "  ")]);
+        assert!(!events && meta.request_id.is_none() && !meta.synthetic, "{meta:?}");
+    }
 }

@@ -88,16 +88,14 @@ pub(crate) struct Answer {
     pub(crate) headers: HeaderMap,
     pub(crate) reader: BodyReader,
     pub(crate) meta: ResponseMeta,
+    /// The body is server-sent events.
+    event_stream: bool,
 }
 
 impl Answer {
     /// Whether the body is server-sent events.
     pub(crate) fn is_event_stream(&self) -> bool {
-        const EVENT_STREAM: &[u8] = b"text/event-stream";
-        self.headers.get(CONTENT_TYPE).is_some_and(|value| {
-            let value = value.as_bytes().trim_ascii_start();
-            value.len() >= EVENT_STREAM.len() && value[..EVENT_STREAM.len()].eq_ignore_ascii_case(EVENT_STREAM)
-        })
+        self.event_stream
     }
 }
 
@@ -330,11 +328,12 @@ impl Sender {
         attempt: u32,
     ) -> Answer {
         let (parts, body) = response.into_parts();
-        let mut meta = ResponseMeta::of(parts.status, &parts.headers, attempt, call.client_request_id.as_ref());
+        let (mut meta, event_stream) =
+            ResponseMeta::of(parts.status, &parts.headers, attempt, call.client_request_id.as_ref());
         self.redactor.meta(&mut meta);
         let reading = if call.download { CallPhase::Download } else { CallPhase::Body };
         let reader = BodyReader::new(body, Some(self.timeouts.idle), deadline, self.max_response_bytes, reading);
-        Answer { headers: parts.headers, reader, meta }
+        Answer { headers: parts.headers, reader, meta, event_stream }
     }
 }
 
