@@ -2,7 +2,7 @@
 //! and its endpoints, the key, headers, the built-in transport and the secrets to redact).
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 
 use seedream_types::catalog::Catalog;
 
@@ -334,7 +334,7 @@ impl ClientBuilder {
             downloads: Arc::new(tokio::sync::Semaphore::new(self.max_parallel_downloads)),
             max_parallel_downloads: self.max_parallel_downloads,
             redactor,
-            last_family: Mutex::default(),
+            first_family: OnceLock::new(),
         }))
     }
 }

@@ -2,7 +2,7 @@
 //! [`ImagesCall`]s, the model listing), and image bytes and downloads, each under the call's deadline.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -73,9 +73,10 @@ pub(crate) struct Inner {
     pub(crate) max_parallel_downloads: usize,
     /// The key, proxy credentials and extra header values, removed from server texts.
     pub(crate) redactor: Redactor,
-    /// The model id validated last and the index of its family's row: a client mostly sends one
-    /// model, and finding a family walks the stems of every row.
-    pub(crate) last_family: Mutex<(String, Option<usize>)>,
+    /// The first model id this client validated and the index of its family's row: a client
+    /// mostly sends one model, and finding a family walks the stems of every row. Set once, so a call
+    /// reads it without writing anything the other threads' calls share.
+    pub(crate) first_family: OnceLock<(String, Option<usize>)>,
 }
 
 impl Inner {
@@ -85,21 +86,15 @@ impl Inner {
     }
 
     /// The family whose rules apply to `model` ([`Catalog::family_of`] of this client's catalog),
-    /// remembered for the next call. A call that finds the memory in use looks the family up itself
-    /// rather than wait.
+    /// remembered for the first model the client sends.
     pub(crate) fn family_of(&self, model: &str) -> Option<&ModelFamily> {
         let catalog = self.catalog();
-        let Ok(mut last) = self.last_family.try_lock() else {
-            return catalog.family_of(model);
-        };
-        let (id, index) = &mut *last;
-        if id.is_empty() || id != model {
+        let (first, index) = self.first_family.get_or_init(|| {
             let family = catalog.family_of(model);
-            *index = family.and_then(|family| catalog.families().iter().position(|row| std::ptr::eq(row, family)));
-            id.clear();
-            id.push_str(model); // the same buffer, grown only for a longer id
-        }
-        index.and_then(|index| catalog.families().get(index))
+            let index = family.and_then(|family| catalog.families().iter().position(|row| std::ptr::eq(row, family)));
+            (model.to_owned(), index)
+        });
+        if first == model { index.and_then(|index| catalog.families().get(index)) } else { catalog.family_of(model) }
     }
 }
 

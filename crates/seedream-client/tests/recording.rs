@@ -120,7 +120,7 @@ async fn invalid_requests_fail_before_any_traffic() {
 
 #[tokio::test]
 async fn each_request_is_validated_by_its_own_models_rules_whatever_came_before() {
-    // The client remembers the family of the model it validated last: a run that switches models
+    // The client remembers the family of the first model it validated: a run that switches models
     // must still decide each request as the catalog does.
     let (transport, client) = setup();
     let models = [SEEDREAM_4_0, SEEDREAM_5_0_PRO, "ep-20260101-abcd", SEEDREAM_5_5, "", SEEDREAM_4_0, SEEDREAM_3_0_T2I];
