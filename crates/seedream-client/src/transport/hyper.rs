@@ -361,17 +361,27 @@ fn classify(error: hyper_util::client::legacy::Error) -> TransportError {
     TransportError::with_source(TransportErrorKind::Io, error)
 }
 
+type Sending<'a> = Pin<Box<dyn Future<Output = Result<http::Response<ResponseBody>, TransportError>> + Send + 'a>>;
+
 #[async_trait::async_trait]
 impl Transport for HyperTransport {
-    async fn send(&self, request: http::Request<RequestBody>) -> Result<http::Response<ResponseBody>, TransportError> {
-        check_scheme(request.uri(), self.allow_insecure_http)?;
+    // Written out rather than `async fn`: the request is handed to hyper before the future is
+    // boxed, so the box holds hyper's response future alone, not the request besides it.
+    fn send<'s, 'f>(&'s self, request: http::Request<RequestBody>) -> Sending<'f>
+    where
+        's: 'f,
+        Self: 'f,
+    {
+        if let Err(error) = check_scheme(request.uri(), self.allow_insecure_http) {
+            return Box::pin(std::future::ready(Err(error)));
+        }
         let mut request = request;
         if let Some(auth) = proxy_authorization(self.proxies.as_deref(), request.uri()) {
             request.headers_mut().insert(http::header::PROXY_AUTHORIZATION, auth);
         }
         let client = if request.extensions().get::<FreshConnection>().is_some() { &self.fresh } else { &self.client };
-        let response = client.request(request).await.map_err(classify)?;
-        Ok(response.map(ResponseBody::from_incoming))
+        let response = client.request(request);
+        Box::pin(async move { Ok(response.await.map_err(classify)?.map(ResponseBody::from_incoming)) })
     }
 }
 
