@@ -206,22 +206,17 @@ fn fill_room(path: &Path, room: &Reservation, record: &Provenance) -> Result<Opt
 fn png_xmp_from(file: &mut fs::File, mut at: u64, len: u64) -> Result<bool, Error> {
     let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
     reader.seek(SeekFrom::Start(at))?;
-    let mut start = [0u8; PngChunkHead::LEN];
+    let mut start = Vec::with_capacity(PngChunkHead::LEN);
     while at < len {
-        let mut read = 0;
-        while read < start.len() {
-            match reader.read(&mut start[read..])? {
-                0 => break,
-                n => read += n,
-            }
-        }
+        start.clear();
+        (&mut reader).take(PngChunkHead::LEN as u64).read_to_end(&mut start)?;
         // A chunk that does not parse ends the walk: `fill` and the rewrite judge the file as a whole.
-        let Some(chunk) = PngChunkHead::of(&start[..read]) else { return Ok(false) };
+        let Some(chunk) = PngChunkHead::of(&start) else { return Ok(false) };
         if chunk.is_xmp || chunk.is_end {
             return Ok(chunk.is_xmp);
         }
         at += chunk.len;
-        reader.seek_relative(chunk.len as i64 - read as i64)?;
+        reader.seek_relative(chunk.len as i64 - start.len() as i64)?;
     }
     Ok(false)
 }

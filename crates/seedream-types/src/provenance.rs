@@ -276,12 +276,12 @@ impl PngChunkHead {
         if !kind.iter().all(u8::is_ascii_alphabetic) {
             return None;
         }
-        let keyword = [PNG_XMP_KEYWORD.as_bytes(), &[0]].concat();
-        Some(Self {
-            len: 12 + data_len,
-            is_end: kind == b"IEND",
-            is_xmp: kind == b"iTXt" && start.get(8..).is_some_and(|data| data.starts_with(&keyword)),
-        })
+        // The keyword and its terminating zero (no allocation: this runs for every chunk of a walk).
+        let keyword = PNG_XMP_KEYWORD.as_bytes();
+        let is_xmp = kind == b"iTXt"
+            && start.get(8..8 + keyword.len()) == Some(keyword)
+            && start.get(8 + keyword.len()) == Some(&0);
+        Some(Self { len: 12 + data_len, is_end: kind == b"IEND", is_xmp })
     }
 }
 
